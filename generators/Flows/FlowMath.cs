@@ -1,0 +1,108 @@
+using System;
+using System.Collections.Generic;
+
+namespace GenDsl.Generators.Flows;
+
+/// <summary>The compile-time facts the generator derives from a spec: masks and permutation orders.</summary>
+internal static class FlowMath
+{
+    // Values of GenDsl.Mask.
+    public const int MaskAlternating = 0, MaskFirstHalf = 1, MaskSecondHalf = 2, MaskEven = 3, MaskOdd = 4;
+
+    /// <summary>The features a coupling keeps, ascending (see docs/flow-layers.md).</summary>
+    public static int[] Kept(LayerSpec layer, int features, int couplingNumber)
+    {
+        var kept = new List<int>();
+        int half = features / 2;
+        for (int j = 0; j < features; j++)
+        {
+            bool keep = layer.Pattern is not null
+                ? j < layer.Pattern.Length && layer.Pattern[j] == '1'
+                : layer.Mask switch
+                {
+                    MaskAlternating => couplingNumber % 2 == 0 ? j < half : j >= half,
+                    MaskFirstHalf => j < half,
+                    MaskSecondHalf => j >= half,
+                    MaskEven => j % 2 == 0,
+                    MaskOdd => j % 2 == 1,
+                    _ => false,
+                };
+            if (keep)
+                kept.Add(j);
+        }
+        return kept.ToArray();
+    }
+
+    /// <summary>The complement of <paramref name="kept"/> in 0…features−1, ascending.</summary>
+    public static int[] Complement(int[] kept, int features)
+    {
+        var set = new HashSet<int>(kept);
+        var rest = new List<int>();
+        for (int j = 0; j < features; j++)
+        {
+            if (!set.Contains(j))
+                rest.Add(j);
+        }
+        return rest.ToArray();
+    }
+
+    /// <summary>π[j] = D−1−j.</summary>
+    public static int[] Reverse(int features)
+    {
+        var order = new int[features];
+        for (int j = 0; j < features; j++)
+            order[j] = features - 1 - j;
+        return order;
+    }
+
+    /// <summary>Fisher–Yates driven by SplitMix64(seed): the documented, reproducible random order.</summary>
+    public static int[] RandomPermutation(int features, ulong seed)
+    {
+        var order = new int[features];
+        for (int j = 0; j < features; j++)
+            order[j] = j;
+        ulong state = seed;
+        for (int i = features - 1; i >= 1; i--)
+        {
+            int k = (int)(SplitMix64(ref state) % (ulong)(i + 1));
+            (order[i], order[k]) = (order[k], order[i]);
+        }
+        return order;
+    }
+
+    private static ulong SplitMix64(ref ulong state)
+    {
+        unchecked
+        {
+            state += 0x9E3779B97F4A7C15UL;
+            ulong z = state;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
+        }
+    }
+
+    /// <summary>The order of a [Permute] layer.</summary>
+    public static int[] PermutationOrder(LayerSpec layer, int features) =>
+        layer.PermutationKind switch
+        {
+            0 => Reverse(features),
+            1 => RandomPermutation(features, (ulong)(uint)layer.Seed),
+            _ => layer.Order.ToArray(),
+        };
+
+    /// <summary>FNV-1a 64 of a string, as 16 hex digits: the declaration hash stored in checkpoints.</summary>
+    public static string Hash(string text)
+    {
+        ulong h = 14695981039346656037UL;
+        foreach (char c in text)
+        {
+            unchecked
+            {
+                h ^= c;
+                h *= 1099511628211UL;
+            }
+        }
+        return h.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

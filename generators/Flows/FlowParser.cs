@@ -1,0 +1,139 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using GenDsl.Generators.Helpers;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace GenDsl.Generators.Flows;
+
+/// <summary>Reads a [Flow] class and its layer members into a <see cref="FlowSpec"/>.</summary>
+internal static class FlowParser
+{
+    public const string FlowAttribute = "GenDsl.FlowAttribute";
+
+    /// <summary>Layer attribute full names → kind. Attributes of other model kinds are not invertible.</summary>
+    public static readonly IReadOnlyDictionary<string, LayerKind> LayerAttributes = new Dictionary<string, LayerKind>
+    {
+        ["GenDsl.AffineCouplingAttribute"] = LayerKind.AffineCoupling,
+        ["GenDsl.AdditiveCouplingAttribute"] = LayerKind.AdditiveCoupling,
+        ["GenDsl.PermuteAttribute"] = LayerKind.Permute,
+        ["GenDsl.ActNormAttribute"] = LayerKind.ActNorm,
+        ["GenDsl.InvertibleLinearAttribute"] = LayerKind.InvertibleLinear,
+        ["GenDsl.DenseAttribute"] = LayerKind.NotInvertible,
+    };
+
+    public static FlowSpec Parse(INamedTypeSymbol type, AttributeData flowAttribute, CancellationToken cancellationToken)
+    {
+        int features = 0, condition = 0;
+        foreach (var arg in flowAttribute.NamedArguments)
+        {
+            if (arg.Key == "Features" && arg.Value.Value is int f) features = f;
+            else if (arg.Key == "Condition" && arg.Value.Value is int c) condition = c;
+        }
+
+        var layers = new List<LayerSpec>();
+        var declarations = new HashSet<SyntaxNode>();
+        foreach (var member in type.GetMembers())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (member is not (IPropertySymbol or IFieldSymbol) || member.IsImplicitlyDeclared)
+                continue;
+            foreach (var attribute in member.GetAttributes())
+            {
+                string? name = attribute.AttributeClass?.ToDisplayString();
+                if (name is null || !LayerAttributes.TryGetValue(name, out var kind))
+                    continue;
+                layers.Add(ParseLayer(member, attribute, kind));
+                foreach (var reference in member.DeclaringSyntaxReferences)
+                {
+                    var typeDeclaration = reference.GetSyntax(cancellationToken).FirstAncestorOrSelf<TypeDeclarationSyntax>();
+                    if (typeDeclaration is not null)
+                        declarations.Add(typeDeclaration);
+                }
+                break; // one layer attribute per member
+            }
+        }
+
+        bool isPartial = type.DeclaringSyntaxReferences.Any(r =>
+            r.GetSyntax(cancellationToken) is TypeDeclarationSyntax t && t.Modifiers.Any(m => m.Text == "partial"));
+
+        return new FlowSpec(
+            type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
+            type.Name,
+            Accessibility(type.DeclaredAccessibility),
+            type.IsSealed,
+            isPartial,
+            type.IsStatic,
+            type.IsAbstract,
+            type.IsGenericType,
+            type.ContainingType is not null,
+            features,
+            condition,
+            declarations.Count,
+            layers.ToEquatableArray());
+    }
+
+    private static LayerSpec ParseLayer(ISymbol member, AttributeData attribute, LayerKind kind)
+    {
+        int mask = -1, permutationKind = -1, hidden = 64, hiddenLayers = 2, activation = 1, seed = 0;
+        string? pattern = null;
+        var order = EquatableArray<int>.Empty;
+
+        if (attribute.ConstructorArguments.Length == 1)
+        {
+            var arg = attribute.ConstructorArguments[0];
+            if (arg.Kind == TypedConstantKind.Array)
+                order = arg.Values.Select(v => v.Value is int i ? i : -1).ToEquatableArray();
+            else if (arg.Value is string s)
+                pattern = s;
+            else if (arg.Value is int e)
+            {
+                if (kind == LayerKind.Permute) permutationKind = e;
+                else mask = e;
+            }
+        }
+
+        foreach (var named in attribute.NamedArguments)
+        {
+            switch (named.Key)
+            {
+                case "Hidden" when named.Value.Value is int h: hidden = h; break;
+                case "HiddenLayers" when named.Value.Value is int n: hiddenLayers = n; break;
+                case "Activation" when named.Value.Value is int a: activation = a; break;
+                case "Seed" when named.Value.Value is int sd: seed = sd; break;
+            }
+        }
+
+        string memberType;
+        bool isPartialProperty;
+        if (member is IPropertySymbol property)
+        {
+            memberType = property.Type.ToDisplayString();
+            isPartialProperty = property.IsPartialDefinition && property.SetMethod is null && property.GetMethod is not null;
+        }
+        else
+        {
+            memberType = ((IFieldSymbol)member).Type.ToDisplayString();
+            isPartialProperty = false;
+        }
+
+        string attributeName = attribute.AttributeClass!.Name;
+        if (attributeName.EndsWith("Attribute"))
+            attributeName = attributeName.Substring(0, attributeName.Length - "Attribute".Length);
+
+        return new LayerSpec(member.Name, memberType, Accessibility(member.DeclaredAccessibility), isPartialProperty, kind,
+            attributeName, mask, pattern, hidden, hiddenLayers, activation, permutationKind, order, seed);
+    }
+
+    private static string Accessibility(Accessibility accessibility) => accessibility switch
+    {
+        Microsoft.CodeAnalysis.Accessibility.Public => "public",
+        Microsoft.CodeAnalysis.Accessibility.Internal => "internal",
+        Microsoft.CodeAnalysis.Accessibility.Private => "private",
+        Microsoft.CodeAnalysis.Accessibility.Protected => "protected",
+        Microsoft.CodeAnalysis.Accessibility.ProtectedOrInternal => "protected internal",
+        Microsoft.CodeAnalysis.Accessibility.ProtectedAndInternal => "private protected",
+        _ => "internal",
+    };
+}

@@ -1,0 +1,130 @@
+using System.Collections.Generic;
+using System.Linq;
+
+namespace GenDsl.Generators.Flows;
+
+/// <summary>
+/// The one source of truth for what makes a flow declaration valid. The generator skips a model with
+/// any error; the analyzers report the same findings at the offending attribute.
+/// </summary>
+internal static class FlowValidator
+{
+    public static List<DiagnosticInfo> Validate(FlowSpec spec)
+    {
+        var found = new List<DiagnosticInfo>();
+        void Error(string id, string message, int layer) => found.Add(new DiagnosticInfo(id, message, layer, true));
+        void Warn(string id, string message, int layer) => found.Add(new DiagnosticInfo(id, message, layer, false));
+
+        if (!spec.IsPartial || spec.IsStatic || spec.IsAbstract || spec.IsGeneric || spec.IsNested)
+        {
+            string why = !spec.IsPartial ? "is not partial" : spec.IsStatic ? "is static" : spec.IsAbstract ? "is abstract"
+                : spec.IsGeneric ? "is generic" : "is nested in another type";
+            Error("GD0001", $"Model class '{spec.ClassName}' {why}: a model must be a non-static, non-abstract, non-generic, top-level 'partial' class", -1);
+        }
+
+        if (spec.Features <= 0)
+            Error("GD0005", $"Flow '{spec.ClassName}' has Features = {spec.Features}: set Features to the number of columns of a data row (≥ 1)", -1);
+        if (spec.Condition < 0)
+            Error("GD0005", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}: use 0 for an unconditional flow or the size of Y", -1);
+
+        if (spec.LayerDeclarationCount > 1)
+            Error("GD0010", $"The layers of '{spec.ClassName}' are declared in {spec.LayerDeclarationCount} partial declarations, so their order is undefined: declare every layer member in one declaration", -1);
+
+        int couplings = 0;
+        int[]? previousKept = null; // kept set of the previous coupling while no mixing layer came in between
+        for (int i = 0; i < spec.Layers.Count; i++)
+        {
+            var layer = spec.Layers[i];
+            switch (layer.Kind)
+            {
+                case LayerKind.NotInvertible:
+                    Error("GD0002", $"Layer '{layer.Member}' uses [{layer.AttributeName}], which has no exact inverse and log-determinant: a flow accepts only [AffineCoupling], [AdditiveCoupling], [Permute], [ActNorm] and [InvertibleLinear]", i);
+                    break;
+
+                case LayerKind.AffineCoupling:
+                case LayerKind.AdditiveCoupling:
+                {
+                    if (layer.Hidden <= 0)
+                        Error("GD0005", $"Coupling '{layer.Member}' has Hidden = {layer.Hidden}: the width of its hidden layers must be ≥ 1", i);
+                    if (layer.HiddenLayers < 0)
+                        Error("GD0005", $"Coupling '{layer.Member}' has HiddenLayers = {layer.HiddenLayers}: use 0 or more", i);
+
+                    bool patternOk = true;
+                    if (layer.Pattern is not null)
+                    {
+                        if (spec.Features > 0 && layer.Pattern.Length != spec.Features)
+                        {
+                            Error("GD0006", $"Coupling '{layer.Member}' has the pattern \"{layer.Pattern}\" of length {layer.Pattern.Length}, but the flow has Features = {spec.Features}: write one '0' or '1' per feature", i);
+                            patternOk = false;
+                        }
+                        else if (layer.Pattern.Any(c => c != '0' && c != '1'))
+                        {
+                            Error("GD0006", $"Coupling '{layer.Member}' has the pattern \"{layer.Pattern}\", which has characters other than '0' and '1': mark kept features with '1' and transformed ones with '0'", i);
+                            patternOk = false;
+                        }
+                    }
+
+                    if (spec.Features > 0 && patternOk)
+                    {
+                        var kept = FlowMath.Kept(layer, spec.Features, couplings);
+                        if (spec.Features < 2)
+                            Error("GD0003", $"Coupling '{layer.Member}' cannot split a flow of Features = {spec.Features}: a coupling needs at least 2 features, one kept and one transformed", i);
+                        else if (kept.Length == 0 || kept.Length == spec.Features)
+                            Error("GD0003", $"Coupling '{layer.Member}' {(kept.Length == 0 ? "keeps no feature" : "keeps every feature")}: its mask must leave both sides non-empty (e.g. \"{new string('1', spec.Features / 2)}{new string('0', spec.Features - spec.Features / 2)}\")", i);
+                        else if (previousKept is not null && previousKept.SequenceEqual(kept))
+                            Warn("GD0007", $"Coupling '{layer.Member}' keeps the same features as the coupling before it, with no permutation or mixing layer in between: those features are never transformed. Insert [Permute(Permutation.Reverse)] or flip the mask", i);
+                        previousKept = kept;
+                    }
+                    couplings++;
+                    break;
+                }
+
+                case LayerKind.Permute:
+                    if (layer.PermutationKind < 0 && spec.Features > 0)
+                    {
+                        var order = layer.Order;
+                        string? problem = null;
+                        if (order.Count != spec.Features)
+                            problem = $"has {order.Count} entries but the flow has Features = {spec.Features}";
+                        else
+                        {
+                            var seen = new HashSet<int>();
+                            foreach (int v in order)
+                            {
+                                if (v < 0 || v >= spec.Features) { problem = $"contains {v}, outside 0…{spec.Features - 1}"; break; }
+                                if (!seen.Add(v)) { problem = $"contains {v} twice"; break; }
+                            }
+                        }
+                        if (problem is not null)
+                            Error("GD0004", $"Permutation '{layer.Member}' {problem}: list each of 0…{spec.Features - 1} exactly once", i);
+                    }
+                    previousKept = null;
+                    break;
+
+                default: // ActNorm does not mix features, InvertibleLinear does
+                    if (layer.Kind == LayerKind.InvertibleLinear)
+                        previousKept = null;
+                    break;
+            }
+
+            if (layer.Kind != LayerKind.NotInvertible && !layer.IsPartialProperty)
+                Error("GD0011", $"Layer '{layer.Member}' must be declared as a partial property, e.g. 'public partial {ShortType(layer.Kind)} {layer.Member} {{ get; }}'", i);
+            else if (layer.Kind != LayerKind.NotInvertible && layer.MemberType != "GenDsl." + ShortType(layer.Kind))
+                Error("GD0012", $"Layer '{layer.Member}' has [{layer.AttributeName}] but is typed '{layer.MemberType}': declare it as 'GenDsl.{ShortType(layer.Kind)}'", i);
+        }
+
+        if (couplings == 0 && spec.Features > 1)
+            Warn("GD0008", $"Flow '{spec.ClassName}' has no coupling layer: it cannot model any dependence between features. Add an [AffineCoupling(Mask.Alternating)] layer", -1);
+
+        return found;
+    }
+
+    public static string ShortType(LayerKind kind) => kind switch
+    {
+        LayerKind.AffineCoupling or LayerKind.AdditiveCoupling => "Coupling",
+        LayerKind.Permute => "Permutation",
+        LayerKind.ActNorm => "ActNorm",
+        LayerKind.InvertibleLinear => "InvertibleLinear",
+        _ => "Coupling",
+    };
+}

@@ -1,0 +1,36 @@
+using System.Linq;
+using GenDsl.Generators.Flows;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Text;
+
+namespace GenDsl.Generators;
+
+/// <summary>
+/// The GenDsl incremental generator: find the model attributes → parse each class into a plain spec →
+/// validate (invalid models are skipped; the analyzers report why) → plan the memory layout → emit.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class GenDslGenerator : IIncrementalGenerator
+{
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var flows = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                FlowParser.FlowAttribute,
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (ctx, ct) => FlowParser.Parse((INamedTypeSymbol)ctx.TargetSymbol, ctx.Attributes[0], ct))
+            .WithTrackingName(TrackingNames.FlowSpecs);
+
+        var valid = flows
+            .Where(static spec => !FlowValidator.Validate(spec).Any(d => d.IsError))
+            .WithTrackingName(TrackingNames.ValidFlows);
+
+        var plans = valid
+            .Select(static (spec, _) => (Hint: spec.FullName, Source: FlowEmitter.Emit(FlowPlan.Create(spec))))
+            .WithTrackingName(TrackingNames.FlowPlans);
+
+        context.RegisterSourceOutput(plans, static (spc, item) =>
+            spc.AddSource(item.Hint + ".g.cs", SourceText.From(item.Source, System.Text.Encoding.UTF8)));
+    }
+}

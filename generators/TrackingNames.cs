@@ -1,0 +1,9 @@
+namespace GenDsl.Generators;
+
+/// <summary>Names of the incremental pipeline's steps (asserted Cached/Unchanged by the tests).</summary>
+internal static class TrackingNames
+{
+    public const string FlowSpecs = nameof(FlowSpecs);
+    public const string ValidFlows = nameof(ValidFlows);
+    public const string FlowPlans = nameof(FlowPlans);
+}

@@ -1,0 +1,48 @@
+namespace GenDsl.Models;
+
+/// <summary>
+/// RealNVP on 2-D data (two moons): 8 affine couplings alternating which coordinate they keep, each
+/// network 1 → 64 → 64 → 2 with ReLU. The reference workload <c>train-flow2d</c>.
+/// </summary>
+[Flow(Features = 2)]
+public sealed partial class MoonsFlow
+{
+    [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C1 { get; }
+    [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C2 { get; }
+    [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C3 { get; }
+    [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C4 { get; }
+    [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C5 { get; }
+    [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C6 { get; }
+    [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C7 { get; }
+    [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C8 { get; }
+}
+
+/// <summary>p(X | which moon): the same RealNVP with a one-hot condition of 2 values fed to every coupling network.</summary>
+[Flow(Features = 2, Condition = 2)]
+public sealed partial class ConditionalMoonsFlow
+{
+    [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C1 { get; }
+    [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C2 { get; }
+    [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C3 { get; }
+    [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C4 { get; }
+    [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C5 { get; }
+    [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C6 { get; }
+}
+
+/// <summary>
+/// RealNVP on the 8×8 digits (64 features, after uniform dequantisation and a logit transform):
+/// ActNorm, checkerboard couplings and invertible linear mixing.
+/// </summary>
+[Flow(Features = 64)]
+public sealed partial class DigitsFlow
+{
+    [ActNorm] public partial ActNorm N0 { get; }
+    [AffineCoupling(Mask.Even, Hidden = 256, HiddenLayers = 2)] public partial Coupling C1 { get; }
+    [AffineCoupling(Mask.Odd, Hidden = 256, HiddenLayers = 2)] public partial Coupling C2 { get; }
+    [InvertibleLinear(Seed = 1)] public partial InvertibleLinear L1 { get; }
+    [AffineCoupling(Mask.FirstHalf, Hidden = 256, HiddenLayers = 2)] public partial Coupling C3 { get; }
+    [AffineCoupling(Mask.SecondHalf, Hidden = 256, HiddenLayers = 2)] public partial Coupling C4 { get; }
+    [InvertibleLinear(Seed = 2)] public partial InvertibleLinear L2 { get; }
+    [AffineCoupling(Mask.Even, Hidden = 256, HiddenLayers = 2)] public partial Coupling C5 { get; }
+    [AffineCoupling(Mask.Odd, Hidden = 256, HiddenLayers = 2)] public partial Coupling C6 { get; }
+}

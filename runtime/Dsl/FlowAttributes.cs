@@ -1,0 +1,132 @@
+namespace GenDsl;
+
+/// <summary>
+/// Declares a normalizing flow: an invertible map between data X (Features columns) and a latent
+/// Z ~ N(0, I) of the same size. The class must be <c>partial</c>; its layers are its members that
+/// carry a layer attribute, in declaration order, which is the data → latent direction (h = f⁻¹).
+/// The source generator emits the constructor, <c>ToLatent</c>, <c>FromLatent</c>, <c>LogProb</c>,
+/// <c>Sample</c>, <c>TrainStep</c>, <c>Backward</c>, <c>Save</c> and <c>Load</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class FlowAttribute : Attribute
+{
+    /// <summary>The number of features D of a data row (and of the latent).</summary>
+    public int Features { get; set; }
+
+    /// <summary>Size k of the condition vector Y for a conditional flow p(X|Y); 0 for p(X).</summary>
+    public int Condition { get; set; }
+}
+
+/// <summary>Which features a coupling layer keeps unchanged (and feeds to its network).</summary>
+public enum Mask
+{
+    /// <summary>Coupling number 0, 2, 4… keeps the first half; 1, 3, 5… the second half (couplings counted alone).</summary>
+    Alternating = 0,
+    /// <summary>Keeps features 0 … ⌊D/2⌋−1.</summary>
+    FirstHalf = 1,
+    /// <summary>Keeps features ⌊D/2⌋ … D−1.</summary>
+    SecondHalf = 2,
+    /// <summary>Keeps the even feature indices (checkerboard).</summary>
+    Even = 3,
+    /// <summary>Keeps the odd feature indices (checkerboard).</summary>
+    Odd = 4,
+}
+
+/// <summary>How a <see cref="PermuteAttribute"/> layer orders the features.</summary>
+public enum PermutationKind
+{
+    /// <summary>v[j] = u[D−1−j].</summary>
+    Reverse = 0,
+    /// <summary>A fixed random order drawn from <see cref="PermuteAttribute.Seed"/> at compile time.</summary>
+    Random = 1,
+}
+
+/// <summary>
+/// Affine coupling (RealNVP): the kept features x₁ pass through; the others become
+/// z₂ = (x₂ − m(x₁)) ⊙ exp(−s(x₁)), with s = scale ⊙ tanh(raw) bounded for stability.
+/// s and m are the two heads of one MLP. Log-det of h: −Σ s.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
+public sealed class AffineCouplingAttribute : Attribute
+{
+    /// <summary>A coupling with a named mask.</summary>
+    public AffineCouplingAttribute(Mask mask) => Mask = mask;
+
+    /// <summary>A coupling with a pattern such as <c>"1100"</c>: '1' marks the features kept unchanged.</summary>
+    public AffineCouplingAttribute(string pattern) => Pattern = pattern;
+
+    /// <summary>The named mask (when no pattern is given).</summary>
+    public Mask Mask { get; }
+
+    /// <summary>The explicit pattern, or null.</summary>
+    public string? Pattern { get; }
+
+    /// <summary>Width of each hidden layer of the coupling network.</summary>
+    public int Hidden { get; set; } = 64;
+
+    /// <summary>Number of hidden layers of the coupling network (0: a single linear map).</summary>
+    public int HiddenLayers { get; set; } = 2;
+
+    /// <summary>Activation of the hidden layers.</summary>
+    public Activation Activation { get; set; } = Activation.Relu;
+}
+
+/// <summary>Additive coupling (NICE): z₂ = x₂ − m(x₁); log-det 0.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
+public sealed class AdditiveCouplingAttribute : Attribute
+{
+    /// <summary>A coupling with a named mask.</summary>
+    public AdditiveCouplingAttribute(Mask mask) => Mask = mask;
+
+    /// <summary>A coupling with a pattern such as <c>"1100"</c>: '1' marks the features kept unchanged.</summary>
+    public AdditiveCouplingAttribute(string pattern) => Pattern = pattern;
+
+    /// <summary>The named mask (when no pattern is given).</summary>
+    public Mask Mask { get; }
+
+    /// <summary>The explicit pattern, or null.</summary>
+    public string? Pattern { get; }
+
+    /// <summary>Width of each hidden layer of the coupling network.</summary>
+    public int Hidden { get; set; } = 64;
+
+    /// <summary>Number of hidden layers of the coupling network.</summary>
+    public int HiddenLayers { get; set; } = 2;
+
+    /// <summary>Activation of the hidden layers.</summary>
+    public Activation Activation { get; set; } = Activation.Relu;
+}
+
+/// <summary>A fixed permutation of the features; log-det 0.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
+public sealed class PermuteAttribute : Attribute
+{
+    /// <summary>A named order (<see cref="Permutation.Reverse"/> or <see cref="Permutation.Random"/>).</summary>
+    public PermuteAttribute(PermutationKind kind) => Kind = kind;
+
+    /// <summary>An explicit order: output feature j is input feature <paramref name="order"/>[j].</summary>
+    public PermuteAttribute(params int[] order) => Order = order;
+
+    /// <summary>The named order (when <see cref="Order"/> is null).</summary>
+    public PermutationKind Kind { get; }
+
+    /// <summary>The explicit order, or null.</summary>
+    public int[]? Order { get; }
+
+    /// <summary>Seed of a <see cref="PermutationKind.Random"/> order.</summary>
+    public int Seed { get; set; }
+}
+
+/// <summary>Per-feature affine map v = u ⊙ exp(logscale) + bias, initialised from the first batch (Glow). Log-det Σ logscale.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
+public sealed class ActNormAttribute : Attribute
+{
+}
+
+/// <summary>A learned invertible D×D matrix in Glow's LU form W = P·L·(U + diag(exp(logs))). Log-det Σ logs.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
+public sealed class InvertibleLinearAttribute : Attribute
+{
+    /// <summary>Seed of the fixed permutation P.</summary>
+    public int Seed { get; set; }
+}

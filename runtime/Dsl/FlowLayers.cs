@@ -1,0 +1,187 @@
+using CommunityToolkit.HighPerformance;
+
+namespace GenDsl;
+
+/// <summary>One named tensor of a model's parameter arena: its name in checkpoints, offset (in floats) and shape.</summary>
+public sealed class TensorInfo
+{
+    public TensorInfo(string name, int offset, params int[] shape)
+    {
+        Name = name;
+        Offset = offset;
+        Shape = shape;
+        int length = 1;
+        foreach (int d in shape)
+            length *= d;
+        Length = length;
+    }
+
+    /// <summary>The checkpoint name, e.g. <c>C1.net.0.weight</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>Offset in floats in the parameter (and gradient) arena; a multiple of 16 (64 bytes).</summary>
+    public int Offset { get; }
+
+    /// <summary>The shape, row-major (a weight is [out, in] as in torch.nn.Linear).</summary>
+    public int[] Shape { get; }
+
+    /// <summary>The number of floats.</summary>
+    public int Length { get; }
+
+    public override string ToString() => $"{Name} [{string.Join(", ", Shape)}] @ {Offset}";
+}
+
+/// <summary>
+/// A layer member of a generated flow: named access to its parameters and their gradients (views into
+/// the model's arenas: reading and writing them reads and writes the model). Not used on hot paths.
+/// </summary>
+public abstract class FlowLayer
+{
+    private readonly IParameterized _owner;
+    private readonly TensorInfo[] _tensors;
+
+    private protected FlowLayer(IParameterized owner, string name, TensorInfo[] tensors)
+    {
+        _owner = owner;
+        Name = name;
+        _tensors = tensors;
+    }
+
+    /// <summary>The member's name, prefix of its tensors' names.</summary>
+    public string Name { get; }
+
+    /// <summary>The layer's tensors (empty for a permutation).</summary>
+    public IReadOnlyList<TensorInfo> Tensors => _tensors;
+
+    /// <summary>A parameter tensor by its name without the member prefix (e.g. <c>net.0.weight</c>).</summary>
+    public Span<float> Parameter(string shortName) => Slice(_owner.Parameters.Span, Find(shortName));
+
+    /// <summary>The gradient of a parameter tensor, by its name without the member prefix.</summary>
+    public Span<float> Gradient(string shortName) => Slice(_owner.Gradients.Span, Find(shortName));
+
+    private protected Span2D<float> Matrix(bool gradient, string shortName)
+    {
+        var t = Find(shortName);
+        var span = Slice((gradient ? _owner.Gradients : _owner.Parameters).Span, t);
+        return t.Shape.Length == 2 ? new Span2D<float>(span, t.Shape[0], t.Shape[1]) : new Span2D<float>(span, 1, t.Length);
+    }
+
+    private static Span<float> Slice(Span<float> arena, TensorInfo t) => arena.Slice(t.Offset, t.Length);
+
+    private TensorInfo Find(string shortName)
+    {
+        string full = Name + "." + shortName;
+        foreach (var t in _tensors)
+        {
+            if (t.Name == full)
+                return t;
+        }
+        throw new ArgumentException(
+            $"Layer '{Name}' has no tensor '{shortName}'. It has: {string.Join(", ", _tensors.Select(t => t.Name.Substring(Name.Length + 1)))}.",
+            nameof(shortName));
+    }
+}
+
+/// <summary>An affine or additive coupling layer: its network's weights and biases, and (affine) the scale of s.</summary>
+public sealed class Coupling : FlowLayer
+{
+    private readonly int[] _kept;
+    private readonly int[] _transformed;
+
+    public Coupling(IParameterized owner, string name, TensorInfo[] tensors, int[] kept, int[] transformed, int netLayers, bool isAffine)
+        : base(owner, name, tensors)
+    {
+        _kept = kept;
+        _transformed = transformed;
+        NetLayers = netLayers;
+        IsAffine = isAffine;
+    }
+
+    /// <summary>True for an affine coupling (learned scale), false for an additive one.</summary>
+    public bool IsAffine { get; }
+
+    /// <summary>Number of linear layers of the network (hidden layers + the output layer).</summary>
+    public int NetLayers { get; }
+
+    /// <summary>Features passed through unchanged (and fed to the network), ascending.</summary>
+    public ReadOnlySpan<int> Kept => _kept;
+
+    /// <summary>Features transformed, ascending.</summary>
+    public ReadOnlySpan<int> Transformed => _transformed;
+
+    /// <summary>Weight of the network's linear layer <paramref name="layer"/>, shape [out, in].</summary>
+    public Span2D<float> Weight(int layer) => Matrix(false, $"net.{CheckLayer(layer)}.weight");
+
+    /// <summary>Bias of the network's linear layer <paramref name="layer"/>.</summary>
+    public Span<float> Bias(int layer) => Parameter($"net.{CheckLayer(layer)}.bias");
+
+    /// <summary>Gradient of <see cref="Weight"/>.</summary>
+    public Span2D<float> WeightGradient(int layer) => Matrix(true, $"net.{CheckLayer(layer)}.weight");
+
+    /// <summary>Gradient of <see cref="Bias"/>.</summary>
+    public Span<float> BiasGradient(int layer) => Gradient($"net.{CheckLayer(layer)}.bias");
+
+    /// <summary>The learnable bound of s = scale ⊙ tanh(raw) (affine couplings only).</summary>
+    public Span<float> Scale => IsAffine
+        ? Parameter("scale")
+        : throw new InvalidOperationException($"Coupling '{Name}' is additive: it has no scale.");
+
+    private int CheckLayer(int layer) =>
+        (uint)layer < (uint)NetLayers
+            ? layer
+            : throw new ArgumentOutOfRangeException(nameof(layer), layer, $"Coupling '{Name}' has network layers 0…{NetLayers - 1}.");
+}
+
+/// <summary>A fixed permutation layer. Its constants name the orders <c>[Permute(…)]</c> accepts.</summary>
+public sealed class Permutation : FlowLayer
+{
+    /// <summary>v[j] = u[D−1−j].</summary>
+    public const PermutationKind Reverse = PermutationKind.Reverse;
+
+    /// <summary>A fixed random order drawn from the attribute's Seed.</summary>
+    public const PermutationKind Random = PermutationKind.Random;
+
+    private readonly int[] _order;
+
+    public Permutation(IParameterized owner, string name, int[] order)
+        : base(owner, name, Array.Empty<TensorInfo>()) => _order = order;
+
+    /// <summary>Output feature j is input feature Order[j].</summary>
+    public ReadOnlySpan<int> Order => _order;
+}
+
+/// <summary>ActNorm: v = u ⊙ exp(logscale) + bias.</summary>
+public sealed class ActNorm : FlowLayer
+{
+    public ActNorm(IParameterized owner, string name, TensorInfo[] tensors)
+        : base(owner, name, tensors)
+    {
+    }
+
+    /// <summary>The per-feature log-scale.</summary>
+    public Span<float> LogScale => Parameter("logscale");
+
+    /// <summary>The per-feature bias.</summary>
+    public Span<float> Bias => Parameter("bias");
+}
+
+/// <summary>Invertible linear layer in LU form W = P·L·(U + diag(exp(logs))).</summary>
+public sealed class InvertibleLinear : FlowLayer
+{
+    private readonly int[] _permutation;
+
+    public InvertibleLinear(IParameterized owner, string name, TensorInfo[] tensors, int[] permutation)
+        : base(owner, name, tensors) => _permutation = permutation;
+
+    /// <summary>P[i, π[i]] = 1.</summary>
+    public ReadOnlySpan<int> Permutation => _permutation;
+
+    /// <summary>L's strictly-lower part (the rest is unused).</summary>
+    public Span2D<float> Lower => Matrix(false, "lower");
+
+    /// <summary>U's strictly-upper part (the rest is unused).</summary>
+    public Span2D<float> Upper => Matrix(false, "upper");
+
+    /// <summary>The log of U's diagonal.</summary>
+    public Span<float> LogS => Parameter("logs");
+}

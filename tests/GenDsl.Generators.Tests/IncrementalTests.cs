@@ -1,0 +1,71 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace GenDsl.Generators.Tests;
+
+/// <summary>An edit that does not touch a model must not re-run any step of the pipeline.</summary>
+public class IncrementalTests
+{
+    private const string Model = """
+        using GenDsl;
+        namespace Demo;
+
+        [Flow(Features = 2)]
+        public sealed partial class Moons
+        {
+            [AffineCoupling(Mask.Alternating)] public partial Coupling C1 { get; }
+            [AffineCoupling(Mask.Alternating)] public partial Coupling C2 { get; }
+        }
+        """;
+
+    [Fact]
+    public void UnrelatedEditLeavesEveryTrackedStepCachedOrUnchanged()
+    {
+        var compilation = GeneratorHarness.Compilation(Model, "namespace Demo; public class Other { public int A; }");
+        var driver = GeneratorHarness.Driver().RunGenerators(compilation);
+
+        var edited = compilation.ReplaceSyntaxTree(
+            compilation.SyntaxTrees.Last(),
+            CSharpSyntaxTree.ParseText("namespace Demo; public class Other { public int A; public int B; }",
+                (CSharpParseOptions)compilation.SyntaxTrees.First().Options, path: "Model1.cs"));
+        driver = driver.RunGenerators(edited);
+
+        var result = driver.GetRunResult().Results.Single();
+        foreach (var name in new[] { TrackingNames.FlowSpecs, TrackingNames.ValidFlows, TrackingNames.FlowPlans })
+        {
+            Assert.True(result.TrackedSteps.TryGetValue(name, out var steps), $"step {name} was not tracked");
+            foreach (var step in steps)
+                foreach (var (_, reason) in step.Outputs)
+                    Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged,
+                        $"step {name} re-ran with reason {reason} after an unrelated edit");
+        }
+    }
+
+    [Fact]
+    public void EditingTheModelChangesTheOutput()
+    {
+        var compilation = GeneratorHarness.Compilation(Model);
+        var driver = GeneratorHarness.Driver().RunGenerators(compilation);
+        var edited = compilation.ReplaceSyntaxTree(compilation.SyntaxTrees.First(),
+            CSharpSyntaxTree.ParseText(Model.Replace("[AffineCoupling(Mask.Alternating)] public partial Coupling C2", "[AffineCoupling(Mask.Alternating, Hidden = 32)] public partial Coupling C2"),
+                (CSharpParseOptions)compilation.SyntaxTrees.First().Options, path: "Model0.cs"));
+        driver = driver.RunGenerators(edited);
+        var steps = driver.GetRunResult().Results.Single().TrackedSteps[TrackingNames.FlowPlans];
+        Assert.Contains(steps.SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+    }
+
+    [Fact]
+    public void InvalidModelsAreSkipped()
+    {
+        var compilation = GeneratorHarness.Compilation("""
+            using GenDsl;
+            [Flow(Features = 2)]
+            public sealed partial class Broken
+            {
+                [Permute(0, 0)] public partial Permutation P1 { get; }
+            }
+            """);
+        var driver = GeneratorHarness.Driver().RunGenerators(compilation);
+        Assert.Empty(driver.GetRunResult().GeneratedTrees);
+    }
+}

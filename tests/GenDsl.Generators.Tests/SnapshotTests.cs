@@ -1,0 +1,68 @@
+using ApprovalTests;
+using ApprovalTests.Reporters;
+
+namespace GenDsl.Generators.Tests;
+
+/// <summary>
+/// The emitted source of representative flows, compared with approved files next to this file
+/// (ApprovalTests). After an intended change of the emitter, inspect the *.received.txt files and
+/// rename them to *.approved.txt.
+/// </summary>
+[UseReporter(typeof(QuietReporter))]
+public class SnapshotTests
+{
+    [Fact]
+    public void RealNvp2D()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Flow(Features = 2)]
+            public sealed partial class Moons
+            {
+                [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C1 { get; }
+                [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C2 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
+    [Fact]
+    public void ConditionalFlow()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Flow(Features = 4, Condition = 3)]
+            public sealed partial class Conditional
+            {
+                [AffineCoupling("1100", Hidden = 32, HiddenLayers = 1, Activation = Activation.Tanh)] public partial Coupling C1 { get; }
+                [Permute(Permutation.Random, Seed = 7)] public partial Permutation P1 { get; }
+                [AdditiveCoupling(Mask.Even, Hidden = 16, HiddenLayers = 1)] public partial Coupling C2 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
+    [Fact]
+    public void ActNormInvertibleLinearExplicitPermutation()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Flow(Features = 6)]
+            internal sealed partial class Glowish
+            {
+                [ActNorm] public partial ActNorm N1 { get; }
+                [InvertibleLinear(Seed = 3)] public partial InvertibleLinear L1 { get; }
+                [AffineCoupling(Mask.FirstHalf, Hidden = 8, HiddenLayers = 1, Activation = Activation.LeakyRelu)] public partial Coupling C1 { get; }
+                [Permute(5, 4, 3, 2, 1, 0)] public partial Permutation P1 { get; }
+                [AffineCoupling(Mask.FirstHalf, Hidden = 8, HiddenLayers = 0)] public partial Coupling C2 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+}

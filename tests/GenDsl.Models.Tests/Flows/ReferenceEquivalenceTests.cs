@@ -1,0 +1,170 @@
+using CommunityToolkit.HighPerformance;
+using GenDsl.Models.Tests.Reference;
+
+namespace GenDsl.Models.Tests.Flows;
+
+/// <summary>
+/// The generated float32 flows against the double-precision reference (whose own gradients and
+/// log-dets are checked against finite differences in ReferenceTests): same layout, same latent,
+/// same log-det, same inverse, same loss and same gradient of every parameter.
+/// </summary>
+public class ReferenceEquivalenceTests
+{
+    private delegate void ToLatentFn(float[] x, float[]? y, int rows, float[] z, float[] logDet);
+    private delegate void FromLatentFn(float[] z, float[]? y, int rows, float[] x);
+    private delegate float BackwardFn(float[] x, float[]? y, int rows);
+
+    private static RefFlow MixedReference() => new(4, 0,
+        new RefAffineCoupling(RefFlow.MaskKept("1100", 4, 0), 8, 2, Activation.Tanh),
+        new RefPermutation(RefFlow.ReversePermutation(4)),
+        new RefAdditiveCoupling(RefFlow.MaskKept("Even", 4, 1), 8, 1, Activation.Sigmoid),
+        new RefActNorm(),
+        new RefInvertibleLinear(RefFlow.RandomPermutation(4, 3)),
+        new RefAffineCoupling(RefFlow.MaskKept("Alternating", 4, 2), 8, 0, Activation.Relu),
+        new RefPermutation(new[] { 2, 0, 3, 1 }),
+        new RefAffineCoupling(RefFlow.MaskKept("Odd", 4, 3), 8, 1, Activation.Softplus));
+
+    private static RefFlow ConditionalReference() => new(3, 2,
+        new RefAffineCoupling(RefFlow.MaskKept("FirstHalf", 3, 0), 6, 2, Activation.LeakyRelu),
+        new RefPermutation(RefFlow.RandomPermutation(3, 5)),
+        new RefAffineCoupling(RefFlow.MaskKept("SecondHalf", 3, 1), 6, 1, Activation.Relu),
+        new RefAdditiveCoupling(RefFlow.MaskKept("Alternating", 3, 2), 6, 1, Activation.Relu));
+
+    private static RefFlow WideReference() => new(12, 0,
+        new RefActNorm(),
+        new RefAffineCoupling(RefFlow.MaskKept("Even", 12, 0), 24, 2, Activation.Relu),
+        new RefInvertibleLinear(RefFlow.RandomPermutation(12, 9)),
+        new RefAffineCoupling(RefFlow.MaskKept("FirstHalf", 12, 1), 24, 1, Activation.Tanh),
+        new RefPermutation(RefFlow.RandomPermutation(12, 2)),
+        new RefAdditiveCoupling(RefFlow.MaskKept("Odd", 12, 2), 20, 2, Activation.LeakyRelu));
+
+    [Fact]
+    public void MixedFlowMatchesReference()
+    {
+        var flow = new MixedFlow(new ModelOptions { MaxBatch = 32, Seed = 1 });
+        Check(flow, MixedReference(), new[] { "C1", "P1", "C2", "N1", "L1", "C3", "P2", "C4" }, rows: 19,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 4), Of(z, rows, 4), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 4), Of(x, rows, 4)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 4)));
+    }
+
+    [Fact]
+    public void ConditionalFlowMatchesReference()
+    {
+        var flow = new ConditionalSmallFlow(new ModelOptions { MaxBatch = 32, Seed = 2 });
+        Check(flow, ConditionalReference(), new[] { "C1", "P1", "C2", "C3" }, rows: 17,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 3), Of(y!, rows, 2), Of(z, rows, 3), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 3), Of(y!, rows, 2), Of(x, rows, 3)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 3), Of(y!, rows, 2)));
+    }
+
+    [Fact]
+    public void WideFlowMatchesReference()
+    {
+        var flow = new WideFlow(new ModelOptions { MaxBatch = 80, Seed = 3 });
+        Check(flow, WideReference(), new[] { "N1", "C1", "L1", "C2", "P1", "C3" }, rows: 65,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 12), Of(z, rows, 12), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 12), Of(x, rows, 12)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 12)));
+    }
+
+    private static Span2D<float> Of(float[] a, int rows, int cols) => new(a, rows, cols);
+
+    private static void Check(IFlowModel flow, RefFlow reference, string[] members, int rows,
+        ToLatentFn toLatent, FromLatentFn fromLatent, BackwardFn backward)
+    {
+        int d = flow.Features, k = flow.ConditionSize;
+
+        // 1. The same layout: names, offsets, shapes.
+        var layout = reference.Layout(members);
+        Assert.Equal(layout.Count, flow.Tensors.Count);
+        for (int i = 0; i < layout.Count; i++)
+        {
+            Assert.Equal(layout[i].Name, flow.Tensors[i].Name);
+            Assert.Equal(layout[i].Offset, flow.Tensors[i].Offset);
+            Assert.Equal(layout[i].Shape, flow.Tensors[i].Shape);
+        }
+        Assert.Equal(reference.UnpaddedParameterCount, flow.ParameterCount);
+
+        // 2. Random, non-zero parameters (the zero-initialised output layers would hide mistakes), moderate scale.
+        var rng = new Rng(42, 7);
+        var p = flow.Parameters.Span;
+        foreach (var t in flow.Tensors)
+        {
+            var slice = p.Slice(t.Offset, t.Length);
+            rng.FillNormal(slice, 0f, 0.4f);
+        }
+        var x = new float[rows * d];
+        rng.FillNormal(x, 0.3f, 1.2f);
+        float[]? y = null;
+        if (k > 0)
+        {
+            y = new float[rows * k];
+            rng.FillUniform(y, -1f, 1f);
+        }
+
+        // First training pass initialises any ActNorm from this batch; compare with the reference's init.
+        var pBefore = ToDouble(flow.Parameters.Span);
+        backward(x, y, rows);
+        var pInit = (double[])pBefore.Clone();
+        reference.InitialiseActNorm(pInit, To2D(x, rows, d), y is null ? null : To2D(y, rows, k));
+        AssertClose(pInit, ToDouble(flow.Parameters.Span), 1e-4, "ActNorm data-dependent initialisation");
+
+        var pd = ToDouble(flow.Parameters.Span);
+        var xd = To2D(x, rows, d);
+        var yd = y is null ? null : To2D(y, rows, k);
+
+        // 3. Latent and log-det.
+        var z = new float[rows * d];
+        var logDet = new float[rows];
+        toLatent(x, y, rows, z, logDet);
+        reference.ToLatent(pd, xd, yd, out var zRef, out var logDetRef);
+        AssertClose(Flatten(zRef), z.Select(v => (double)v).ToArray(), 2e-4, "latent z");
+        AssertClose(logDetRef, logDet.Select(v => (double)v).ToArray(), 2e-4, "log-det");
+
+        // 4. Inverse ∘ forward = identity.
+        var xBack = new float[rows * d];
+        fromLatent(z, y, rows, xBack);
+        double maxErr = x.Zip(xBack, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(maxErr < 1e-4, $"FromLatent(ToLatent(x)) differs from x by {maxErr}");
+
+        // 5. Loss and every parameter's gradient.
+        float loss = backward(x, y, rows);
+        double lossRef = reference.Loss(pd, xd, yd);
+        Assert.True(Math.Abs(loss - lossRef) <= 1e-4 * Math.Max(1, Math.Abs(lossRef)), $"loss {loss} vs reference {lossRef}");
+        var gRef = reference.Gradient(pd, xd, yd);
+        var g = ToDouble(flow.Gradients.Span);
+        foreach (var t in flow.Tensors)
+            AssertClose(gRef.AsSpan(t.Offset, t.Length).ToArray(), g.AsSpan(t.Offset, t.Length).ToArray(), 1e-3, $"gradient of {t.Name}");
+    }
+
+    private static double[] ToDouble(Span<float> s)
+    {
+        var d = new double[s.Length];
+        for (int i = 0; i < s.Length; i++) d[i] = s[i];
+        return d;
+    }
+
+    private static double[,] To2D(float[] a, int rows, int cols)
+    {
+        var m = new double[rows, cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                m[r, c] = a[r * cols + c];
+        return m;
+    }
+
+    private static double[] Flatten(double[,] m) => m.Cast<double>().ToArray();
+
+    /// <summary>Max |a − b| ≤ tol · max(1, max |a|): a tolerance relative to the tensor's scale.</summary>
+    private static void AssertClose(double[] expected, double[] actual, double tol, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = Math.Max(1, expected.Select(Math.Abs).DefaultIfEmpty(0).Max());
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double err = Math.Abs(expected[i] - actual[i]);
+            Assert.True(err <= tol * scale, $"{what}[{i}]: expected {expected[i]}, got {actual[i]} (|err| {err:g3} > {tol * scale:g3})");
+        }
+    }
+}

@@ -1,0 +1,37 @@
+namespace GenDsl.Models.Tests.Flows;
+
+// Small flows that together use every layer kind, mask kind, activation and both network paths
+// (straight-line code for input widths ≤ 4, GEMM above), checked against the double reference.
+
+[Flow(Features = 4)]
+public sealed partial class MixedFlow
+{
+    [AffineCoupling("1100", Hidden = 8, HiddenLayers = 2, Activation = Activation.Tanh)] public partial Coupling C1 { get; }
+    [Permute(Permutation.Reverse)] public partial Permutation P1 { get; }
+    [AdditiveCoupling(Mask.Even, Hidden = 8, HiddenLayers = 1, Activation = Activation.Sigmoid)] public partial Coupling C2 { get; }
+    [ActNorm] public partial ActNorm N1 { get; }
+    [InvertibleLinear(Seed = 3)] public partial InvertibleLinear L1 { get; }
+    [AffineCoupling(Mask.Alternating, Hidden = 8, HiddenLayers = 0)] public partial Coupling C3 { get; }
+    [Permute(2, 0, 3, 1)] public partial Permutation P2 { get; }
+    [AffineCoupling(Mask.Odd, Hidden = 8, HiddenLayers = 1, Activation = Activation.Softplus)] public partial Coupling C4 { get; }
+}
+
+[Flow(Features = 3, Condition = 2)]
+public sealed partial class ConditionalSmallFlow
+{
+    [AffineCoupling(Mask.FirstHalf, Hidden = 6, HiddenLayers = 2, Activation = Activation.LeakyRelu)] public partial Coupling C1 { get; }
+    [Permute(Permutation.Random, Seed = 5)] public partial Permutation P1 { get; }
+    [AffineCoupling(Mask.SecondHalf, Hidden = 6, HiddenLayers = 1, Activation = Activation.Relu)] public partial Coupling C2 { get; }
+    [AdditiveCoupling(Mask.Alternating, Hidden = 6, HiddenLayers = 1)] public partial Coupling C3 { get; }
+}
+
+[Flow(Features = 12)]
+public sealed partial class WideFlow
+{
+    [ActNorm] public partial ActNorm N1 { get; }
+    [AffineCoupling(Mask.Even, Hidden = 24, HiddenLayers = 2, Activation = Activation.Relu)] public partial Coupling C1 { get; }
+    [InvertibleLinear(Seed = 9)] public partial InvertibleLinear L1 { get; }
+    [AffineCoupling(Mask.FirstHalf, Hidden = 24, HiddenLayers = 1, Activation = Activation.Tanh)] public partial Coupling C2 { get; }
+    [Permute(Permutation.Random, Seed = 2)] public partial Permutation P1 { get; }
+    [AdditiveCoupling(Mask.Odd, Hidden = 20, HiddenLayers = 2, Activation = Activation.LeakyRelu)] public partial Coupling C3 { get; }
+}
