@@ -70,11 +70,10 @@ public static unsafe class GemmBackward
             {
                 case Activation.Identity: Execute(ref job, default(IdentityOp), pool); break;
                 case Activation.Relu: Execute(ref job, default(ReluOp), pool); break;
-                case Activation.LeakyRelu:
-                case Activation.Tanh:
-                case Activation.Sigmoid:
-                case Activation.Softplus:
-                    throw new NotSupportedException($"The {activation} derivative is not wired yet.");
+                case Activation.LeakyRelu: Execute(ref job, new LeakyReluOp(leakySlope), pool); break;
+                case Activation.Tanh: Execute(ref job, default(TanhOp), pool); break;
+                case Activation.Sigmoid: Execute(ref job, default(SigmoidOp), pool); break;
+                case Activation.Softplus: Execute(ref job, default(SoftplusOp), pool); break;
                 default:
                     throw new ArgumentException($"Unknown activation {(int)activation}: use a value of the Activation enum.", nameof(activation));
             }
