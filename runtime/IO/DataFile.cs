@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 
 namespace GenDsl.IO;
@@ -34,18 +35,55 @@ internal static class DataFile
     {
         if (bytes.Length < 2 || bytes[0] != 0x1f || bytes[1] != 0x8b)
             return bytes;
+        byte[] output;
         try
         {
             using var gzip = new GZipStream(new MemoryStream(bytes, writable: false), CompressionMode.Decompress);
-            using var output = new MemoryStream(bytes.Length * 4);
-            gzip.CopyTo(output);
-            return output.ToArray();
+            using var memory = new MemoryStream(bytes.Length * 4);
+            gzip.CopyTo(memory);
+            output = memory.ToArray();
         }
         catch (InvalidDataException e)
         {
             throw DataFormatException.InFile(displayName,
-                $"the file starts with the gzip signature 1f 8b but does not decompress ({e.Message}); is it truncated?", e);
+                $"the file starts with the gzip signature 1f 8b but does not decompress ({e.Message}); is it corrupt?", e);
         }
+        // GZipStream stops quietly at the end of a truncated stream, so check the 8-byte trailer
+        // (RFC 1952): CRC-32 of the data, then its length mod 2³², both little-endian.
+        if (bytes.Length < 18)
+            throw DataFormatException.InFile(displayName,
+                $"the file starts with the gzip signature 1f 8b but is only {bytes.Length} bytes long; it is truncated");
+        uint storedCrc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 8));
+        uint storedLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4));
+        if (storedLength != (uint)output.Length || storedCrc != Crc32(output))
+            throw DataFormatException.InFile(displayName,
+                $"the gzip data decompresses to {output.Length} bytes that do not match the trailer (length {storedLength}, CRC-32 {storedCrc:x8}); " +
+                "the file is truncated or corrupt (concatenated multi-member gzip files are not supported)");
+        return output;
+    }
+
+    private static readonly uint[] s_crcTable = BuildCrcTable();
+
+    private static uint[] BuildCrcTable()
+    {
+        var table = new uint[256];
+        for (uint n = 0; n < 256; n++)
+        {
+            uint c = n;
+            for (int k = 0; k < 8; k++)
+                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[n] = c;
+        }
+        return table;
+    }
+
+    /// <summary>The CRC-32 of gzip and zip (reflected polynomial 0xEDB88320).</summary>
+    internal static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        uint crc = 0xFFFFFFFFu;
+        foreach (byte b in data)
+            crc = s_crcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        return ~crc;
     }
 
     /// <summary>

@@ -90,7 +90,7 @@ public static class IdxReader
         var data = new float[header.Count];
         ReadOnlySpan<byte> raw = bytes.AsSpan(header.DataOffset);
         int size = header.ElementSize;
-        float factor = scale && header.Type == 0x08 ? 1f / 255f : 1f;
+        bool divide = scale && header.Type == 0x08;
         for (long i = 0; i < data.Length; i++)
         {
             ReadOnlySpan<byte> v = raw.Slice((int)(i * size), size);
@@ -106,7 +106,7 @@ public static class IdxReader
             if (!allowNaN && !float.IsFinite(value))
                 throw DataFormatException.AtOffset(name, header.DataOffset + i * size,
                     $"sample {i / columns}, value {i % columns} is {value}; expected a finite number (pass allowNaN: true to accept it)");
-            data[i] = factor == 1f ? value : value * factor;
+            data[i] = divide ? value / 255f : value; // a division, so each pixel is the correctly rounded byte/255
         }
         return new Dataset(data, rows, columns, null, StripExtensions(name));
     }
