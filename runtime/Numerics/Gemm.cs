@@ -120,11 +120,10 @@ public static unsafe partial class Gemm
             {
                 case Activation.Identity: Dispatch(ref job, default(IdentityOp), pool); break;
                 case Activation.Relu: Dispatch(ref job, default(ReluOp), pool); break;
-                case Activation.LeakyRelu:
-                case Activation.Tanh:
-                case Activation.Sigmoid:
-                case Activation.Softplus:
-                    throw new NotSupportedException($"The {epilogue.Activation} epilogue is not wired yet.");
+                case Activation.LeakyRelu: Dispatch(ref job, new LeakyReluOp(epilogue.LeakySlope), pool); break;
+                case Activation.Tanh: Dispatch(ref job, default(TanhOp), pool); break;
+                case Activation.Sigmoid: Dispatch(ref job, default(SigmoidOp), pool); break;
+                case Activation.Softplus: Dispatch(ref job, default(SoftplusOp), pool); break;
                 default:
                     throw new ArgumentException(
                         $"Unknown activation {(int)epilogue.Activation}: use a value of the Activation enum.", nameof(epilogue));
