@@ -2,7 +2,7 @@ namespace GenDsl.Models.Tests.Reference;
 
 /// <summary>
 /// A double-precision REFERENCE implementation of a GenDsl normalizing flow, written for clarity,
-/// not speed, to check the source-generated float32 code. Semantics: /work/wt/FLOW-SPEC.md.
+/// not speed, to check the source-generated float32 code. Semantics: the flow-layer contract FLOW-SPEC.md.
 /// <para>
 /// PARAMETER ARENA LAYOUT (the assumption to align with the generator): all parameters live in
 /// one flat <c>double[] p</c>. Layers are visited in declaration order, and within a layer its

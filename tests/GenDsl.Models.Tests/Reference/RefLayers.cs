@@ -1,7 +1,7 @@
 namespace GenDsl.Models.Tests.Reference;
 
 // Each layer below maps a B×D input u to a B×D output v in the data → latent direction
-// (declaration order, see /work/wt/FLOW-SPEC.md) and adds its ln|det ∂v/∂u| per row to logDet.
+// (declaration order, see the flow-layer contract FLOW-SPEC.md) and adds its ln|det ∂v/∂u| per row to logDet.
 // Every layer has three methods, written to be read side by side:
 //   Forward  (u → v, logDet += …)
 //   Inverse  (v → u)
