@@ -1,33 +1,23 @@
+using GenDsl.Threading;
+
 namespace GenDsl;
 
-/// <summary>
-/// Construction options shared by every generated model: they fix the sizes of the arenas (allocated once,
-/// in the constructor) and the random stream of the initialisation.
-/// </summary>
+/// <summary>How a generated model is built: the largest batch it accepts (its arenas are sized once for it), the seed of its initial parameters, and the worker pool its kernels use.</summary>
 public sealed class ModelOptions
 {
-    /// <summary>
-    /// Largest batch the model will ever see: the activation and workspace arenas are sized for it, so calls
-    /// with up to this many rows allocate nothing. Default 256; must be ≥ 1.
-    /// </summary>
+    /// <summary>The largest batch any method accepts. Activation memory is allocated once for this many rows.</summary>
     public int MaxBatch { get; init; } = 256;
 
-    /// <summary>Seed of the model's <see cref="Rng"/> (parameter initialisation, dropout, sampling). Default 0.</summary>
+    /// <summary>Seed of the parameter initialisation (same seed, same thread count → bit-identical training).</summary>
     public ulong Seed { get; init; }
 
-    /// <summary>Worker threads for the kernels; 0 (the default) means the shared default pool. Must be ≥ 0.</summary>
-    public int Threads { get; init; }
+    /// <summary>The pool the GEMMs run on; null means <see cref="WorkerPool.Default"/> (all cores).</summary>
+    public WorkerPool? Pool { get; init; }
 
-    /// <summary>Throws <see cref="ArgumentException"/> if an option is out of range.</summary>
+    /// <summary>Throws when a setting is out of range, naming it and the fix.</summary>
     public void Validate()
     {
         if (MaxBatch < 1)
-            throw new ArgumentException(
-                $"ModelOptions.MaxBatch is {MaxBatch}; it must be at least 1 (it sizes the activation buffers: pass the largest batch you will use).",
-                nameof(MaxBatch));
-        if (Threads < 0)
-            throw new ArgumentException(
-                $"ModelOptions.Threads is {Threads}; pass 0 for the default pool or a positive thread count.",
-                nameof(Threads));
+            throw new ArgumentOutOfRangeException(nameof(MaxBatch), MaxBatch, $"ModelOptions.MaxBatch is {MaxBatch}: it must be at least 1 (the largest batch you will pass).");
     }
 }

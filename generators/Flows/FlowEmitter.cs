@@ -197,9 +197,9 @@ internal static class FlowEmitter
         w.Line("// Passes over the activation arena. Layer i maps X_i to X_{i+1} (data → latent).");
         w.Line("// =====================================================================================");
         w.Line();
-        w.Line("private Span2D<float> Act(int offset, int rows, int columns) => new(_activations.Span.Slice(offset, rows * columns), rows, columns);");
-        w.Line("private Span2D<float> Param(int offset, int rows, int columns) => new(_parameters.Span.Slice(offset, rows * columns), rows, columns);");
-        w.Line("private Span2D<float> Grad(int offset, int rows, int columns) => new(_gradients.Span.Slice(offset, rows * columns), rows, columns);");
+        w.Line("private Span2D<float> Act(int offset, int rows, int columns) => _activations.Span.Slice(offset, rows * columns).AsSpan2D(rows, columns);");
+        w.Line("private Span2D<float> Param(int offset, int rows, int columns) => _parameters.Span.Slice(offset, rows * columns).AsSpan2D(rows, columns);");
+        w.Line("private Span2D<float> Grad(int offset, int rows, int columns) => _gradients.Span.Slice(offset, rows * columns).AsSpan2D(rows, columns);");
         w.Line();
 
         w.Line("/// <summary>X_0 (already filled) → X_n = Z, with ln|det J_h| per row in _logDet.</summary>");
@@ -443,9 +443,9 @@ internal static class FlowEmitter
         w.Line($"/// <summary>{name}'s network on the kept features of <paramref name=\"source\"/> (rows × {D}).</summary>");
         w.Open($"private void {name}_Network(int source, {yParam}int rows)");
         w.Line($"var input = Act({layer.NetInputField}, rows, {layer.NetIn});");
-        w.Line($"var x = Act(source, rows, {D});");
+        w.Line($"var src = Act(source, rows, {D});");
         w.Open("for (int r = 0; r < rows; r++)");
-        w.Line("var xr = x.GetRowSpan(r);");
+        w.Line("var xr = src.GetRowSpan(r);");
         w.Line("var ir = input.GetRowSpan(r);");
         if (IsContiguous(layer.Kept))
             w.Line($"xr.Slice({layer.Kept[0]}, {d1}).CopyTo(ir); // a = [x_K …]");
@@ -779,7 +779,7 @@ internal static class FlowEmitter
         w.Open($"private void {name}_Forward(int rows)");
         w.Line($"var work = _activations.Span.Slice({layer.WorkField}, {4 * D * D});");
         w.Line($"FlowKernels.LuAssemble({name}_Order, _parameters.Span.Slice({layer.LowerConst}, {D * D}), _parameters.Span.Slice({layer.UpperConst}, {D * D}), _parameters.Span.Slice({layer.LogSConst}, {D}), work, {D});");
-        w.Line($"var W = new Span2D<float>(work.Slice(0, {D * D}), {D}, {D});");
+        w.Line($"var W = work.Slice(0, {D * D}).AsSpan2D({D}, {D});");
         w.Line($"Gemm.Multiply(Act(_x{layer.Index}, rows, {D}), false, W, true, Act(_x{layer.Index + 1}, rows, {D}), pool: _pool);");
         w.Line($"float sumLogS = global::System.Numerics.Tensors.TensorPrimitives.Sum(_parameters.Span.Slice({layer.LogSConst}, {D}));");
         w.Line("var logDet = _activations.Span.Slice(_logDet, rows);");
@@ -794,8 +794,8 @@ internal static class FlowEmitter
         w.Line();
         w.Open($"private void {name}_Backward(int rows, float invRows)");
         w.Line($"var work = _activations.Span.Slice({layer.WorkField}, {4 * D * D});");
-        w.Line($"var W = new Span2D<float>(work.Slice(0, {D * D}), {D}, {D});");
-        w.Line($"var gW = new Span2D<float>(work.Slice({3 * D * D}, {D * D}), {D}, {D});");
+        w.Line($"var W = work.Slice(0, {D * D}).AsSpan2D({D}, {D});");
+        w.Line($"var gW = work.Slice({3 * D * D}, {D * D}).AsSpan2D({D}, {D});");
         w.Line($"var gv = Act({gNext}, rows, {D});");
         w.Line($"Gemm.Multiply(gv, true, Act(_x{layer.Index}, rows, {D}), false, gW, pool: _pool); // ∂L/∂W = ∂L/∂vᵀ · u");
         w.Line($"Gemm.Multiply(gv, false, W, false, Act({gPrev}, rows, {D}), pool: _pool);              // ∂L/∂u = ∂L/∂v · W");

@@ -1,3 +1,5 @@
+using GenDsl.Threading;
+
 namespace GenDsl.Runtime.Tests;
 
 public class ModelOptionsTests
@@ -8,17 +10,17 @@ public class ModelOptionsTests
         var options = new ModelOptions();
         Assert.Equal(256, options.MaxBatch);
         Assert.Equal(0UL, options.Seed);
-        Assert.Equal(0, options.Threads);
+        Assert.Null(options.Pool);
         options.Validate();
-        new ModelOptions { MaxBatch = 1, Seed = 5, Threads = 2 }.Validate();
+        using var pool = new WorkerPool(2);
+        new ModelOptions { MaxBatch = 1, Seed = 5, Pool = pool }.Validate();
     }
 
     [Fact]
     public void OutOfRangeOptionsAreRejected()
     {
-        var batch = Assert.Throws<ArgumentException>(() => new ModelOptions { MaxBatch = 0 }.Validate());
+        var batch = Assert.Throws<ArgumentOutOfRangeException>(() => new ModelOptions { MaxBatch = 0 }.Validate());
         Assert.Equal("MaxBatch", batch.ParamName);
-        Assert.Contains("0", batch.Message);
-        Assert.Equal("Threads", Assert.Throws<ArgumentException>(() => new ModelOptions { Threads = -1 }.Validate()).ParamName);
+        Assert.Contains("MaxBatch is 0", batch.Message);
     }
 }
