@@ -67,10 +67,12 @@ internal static class FlowEmitter
         w.Line($"private const int ParameterArenaLength = {plan.ParameterArenaLength};");
         w.Line();
 
+        bool tables = false;
         foreach (var layer in plan.Layers)
         {
             if (layer.Kind is LayerKind.AffineCoupling or LayerKind.AdditiveCoupling)
             {
+                tables |= !IsContiguous(layer.Kept) || !IsContiguous(layer.Transformed);
                 if (!IsContiguous(layer.Kept))
                     w.Line($"private static ReadOnlySpan<int> {layer.Name}_Kept => [{Lit.Ints(layer.Kept)}];");
                 if (!IsContiguous(layer.Transformed))
@@ -79,9 +81,11 @@ internal static class FlowEmitter
             else if (layer.Kind is LayerKind.Permute or LayerKind.InvertibleLinear)
             {
                 w.Line($"private static ReadOnlySpan<int> {layer.Name}_Order => [{Lit.Ints(layer.Order)}];");
+                tables = true;
             }
         }
-        w.Line();
+        if (tables)
+            w.Line();
 
         w.Line("/// <summary>Every parameter tensor: its checkpoint name, arena offset and shape.</summary>");
         w.Line("public static global::System.Collections.Generic.IReadOnlyList<TensorInfo> Tensors { get; } = new TensorInfo[]");
@@ -470,20 +474,20 @@ internal static class FlowEmitter
         w.Open("for (int r = 0; r < rows; r++)");
         w.Line("var ur = u.GetRowSpan(r);");
         w.Line("var vr = v.GetRowSpan(r);");
-        w.Line("var or = o.GetRowSpan(r);");
+        w.Line("var orow = o.GetRowSpan(r);");
         w.Line("ur.CopyTo(vr); // v_K = u_K (v_T is overwritten below)");
         if (affine) w.Line("float sumS = 0f;");
         w.Open($"for (int i = 0; i < {d2}; i++)");
         w.Line($"int j = {T(layer)};");
         if (affine)
         {
-            w.Line("float s = scale[i] * MathF.Tanh(or[i]);");
-            w.Line($"vr[j] = (ur[j] - or[{d2} + i]) * MathF.Exp(-s);");
+            w.Line("float s = scale[i] * MathF.Tanh(orow[i]);");
+            w.Line($"vr[j] = (ur[j] - orow[{d2} + i]) * MathF.Exp(-s);");
             w.Line("sumS += s;");
         }
         else
         {
-            w.Line("vr[j] = ur[j] - or[i];");
+            w.Line("vr[j] = ur[j] - orow[i];");
         }
         w.Close();
         if (affine) w.Line("logDet[r] -= sumS;");
@@ -502,18 +506,18 @@ internal static class FlowEmitter
         w.Open("for (int r = 0; r < rows; r++)");
         w.Line("var ur = u.GetRowSpan(r);");
         w.Line("var vr = v.GetRowSpan(r);");
-        w.Line("var or = o.GetRowSpan(r);");
+        w.Line("var orow = o.GetRowSpan(r);");
         w.Line("vr.CopyTo(ur);");
         w.Open($"for (int i = 0; i < {d2}; i++)");
         w.Line($"int j = {T(layer)};");
         if (affine)
         {
-            w.Line("float s = scale[i] * MathF.Tanh(or[i]);");
-            w.Line($"ur[j] = vr[j] * MathF.Exp(s) + or[{d2} + i]; // u_T = v_T ⊙ exp(s) + m");
+            w.Line("float s = scale[i] * MathF.Tanh(orow[i]);");
+            w.Line($"ur[j] = vr[j] * MathF.Exp(s) + orow[{d2} + i]; // u_T = v_T ⊙ exp(s) + m");
         }
         else
         {
-            w.Line("ur[j] = vr[j] + or[i]; // u_T = v_T + m");
+            w.Line("ur[j] = vr[j] + orow[i]; // u_T = v_T + m");
         }
         w.Close();
         w.Close();
@@ -545,7 +549,7 @@ internal static class FlowEmitter
         if (affine)
         {
             w.Line("var vr = v.GetRowSpan(r);");
-            w.Line("var or = o.GetRowSpan(r);");
+            w.Line("var orow = o.GetRowSpan(r);");
         }
         w.Line("gvr.CopyTo(gur); // ∂L/∂u_K starts as ∂L/∂v_K; the network's share is added below");
         w.Open($"for (int i = 0; i < {d2}; i++)");
@@ -553,7 +557,7 @@ internal static class FlowEmitter
         w.Line("float g = gvr[j];");
         if (affine)
         {
-            w.Line("float t = MathF.Tanh(or[i]);");
+            w.Line("float t = MathF.Tanh(orow[i]);");
             w.Line("float s = scale[i] * t;");
             w.Line("float e = MathF.Exp(-s);");
             w.Line("gur[j] = g * e;                           // v_T = (u_T − m)·e^(−s)  ⇒ ∂v_T/∂u_T = e^(−s)");
@@ -644,7 +648,9 @@ internal static class FlowEmitter
         {
             string epilogue = dense.Activation == 0
                 ? $"new Epilogue(_parameters.Span.Slice({dense.BiasConst}, {dense.Out}))"
-                : $"new Epilogue(_parameters.Span.Slice({dense.BiasConst}, {dense.Out}), Activation.{act}, 0.2f)";
+                : dense.Activation == 2
+                    ? $"new Epilogue(_parameters.Span.Slice({dense.BiasConst}, {dense.Out}), Activation.{act}, 0.2f)"
+                    : $"new Epilogue(_parameters.Span.Slice({dense.BiasConst}, {dense.Out}), Activation.{act})";
             w.Line($"Gemm.Multiply(Act({dense.InputField}, rows, {dense.In}), false, Param({dense.WeightConst}, {dense.Out}, {dense.In}), true, Act({dense.OutputField}, rows, {dense.Out}), {epilogue}, pool: _pool);");
         }
     }
