@@ -77,26 +77,31 @@ public static class IdxReader
             throw DataFormatException.AtOffset(name, 3,
                 $"an image file needs at least 2 dimensions (samples × pixels), found {header.Dimensions.Length}; use ReadLabels for 1-D files");
         int rows = header.Dimensions[0];
-        long columnsLong = header.Count / Math.Max(rows, 1);
-        if (rows == 0)
+        long columnsLong = 1;
+        for (int i = 1; i < header.Dimensions.Length; i++)
         {
-            columnsLong = 1;
-            for (int i = 1; i < header.Dimensions.Length; i++)
-                columnsLong *= header.Dimensions[i];
+            columnsLong *= header.Dimensions[i];
+            if (columnsLong > Array.MaxLength)
+                throw DataFormatException.AtOffset(name, 4 + 4 * i, "each sample holds more values than an array can");
         }
         if (columnsLong < 1)
             throw DataFormatException.AtOffset(name, 8, "each sample has 0 values; expected at least 1");
         int columns = (int)columnsLong;
         var data = new float[header.Count];
         ReadOnlySpan<byte> raw = bytes.AsSpan(header.DataOffset);
+        if (header.Type == 0x08)
+        {
+            // The common case (MNIST): bytes are always finite; a division keeps each pixel the correctly rounded byte/255.
+            for (int i = 0; i < data.Length; i++)
+                data[i] = scale ? raw[i] / 255f : raw[i];
+            return new Dataset(data, rows, columns, null, StripExtensions(name));
+        }
         int size = header.ElementSize;
-        bool divide = scale && header.Type == 0x08;
         for (long i = 0; i < data.Length; i++)
         {
             ReadOnlySpan<byte> v = raw.Slice((int)(i * size), size);
             float value = header.Type switch
             {
-                0x08 => v[0],
                 0x09 => (sbyte)v[0],
                 0x0B => BinaryPrimitives.ReadInt16BigEndian(v),
                 0x0C => BinaryPrimitives.ReadInt32BigEndian(v),
@@ -106,7 +111,7 @@ public static class IdxReader
             if (!allowNaN && !float.IsFinite(value))
                 throw DataFormatException.AtOffset(name, header.DataOffset + i * size,
                     $"sample {i / columns}, value {i % columns} is {value}; expected a finite number (pass allowNaN: true to accept it)");
-            data[i] = divide ? value / 255f : value; // a division, so each pixel is the correctly rounded byte/255
+            data[i] = value;
         }
         return new Dataset(data, rows, columns, null, StripExtensions(name));
     }

@@ -57,6 +57,17 @@ public sealed class ReaderIdxTests : IDisposable
         var d = IdxReader.ReadImages(_files.WriteBytes("f.idx", Idx(0x0D, [1, 2], floats)));
         Assert.Equal([1.5f, -2.25f], d.Data);
 
+        var doubles = new byte[16];
+        BinaryPrimitives.WriteDoubleBigEndian(doubles, 0.1);
+        BinaryPrimitives.WriteDoubleBigEndian(doubles.AsSpan(8), -3);
+        Assert.Equal([0.1f, -3f], IdxReader.ReadImages(_files.WriteBytes("d.idx", Idx(0x0E, [2, 1], doubles))).Data);
+
+        var ints = new byte[8];
+        BinaryPrimitives.WriteInt32BigEndian(ints, -70000);
+        BinaryPrimitives.WriteInt32BigEndian(ints.AsSpan(4), 12);
+        Assert.Equal([-70000f, 12f], IdxReader.ReadImages(_files.WriteBytes("i.idx", Idx(0x0C, [1, 2], ints)), scale: true).Data); // scale affects bytes only
+        Assert.Equal([-2f, 127f], IdxReader.ReadImages(_files.WriteBytes("sb.idx", Idx(0x09, [1, 2], [0xfe, 0x7f]))).Data);
+
         var shorts = new byte[4];
         BinaryPrimitives.WriteInt16BigEndian(shorts, 300);
         BinaryPrimitives.WriteInt16BigEndian(shorts.AsSpan(2), 5);
