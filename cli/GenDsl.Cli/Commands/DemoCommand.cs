@@ -1,0 +1,450 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CommunityToolkit.HighPerformance;
+using GenDsl.Cli.Data;
+using GenDsl.Cli.Models;
+using GenDsl.Cli.Output;
+using GenDsl.Cli.Training;
+using GenDsl.Data;
+using GenDsl.Threading;
+
+namespace GenDsl.Cli.Commands;
+
+/// <summary>
+/// <c>gendsl demo</c>: the first thing a newcomer runs. It trains ready-made models on data that
+/// ships with GenDsl, within a few minutes on two cores, and writes pictures, <c>metrics.json</c>
+/// and an <c>index.html</c> that shows them together — including the course's question: why a
+/// regressor trained with MSE is not a generative model (its answer is the conditional MEAN, which
+/// can lie where there is no data), while a conditional generative model's samples land on the data.
+/// </summary>
+internal sealed class DemoCommand : Command
+{
+    /// <summary>How much work each part does; <see cref="Quick"/> is for tests and smoke runs (seconds).</summary>
+    internal sealed record Budget(int MoonsSteps, int MoonsBatch, int ConditionalSteps, int ConditionalBatch, int Samples, int Grid, int SliceSamples)
+    {
+        // Flows take ~30 s of the ~3 min budget on 2 cores; the VAE and GAN parts get the rest.
+        public static readonly Budget Full = new(MoonsSteps: 2000, MoonsBatch: 512, ConditionalSteps: 1500, ConditionalBatch: 256,
+            Samples: 2000, Grid: 200, SliceSamples: 40_000);
+        public static readonly Budget Quick = new(MoonsSteps: 40, MoonsBatch: 128, ConditionalSteps: 40, ConditionalBatch: 128,
+            Samples: 400, Grid: 40, SliceSamples: 4000);
+    }
+
+    public override string Name => "demo";
+    public override string Summary => "Train ready-made models on shipped data; write pictures, metrics.json and an index.html report.";
+    public override string Usage => "gendsl demo [--out DIR] [--quick] [--seed S] [--threads T]";
+
+    public override IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        OptionSpec.Value("--out", "DIR", "folder for the report (default: gendsl-demo)"),
+        OptionSpec.Flag("--quick", "a tiny budget (seconds): checks that everything runs, pictures are rough"),
+        OptionSpec.Value("--seed", "S", "seed of parameters, batches and samples (default 1)"),
+        Shared.Threads,
+    ];
+
+    /// <summary>The 2-D view used for every moons picture.</summary>
+    private static readonly (double X0, double X1, double Y0, double Y1) s_moonsView = (-1.5, 2.5, -1.0, 1.5);
+
+    /// <summary>Picture height for the moons view (wider than tall, drawn with equal units on both axes).</summary>
+    private const int MoonsHeight = 470;
+
+    public override int Execute(CommandLine line, CliContext context)
+    {
+        line.ExpectPositionals(0, 0, Usage);
+        string outDir = line.GetString("--out") ?? "gendsl-demo";
+        var budget = line.Has("--quick") ? Budget.Quick : Budget.Full;
+        ulong seed = line.GetULong("--seed", 1);
+        Directory.CreateDirectory(outDir);
+        using var pool = Shared.CreatePool(line);
+        var total = Stopwatch.StartNew();
+
+        var demo = new DemoRun(context, outDir, budget, seed, pool);
+        context.Out.WriteLine($"gendsl demo → {Path.GetFullPath(outDir)} ({(line.Has("--quick") ? "quick budget" : "full budget")}, {pool.Threads} thread{(pool.Threads == 1 ? "" : "s")})");
+        try
+        {
+            var moons = DataCatalog.Load("moons", ModelRegistry.Get("moons-flow"));
+            var flow = demo.FlowOnMoons(moons);
+            var conditional = demo.ConditionalFlowOnMoons(moons);
+            demo.RegressionVersusGeneration(moons, flow, conditional);
+            // TODO(gen2): a VAE part — digits-vae (or mnist-vae) on shipped digits: a grid of samples, a grid of
+            //   reconstructions next to their inputs, the loss terms (reconstruction, KL) and ELBO/IWAE bits/dim.
+            // TODO(gen2): a GAN part — ring-gan on 8gaussians: samples over the 8 modes, and mode coverage and
+            //   quality share from GenDsl.Metrics.ModeMetrics.Evaluate(samples, Toy2D.EightGaussiansMixture()).
+            // TODO(gen2): a conditional image part — digits-cvae given the left half of a digit: an MSE regressor's
+            //   right half is a blurry average of the possible digits, the CVAE's samples are sharp digits.
+        }
+        catch (DemoInterrupted e)
+        {
+            context.Out.WriteLine(e.Message);
+            return ExitCodes.Interrupted;
+        }
+        catch (DemoDiverged e)
+        {
+            context.Err.WriteLine($"error: {e.Message}");
+            return ExitCodes.Diverged;
+        }
+
+        demo.Metrics["total_seconds"] = Math.Round(total.Elapsed.TotalSeconds, 2);
+        File.WriteAllText(Path.Combine(outDir, "metrics.json"), demo.Metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        HtmlReport.Write(Path.Combine(outDir, "index.html"), "GenDsl demo",
+            [
+                "Generative models declared in C# with GenDsl, trained on this machine by `gendsl demo`. " +
+                "Each section shows what the model learned from data that ships with GenDsl, and how well (held-out metrics).",
+                "The last section answers the course's question: why is a regressor trained with the mean squared error not a generative model?",
+            ],
+            demo.Sections,
+            $"Generated by gendsl demo in {total.Elapsed.TotalSeconds:F0} s on {pool.Threads} thread{(pool.Threads == 1 ? "" : "s")} " +
+            $"({(line.Has("--quick") ? "quick" : "full")} budget, seed {seed}).");
+
+        context.Out.WriteLine($"Done in {total.Elapsed.TotalSeconds:F1} s. Open {Path.Combine(outDir, "index.html")} (pictures, metrics.json, checkpoints in the same folder).");
+        return ExitCodes.Ok;
+    }
+
+    private sealed class DemoInterrupted(string message) : Exception(message);
+    private sealed class DemoDiverged(string message) : Exception(message);
+
+    /// <summary>The state of one demo run: where it writes, its budget, the report sections and metrics so far.</summary>
+    private sealed class DemoRun(CliContext context, string outDir, Budget budget, ulong seed, WorkerPool pool)
+    {
+        public List<ReportSection> Sections { get; } = [];
+        private readonly JsonObject _models = [];
+        public JsonObject Metrics { get; } = new() { ["quick"] = budget == Budget.Quick, ["seed"] = seed, ["threads"] = pool.Threads };
+
+        /// <summary>Adds the per-model metrics object to <see cref="Metrics"/> (once).</summary>
+        private JsonObject Models
+        {
+            get
+            {
+                if (_models.Parent is null) Metrics["models"] = _models;
+                return _models;
+            }
+        }
+
+        /// <summary>Trains one registry model with the shared loop; its checkpoint goes to DIR/&lt;model&gt;/.</summary>
+        private (ModelSession Session, TrainResult Result) Train(string name, Dataset train, int steps, int batch)
+        {
+            var entry = ModelRegistry.Get(name);
+            var session = entry.Create(new ModelOptions { MaxBatch = Math.Max(batch, SampleCommand.Chunk), Seed = seed, Pool = pool });
+            string dir = Path.Combine(outDir, name);
+            foreach (string file in new[] { TrainingRun.ModelFile, TrainingRun.OptimizerFile, TrainingRun.LossFile })
+                if (File.Exists(Path.Combine(dir, file)))
+                    File.Delete(Path.Combine(dir, file)); // the demo starts afresh each time
+            var settings = new TrainSettings
+            {
+                Steps = steps, Batch = batch, LearningRate = entry.Training.LearningRate, Seed = seed,
+                OutDir = dir, CheckpointEvery = steps,
+            };
+            context.Out.WriteLine($"Training {name} ({Shared.Count(session.ParameterCount)} parameters): {steps} steps of {batch}");
+            var result = TrainingDisplay.Run(context, name, steps, progress =>
+                new TrainingRun(session, train, settings) { Progress = progress }.Run(context.CancellationToken));
+            if (result.Outcome == TrainOutcome.Interrupted)
+                throw new DemoInterrupted($"Demo interrupted while training {name}.");
+            if (result.Outcome == TrainOutcome.Diverged)
+                throw new DemoDiverged(result.Message);
+            return (session, result);
+        }
+
+        private JsonObject ModelMetrics(string name, TrainResult result, int batch, IReadOnlyList<Metric> metrics, ModelSession session)
+        {
+            var json = new JsonObject
+            {
+                ["family"] = session.Entry.Family.ToString().ToLowerInvariant(),
+                ["data"] = session.Entry.DefaultData,
+                ["parameters"] = session.ParameterCount,
+                ["steps"] = result.Step,
+                ["batch"] = batch,
+                ["train_seconds"] = Math.Round(result.Seconds, 2),
+                ["steps_per_second"] = Math.Round(result.Step / Math.Max(result.Seconds, 1e-9), 1),
+                ["checkpoint"] = $"{name}/{TrainingRun.ModelFile}",
+            };
+            var held = new JsonObject();
+            foreach (var m in metrics) held[m.Key] = Round(m.Value);
+            json["held_out"] = held;
+            Models[name] = json;
+            return json;
+        }
+
+        /// <summary>MoonsFlow on two moons: data vs samples, the learned density, the loss curve, held-out NLL.</summary>
+        public ModelSession FlowOnMoons(LoadedData moons)
+        {
+            const string name = "moons-flow";
+            var (session, result) = Train(name, moons.Train, budget.MoonsSteps, budget.MoonsBatch);
+            var metrics = session.Evaluate(moons.Test, seed, context.CancellationToken);
+            var json = ModelMetrics(name, result, budget.MoonsBatch, metrics, session);
+
+            var samples = SampleCommand.Draw(session, budget.Samples, [], new Rng(seed, stream: 11));
+            var data = moons.Test.Data.AsSpan(0, budget.Samples * 2);
+            Plots.SaveRow(Path.Combine(outDir, "moons-flow-samples.png"),
+            [
+                Plots.Scatter($"Data: {budget.Samples} held-out points", [Series(data, "data", Plots.DataColor.WithAlpha(0.8))], s_moonsView),
+                Plots.Scatter($"MoonsFlow: {budget.Samples} samples", [Series(samples, "samples", Plots.ClassColor(0))], s_moonsView),
+            ], height: MoonsHeight);
+            Plots.Save(DensityPlot(session, "MoonsFlow: learned density p(x)"), Path.Combine(outDir, "moons-flow-density.png"), height: MoonsHeight);
+            SaveLoss(name, result);
+
+            double nll = metrics.First(m => m.Key == "nll").Value;
+            var onData = OnDataShare(samples, moons.Test, radius: 0.1);
+            json["samples_on_data"] = Round(onData);
+            var section = new ReportSection("flow", "Normalizing flow: MoonsFlow on two moons");
+            section.Paragraphs.Add(
+                "A RealNVP flow maps the data through 8 invertible affine couplings to a standard normal. Because the map is invertible " +
+                "with a cheap Jacobian, the flow gives the exact log-likelihood of every point, and it is trained by maximising it. " +
+                "Sampling runs the map backwards from Gaussian noise.");
+            section.Images.Add(("moons-flow-samples.png", "Held-out data (left) and samples of the trained flow (right)."));
+            section.Images.Add(("moons-flow-density.png", "The density the flow assigns to each point of the plane: mass on the moons, none between them."));
+            section.Images.Add(("moons-flow-loss.png", "Training loss: mean negative log-likelihood (nats) of each batch."));
+            section.Facts.Add(("held-out NLL (nats per point; lower is better)", F(nll)));
+            section.Facts.Add(("bits per dimension", F(nll / (2 * Math.Log(2)))));
+            section.Facts.Add(("samples within 0.1 of a data point", $"{onData:P0}"));
+            section.Facts.Add(("training", $"{result.Step} steps of {budget.MoonsBatch} in {result.Seconds:F1} s"));
+            Sections.Add(section);
+            context.Out.WriteLine($"  held-out NLL {F(nll)} nats; {onData:P0} of the samples lie on the moons");
+            return session;
+        }
+
+        /// <summary>ConditionalMoonsFlow: samples for each label, held-out NLL, and the flow used as a classifier.</summary>
+        public ModelSession ConditionalFlowOnMoons(LoadedData moons)
+        {
+            const string name = "conditional-moons-flow";
+            var (session, result) = Train(name, moons.Train, budget.ConditionalSteps, budget.ConditionalBatch);
+            var metrics = session.Evaluate(moons.Test, seed, context.CancellationToken);
+            var json = ModelMetrics(name, result, budget.ConditionalBatch, metrics, session);
+
+            var labels = SampleCommand.Labels(session.Entry, budget.Samples, condition: null);
+            var samples = SampleCommand.Draw(session, budget.Samples, labels, new Rng(seed, stream: 12));
+            var series = new List<PointSeries> { Series(moons.Test.Data.AsSpan(0, budget.Samples * 2), "data", Plots.DataColor) };
+            for (int k = 0; k < 2; k++)
+                series.Add(Series(Select(samples, labels, k), $"samples | moon {k}", Plots.ClassColor(k)));
+            Plots.Save(Plots.Scatter("ConditionalMoonsFlow: samples given the moon", series, s_moonsView), Path.Combine(outDir, "conditional-moons-flow-samples.png"), height: MoonsHeight);
+            SaveLoss(name, result);
+
+            double fidelity = ConditionFidelity(samples, labels, moons.Test);
+            json["samples_on_their_moon"] = Round(fidelity);
+            double nll = metrics.First(m => m.Key == "nll").Value, accuracy = metrics.First(m => m.Key == "bayes_accuracy").Value;
+            var section = new ReportSection("conditional", "Conditional flow: p(x | which moon)");
+            section.Paragraphs.Add(
+                "The same kind of flow, with the label (outer moon 0, inner moon 1) fed as a one-hot vector to every coupling network. " +
+                "It learns one density per label; sampling with a label draws points from that moon only. Since it gives p(x | k) " +
+                "for every k, it is also a classifier: argmax over k of p(x | k).");
+            section.Images.Add(("conditional-moons-flow-samples.png", "Samples given moon 0 and given moon 1, over the data (grey)."));
+            section.Images.Add(("conditional-moons-flow-loss.png", "Training loss: mean negative log-likelihood of each batch given its labels."));
+            section.Facts.Add(("held-out NLL given the label (nats per point)", F(nll)));
+            section.Facts.Add(("samples nearest to data of their own moon", $"{fidelity:P1}"));
+            section.Facts.Add(("accuracy of argmax_k p(x | k) on held-out points", $"{accuracy:P1}"));
+            section.Facts.Add(("training", $"{result.Step} steps of {budget.ConditionalBatch} in {result.Seconds:F1} s"));
+            Sections.Add(section);
+            context.Out.WriteLine($"  held-out NLL {F(nll)} nats; {fidelity:P0} of the samples lie on their moon; classifier accuracy {accuracy:P1}");
+            return session;
+        }
+
+        /// <summary>
+        /// The course's picture. Given which moon, the MSE-optimal prediction is the moon's mean (a point
+        /// in the empty middle of the arc); given x₁, it is E[x₂ | x₁], which runs between the moons where
+        /// both are possible. Samples of a generative model given the same information lie on the data.
+        /// </summary>
+        public void RegressionVersusGeneration(LoadedData moons, ModelSession flow, ModelSession conditional)
+        {
+            var train = moons.Train;
+            var reference = moons.Test;
+            // (a) Given which moon. With a one-hot input, least squares has a closed form: the mean of each class
+            // (a linear model on one-hot inputs is a lookup table, and an MLP trained with MSE converges to the same).
+            var classMean = new double[2, 2];
+            var count = new int[2];
+            for (int r = 0; r < train.Rows; r++)
+            {
+                int k = train.Labels[r];
+                count[k]++;
+                classMean[k, 0] += train.Data[2 * r];
+                classMean[k, 1] += train.Data[2 * r + 1];
+            }
+            var labels = SampleCommand.Labels(conditional.Entry, budget.Samples, condition: null);
+            var samples = SampleCommand.Draw(conditional, budget.Samples, labels, new Rng(seed, stream: 13));
+            var left = new List<PointSeries> { Series(reference.Data.AsSpan(0, budget.Samples * 2), "data", Plots.DataColor) };
+            double meanDistance = 0;
+            for (int k = 0; k < 2; k++)
+            {
+                classMean[k, 0] /= count[k];
+                classMean[k, 1] /= count[k];
+                left.Add(Series(Select(samples, labels, k), $"flow samples | moon {k}", Plots.ClassColor(k).WithAlpha(0.6)));
+                meanDistance += Math.Sqrt(Nearest((float)classMean[k, 0], (float)classMean[k, 1], reference, label: k).Distance2) / 2;
+            }
+            var plotA = Plots.Scatter("Given which moon", left, s_moonsView);
+            for (int k = 0; k < 2; k++)
+            {
+                var marker = plotA.Add.Marker(classMean[k, 0], classMean[k, 1], ScottPlot.MarkerShape.Cross, 22, Plots.ClassColor(k));
+                marker.MarkerLineWidth = 4;
+                marker.LegendText = $"MSE regressor | moon {k}";
+            }
+
+            // (b) Given x₁. E[x₂ | x₁] by averaging x₂ over narrow bins of x₁ (the MSE-optimal regressor, without a model's error);
+            // the generative side: the joint flow's samples whose x₁ falls in a slice, i.e. samples of p(x₂ | x₁).
+            const double binWidth = 0.1, lo = -1.2;
+            int bins = 34;
+            var sum = new double[bins];
+            var n = new int[bins];
+            for (int r = 0; r < train.Rows; r++)
+            {
+                int b = (int)Math.Floor((train.Data[2 * r] - lo) / binWidth);
+                if ((uint)b < (uint)bins) { sum[b] += train.Data[2 * r + 1]; n[b]++; }
+            }
+            var curveX = new List<double>();
+            var curveY = new List<double>();
+            for (int b = 0; b < bins; b++)
+                if (n[b] >= 20) { curveX.Add(lo + (b + 0.5) * binWidth); curveY.Add(sum[b] / n[b]); }
+            // Where both moons are possible (0 < x₁ < 1) the mean falls between them; elsewhere p(x₂ | x₁) has one mode and the mean is fine.
+            var overlap = new List<float>();
+            for (int i = 0; i < curveX.Count; i++)
+                if (curveX[i] > 0 && curveX[i] < 1) { overlap.Add((float)curveX[i]); overlap.Add((float)curveY[i]); }
+            double curveOnData = OnDataShare(overlap.ToArray(), reference, radius: 0.1);
+
+            var joint = SampleCommand.Draw(flow, budget.SliceSamples, [], new Rng(seed, stream: 14));
+            double[] slices = [-0.5, 0.0, 0.5, 1.0, 1.5];
+            var right = new List<PointSeries> { Series(reference.Data.AsSpan(0, budget.Samples * 2), "data", Plots.DataColor) };
+            var sliceRows = new List<float>();
+            for (int s = 0; s < slices.Length; s++)
+            {
+                var xs = new List<double>();
+                var ys = new List<double>();
+                for (int i = 0; i < budget.SliceSamples; i++)
+                    if (Math.Abs(joint[2 * i] - slices[s]) < 0.03)
+                    {
+                        xs.Add(joint[2 * i]); ys.Add(joint[2 * i + 1]);
+                        sliceRows.Add(joint[2 * i]); sliceRows.Add(joint[2 * i + 1]);
+                    }
+                right.Add(new PointSeries(xs.ToArray(), ys.ToArray(), s == 0 ? "flow samples with x₁ in a slice" : "", Plots.ClassColor(2), 4));
+            }
+            double sliceOnData = sliceRows.Count > 0 ? OnDataShare(sliceRows.ToArray(), reference, radius: 0.1) : double.NaN;
+            var plotB = Plots.Scatter("Given x₁", right, s_moonsView);
+            var line = plotB.Add.ScatterLine(curveX.ToArray(), curveY.ToArray(), Plots.ClassColor(3));
+            line.LineWidth = 3;
+            line.LegendText = "MSE regressor E[x₂ | x₁]";
+            Plots.SaveRow(Path.Combine(outDir, "regression-vs-generation.png"), [plotA, plotB], height: MoonsHeight);
+
+            double samplesOnData = OnDataShare(samples, reference, radius: 0.1, labels);
+            Metrics["regression_vs_generation"] = new JsonObject
+            {
+                ["given_moon"] = new JsonObject
+                {
+                    ["regressor_distance_to_its_moon"] = Round(meanDistance),
+                    ["samples_within_0.1_of_their_moon"] = Round(samplesOnData),
+                },
+                ["given_x1"] = new JsonObject
+                {
+                    ["regressor_curve_within_0.1_of_data_for_x1_in_0_1"] = Round(curveOnData),
+                    ["slice_samples_within_0.1_of_data"] = Round(sliceOnData),
+                },
+            };
+            var section = new ReportSection("regression", "A regressor versus a conditional generative model");
+            section.Paragraphs.Add(
+                "Give a model some information about a point — which moon it is on, or its first coordinate x₁ — and ask for the rest. " +
+                "A regressor trained with the mean squared error learns the conditional MEAN: the single answer that is closest on average. " +
+                "When several answers are possible (a whole arc given the moon; the upper and the lower moon given x₁ between 0 and 1), " +
+                "the mean lies between them, where there is no data: it is the blurry average of the possibilities.");
+            section.Paragraphs.Add(
+                "A conditional generative model learns the whole distribution p(rest | information) and draws from it: each sample is one " +
+                "possible answer, and together they cover all of them. Left: the regressor's answer for each moon (crosses) is the centre " +
+                "of the arc; the conditional flow's samples trace the arc. Right: E[x₂ | x₁] runs through the gap between the moons; " +
+                "samples of the flow in thin slices of x₁ land on the upper or the lower moon, never between.");
+            section.Images.Add(("regression-vs-generation.png", "Crosses and the red curve: MSE regression. Dots: samples of the flows."));
+            section.Facts.Add(("given the moon: mean distance from the regressor's answer to that moon's data", F(meanDistance)));
+            section.Facts.Add(("given the moon: samples within 0.1 of that moon's data", $"{samplesOnData:P0}"));
+            section.Facts.Add(("given x₁ between 0 and 1: points of the regression curve within 0.1 of a data point", $"{curveOnData:P0}"));
+            section.Facts.Add(("given x₁: slice samples within 0.1 of a data point", double.IsNaN(sliceOnData) ? "–" : $"{sliceOnData:P0}"));
+            Sections.Add(section);
+            context.Out.WriteLine($"Regression vs generation: the MSE answer given the moon is {F(meanDistance)} away from that moon; {samplesOnData:P0} of the flow's samples are within 0.1 of it.");
+        }
+
+        private void SaveLoss(string name, TrainResult result)
+        {
+            var steps = new List<long>(result.History.Count);
+            var losses = new List<double[]>(result.History.Count);
+            for (int i = 0; i < result.History.Count; i++)
+            {
+                steps.Add(result.StartStep + i + 1);
+                losses.Add(Array.ConvertAll(result.History[i], v => (double)v));
+            }
+            Plots.Save(Plots.LossCurve($"{name}: training loss", result.LossNames, steps, losses), Path.Combine(outDir, $"{name}-loss.png"));
+        }
+
+        /// <summary>exp(ln p) of the model on a grid over the moons view.</summary>
+        private ScottPlot.Plot DensityPlot(ModelSession session, string title)
+        {
+            var (x0, x1, y0, y1) = s_moonsView;
+            int nx = budget.Grid, ny = (int)Math.Round(budget.Grid * (y1 - y0) / (x1 - x0));
+            var density = new double[ny, nx];
+            var likelihood = (ILikelihood)session;
+            int chunk = session.MaxBatch;
+            var points = new float[chunk * 2];
+            var logp = new float[chunk];
+            var noise = new Rng(seed);
+            int total = nx * ny;
+            for (int start = 0; start < total; start += chunk)
+            {
+                int rows = Math.Min(chunk, total - start);
+                for (int i = 0; i < rows; i++)
+                {
+                    int cell = start + i;
+                    points[2 * i] = (float)(x0 + (cell % nx + 0.5) * (x1 - x0) / nx);
+                    points[2 * i + 1] = (float)(y0 + (cell / nx + 0.5) * (y1 - y0) / ny);
+                }
+                likelihood.LogLikelihood(new ReadOnlySpan2D<float>(points, rows, 2), ReadOnlySpan2D<float>.Empty, logp.AsSpan(0, rows), noise);
+                for (int i = 0; i < rows; i++)
+                    density[(start + i) / nx, (start + i) % nx] = Math.Exp(logp[i]);
+            }
+            var plot = Plots.Heatmap(title, density, x0, x1, y0, y1, "p(x)");
+            plot.Axes.SquareUnits();
+            return plot;
+        }
+
+        private static PointSeries Series(ReadOnlySpan<float> rows, string legend, ScottPlot.Color color) =>
+            new(Plots.Column(rows, 2, 0), Plots.Column(rows, 2, 1), legend, color);
+
+        private static float[] Select(float[] rows, int[] labels, int k)
+        {
+            var list = new List<float>();
+            for (int i = 0; i < labels.Length; i++)
+                if (labels[i] == k) { list.Add(rows[2 * i]); list.Add(rows[2 * i + 1]); }
+            return list.ToArray();
+        }
+
+        /// <summary>The squared distance from (x, y) to the nearest of the reference's first 2,000 points (of that label if ≥ 0), and its label.</summary>
+        private static (double Distance2, int Label) Nearest(float x, float y, Dataset reference, int label = -1)
+        {
+            int found = -1;
+            int m = Math.Min(reference.Rows, 2000);
+            double best = double.MaxValue;
+            var data = reference.Data;
+            for (int r = 0; r < m; r++)
+            {
+                if (label >= 0 && reference.Labels[r] != label) continue;
+                double dx = x - data[2 * r], dy = y - data[2 * r + 1];
+                double d2 = dx * dx + dy * dy;
+                if (d2 < best) { best = d2; found = reference.HasLabels ? reference.Labels[r] : -1; }
+            }
+            return (best, found);
+        }
+
+        /// <summary>The share of 2-D points within <paramref name="radius"/> of a reference point (of the point's label, when labels are given).</summary>
+        private static double OnDataShare(float[] points, Dataset reference, double radius, int[]? labels = null)
+        {
+            int n = points.Length / 2, near = 0;
+            for (int i = 0; i < n; i++)
+                if (Nearest(points[2 * i], points[2 * i + 1], reference, labels?[i] ?? -1).Distance2 <= radius * radius) near++;
+            return n == 0 ? double.NaN : (double)near / n;
+        }
+
+        /// <summary>The share of samples whose nearest reference point has the sample's label.</summary>
+        private static double ConditionFidelity(float[] samples, int[] labels, Dataset reference)
+        {
+            int right = 0;
+            for (int i = 0; i < labels.Length; i++)
+                if (Nearest(samples[2 * i], samples[2 * i + 1], reference).Label == labels[i]) right++;
+            return (double)right / labels.Length;
+        }
+
+        /// <summary>A JSON number rounded to 5 decimals, or null for NaN/∞ (which JSON cannot hold).</summary>
+        private static JsonNode? Round(double value) => double.IsFinite(value) ? JsonValue.Create(Math.Round(value, 5)) : null;
+        private static string F(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,123 @@
+using System.Globalization;
+using GenDsl.Cli.Data;
+using GenDsl.Cli.Models;
+using GenDsl.Cli.Output;
+using GenDsl.Cli.Training;
+
+namespace GenDsl.Cli.Commands;
+
+/// <summary>
+/// <c>gendsl train &lt;model&gt;</c>: trains with a progress display, writes
+/// <c>DIR/model.safetensors</c> (+ optimizer state) every N steps and at the end, appends the
+/// losses to <c>DIR/losses.csv</c>, draws <c>DIR/loss.png</c> and scores the held-out data.
+/// </summary>
+internal sealed class TrainCommand : Command
+{
+    public override string Name => "train";
+    public override string Summary => "Train a model; checkpoints to DIR/model.safetensors, losses to DIR/losses.csv (Ctrl+C saves and stops).";
+    public override string Usage => "gendsl train <model> [--data NAME|FILE] [--steps N | --epochs N] [--batch B] [--lr X] [--seed S] [--threads T] [--out DIR] [--resume] [--checkpoint-every N]";
+
+    public override IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        OptionSpec.Value("--data", "NAME|FILE", "data set name (gendsl data) or a .csv/.npy/IDX file (default: the model's)"),
+        OptionSpec.Value("--steps", "N", "total optimizer steps, counting a resumed checkpoint's (default: the model's)"),
+        OptionSpec.Value("--epochs", "N", "train for N passes over the data instead of --steps"),
+        OptionSpec.Value("--batch", "B", "rows per step (default: the model's)"),
+        OptionSpec.Value("--lr", "X", "Adam learning rate (default: the model's, usually 1e-3)"),
+        OptionSpec.Value("--seed", "S", "seed of the initial parameters and of the batch order (default 1)"),
+        Shared.Threads,
+        OptionSpec.Value("--out", "DIR", "folder for checkpoint, losses and plots (default: runs/<model>)"),
+        OptionSpec.Flag("--resume", "continue the checkpoint in DIR (parameters, Adam state, step count, loss curve)"),
+        OptionSpec.Value("--checkpoint-every", "N", "write a checkpoint every N steps (default 500; always at the end)"),
+        OptionSpec.Value("--clip", "X", "clip the gradient norm to X (default 0: off)"),
+    ];
+
+    public override int Execute(CommandLine line, CliContext context)
+    {
+        line.ExpectPositionals(1, 1, Usage);
+        line.Exclusive("--steps", "--epochs");
+        var entry = ModelRegistry.Get(line.Positionals[0]);
+        string outDir = line.GetString("--out") ?? Path.Combine("runs", entry.Name);
+        bool resume = line.Has("--resume");
+        string modelPath = Path.Combine(outDir, TrainingRun.ModelFile);
+        if (resume && !File.Exists(modelPath))
+            throw CliException.Usage($"Nothing to resume: {modelPath} does not exist. Run without --resume to start training.");
+        if (!resume && File.Exists(modelPath))
+            throw CliException.Usage($"{modelPath} already holds a checkpoint; continue it with --resume, or choose another --out (or delete the folder).");
+
+        // On --resume, the settings saved in run.json are the defaults (so a plain --resume continues the same run).
+        var saved = resume ? RunInfo.TryRead(outDir) : null;
+        if (saved is not null && saved.Model != entry.Name)
+            throw CliException.Mismatch($"{outDir} holds a run of {saved.Model}, not {entry.Name}; resume it as gendsl train {saved.Model} --out {outDir} --resume.");
+        string dataName = line.GetString("--data") ?? saved?.Data ?? entry.DefaultData;
+        int batch = line.GetInt("--batch", saved?.Batch ?? entry.Training.Batch, min: 1, max: 1 << 20);
+        float lr = line.GetFloat("--lr", saved?.LearningRate ?? entry.Training.LearningRate, 0f, 10f);
+        ulong seed = line.GetULong("--seed", saved?.Seed ?? 1);
+        float clip = line.GetFloat("--clip", saved?.Clip ?? 0f, 0f, 1e6f, minInclusive: true);
+        int every = line.GetInt("--checkpoint-every", 500, min: 1);
+
+        var data = DataCatalog.Load(dataName, entry);
+        if (batch > data.Train.Rows)
+            throw CliException.Usage($"--batch {batch} is larger than the {Shared.Count(data.Train.Rows)} training rows of {data.Source}; use --batch {data.Train.Rows} or less.");
+        long steps = line.Has("--epochs")
+            ? (long)line.GetInt("--epochs", 1, min: 1) * (data.Train.Rows / batch)
+            : line.GetInt("--steps", entry.Training.Steps, min: 1);
+
+        using var pool = Shared.CreatePool(line);
+        var session = entry.Create(new ModelOptions { MaxBatch = batch, Seed = seed, Pool = pool });
+        var settings = new TrainSettings
+        {
+            Steps = steps, Batch = batch, LearningRate = lr, Seed = seed, Clip = clip,
+            OutDir = outDir, CheckpointEvery = every, Resume = resume,
+        };
+        Directory.CreateDirectory(outDir);
+        new RunInfo(entry.Name, dataName, batch, lr, seed, clip).Write(outDir);
+
+        context.Out.WriteLine(
+            $"Training {entry.Name} ({Shared.Count(session.ParameterCount)} parameters) on {data.Source} ({Shared.Count(data.Train.Rows)} rows): " +
+            $"{Shared.Count(steps)} steps of {batch}, Adam lr {lr.ToString("G3", CultureInfo.InvariantCulture)}, seed {seed}, {pool.Threads} thread{(pool.Threads == 1 ? "" : "s")} → {outDir}");
+        var result = TrainingDisplay.Run(context, entry.Name, steps, progress =>
+            new TrainingRun(session, data.Train, settings) { Progress = progress, Note = context.Out.WriteLine }.Run(context.CancellationToken));
+
+        // The loss curve of the whole run (all resumed parts), from losses.csv.
+        string lossPath = Path.Combine(outDir, TrainingRun.LossFile), lossPng = Path.Combine(outDir, "loss.png");
+        var (names, rows) = TrainingRun.ReadLossLog(lossPath);
+        if (rows.Count > 1)
+            Plots.Save(Plots.LossCurve($"{entry.Name} on {data.Source}", names, rows.Select(r => r.Step).ToList(), rows.Select(r => r.Losses).ToList()), lossPng);
+
+        switch (result.Outcome)
+        {
+            case TrainOutcome.Diverged:
+                context.Err.WriteLine($"error: {result.Message}");
+                return ExitCodes.Diverged;
+            case TrainOutcome.Interrupted:
+                context.Out.WriteLine(result.Message);
+                context.Out.WriteLine($"Continue with: gendsl train {entry.Name} --out {outDir} --resume");
+                return ExitCodes.Interrupted;
+        }
+        if (result.Message.Length > 0)
+        {
+            context.Out.WriteLine(result.Message);
+            return ExitCodes.Ok;
+        }
+        double speed = (result.Step - result.StartStep) / Math.Max(result.Seconds, 1e-9);
+        context.Out.WriteLine(
+            $"Done: step {result.Step} in {result.Seconds:F1} s ({speed:F0} steps/s); last loss: " +
+            string.Join(", ", result.LossNames.Select((n, i) => $"{n} {Shared.Number(result.LastLosses[i])}")) + ".");
+        context.Out.WriteLine($"Checkpoint: {Path.Combine(outDir, TrainingRun.ModelFile)}   losses: {lossPath}   curve: {lossPng}");
+
+        var metrics = session.Evaluate(Limit(data.Test, 10_000), seed, context.CancellationToken);
+        context.Out.WriteLine($"Held-out ({data.Source}{(ReferenceEquals(data.Train, data.Test) ? ", the training file itself" : "")}): " +
+            string.Join(", ", metrics.Select(m => $"{m.Label} {Shared.Number(m.Value)}")));
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>The first <paramref name="rows"/> rows (evaluation at the end of training stays quick).</summary>
+    internal static GenDsl.Data.Dataset Limit(GenDsl.Data.Dataset data, int rows)
+    {
+        if (data.Rows <= rows) return data;
+        var indices = new int[rows];
+        for (int i = 0; i < rows; i++) indices[i] = i;
+        return data.Subset(indices);
+    }
+}

@@ -1,0 +1,189 @@
+using ScottPlot;
+using SkiaSharp;
+
+namespace GenDsl.Cli.Output;
+
+/// <summary>A set of 2-D points to draw: x and y coordinates, legend text, colour, marker size.</summary>
+internal sealed record PointSeries(double[] X, double[] Y, string Legend, Color Color, float Size = 3);
+
+/// <summary>
+/// The pictures the CLI writes (PNG, with ScottPlot on SkiaSharp): scatter plots of 2-D data and
+/// samples, loss curves, density heat maps and grids of images. Every method writes one file.
+/// </summary>
+internal static class Plots
+{
+    public const int Width = 640, Height = 560;
+
+    /// <summary>The category colours (ScottPlot's default palette, Category 10).</summary>
+    public static Color ClassColor(int k) => new ScottPlot.Palettes.Category10().GetColor(k);
+
+    /// <summary>A sans-serif font that exists on the machine (DejaVu Sans on most Linux systems).</summary>
+    private static readonly string s_font = SKFontManager.Default.MatchFamily("DejaVu Sans") is { } f && f.FamilyName == "DejaVu Sans" ? "DejaVu Sans" : Fonts.Sans;
+
+    public static readonly Color DataColor = new Color(120, 120, 120).WithAlpha(0.35);
+
+    /// <summary>Column <paramref name="column"/> of a row-major table as doubles (at most <paramref name="limit"/> rows).</summary>
+    public static double[] Column(ReadOnlySpan<float> rows, int columns, int column, int limit = int.MaxValue)
+    {
+        int n = Math.Min(rows.Length / columns, limit);
+        var values = new double[n];
+        for (int i = 0; i < n; i++) values[i] = rows[i * columns + column];
+        return values;
+    }
+
+    /// <summary>A scatter plot: each series in its colour, with a legend.</summary>
+    public static Plot Scatter(string title, IEnumerable<PointSeries> series, (double X0, double X1, double Y0, double Y1)? limits = null, bool squareUnits = true)
+    {
+        var plot = new Plot();
+        foreach (var s in series)
+        {
+            var points = plot.Add.ScatterPoints(s.X, s.Y, s.Color);
+            points.MarkerSize = s.Size;
+            points.LegendText = s.Legend;
+        }
+        Finish(plot, title, "x₁", "x₂");
+        if (limits is { } l) plot.Axes.SetLimits(l.X0, l.X1, l.Y0, l.Y1);
+        if (squareUnits) plot.Axes.SquareUnits(); // one unit is as long on both axes: shapes are not distorted
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot;
+    }
+
+    /// <summary>Loss curves: each term raw (faint) and as a moving average over ~1% of the steps.</summary>
+    public static Plot LossCurve(string title, IReadOnlyList<string> names, IReadOnlyList<long> steps, IReadOnlyList<double[]> losses)
+    {
+        var plot = new Plot();
+        int n = steps.Count;
+        var xs = new double[n];
+        for (int i = 0; i < n; i++) xs[i] = steps[i];
+        int window = Math.Max(1, n / 100);
+        for (int t = 0; t < names.Count; t++)
+        {
+            var raw = new double[n];
+            for (int i = 0; i < n; i++) raw[i] = losses[i][t];
+            var color = ClassColor(t);
+            if (window > 1)
+            {
+                var faint = plot.Add.ScatterLine(xs, raw, color.WithAlpha(0.25));
+                faint.LineWidth = 1;
+            }
+            var smooth = plot.Add.ScatterLine(xs, MovingAverage(raw, window), color);
+            smooth.LineWidth = 2;
+            smooth.LegendText = window > 1 ? $"{names[t]} (mean of {window} steps)" : names[t];
+        }
+        Finish(plot, title, "step", "loss");
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot;
+    }
+
+    /// <summary>A heat map of values on a grid (row 0 = bottom, y0) over the given extent.</summary>
+    public static Plot Heatmap(string title, double[,] values, double x0, double x1, double y0, double y1, string colorbarLabel)
+    {
+        var plot = new Plot();
+        var heat = plot.Add.Heatmap(values);
+        heat.Colormap = new ScottPlot.Colormaps.Viridis();
+        heat.Extent = new CoordinateRect(x0, x1, y0, y1);
+        heat.FlipVertically = true; // row 0 of the array is the lowest y
+        var bar = plot.Add.ColorBar(heat);
+        bar.Label = colorbarLabel;
+        Finish(plot, title, "x₁", "x₂");
+        plot.Axes.SetLimits(x0, x1, y0, y1);
+        return plot;
+    }
+
+    /// <summary>Saves one plot as PNG.</summary>
+    public static void Save(Plot plot, string path, int width = Width, int height = Height)
+    {
+        EnsureFolder(path);
+        plot.SavePng(path, width, height);
+    }
+
+    /// <summary>Saves plots side by side (one row) as one PNG.</summary>
+    public static void SaveRow(string path, IReadOnlyList<Plot> plots, int width = Width, int height = Height)
+    {
+        EnsureFolder(path);
+        using var surface = SKSurface.Create(new SKImageInfo(width * plots.Count, height));
+        var canvas = surface.Canvas;
+        canvas.Clear(SKColors.White);
+        for (int i = 0; i < plots.Count; i++)
+        {
+            // Each plot is rendered on its own (a plot clears the whole canvas it is drawn on), then placed.
+            byte[] png = plots[i].GetImageBytes(width, height, ImageFormat.Png);
+            using var part = SKImage.FromEncodedData(png);
+            canvas.DrawImage(part, i * width, 0);
+        }
+        using var image = surface.Snapshot();
+        using var encoded = image.Encode(SKEncodedImageFormat.Png, 100);
+        using var file = File.Create(path);
+        encoded.SaveTo(file);
+    }
+
+    /// <summary>
+    /// A grid of grey-scale images (rows of <paramref name="side"/>² pixels in [0, 1], white ink on
+    /// black as MNIST), <paramref name="columns"/> per row, each pixel drawn as a square of
+    /// <paramref name="scale"/> pixels; an optional caption above.
+    /// </summary>
+    public static void SaveImageGrid(string path, ReadOnlySpan<float> images, int side, int columns, int scale, string? caption = null)
+    {
+        EnsureFolder(path);
+        int pixels = side * side;
+        int count = images.Length / pixels;
+        int rows = (count + columns - 1) / columns;
+        const int gap = 2;
+        int captionHeight = caption is null ? 0 : 28;
+        int cell = side * scale + gap;
+        int width = Math.Max(columns * cell + gap, 200), height = rows * cell + gap + captionHeight;
+        using var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(new SKColor(40, 40, 40));
+            using var paint = new SKPaint { IsAntialias = false };
+            for (int i = 0; i < count; i++)
+            {
+                int ox = gap + (i % columns) * cell, oy = captionHeight + gap + (i / columns) * cell;
+                for (int p = 0; p < pixels; p++)
+                {
+                    byte v = (byte)Math.Clamp((int)MathF.Round(images[i * pixels + p] * 255f), 0, 255);
+                    paint.Color = new SKColor(v, v, v);
+                    canvas.DrawRect(ox + (p % side) * scale, oy + (p / side) * scale, scale, scale, paint);
+                }
+            }
+            if (caption is not null)
+            {
+                using var font = new SKFont(SKTypeface.Default, 16);
+                using var text = new SKPaint { Color = SKColors.White, IsAntialias = true };
+                canvas.DrawText(caption, 6, 20, font, text);
+            }
+        }
+        using var image = SKImage.FromBitmap(bitmap);
+        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
+        using var file = File.Create(path);
+        png.SaveTo(file);
+    }
+
+    private static void Finish(Plot plot, string title, string xLabel, string yLabel)
+    {
+        plot.Title(title, 16);
+        plot.XLabel(xLabel, 14);
+        plot.YLabel(yLabel, 14);
+        plot.Font.Set(s_font); // after the labels exist: Set restyles every text of the plot
+    }
+
+    private static double[] MovingAverage(double[] values, int window)
+    {
+        var result = new double[values.Length];
+        double sum = 0;
+        for (int i = 0; i < values.Length; i++)
+        {
+            sum += values[i];
+            if (i >= window) sum -= values[i - window];
+            result[i] = sum / Math.Min(i + 1, window);
+        }
+        return result;
+    }
+
+    private static void EnsureFolder(string path)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+    }
+}

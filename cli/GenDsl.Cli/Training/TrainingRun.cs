@@ -1,0 +1,330 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using CommunityToolkit.HighPerformance;
+using GenDsl.Cli.Models;
+using GenDsl.Data;
+using GenDsl.IO;
+
+namespace GenDsl.Cli.Training;
+
+/// <summary>What one training run is asked to do.</summary>
+internal sealed record TrainSettings
+{
+    /// <summary>The step count to reach (total, counting the steps of a resumed checkpoint).</summary>
+    public required long Steps { get; init; }
+    public required int Batch { get; init; }
+    public required float LearningRate { get; init; }
+    public required ulong Seed { get; init; }
+    /// <summary>Largest gradient norm (0: no clipping).</summary>
+    public float Clip { get; init; }
+    /// <summary>Folder of the checkpoint, optimizer state and loss log.</summary>
+    public required string OutDir { get; init; }
+    /// <summary>Write a checkpoint every this many steps (and always at the end).</summary>
+    public long CheckpointEvery { get; init; } = 500;
+    /// <summary>Continue from the checkpoint in <see cref="OutDir"/>.</summary>
+    public bool Resume { get; init; }
+}
+
+/// <summary>A progress report (at most a few per second).</summary>
+/// <param name="Step">Steps done so far (including those of a resumed checkpoint).</param>
+/// <param name="TargetSteps">The step count the run stops at.</param>
+/// <param name="LossNames">The names of the loss terms.</param>
+/// <param name="Losses">Mean of each loss term over the steps since the previous report.</param>
+/// <param name="StepsPerSecond">Speed since the run started (this process).</param>
+/// <param name="Eta">Estimated time to <paramref name="TargetSteps"/>.</param>
+internal sealed record TrainProgress(long Step, long TargetSteps, IReadOnlyList<string> LossNames, double[] Losses, double StepsPerSecond, TimeSpan Eta);
+
+/// <summary>How a run ended.</summary>
+internal enum TrainOutcome { Completed, Interrupted, Diverged }
+
+/// <summary>The result of a run: outcome, steps, the last losses and the per-step history of this run.</summary>
+internal sealed record TrainResult(TrainOutcome Outcome, long StartStep, long Step, long CheckpointStep, double Seconds,
+    IReadOnlyList<string> LossNames, double[] LastLosses, List<float[]> History, string Message);
+
+/// <summary>
+/// The training loop shared by <c>train</c> and <c>demo</c>: mini-batches from a seeded
+/// <see cref="BatchSampler"/>, one optimizer step per batch, the losses appended to
+/// <c>losses.csv</c>, atomic checkpoints (<c>model.safetensors</c> + <c>optimizer.safetensors</c>)
+/// every N steps and at the end, and clean stops on Ctrl+C (checkpoint first) and on a NaN/∞ loss
+/// (no checkpoint: the last good one stays).
+/// </summary>
+/// <remarks>
+/// A resumed run is the same computation as an uninterrupted one: the parameters and Adam's
+/// moments and step count come from the files, the sampler is fast-forwarded past the batches
+/// already used, and the data transform's noise is positioned by step — so the loss curve continues
+/// bit for bit (the tests check it).
+/// </remarks>
+internal sealed class TrainingRun
+{
+    public const string ModelFile = "model.safetensors";
+    public const string OptimizerFile = "optimizer.safetensors";
+    public const string LossFile = "losses.csv";
+    public const string RunFile = "run.json";
+
+    private readonly ModelSession _session;
+    private readonly Dataset _train;
+    private readonly TrainSettings _settings;
+
+    public TrainingRun(ModelSession session, Dataset train, TrainSettings settings)
+    {
+        _session = session;
+        _train = train;
+        _settings = settings;
+        if (settings.Batch > train.Rows)
+            throw CliException.Usage(
+                $"--batch {settings.Batch} is larger than the {train.Rows} training rows of {(train.Name.Length > 0 ? train.Name : "the data")}; use --batch {train.Rows} or less.");
+        if (settings.Batch > session.MaxBatch)
+            throw CliException.Usage($"--batch {settings.Batch} is larger than the model's MaxBatch {session.MaxBatch}.");
+    }
+
+    public string ModelPath => Path.Combine(_settings.OutDir, ModelFile);
+    public string OptimizerPath => Path.Combine(_settings.OutDir, OptimizerFile);
+    public string LossPath => Path.Combine(_settings.OutDir, LossFile);
+
+    /// <summary>Called with progress reports (from the training thread).</summary>
+    public Action<TrainProgress>? Progress { get; init; }
+
+    /// <summary>Called with notes for the user (resumed from step …, optimizer state not restored …).</summary>
+    public Action<string>? Note { get; init; }
+
+    /// <summary>Trains until <see cref="TrainSettings.Steps"/>, a NaN/∞ loss, or cancellation.</summary>
+    public TrainResult Run(CancellationToken cancellationToken)
+    {
+        var settings = _settings;
+        Directory.CreateDirectory(settings.OutDir);
+        var optimizers = _session.CreateOptimizers(settings.LearningRate, settings.Clip);
+        var lossNames = _session.LossNames;
+
+        long startStep = 0;
+        if (settings.Resume)
+            startStep = RestoreCheckpoint(optimizers);
+        else if (File.Exists(ModelPath))
+            throw CliException.Usage(
+                $"{ModelPath} already holds a checkpoint; continue it with --resume, or choose another --out (or delete the folder).");
+
+        using var losses = OpenLossLog(startStep, lossNames);
+        var sampler = new BatchSampler(_train, settings.Batch, seed: settings.Seed ^ 0x5A4D504CUL, dropLast: true);
+        for (long s = 0; s < startStep; s++) // fast-forward: the batches the checkpoint has already seen
+            sampler.Next();
+
+        int classes = _session.Entry.ConditionSize;
+        var stepLosses = new float[lossNames.Count];
+        var window = new double[lossNames.Count];
+        var last = new double[lossNames.Count];
+        int windowCount = 0;
+        var history = new List<float[]>();
+        var clock = Stopwatch.StartNew();
+        double lastReport = -1;
+        long step = startStep, checkpointStep = settings.Resume ? startStep : -1;
+        string line = "";
+
+        TrainResult Finish(TrainOutcome outcome, string message) =>
+            new(outcome, startStep, step, checkpointStep, clock.Elapsed.TotalSeconds, lossNames, last, history, message);
+
+        while (step < settings.Steps)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                if (!Checkpoint(step, optimizers, losses))
+                    return Finish(TrainOutcome.Diverged, DivergedMessage(step, "the parameters", checkpointStep));
+                checkpointStep = step;
+                return Finish(TrainOutcome.Interrupted, $"Interrupted at step {step}: checkpoint saved to {ModelPath}.");
+            }
+
+            ReadOnlySpan2D<float> x = sampler.Next();
+            ReadOnlySpan2D<float> y = classes > 0 ? sampler.CurrentOneHot(classes) : ReadOnlySpan2D<float>.Empty;
+            string? bad = null;
+            try
+            {
+                _session.TrainStep(x, y, optimizers, step, stepLosses);
+            }
+            catch (InvalidOperationException e) when (e.Message.Contains("gradient norm", StringComparison.Ordinal))
+            {
+                bad = "the gradient norm"; // gradient clipping found a NaN/∞ gradient before updating anything
+            }
+            step++;
+            if (bad is null)
+                for (int i = 0; i < stepLosses.Length; i++)
+                    if (!float.IsFinite(stepLosses[i])) bad = $"the loss {lossNames[i]} ({FormatLoss(stepLosses[i])})";
+            losses.Write(step.ToString(CultureInfo.InvariantCulture));
+            foreach (float l in stepLosses) losses.Write("," + FormatLoss(l));
+            losses.WriteLine();
+            if (bad is not null)
+            {
+                losses.Flush();
+                return Finish(TrainOutcome.Diverged, DivergedMessage(step, bad, checkpointStep));
+            }
+            history.Add((float[])stepLosses.Clone());
+            for (int i = 0; i < window.Length; i++) { window[i] += stepLosses[i]; last[i] = stepLosses[i]; }
+            windowCount++;
+
+            if (step % settings.CheckpointEvery == 0 && step < settings.Steps)
+            {
+                if (!Checkpoint(step, optimizers, losses))
+                    return Finish(TrainOutcome.Diverged, DivergedMessage(step, "the parameters", checkpointStep));
+                checkpointStep = step;
+            }
+
+            double now = clock.Elapsed.TotalSeconds;
+            if (Progress is not null && (now - lastReport >= 0.25 || step == settings.Steps))
+            {
+                lastReport = now;
+                var mean = new double[window.Length];
+                for (int i = 0; i < mean.Length; i++) { mean[i] = window[i] / windowCount; window[i] = 0; }
+                windowCount = 0;
+                double speed = (step - startStep) / Math.Max(now, 1e-9);
+                var eta = TimeSpan.FromSeconds(speed > 0 ? (settings.Steps - step) / speed : 0);
+                Progress(new TrainProgress(step, settings.Steps, lossNames, mean, speed, eta));
+            }
+        }
+
+        if (!Checkpoint(step, optimizers, losses))
+            return Finish(TrainOutcome.Diverged, DivergedMessage(step, "the parameters", checkpointStep));
+        checkpointStep = step;
+        line = step == startStep ? $"Nothing to do: the checkpoint is already at step {step} (--steps {settings.Steps})." : "";
+        return Finish(TrainOutcome.Completed, line);
+    }
+
+    /// <summary>Writes optimizer state then model (each atomic); false (nothing written) if a parameter is NaN/∞.</summary>
+    private bool Checkpoint(long step, IReadOnlyList<NamedOptimizer> optimizers, StreamWriter losses)
+    {
+        foreach (float p in _session.Parameters)
+            if (!float.IsFinite(p))
+                return false;
+        losses.Flush();
+        // The optimizer first: if the process dies between the two renames, the model file is the older
+        // one and the step counts disagree, which RestoreCheckpoint notices.
+        var tensors = new List<TensorEntry>();
+        var metadata = new Dictionary<string, string>
+        {
+            [GenDsl.Checkpoint.ModelKey] = _session.Entry.ClassName,
+            [GenDsl.Checkpoint.StepKey] = step.ToString(CultureInfo.InvariantCulture),
+        };
+        foreach (var (name, optimizer) in optimizers)
+        {
+            tensors.Add(new TensorEntry(name + ".state", [optimizer.State.Length], optimizer.State.ToArray()));
+            metadata[name + ".step_count"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture);
+        }
+        SafeTensors.Write(OptimizerPath, tensors, metadata);
+        _session.Save(ModelPath, step);
+        return true;
+    }
+
+    /// <summary>Loads model and optimizer state for --resume; returns the checkpoint's step.</summary>
+    private long RestoreCheckpoint(IReadOnlyList<NamedOptimizer> optimizers)
+    {
+        if (!File.Exists(ModelPath))
+            throw CliException.Usage($"Nothing to resume: {ModelPath} does not exist. Run without --resume to start training.");
+        long step = _session.Load(ModelPath);
+        bool restored = false;
+        string why = $"{OptimizerFile} is missing";
+        if (File.Exists(OptimizerPath))
+        {
+            var file = SafeTensors.Read(OptimizerPath);
+            file.Metadata.TryGetValue(GenDsl.Checkpoint.StepKey, out var savedStep);
+            why = savedStep != step.ToString(CultureInfo.InvariantCulture)
+                ? $"{OptimizerFile} is from step {savedStep ?? "?"} but the model from step {step} (a checkpoint write was interrupted)"
+                : "";
+            foreach (var (name, optimizer) in optimizers)
+            {
+                if (why.Length > 0) break;
+                if (!file.Contains(name + ".state") || file.ElementCount(name + ".state") != optimizer.State.Length
+                    || !file.Metadata.TryGetValue(name + ".step_count", out var countText)
+                    || !long.TryParse(countText, NumberStyles.Integer, CultureInfo.InvariantCulture, out long count))
+                {
+                    why = $"{OptimizerFile} does not hold a matching '{name}.state'";
+                    break;
+                }
+                file.CopyTo(name + ".state", optimizer.State);
+                optimizer.SetStepCount(count);
+            }
+            restored = why.Length == 0;
+        }
+        if (!restored)
+        {
+            foreach (var (_, optimizer) in optimizers)
+            {
+                optimizer.State.Clear();
+                optimizer.SetStepCount(0);
+            }
+            Note?.Invoke($"Optimizer state not restored ({why}): continuing with fresh Adam moments.");
+        }
+        Note?.Invoke($"Resumed {_session.Entry.Name} from {ModelPath} at step {step}.");
+        return step;
+    }
+
+    /// <summary>Opens losses.csv for appending; on resume drops rows after the checkpoint's step so the curve stays continuous.</summary>
+    private StreamWriter OpenLossLog(long startStep, IReadOnlyList<string> lossNames)
+    {
+        string header = "step," + string.Join(",", lossNames);
+        var kept = new List<string>();
+        if (File.Exists(LossPath))
+        {
+            if (_settings.Resume)
+            {
+                foreach (string row in File.ReadLines(LossPath))
+                {
+                    int comma = row.IndexOf(',');
+                    if (kept.Count == 0) { kept.Add(header); continue; }
+                    if (comma > 0 && long.TryParse(row.AsSpan(0, comma), NumberStyles.Integer, CultureInfo.InvariantCulture, out long s) && s <= startStep)
+                        kept.Add(row);
+                }
+            }
+        }
+        if (kept.Count == 0) kept.Add(header);
+        File.WriteAllLines(LossPath, kept);
+        return new StreamWriter(LossPath, append: true) { AutoFlush = false };
+    }
+
+    private string DivergedMessage(long step, string what, long checkpointStep)
+    {
+        string kept = checkpointStep >= 0
+            ? $"The last good checkpoint, {ModelPath} (step {checkpointStep}), is kept."
+            : "No checkpoint was written before it diverged.";
+        float lr = _settings.LearningRate;
+        return $"Training diverged at step {step}: {what} became NaN or infinite. {kept}\n" +
+               "What to try:\n" +
+               $"  - a lower learning rate: --lr {(lr / 3).ToString("G2", CultureInfo.InvariantCulture)} (now {lr.ToString("G3", CultureInfo.InvariantCulture)});\n" +
+               "  - gradient clipping: --clip 5;\n" +
+               "  - check the data for extreme values or rows far from the rest (standardise columns to mean 0, std 1);\n" +
+               (checkpointStep >= 0 ? "  - then continue from the checkpoint with --resume and the new settings." : "  - then train again.");
+    }
+
+    internal static string FormatLoss(float value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>Reads a losses.csv back: the header's loss names and (step, losses) rows.</summary>
+    public static (string[] Names, List<(long Step, double[] Losses)> Rows) ReadLossLog(string path)
+    {
+        var rows = new List<(long, double[])>();
+        string[] names = [];
+        foreach (string line in File.ReadLines(path))
+        {
+            var parts = line.Split(',');
+            if (names.Length == 0) { names = parts[1..]; continue; }
+            if (parts.Length != names.Length + 1 || !long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long step))
+                continue;
+            var values = new double[names.Length];
+            for (int i = 0; i < values.Length; i++)
+                values[i] = double.TryParse(parts[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : double.NaN;
+            rows.Add((step, values));
+        }
+        return (names, rows);
+    }
+}
+
+/// <summary>The settings of a training folder (<c>run.json</c>), so that <c>--resume</c> can default to them.</summary>
+internal sealed record RunInfo(string Model, string Data, int Batch, float LearningRate, ulong Seed, float Clip)
+{
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public void Write(string dir) => File.WriteAllText(Path.Combine(dir, TrainingRun.RunFile), JsonSerializer.Serialize(this, s_json));
+
+    public static RunInfo? TryRead(string dir)
+    {
+        string path = Path.Combine(dir, TrainingRun.RunFile);
+        if (!File.Exists(path)) return null;
+        try { return JsonSerializer.Deserialize<RunInfo>(File.ReadAllText(path), s_json); }
+        catch (JsonException) { return null; }
+    }
+}
