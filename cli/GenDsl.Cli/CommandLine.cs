@@ -65,7 +65,7 @@ internal sealed class CommandLine
             {
                 if (!inlineValue)
                 {
-                    if (i + 1 >= args.Count)
+                    if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
                         throw CliException.Usage($"{name} needs a value ({name} {option.ValueName}).");
                     value = args[++i];
                 }

@@ -1,0 +1,187 @@
+using CommunityToolkit.HighPerformance;
+using GenDsl.Cli.Commands;
+using GenDsl.Cli.Data;
+using GenDsl.Cli.Models;
+using GenDsl.Cli.Training;
+using GenDsl.IO;
+
+namespace GenDsl.Cli.Tests;
+
+/// <summary>Checkpoints round-trip, survive interrupted writes, and --resume continues the run exactly.</summary>
+public class CheckpointTests : CliHarness
+{
+    /// <summary>Trains a registry model in-process for a few steps with the CLI's loop (checkpoint at the end).</summary>
+    private static ModelSession TrainInProcess(string model, string dir, int steps, int batch, ulong seed = 3)
+    {
+        var entry = ModelRegistry.Get(model);
+        var data = DataCatalog.Load(entry.DefaultData, entry);
+        var session = entry.Create(new ModelOptions { MaxBatch = Math.Max(batch, 100), Seed = seed, Pool = new GenDsl.Threading.WorkerPool(1) });
+        var result = new TrainingRun(session, data.Train, new TrainSettings
+        {
+            Steps = steps, Batch = batch, LearningRate = 1e-3f, Seed = seed, OutDir = dir, CheckpointEvery = 1000,
+        }).Run(CancellationToken.None);
+        Assert.Equal(TrainOutcome.Completed, result.Outcome);
+        return session;
+    }
+
+    [Theory]
+    [InlineData("moons-flow", null)]
+    [InlineData("conditional-moons-flow", 1)]
+    [InlineData("digits-flow", null)] // with the dequantisation + logit transform
+    public void SampleBeforeSaveEqualsSampleAfterLoad(string model, int? condition)
+    {
+        const int n = 100;
+        var session = TrainInProcess(model, P("run"), steps: 5, batch: 16);
+        var labels = SampleCommand.Labels(session.Entry, n, condition);
+        var before = SampleCommand.Draw(session, n, labels, new Rng(42));
+
+        string[] args = ["sample", P("run", "model.safetensors"), "--n", $"{n}", "--seed", "42", "--out", P("after.npy")];
+        if (condition is int k) args = [.. args, "--condition", $"{k}"];
+        var r = Run(args);
+        AssertExit(ExitCodes.Ok, r);
+        Assert.Contains("checkpoint step 5", r.Out);
+        var after = NpyReader.Read(P("after.npy"));
+        Assert.Equal(n, after.Rows);
+        Assert.Equal(session.Entry.Features, after.Columns);
+        Assert.Equal(before, after.Data); // bit for bit
+
+        // A different seed gives different samples (the comparison above could not pass by accident).
+        AssertExit(ExitCodes.Ok, Run([.. args[..5], "43", "--out", P("other.npy"), .. args[8..]]));
+        Assert.NotEqual(before, NpyReader.Read(P("other.npy")).Data);
+    }
+
+    [Fact]
+    public void CheckpointMetadataNamesTheGeneratedClassOfEachEntry()
+    {
+        foreach (var entry in ModelRegistry.All)
+        {
+            var session = entry.Create(new ModelOptions { MaxBatch = 1 });
+            string path = P($"{entry.Name}.safetensors");
+            session.Save(path, step: 7);
+            var file = SafeTensors.Read(path);
+            Assert.Equal(entry.ClassName, file.Metadata[GenDsl.Checkpoint.ModelKey]);
+            Assert.Same(entry, ModelRegistry.FindByClassName(entry.ClassName));
+            Assert.Equal(session.ParameterCount, file.Names.Sum(n => (int)file.ElementCount(n)));
+        }
+    }
+
+    [Fact]
+    public void APartlyWrittenCheckpointLeavesThePreviousOneLoadable()
+    {
+        AssertExit(ExitCodes.Ok, Run("train", "moons-flow", "--steps", "4", "--batch", "16", "--out", P("run")));
+        string model = P("run", "model.safetensors");
+        var good = File.ReadAllBytes(model);
+
+        // A process killed while writing the next checkpoint leaves half a temporary file next to the good one.
+        File.WriteAllBytes(model + ".tmp", good.AsSpan(0, good.Length / 2).ToArray());
+        File.WriteAllBytes(P("run", "optimizer.safetensors.tmp"), [1, 2, 3]);
+        var r = Run("sample", model, "--n", "8", "--out", P("s.csv"));
+        AssertExit(ExitCodes.Ok, r);
+        Assert.Contains("checkpoint step 4", r.Out);
+
+        // Resuming continues from the good checkpoint; the next write replaces the stale temporary files.
+        r = Run("train", "moons-flow", "--out", P("run"), "--resume", "--steps", "6");
+        AssertExit(ExitCodes.Ok, r);
+        Assert.Contains("Resumed moons-flow", r.Out);
+        Assert.Contains("at step 4", r.Out);
+        Assert.DoesNotContain("not restored", r.Out);
+        Assert.False(File.Exists(model + ".tmp"));
+        Assert.False(File.Exists(P("run", "optimizer.safetensors.tmp")));
+        Assert.Contains("checkpoint step 6", Run("eval", model).Out);
+    }
+
+    [Fact]
+    public void AWriteThatFailsPartWayKeepsThePreviousCheckpoint()
+    {
+        AssertExit(ExitCodes.Ok, Run("train", "moons-flow", "--steps", "4", "--batch", "16", "--out", P("run")));
+        string model = P("run", "model.safetensors");
+        var good = File.ReadAllBytes(model);
+
+        // The temporary file cannot be created (a folder is in the way): the write fails after the optimizer state was written.
+        Directory.CreateDirectory(model + ".tmp");
+        var r = Run("train", "moons-flow", "--out", P("run"), "--resume", "--steps", "8");
+        AssertExit(ExitCodes.BadFile, r);
+        Assert.Equal(good, File.ReadAllBytes(model));
+        Directory.Delete(model + ".tmp");
+
+        // The model is still the step-4 one; the optimizer file is from step 8, so resuming says so and starts fresh moments.
+        r = Run("train", "moons-flow", "--out", P("run"), "--resume", "--steps", "5");
+        AssertExit(ExitCodes.Ok, r);
+        Assert.Contains("at step 4", r.Out);
+        Assert.Contains("Optimizer state not restored", r.Out);
+        Assert.Contains("from step 8", r.Out);
+    }
+
+    [Fact]
+    public void ResumeContinuesTheLossCurveExactly()
+    {
+        string[] common = ["--batch", "32", "--seed", "9", "--checkpoint-every", "5"];
+        AssertExit(ExitCodes.Ok, Run(["train", "moons-flow", "--steps", "16", "--out", P("straight"), .. common]));
+
+        // Stop at step 7 (the loss log then runs to 7), then continue to 16 in two more runs.
+        AssertExit(ExitCodes.Ok, Run(["train", "moons-flow", "--steps", "7", "--out", P("pieces"), .. common]));
+        var r = Run("train", "moons-flow", "--steps", "12", "--out", P("pieces"), "--resume");
+        AssertExit(ExitCodes.Ok, r);
+        Assert.Contains("at step 7", r.Out);
+        AssertExit(ExitCodes.Ok, Run("train", "moons-flow", "--steps", "16", "--out", P("pieces"), "--resume"));
+
+        var straight = File.ReadAllLines(P("straight", "losses.csv"));
+        var pieces = File.ReadAllLines(P("pieces", "losses.csv"));
+        Assert.Equal(17, straight.Length); // header + 16 steps
+        Assert.Equal("step,nll", straight[0]);
+        Assert.Equal(straight, pieces); // same steps, same losses bit for bit: parameters, Adam moments and batches all continued
+        Assert.Equal(File.ReadAllBytes(P("straight", "model.safetensors")), File.ReadAllBytes(P("pieces", "model.safetensors")));
+
+        // The optimizer state is saved with its step count.
+        var optimizer = SafeTensors.Read(P("pieces", "optimizer.safetensors"));
+        Assert.Equal("16", optimizer.Metadata["adam.step_count"]);
+        Assert.Contains(optimizer.ToArray("adam.state"), v => v != 0);
+    }
+
+    [Fact]
+    public void WithoutTheOptimizerStateTheCurveWouldDiffer()
+    {
+        // The control for the test above: resuming with fresh Adam moments changes the losses.
+        string[] common = ["--batch", "32", "--seed", "9"];
+        AssertExit(ExitCodes.Ok, Run(["train", "moons-flow", "--steps", "10", "--out", P("straight"), .. common]));
+        AssertExit(ExitCodes.Ok, Run(["train", "moons-flow", "--steps", "5", "--out", P("pieces"), .. common]));
+        File.Delete(P("pieces", "optimizer.safetensors"));
+        var r = Run("train", "moons-flow", "--steps", "10", "--out", P("pieces"), "--resume");
+        AssertExit(ExitCodes.Ok, r);
+        Assert.Contains("Optimizer state not restored", r.Out);
+        var straight = File.ReadAllLines(P("straight", "losses.csv"));
+        var pieces = File.ReadAllLines(P("pieces", "losses.csv"));
+        Assert.Equal(straight[..6], pieces[..6]);
+        Assert.NotEqual(straight[7..], pieces[7..]);
+    }
+
+    [Fact]
+    public void CtrlCSavesACheckpointAndResumeFinishesTheSameRun()
+    {
+        string[] common = ["--batch", "32", "--seed", "4"];
+        AssertExit(ExitCodes.Ok, Run(["train", "moons-flow", "--steps", "12", "--out", P("straight"), .. common]));
+
+        // Ctrl+C arrives when the first progress line is printed (after step 1).
+        using var cancellation = new CancellationTokenSource();
+        var r = RunWith(cancellation.Token, new CancelOnProgressWriter(cancellation),
+            ["train", "moons-flow", "--steps", "12", "--out", P("interrupted"), .. common, "--threads", "1"]);
+        AssertExit(ExitCodes.Interrupted, r);
+        Assert.Contains("Interrupted at step 1: checkpoint saved", r.Out);
+        Assert.Contains("--resume", r.Out);
+        Assert.Contains("checkpoint step 1", Run("eval", P("interrupted")).Out);
+
+        AssertExit(ExitCodes.Ok, Run("train", "moons-flow", "--out", P("interrupted"), "--resume", "--steps", "12"));
+        Assert.Equal(File.ReadAllLines(P("straight", "losses.csv")), File.ReadAllLines(P("interrupted", "losses.csv")));
+    }
+
+    [Fact]
+    public void EpochsCountPassesOverTheData()
+    {
+        string csv = WriteToyCsv("small.csv", 100);
+        var r = Run("train", "moons-flow", "--data", csv, "--epochs", "3", "--batch", "32", "--out", P("run"));
+        AssertExit(ExitCodes.Ok, r);
+        Assert.Contains("9 steps of 32", r.Out); // ⌊100 / 32⌋ = 3 full batches per epoch
+        Assert.Equal(10, File.ReadAllLines(P("run", "losses.csv")).Length);
+        Assert.True(File.Exists(P("run", "loss.png")));
+    }
+}

@@ -1,0 +1,141 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using GenDsl.Cli.Models;
+
+namespace GenDsl.Cli.Tests;
+
+/// <summary>demo --quick writes its report; models and data list what exists; the registry follows its naming rule.</summary>
+public class DemoAndListTests : CliHarness
+{
+    [Fact]
+    public void QuickDemoWritesPicturesMetricsAndReport()
+    {
+        var r = Run("demo", "--quick", "--out", P("demo"));
+        AssertExit(ExitCodes.Ok, r);
+
+        string[] pictures =
+        [
+            "moons-flow-samples.png", "moons-flow-density.png", "moons-flow-loss.png",
+            "conditional-moons-flow-samples.png", "conditional-moons-flow-loss.png", "regression-vs-generation.png",
+        ];
+        foreach (string picture in pictures)
+        {
+            var bytes = File.ReadAllBytes(P("demo", picture));
+            Assert.True(bytes.Length > 2000, $"{picture} is only {bytes.Length} bytes");
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+        }
+
+        using var metrics = JsonDocument.Parse(File.ReadAllText(P("demo", "metrics.json")));
+        var root = metrics.RootElement;
+        Assert.True(root.GetProperty("quick").GetBoolean());
+        foreach (string model in new[] { "moons-flow", "conditional-moons-flow" })
+        {
+            var m = root.GetProperty("models").GetProperty(model);
+            double nll = m.GetProperty("held_out").GetProperty("nll").GetDouble();
+            Assert.True(double.IsFinite(nll) && nll < 2.5, $"{model}: held-out NLL {nll}"); // an untrained flow scores ≈ 2.5 nats
+            Assert.Equal(40, m.GetProperty("steps").GetInt32());
+            Assert.True(File.Exists(P("demo", model, "model.safetensors")));
+        }
+        var regression = root.GetProperty("regression_vs_generation");
+        // The class mean of a moon lies off that moon, whatever the training budget.
+        Assert.True(regression.GetProperty("given_moon").GetProperty("regressor_distance_to_its_moon").GetDouble() > 0.15);
+        Assert.True(root.GetProperty("total_seconds").GetDouble() > 0);
+
+        // index.html shows every picture, and every picture it shows exists.
+        string html = File.ReadAllText(P("demo", "index.html"));
+        foreach (string picture in pictures)
+            Assert.Contains($"<img src=\"{picture}\"", html);
+        foreach (Match m in Regex.Matches(html, "src=\"([^\"]+)\""))
+            Assert.True(File.Exists(P("demo", m.Groups[1].Value)), $"index.html shows {m.Groups[1].Value}, which is missing");
+        Assert.Contains("metrics.json", html);
+
+        // Running it again in the same folder starts afresh instead of refusing the old checkpoints.
+        AssertExit(ExitCodes.Ok, Run("demo", "--quick", "--out", P("demo")));
+    }
+
+    [Fact]
+    public void ModelsListsEveryEntryOnOneLine()
+    {
+        var r = Run("models");
+        AssertExit(ExitCodes.Ok, r);
+        var lines = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(ModelRegistry.All.Count, lines.Length);
+        foreach (var entry in ModelRegistry.All)
+            Assert.Single(lines, l => l.StartsWith(entry.Name + " ", StringComparison.Ordinal) && l.Contains(entry.Description));
+    }
+
+    [Fact]
+    public void DataListsShippedAndToySets()
+    {
+        var r = Run("data");
+        AssertExit(ExitCodes.Ok, r);
+        foreach (string name in new[] { "moons", "8gaussians", "digits", "mnist" })
+            Assert.Contains(r.Out.Split('\n'), l => l.StartsWith(name + " ", StringComparison.Ordinal));
+        Assert.Contains("64 features, 10 classes", r.Out);
+    }
+
+    [Fact]
+    public void ModelNamesAreTheClassNamesInKebabCase()
+    {
+        foreach (var entry in ModelRegistry.All)
+        {
+            string kebab = Regex.Replace(entry.ModelType.Name, "(?<=[a-z0-9])([A-Z])", "-$1").ToLowerInvariant();
+            Assert.Equal(kebab, entry.Name);
+            Assert.Same(entry, ModelRegistry.Get(entry.Name.ToUpperInvariant()));
+        }
+    }
+
+    [Fact]
+    public void OptionsAcceptNameEqualsValue()
+    {
+        var r = Run("train", "moons-flow", "--steps=3", "--batch=8", $"--out={P("run")}");
+        AssertExit(ExitCodes.Ok, r);
+        Assert.Contains("3 steps of 8", r.Out);
+        Assert.Contains("Held-out", r.Out);
+    }
+
+    [Fact]
+    public void SampleWritesPngCsvAndNpyAndEvalWritesJson()
+    {
+        AssertExit(ExitCodes.Ok, Run("train", "conditional-moons-flow", "--steps", "3", "--batch", "8", "--out", P("cond")));
+        AssertExit(ExitCodes.Ok, Run("sample", P("cond"), "--n", "50", "--out", P("s.png")));
+        Assert.True(new FileInfo(P("s.png")).Length > 2000);
+        AssertExit(ExitCodes.Ok, Run("sample", P("cond"), "--n", "6", "--out", P("s.csv")));
+        var lines = File.ReadAllLines(P("s.csv"));
+        Assert.Equal("x1,x2,label", lines[0]);
+        Assert.Equal(new[] { "0", "1", "0", "1", "0", "1" }, lines[1..].Select(l => l.Split(',')[2]));
+        AssertExit(ExitCodes.Ok, Run("sample", P("cond"), "--n", "6", "--condition", "1", "--out", P("one.csv")));
+        Assert.All(File.ReadAllLines(P("one.csv"))[1..], l => Assert.EndsWith(",1", l));
+
+        var r = Run("eval", P("cond", "model.safetensors"), "--json", P("eval.json"));
+        AssertExit(ExitCodes.Ok, r);
+        using var json = JsonDocument.Parse(File.ReadAllText(P("eval.json")));
+        Assert.Equal("conditional-moons-flow", json.RootElement.GetProperty("model").GetString());
+        Assert.Equal(3, json.RootElement.GetProperty("step").GetInt32());
+        var metrics = json.RootElement.GetProperty("metrics");
+        double accuracy = metrics.GetProperty("bayes_accuracy").GetDouble();
+        Assert.InRange(accuracy, 0, 1);
+        Assert.Equal(10_000, metrics.GetProperty("rows").GetInt32());
+    }
+
+    [Fact]
+    public void DigitsFlowTrainsSamplesImagesAndReportsBitsPerDim()
+    {
+        var r = Run("train", "digits-flow", "--steps", "3", "--batch", "32", "--out", P("digits"));
+        AssertExit(ExitCodes.Ok, r);
+        var bits = Regex.Match(r.Out, @"bits per dimension ([0-9.]+)");
+        Assert.True(bits.Success, r.Out);
+        // Dequantised 17-level pixels: a uniform model scores log2(17) ≈ 4.09 bits; an early flow is of that order, not wildly off.
+        Assert.InRange(double.Parse(bits.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0.5, 20);
+        AssertExit(ExitCodes.Ok, Run("sample", P("digits"), "--n", "16", "--out", P("digits.png")));
+        Assert.True(new FileInfo(P("digits.png")).Length > 500);
+        AssertExit(ExitCodes.Ok, Run("sample", P("digits"), "--n", "4", "--out", P("digits.csv")));
+        // Samples are mapped back to pixel values k/16.
+        foreach (string line in File.ReadAllLines(P("digits.csv"))[1..])
+            foreach (string v in line.Split(','))
+            {
+                double k = double.Parse(v, System.Globalization.CultureInfo.InvariantCulture) * 16;
+                Assert.True(Math.Abs(k - Math.Round(k)) < 1e-4 && k >= 0 && k <= 16, $"pixel {v} is not a multiple of 1/16 in [0, 1]");
+            }
+    }
+}
