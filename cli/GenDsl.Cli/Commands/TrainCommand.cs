@@ -70,14 +70,18 @@ internal sealed class TrainCommand : Command
             Steps = steps, Batch = batch, LearningRate = lr, Seed = seed, Clip = clip,
             OutDir = outDir, CheckpointEvery = every, Resume = resume,
         };
-        Directory.CreateDirectory(outDir);
-        new RunInfo(entry.Name, dataName, batch, lr, seed, clip).Write(outDir);
 
         context.Out.WriteLine(
             $"Training {entry.Name} ({Shared.Count(session.ParameterCount)} parameters) on {data.Source} ({Shared.Count(data.Train.Rows)} rows): " +
             $"{Shared.Count(steps)} steps of {batch}, Adam lr {lr.ToString("G3", CultureInfo.InvariantCulture)}, seed {seed}, {pool.Threads} thread{(pool.Threads == 1 ? "" : "s")} → {outDir}");
+        var run = new TrainingRun(session, data.Train, settings) { Note = context.Out.WriteLine };
+        run.Prepare(); // resume notes before the live display starts (and a mismatching checkpoint fails before anything is written)
+        new RunInfo(entry.Name, dataName, batch, lr, seed, clip).Write(outDir);
         var result = TrainingDisplay.Run(context, entry.Name, steps, progress =>
-            new TrainingRun(session, data.Train, settings) { Progress = progress, Note = context.Out.WriteLine }.Run(context.CancellationToken));
+        {
+            run.Progress = progress;
+            return run.Run(context.CancellationToken);
+        });
 
         // The loss curve of the whole run (all resumed parts), from losses.csv.
         string lossPath = Path.Combine(outDir, TrainingRun.LossFile), lossPng = Path.Combine(outDir, "loss.png");

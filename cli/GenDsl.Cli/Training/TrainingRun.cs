@@ -83,25 +83,41 @@ internal sealed class TrainingRun
     public string LossPath => Path.Combine(_settings.OutDir, LossFile);
 
     /// <summary>Called with progress reports (from the training thread).</summary>
-    public Action<TrainProgress>? Progress { get; init; }
+    public Action<TrainProgress>? Progress { get; set; }
 
     /// <summary>Called with notes for the user (resumed from step …, optimizer state not restored …).</summary>
     public Action<string>? Note { get; init; }
+
+    private IReadOnlyList<NamedOptimizer>? _optimizers;
+    private long _startStep;
+
+    /// <summary>
+    /// Creates the optimizers and, for --resume, loads the checkpoint and optimizer state (reporting
+    /// through <see cref="Note"/>); returns the step training starts from. <see cref="Run"/> calls it
+    /// if it was not called first (call it first to show the notes before a live progress display).
+    /// </summary>
+    public long Prepare()
+    {
+        if (_optimizers is not null)
+            return _startStep;
+        Directory.CreateDirectory(_settings.OutDir);
+        var optimizers = _session.CreateOptimizers(_settings.LearningRate, _settings.Clip);
+        if (_settings.Resume)
+            _startStep = RestoreCheckpoint(optimizers);
+        else if (File.Exists(ModelPath))
+            throw CliException.Usage(
+                $"{ModelPath} already holds a checkpoint; continue it with --resume, or choose another --out (or delete the folder).");
+        _optimizers = optimizers;
+        return _startStep;
+    }
 
     /// <summary>Trains until <see cref="TrainSettings.Steps"/>, a NaN/∞ loss, or cancellation.</summary>
     public TrainResult Run(CancellationToken cancellationToken)
     {
         var settings = _settings;
-        Directory.CreateDirectory(settings.OutDir);
-        var optimizers = _session.CreateOptimizers(settings.LearningRate, settings.Clip);
+        long startStep = Prepare();
+        var optimizers = _optimizers!;
         var lossNames = _session.LossNames;
-
-        long startStep = 0;
-        if (settings.Resume)
-            startStep = RestoreCheckpoint(optimizers);
-        else if (File.Exists(ModelPath))
-            throw CliException.Usage(
-                $"{ModelPath} already holds a checkpoint; continue it with --resume, or choose another --out (or delete the folder).");
 
         using var losses = OpenLossLog(startStep, lossNames);
         var sampler = new BatchSampler(_train, settings.Batch, seed: settings.Seed ^ 0x5A4D504CUL, dropLast: true);
@@ -117,7 +133,6 @@ internal sealed class TrainingRun
         var clock = Stopwatch.StartNew();
         double lastReport = -1;
         long step = startStep, checkpointStep = settings.Resume ? startStep : -1;
-        string line = "";
 
         TrainResult Finish(TrainOutcome outcome, string message) =>
             new(outcome, startStep, step, checkpointStep, clock.Elapsed.TotalSeconds, lossNames, last, history, message);
@@ -182,8 +197,8 @@ internal sealed class TrainingRun
         if (!Checkpoint(step, optimizers, losses))
             return Finish(TrainOutcome.Diverged, DivergedMessage(step, "the parameters", checkpointStep));
         checkpointStep = step;
-        line = step == startStep ? $"Nothing to do: the checkpoint is already at step {step} (--steps {settings.Steps})." : "";
-        return Finish(TrainOutcome.Completed, line);
+        return Finish(TrainOutcome.Completed,
+            step == startStep ? $"Nothing to do: the checkpoint is already at step {step} (--steps {settings.Steps})." : "");
     }
 
     /// <summary>Writes optimizer state then model (each atomic); false (nothing written) if a parameter is NaN/∞.</summary>
