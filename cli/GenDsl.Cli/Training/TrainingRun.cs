@@ -142,7 +142,7 @@ internal sealed class TrainingRun
             if (cancellationToken.IsCancellationRequested)
             {
                 if (!Checkpoint(step, optimizers, losses))
-                    return Finish(TrainOutcome.Diverged, DivergedMessage(step, "the parameters", checkpointStep));
+                    return Finish(TrainOutcome.Diverged, DivergedMessage(step, "a parameter became NaN or infinite", checkpointStep));
                 checkpointStep = step;
                 return Finish(TrainOutcome.Interrupted, $"Interrupted at step {step}: checkpoint saved to {ModelPath}.");
             }
@@ -156,12 +156,12 @@ internal sealed class TrainingRun
             }
             catch (InvalidOperationException e) when (e.Message.Contains("gradient norm", StringComparison.Ordinal))
             {
-                bad = "the gradient norm"; // gradient clipping found a NaN/∞ gradient before updating anything
+                bad = "the gradient norm became NaN or infinite"; // clipping found it before anything was updated
             }
             step++;
             if (bad is null)
                 for (int i = 0; i < stepLosses.Length; i++)
-                    if (!float.IsFinite(stepLosses[i])) bad = $"the loss {lossNames[i]} ({FormatLoss(stepLosses[i])})";
+                    if (!float.IsFinite(stepLosses[i])) bad = $"the loss {lossNames[i]} became {FormatLoss(stepLosses[i])}";
             losses.Write(step.ToString(CultureInfo.InvariantCulture));
             foreach (float l in stepLosses) losses.Write("," + FormatLoss(l));
             losses.WriteLine();
@@ -177,7 +177,7 @@ internal sealed class TrainingRun
             if (step % settings.CheckpointEvery == 0 && step < settings.Steps)
             {
                 if (!Checkpoint(step, optimizers, losses))
-                    return Finish(TrainOutcome.Diverged, DivergedMessage(step, "the parameters", checkpointStep));
+                    return Finish(TrainOutcome.Diverged, DivergedMessage(step, "a parameter became NaN or infinite", checkpointStep));
                 checkpointStep = step;
             }
 
@@ -195,7 +195,7 @@ internal sealed class TrainingRun
         }
 
         if (!Checkpoint(step, optimizers, losses))
-            return Finish(TrainOutcome.Diverged, DivergedMessage(step, "the parameters", checkpointStep));
+            return Finish(TrainOutcome.Diverged, DivergedMessage(step, "a parameter became NaN or infinite", checkpointStep));
         checkpointStep = step;
         return Finish(TrainOutcome.Completed,
             step == startStep ? $"Nothing to do: the checkpoint is already at step {step} (--steps {settings.Steps})." : "");
@@ -298,7 +298,7 @@ internal sealed class TrainingRun
             ? $"The last good checkpoint, {ModelPath} (step {checkpointStep}), is kept."
             : "No checkpoint was written before it diverged.";
         float lr = _settings.LearningRate;
-        return $"Training diverged at step {step}: {what} became NaN or infinite. {kept}\n" +
+        return $"Training diverged at step {step}: {what}. {kept}\n" +
                "What to try:\n" +
                $"  - a lower learning rate: --lr {(lr / 3).ToString("G2", CultureInfo.InvariantCulture)} (now {lr.ToString("G3", CultureInfo.InvariantCulture)});\n" +
                "  - gradient clipping: --clip 5;\n" +
