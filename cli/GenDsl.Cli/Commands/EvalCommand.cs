@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using GenDsl.Cli.Data;
 
 namespace GenDsl.Cli.Commands;
@@ -51,7 +52,9 @@ internal sealed class EvalCommand : Command
             };
             string? folder = Path.GetDirectoryName(Path.GetFullPath(json));
             if (folder is not null) Directory.CreateDirectory(folder);
-            File.WriteAllText(json, JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
+            // A diverged model's NaN/∞ are written as the strings "NaN", "Infinity" (plain JSON numbers cannot hold them).
+            var options = new JsonSerializerOptions { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+            File.WriteAllText(json, JsonSerializer.Serialize(document, options));
             context.Out.WriteLine($"Wrote {json}");
         }
         return ExitCodes.Ok;
