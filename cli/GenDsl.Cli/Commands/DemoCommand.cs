@@ -89,7 +89,7 @@ internal sealed class DemoCommand : Command
         File.WriteAllText(Path.Combine(outDir, "metrics.json"), demo.Metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         HtmlReport.Write(Path.Combine(outDir, "index.html"), "GenDsl demo",
             [
-                "Generative models declared in C# with GenDsl, trained on this machine by `gendsl demo`. " +
+                "Generative models declared in C# with GenDsl, trained on this machine by the gendsl demo command. " +
                 "Each section shows what the model learned from data that ships with GenDsl, and how well (held-out metrics).",
                 "The last section answers the course's question: why is a regressor trained with the mean squared error not a generative model?",
             ],
