@@ -160,8 +160,8 @@ internal static class FlowEmitter
         w.Line("public Memory<float> Parameters => _parameters.Memory;");
         w.Line("/// <summary>The gradients of the last <see cref=\"Backward\"/>, same layout as <see cref=\"Parameters\"/>.</summary>");
         w.Line("public Memory<float> Gradients => _gradients.Memory;");
-        w.Line("global::System.Collections.Generic.IReadOnlyList<TensorInfo> IFlowModel.Tensors => Tensors;");
-        w.Line("string IFlowModel.DeclarationHash => DeclarationHash;");
+        w.Line("global::System.Collections.Generic.IReadOnlyList<TensorInfo> IGenerativeModel.Tensors => Tensors;");
+        w.Line("string IGenerativeModel.DeclarationHash => DeclarationHash;");
         w.Line();
 
         // ---------------------------------------------------------------- init
