@@ -30,24 +30,24 @@ public static unsafe partial class Gemm
     //     from L2): the micro-kernel updates one MR×NR register tile.
     // Between K blocks the tiles are parked in a per-thread accumulator buffer (MS×NC).
     /// <summary>Maximum K block: an MR×KC micro-panel of A stays in L1 while B micro-panels stream past it.</summary>
-    internal const int KC = 256;
+    internal static readonly int KC = int.Parse(Environment.GetEnvironmentVariable("GEMM_KC") ?? "256");
     /// <summary>Rows of a packed A block.</summary>
-    internal const int MC = 120;
+    internal static readonly int MC = int.Parse(Environment.GetEnvironmentVariable("GEMM_MC") ?? "120");
     /// <summary>Maximum columns of C per task (and of a packed B block, KC×NC, L2-resident).</summary>
-    internal const int NC = 512;
+    internal static readonly int NC = int.Parse(Environment.GetEnvironmentVariable("GEMM_NC") ?? "512");
     /// <summary>Maximum rows of C per task: the packed B block is reused by all of them.</summary>
-    internal const int MS = 1536;
+    internal static readonly int MS = int.Parse(Environment.GetEnvironmentVariable("GEMM_MS") ?? "1536");
 
     /// <summary>Below this many multiply-adds (M·N·K) a GEMM runs on the calling thread only.</summary>
     internal const long ParallelMinWork = 1L << 19;
     /// <summary>Each extra thread must get at least this many multiply-adds.</summary>
     internal const long MinWorkPerThread = 1L << 18;
 
-    private const int ApFloats = MC * KC;
-    private const int BpFloats = KC * NC;
-    private const int AccFloats = MS * NC;
+    private static readonly int ApFloats = MC * KC;
+    private static readonly int BpFloats = KC * NC;
+    private static readonly int AccFloats = MS * NC;
     /// <summary>Bytes of one thread's scratch: packed A block, packed B block, parked accumulators.</summary>
-    internal const int ScratchBytes = (ApFloats + BpFloats + AccFloats) * sizeof(float);
+    internal static readonly int ScratchBytes = (ApFloats + BpFloats + AccFloats) * sizeof(float);
 
     [ThreadStatic] private static nint t_fallbackScratch;
 
@@ -208,7 +208,7 @@ public static unsafe partial class Gemm
             // The pool's scratch is busy (a GEMM running concurrently on another thread, or one nested inside a
             // pool body): run on this thread with its own scratch.
             if (t_fallbackScratch == 0)
-                t_fallbackScratch = (nint)NativeMemory.AlignedAlloc(ScratchBytes, 64);
+                t_fallbackScratch = (nint)NativeMemory.AlignedAlloc((nuint)ScratchBytes, 64);
             float* scratch = (float*)t_fallbackScratch;
             for (int t = 0; t < job.Tasks; t++)
                 RunTask<TKernel, TAct>(ref job, t, scratch);
@@ -217,6 +217,25 @@ public static unsafe partial class Gemm
         try
         {
             job.Scratch = pool.Scratch;
+            // When several column blocks would each re-pack all of A, pack it once up front (in parallel), into
+            // memory attached to the pool, and let every task read it.
+            job.MPadded = (header.M + TKernel.MR - 1) / TKernel.MR * TKernel.MR;
+            long sharedFloats = (long)job.MPadded * header.K;
+            if (job.NBlocks > 1 && header.K > 0 && sharedFloats <= SharedAMaxFloats)
+            {
+                job.SharedA = EnsureSharedA(pool, sharedFloats);
+                job.PackRowChunks = (job.MPadded + MC - 1) / MC;
+                int pieces = KBlockCount(header.K) * job.PackRowChunks;
+                if (threads <= 1)
+                {
+                    for (int piece = 0; piece < pieces; piece++)
+                        PackSharedPiece<TKernel, TAct>(Unsafe.AsPointer(ref job), piece);
+                }
+                else
+                {
+                    pool.Run(&PackSharedPiece<TKernel, TAct>, Unsafe.AsPointer(ref job), pieces);
+                }
+            }
             if (threads <= 1)
             {
                 float* scratch = SlotScratch(pool.Scratch, 0);
@@ -250,11 +269,55 @@ public static unsafe partial class Gemm
         }
     }
 
+    /// <summary>Largest op(A) (in floats, 32 MB) packed once and shared by all tasks; larger ones are packed per task.</summary>
+    internal const long SharedAMaxFloats = 8L << 20;
+
+    /// <summary>The pool's shared-A buffer, grown (never shrunk) to at least <paramref name="floats"/>.</summary>
+    private static float* EnsureSharedA(WorkerPool pool, long floats)
+    {
+        long bytes = floats * sizeof(float);
+        if (pool.SharedABytes < bytes)
+        {
+            if (pool.SharedA != 0)
+                NativeMemory.AlignedFree((void*)pool.SharedA);
+            pool.SharedA = 0;
+            pool.SharedABytes = 0;
+            pool.SharedA = (nint)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+            pool.SharedABytes = bytes;
+        }
+        return (float*)pool.SharedA;
+    }
+
+    /// <summary>Number of K blocks: K split evenly into blocks of at most KC (at least one block, even for K = 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int KBlockCount(int k) => Math.Max(1, (k + KC - 1) / KC);
+
+    /// <summary>Start of K block <paramref name="kb"/> of <paramref name="kBlocks"/> over [0, k).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int KBlockStart(int k, int kBlocks, int kb) => (int)((long)k * kb / kBlocks);
+
+    /// <summary>
+    /// Packs one piece (one K block × MC rows) of the shared A: K block kb occupies MPadded×kc floats starting at
+    /// p0·MPadded, laid out as whole micro-panels exactly like a per-task A block.
+    /// </summary>
+    private static void PackSharedPiece<TKernel, TAct>(void* state, int piece)
+        where TKernel : struct, IGemmKernel
+        where TAct : struct, IActivationOp
+    {
+        ref var job = ref Unsafe.AsRef<GemmJob<TAct>>(state);
+        int k = job.H.K, kBlocks = KBlockCount(k);
+        int kb = piece / job.PackRowChunks, chunk = piece % job.PackRowChunks;
+        int p0 = KBlockStart(k, kBlocks, kb), kc = KBlockStart(k, kBlocks, kb + 1) - p0;
+        int r0 = chunk * MC, rows = Math.Min(MC, job.H.M - r0);
+        if (rows > 0)
+            PackA<TKernel>(ref job.H, r0, rows, p0, kc, job.SharedA + (long)p0 * job.MPadded + (long)r0 * kc);
+    }
+
     /// <summary>The slot's scratch, allocated on first use (only the slot's own thread touches it, under the lease).</summary>
     private static float* SlotScratch(nint* slots, int slot)
     {
         if (slots[slot] == 0)
-            slots[slot] = (nint)NativeMemory.AlignedAlloc(ScratchBytes, 64);
+            slots[slot] = (nint)NativeMemory.AlignedAlloc((nuint)ScratchBytes, 64);
         return (float*)slots[slot];
     }
 
@@ -328,17 +391,20 @@ public static unsafe partial class Gemm
 
         // K blocks of equal size (at most KC), so no block is a sliver.
         int k = h.K;
-        int kBlocks = Math.Max(1, (k + KC - 1) / KC);
+        int kBlocks = KBlockCount(k);
         for (int kb = 0; kb < kBlocks; kb++)
         {
-            int p0 = (int)((long)k * kb / kBlocks);
-            int kc = (int)((long)k * (kb + 1) / kBlocks) - p0;
+            int p0 = KBlockStart(k, kBlocks, kb);
+            int kc = KBlockStart(k, kBlocks, kb + 1) - p0;
             bool first = kb == 0, last = kb == kBlocks - 1;
             PackB<TKernel>(ref h, j0, nc, p0, kc, bp);
             for (int ic = 0; ic < ms; ic += MC)
             {
                 int mc = Math.Min(MC, ms - ic);
-                PackA<TKernel>(ref h, i0 + ic, mc, p0, kc, ap);
+                if (job.SharedA != null)
+                    ap = job.SharedA + (long)p0 * job.MPadded + (long)(i0 + ic) * kc;
+                else
+                    PackA<TKernel>(ref h, i0 + ic, mc, p0, kc, ap);
                 float* cBlock = h.C + (i0 + ic) * h.Ldc + j0;
                 for (int ir = 0; ir < mc; ir += mr)
                 {
@@ -515,4 +581,10 @@ internal unsafe struct GemmJob<TAct> where TAct : struct, IActivationOp
     public int MBlocks, NBlocks, Tasks;
     public int NextTask;
     public nint* Scratch;
+    /// <summary>All of op(A), packed once for every task (null: each task packs its own A blocks).</summary>
+    public float* SharedA;
+    /// <summary>M rounded up to whole micro-panels (the row count of each K block's region of <see cref="SharedA"/>).</summary>
+    public int MPadded;
+    /// <summary>Pieces of the shared A packing: K blocks × row chunks of MC.</summary>
+    public int PackRowChunks;
 }
