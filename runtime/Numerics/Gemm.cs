@@ -23,31 +23,35 @@ public static unsafe partial class Gemm
 {
     // ---- Cache blocking (in floats). MC and MS must be multiples of every kernel's MR (8, 6, 4), NC of every NR. ----
     //
-    // A task owns an (up to) MS×NC block of C and loops over K in blocks of (up to) KC:
+    // A task owns an (up to) MS×NC block of C and loops over K in (equal) blocks of at most KC:
     //   pack B[k block, task's columns]      → Bp, KC×NC, stays in L2 while all the task's rows use it;
-    //   for each MC rows: pack A[rows, k block] → Ap, MC×KC;
+    //   for each MC rows: pack A[rows, k block] → Ap, MC×KC (or, when C has several column blocks, read the
+    //     copy of all of op(A) that the run packed once up front and shares between its tasks);
     //     for each MR-row micro-panel of Ap (it stays in L1): for each NR-column micro-panel of Bp (streamed
     //     from L2): the micro-kernel updates one MR×NR register tile.
-    // Between K blocks the tiles are parked in a per-thread accumulator buffer (MS×NC).
+    // Between K blocks the tiles are parked, exactly, in a per-thread accumulator buffer (MS×NC); after the last
+    // K block the kernel applies the epilogue straight from its registers and writes C.
+    // The K blocking is the same at every width, and it does not change the result anyway: a parked float
+    // continues the same FMA chain.
     /// <summary>Maximum K block: an MR×KC micro-panel of A stays in L1 while B micro-panels stream past it.</summary>
-    internal static readonly int KC = int.Parse(Environment.GetEnvironmentVariable("GEMM_KC") ?? "256");
+    internal const int KC = 256;
     /// <summary>Rows of a packed A block.</summary>
-    internal static readonly int MC = int.Parse(Environment.GetEnvironmentVariable("GEMM_MC") ?? "120");
+    internal const int MC = 120;
     /// <summary>Maximum columns of C per task (and of a packed B block, KC×NC, L2-resident).</summary>
-    internal static readonly int NC = int.Parse(Environment.GetEnvironmentVariable("GEMM_NC") ?? "512");
+    internal const int NC = 512;
     /// <summary>Maximum rows of C per task: the packed B block is reused by all of them.</summary>
-    internal static readonly int MS = int.Parse(Environment.GetEnvironmentVariable("GEMM_MS") ?? "1536");
+    internal const int MS = 1536;
 
     /// <summary>Below this many multiply-adds (M·N·K) a GEMM runs on the calling thread only.</summary>
     internal const long ParallelMinWork = 1L << 19;
     /// <summary>Each extra thread must get at least this many multiply-adds.</summary>
     internal const long MinWorkPerThread = 1L << 18;
 
-    private static readonly int ApFloats = MC * KC;
-    private static readonly int BpFloats = KC * NC;
-    private static readonly int AccFloats = MS * NC;
+    private const int ApFloats = MC * KC;
+    private const int BpFloats = KC * NC;
+    private const int AccFloats = MS * NC;
     /// <summary>Bytes of one thread's scratch: packed A block, packed B block, parked accumulators.</summary>
-    internal static readonly int ScratchBytes = (ApFloats + BpFloats + AccFloats) * sizeof(float);
+    internal const int ScratchBytes = (ApFloats + BpFloats + AccFloats) * sizeof(float);
 
     [ThreadStatic] private static nint t_fallbackScratch;
 
@@ -198,15 +202,15 @@ public static unsafe partial class Gemm
             Ep = new GemmEpilogueArgs<TAct> { Alpha = header.Alpha, Beta = header.Beta, Bias = header.Bias, Act = act },
         };
         int threads = ChooseThreads(header.M, header.N, header.K, pool.Threads);
-        Plan(header.M, header.N, TKernel.MR, TKernel.NR, threads, out job.MBlocks, out job.NBlocks);
-        job.Tasks = job.MBlocks * job.NBlocks;
-        if (threads > job.Tasks)
-            threads = job.Tasks;
+        job.MPadded = (header.M + TKernel.MR - 1) / TKernel.MR * TKernel.MR;
+        bool canShareA = header.K > 0 && (long)job.MPadded * header.K <= SharedAMaxFloats;
 
         if (Interlocked.CompareExchange(ref pool.ScratchLease, 1, 0) != 0)
         {
             // The pool's scratch is busy (a GEMM running concurrently on another thread, or one nested inside a
-            // pool body): run on this thread with its own scratch.
+            // pool body): run on this thread alone, with its own scratch.
+            Plan(header.M, header.N, TKernel.MR, TKernel.NR, 1, false, out job.MBlocks, out job.NBlocks);
+            job.Tasks = job.MBlocks * job.NBlocks;
             if (t_fallbackScratch == 0)
                 t_fallbackScratch = (nint)NativeMemory.AlignedAlloc((nuint)ScratchBytes, 64);
             float* scratch = (float*)t_fallbackScratch;
@@ -216,28 +220,25 @@ public static unsafe partial class Gemm
         }
         try
         {
+            Plan(header.M, header.N, TKernel.MR, TKernel.NR, threads, canShareA, out job.MBlocks, out job.NBlocks);
+            job.Tasks = job.MBlocks * job.NBlocks;
+            if (threads > job.Tasks)
+                threads = job.Tasks;
             job.Scratch = pool.Scratch;
-            // When several column blocks would each re-pack all of A, pack it once up front (in parallel), into
-            // memory attached to the pool, and let every task read it.
-            job.MPadded = (header.M + TKernel.MR - 1) / TKernel.MR * TKernel.MR;
-            long sharedFloats = (long)job.MPadded * header.K;
-            if (job.NBlocks > 1 && header.K > 0 && sharedFloats <= SharedAMaxFloats)
+
+            // When several column blocks would each re-pack all of A, pack it once (in parallel, as the first
+            // phase of the run) into memory attached to the pool, and let every task read it.
+            if (canShareA && job.NBlocks > 1)
             {
-                job.SharedA = EnsureSharedA(pool, sharedFloats);
+                job.SharedA = EnsureSharedA(pool, (long)job.MPadded * header.K);
                 job.PackRowChunks = (job.MPadded + MC - 1) / MC;
-                int pieces = KBlockCount(header.K) * job.PackRowChunks;
-                if (threads <= 1)
-                {
-                    for (int piece = 0; piece < pieces; piece++)
-                        PackSharedPiece<TKernel, TAct>(Unsafe.AsPointer(ref job), piece);
-                }
-                else
-                {
-                    pool.Run(&PackSharedPiece<TKernel, TAct>, Unsafe.AsPointer(ref job), pieces);
-                }
+                job.Pieces = KBlockCount(header.K) * job.PackRowChunks;
             }
+
             if (threads <= 1)
             {
+                for (int piece = 0; piece < job.Pieces; piece++)
+                    PackSharedPiece<TKernel, TAct>(ref job, piece);
                 float* scratch = SlotScratch(pool.Scratch, 0);
                 for (int t = 0; t < job.Tasks; t++)
                     RunTask<TKernel, TAct>(ref job, t, scratch);
@@ -253,12 +254,30 @@ public static unsafe partial class Gemm
         }
     }
 
-    /// <summary>One participant of a parallel GEMM: claims tasks (C blocks) until none are left.</summary>
+    /// <summary>
+    /// One participant of a parallel GEMM. Phase 1 (when A is shared): claim pieces of A to pack until none are
+    /// left, then wait until every claimed piece is packed — this only waits for participants that are actually
+    /// running, so it cannot deadlock even if some participant never starts. Phase 2: claim C blocks until none are left.
+    /// </summary>
     private static void Body<TKernel, TAct>(void* state, int participant)
         where TKernel : struct, IGemmKernel
         where TAct : struct, IActivationOp
     {
         ref var job = ref Unsafe.AsRef<GemmJob<TAct>>(state);
+        if (job.Pieces > 0)
+        {
+            while (true)
+            {
+                int piece = Interlocked.Increment(ref job.NextPiece) - 1;
+                if (piece >= job.Pieces)
+                    break;
+                PackSharedPiece<TKernel, TAct>(ref job, piece);
+                Interlocked.Increment(ref job.PiecesDone);
+            }
+            var spin = new SpinWait();
+            while (Volatile.Read(ref job.PiecesDone) < job.Pieces)
+                spin.SpinOnce(sleep1Threshold: -1);
+        }
         float* scratch = SlotScratch(job.Scratch, WorkerPool.CurrentSlot);
         while (true)
         {
@@ -300,11 +319,10 @@ public static unsafe partial class Gemm
     /// Packs one piece (one K block × MC rows) of the shared A: K block kb occupies MPadded×kc floats starting at
     /// p0·MPadded, laid out as whole micro-panels exactly like a per-task A block.
     /// </summary>
-    private static void PackSharedPiece<TKernel, TAct>(void* state, int piece)
+    private static void PackSharedPiece<TKernel, TAct>(ref GemmJob<TAct> job, int piece)
         where TKernel : struct, IGemmKernel
         where TAct : struct, IActivationOp
     {
-        ref var job = ref Unsafe.AsRef<GemmJob<TAct>>(state);
         int k = job.H.K, kBlocks = KBlockCount(k);
         int kb = piece / job.PackRowChunks, chunk = piece % job.PackRowChunks;
         int p0 = KBlockStart(k, kBlocks, kb), kc = KBlockStart(k, kBlocks, kb + 1) - p0;
@@ -330,25 +348,34 @@ public static unsafe partial class Gemm
         return (int)Math.Min(poolThreads, Math.Max(1, work / MinWorkPerThread));
     }
 
+    /// <summary>Narrowest column block worth a task of its own when splitting for parallelism.</summary>
+    internal const int MinTaskColumns = 128;
+
     /// <summary>
-    /// Splits C into MBlocks×NBlocks tasks: at most MS×NC each, whole register tiles, as even as possible, and
-    /// (when parallel) enough of them — a multiple of the thread count when there are few — to balance the threads.
-    /// Columns are split first: every task packs all of its rows of A and all of its columns of B, and a split
-    /// of the rows makes each part re-pack all of B, which costs more than re-packing A when N is split.
+    /// Splits C into MBlocks×NBlocks tasks: at most MS×NC each, whole register tiles, as even as possible.
+    /// When parallel, there must be enough tasks to balance the threads: a multiple of the thread count, and —
+    /// when A is packed once and shared, which makes column splits nearly free — about four per thread, so a
+    /// thread that is slow to start (or shares its core) holds up the others only briefly. Otherwise columns are
+    /// still split first: a row split makes each part re-pack all of B.
     /// </summary>
-    internal static void Plan(int m, int n, int mr, int nr, int threads, out int mBlocks, out int nBlocks)
+    internal static void Plan(int m, int n, int mr, int nr, int threads, bool sharedA, out int mBlocks, out int nBlocks)
     {
         int unitsM = (m + mr - 1) / mr, unitsN = (n + nr - 1) / nr;
         mBlocks = (unitsM + MS / mr - 1) / (MS / mr);
         nBlocks = (unitsN + NC / nr - 1) / (NC / nr);
         if (threads <= 1)
             return;
+        int minUnits = Math.Max(1, MinTaskColumns / nr);
+        if (sharedA)
+        {
+            while (mBlocks * nBlocks < 4 * threads && unitsN / (nBlocks + 1) >= minUnits)
+                nBlocks++;
+        }
         while (true)
         {
             int tasks = mBlocks * nBlocks;
             if (tasks >= threads && (tasks % threads == 0 || tasks >= 4 * threads))
                 return;
-            // Prefer splitting N while its blocks stay at least 2 tiles wide, or when M's blocks are thin.
             bool canM = mBlocks < unitsM, canN = nBlocks < unitsN;
             if (!canM && !canN)
                 return;
@@ -585,6 +612,8 @@ internal unsafe struct GemmJob<TAct> where TAct : struct, IActivationOp
     public float* SharedA;
     /// <summary>M rounded up to whole micro-panels (the row count of each K block's region of <see cref="SharedA"/>).</summary>
     public int MPadded;
-    /// <summary>Pieces of the shared A packing: K blocks × row chunks of MC.</summary>
+    /// <summary>Row chunks (of MC rows) per K block in the shared A packing.</summary>
     public int PackRowChunks;
+    /// <summary>Pieces of the shared A packing (K blocks × row chunks; 0 when A is not shared), next to claim, done.</summary>
+    public int Pieces, NextPiece, PiecesDone;
 }

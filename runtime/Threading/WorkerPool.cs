@@ -58,8 +58,6 @@ public sealed unsafe class WorkerPool : IDisposable
     /// to the pool; each pointer must come from <see cref="System.Runtime.InteropServices.NativeMemory.AlignedAlloc"/>.
     /// Freed on <see cref="Dispose"/>. Only touch it while holding <see cref="ScratchLease"/>.</summary>
     internal readonly nint* Scratch;
-    /// <summary>Size in bytes of each block in <see cref="Scratch"/> (0 until allocated).</summary>
-    internal nint ScratchBytes;
     /// <summary>A larger, growable buffer (native, 64-byte aligned) shared by all slots of one kernel call; see <see cref="Scratch"/>.</summary>
     internal nint SharedA;
     /// <summary>Size in bytes of <see cref="SharedA"/>.</summary>
@@ -307,7 +305,6 @@ public sealed unsafe class WorkerPool : IDisposable
                 Scratch[i] = 0;
             }
         }
-        ScratchBytes = 0;
         if (SharedA != 0)
             System.Runtime.InteropServices.NativeMemory.AlignedFree((void*)SharedA);
         SharedA = 0;
