@@ -23,6 +23,15 @@ internal static class FlowParser
         ["GenDsl.DenseAttribute"] = LayerKind.NotInvertible,
     };
 
+    /// <summary>Layer-role attributes of the other model kinds (VAE, GAN): none belongs in a flow (GD0009).</summary>
+    public static readonly IReadOnlyCollection<string> RoleAttributes = new HashSet<string>
+    {
+        "GenDsl.EncoderAttribute",
+        "GenDsl.DecoderAttribute",
+        "GenDsl.GeneratorAttribute",
+        "GenDsl.DiscriminatorAttribute",
+    };
+
     public static FlowSpec Parse(INamedTypeSymbol type, AttributeData flowAttribute, CancellationToken cancellationToken)
     {
         int features = 0, condition = 0;
@@ -33,12 +42,19 @@ internal static class FlowParser
         }
 
         var layers = new List<LayerSpec>();
+        var roles = new List<RoleSpec>();
         var declarations = new HashSet<SyntaxNode>();
         foreach (var member in type.GetMembers())
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (member is not (IPropertySymbol or IFieldSymbol) || member.IsImplicitlyDeclared)
                 continue;
+            foreach (var attribute in member.GetAttributes())
+            {
+                string? name = attribute.AttributeClass?.ToDisplayString();
+                if (name is not null && RoleAttributes.Contains(name))
+                    roles.Add(new RoleSpec(member.Name, ShortName(attribute.AttributeClass!), name));
+            }
             foreach (var attribute in member.GetAttributes())
             {
                 string? name = attribute.AttributeClass?.ToDisplayString();
@@ -71,7 +87,10 @@ internal static class FlowParser
             features,
             condition,
             declarations.Count,
-            layers.ToEquatableArray());
+            layers.ToEquatableArray())
+        {
+            Roles = roles.ToEquatableArray(),
+        };
     }
 
     private static LayerSpec ParseLayer(ISymbol member, AttributeData attribute, LayerKind kind)
@@ -118,12 +137,15 @@ internal static class FlowParser
             isPartialProperty = false;
         }
 
-        string attributeName = attribute.AttributeClass!.Name;
-        if (attributeName.EndsWith("Attribute"))
-            attributeName = attributeName.Substring(0, attributeName.Length - "Attribute".Length);
-
         return new LayerSpec(member.Name, memberType, Accessibility(member.DeclaredAccessibility), isPartialProperty, kind,
-            attributeName, mask, pattern, hidden, hiddenLayers, activation, permutationKind, order, seed);
+            ShortName(attribute.AttributeClass!), mask, pattern, hidden, hiddenLayers, activation, permutationKind, order, seed);
+    }
+
+    /// <summary>An attribute class's name without the "Attribute" suffix, as written in code.</summary>
+    private static string ShortName(INamedTypeSymbol attributeClass)
+    {
+        string name = attributeClass.Name;
+        return name.EndsWith("Attribute") ? name.Substring(0, name.Length - "Attribute".Length) : name;
     }
 
     private static string Accessibility(Accessibility accessibility) => accessibility switch
