@@ -82,6 +82,8 @@ internal sealed class CodeFixTest<TCodeFix> : CSharpCodeFixTest<GenDslAnalyzer, 
         TestCode = source;
         FixedCode = fixedSource;
         CodeActionEquivalenceKey = equivalenceKey;
+        // Markup in the fixed code lists the diagnostics that remain (also for IDs the fix handles elsewhere).
+        FixedState.MarkupHandling = MarkupMode.Allow;
         ReferenceAssemblies = TestSetup.ReferenceAssemblies;
         TestSetup.Configure(TestState);
         CompilerDiagnostics = CompilerDiagnostics.None;
