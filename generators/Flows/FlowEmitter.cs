@@ -67,10 +67,12 @@ internal static class FlowEmitter
         w.Line($"private const int ParameterArenaLength = {plan.ParameterArenaLength};");
         w.Line();
 
+        bool tables = false;
         foreach (var layer in plan.Layers)
         {
             if (layer.Kind is LayerKind.AffineCoupling or LayerKind.AdditiveCoupling)
             {
+                tables |= !IsContiguous(layer.Kept) || !IsContiguous(layer.Transformed);
                 if (!IsContiguous(layer.Kept))
                     w.Line($"private static ReadOnlySpan<int> {layer.Name}_Kept => [{Lit.Ints(layer.Kept)}];");
                 if (!IsContiguous(layer.Transformed))
@@ -79,9 +81,11 @@ internal static class FlowEmitter
             else if (layer.Kind is LayerKind.Permute or LayerKind.InvertibleLinear)
             {
                 w.Line($"private static ReadOnlySpan<int> {layer.Name}_Order => [{Lit.Ints(layer.Order)}];");
+                tables = true;
             }
         }
-        w.Line();
+        if (tables)
+            w.Line();
 
         w.Line("/// <summary>Every parameter tensor: its checkpoint name, arena offset and shape.</summary>");
         w.Line("public static global::System.Collections.Generic.IReadOnlyList<TensorInfo> Tensors { get; } = new TensorInfo[]");
@@ -197,9 +201,9 @@ internal static class FlowEmitter
         w.Line("// Passes over the activation arena. Layer i maps X_i to X_{i+1} (data → latent).");
         w.Line("// =====================================================================================");
         w.Line();
-        w.Line("private Span2D<float> Act(int offset, int rows, int columns) => new(_activations.Span.Slice(offset, rows * columns), rows, columns);");
-        w.Line("private Span2D<float> Param(int offset, int rows, int columns) => new(_parameters.Span.Slice(offset, rows * columns), rows, columns);");
-        w.Line("private Span2D<float> Grad(int offset, int rows, int columns) => new(_gradients.Span.Slice(offset, rows * columns), rows, columns);");
+        w.Line("private Span2D<float> Act(int offset, int rows, int columns) => _activations.Span.Slice(offset, rows * columns).AsSpan2D(rows, columns);");
+        w.Line("private Span2D<float> Param(int offset, int rows, int columns) => _parameters.Span.Slice(offset, rows * columns).AsSpan2D(rows, columns);");
+        w.Line("private Span2D<float> Grad(int offset, int rows, int columns) => _gradients.Span.Slice(offset, rows * columns).AsSpan2D(rows, columns);");
         w.Line();
 
         w.Line("/// <summary>X_0 (already filled) → X_n = Z, with ln|det J_h| per row in _logDet.</summary>");
@@ -443,9 +447,9 @@ internal static class FlowEmitter
         w.Line($"/// <summary>{name}'s network on the kept features of <paramref name=\"source\"/> (rows × {D}).</summary>");
         w.Open($"private void {name}_Network(int source, {yParam}int rows)");
         w.Line($"var input = Act({layer.NetInputField}, rows, {layer.NetIn});");
-        w.Line($"var x = Act(source, rows, {D});");
+        w.Line($"var src = Act(source, rows, {D});");
         w.Open("for (int r = 0; r < rows; r++)");
-        w.Line("var xr = x.GetRowSpan(r);");
+        w.Line("var xr = src.GetRowSpan(r);");
         w.Line("var ir = input.GetRowSpan(r);");
         if (IsContiguous(layer.Kept))
             w.Line($"xr.Slice({layer.Kept[0]}, {d1}).CopyTo(ir); // a = [x_K …]");
@@ -470,20 +474,20 @@ internal static class FlowEmitter
         w.Open("for (int r = 0; r < rows; r++)");
         w.Line("var ur = u.GetRowSpan(r);");
         w.Line("var vr = v.GetRowSpan(r);");
-        w.Line("var or = o.GetRowSpan(r);");
+        w.Line("var orow = o.GetRowSpan(r);");
         w.Line("ur.CopyTo(vr); // v_K = u_K (v_T is overwritten below)");
         if (affine) w.Line("float sumS = 0f;");
         w.Open($"for (int i = 0; i < {d2}; i++)");
         w.Line($"int j = {T(layer)};");
         if (affine)
         {
-            w.Line("float s = scale[i] * MathF.Tanh(or[i]);");
-            w.Line($"vr[j] = (ur[j] - or[{d2} + i]) * MathF.Exp(-s);");
+            w.Line("float s = scale[i] * MathF.Tanh(orow[i]);");
+            w.Line($"vr[j] = (ur[j] - orow[{d2} + i]) * MathF.Exp(-s);");
             w.Line("sumS += s;");
         }
         else
         {
-            w.Line("vr[j] = ur[j] - or[i];");
+            w.Line("vr[j] = ur[j] - orow[i];");
         }
         w.Close();
         if (affine) w.Line("logDet[r] -= sumS;");
@@ -502,18 +506,18 @@ internal static class FlowEmitter
         w.Open("for (int r = 0; r < rows; r++)");
         w.Line("var ur = u.GetRowSpan(r);");
         w.Line("var vr = v.GetRowSpan(r);");
-        w.Line("var or = o.GetRowSpan(r);");
+        w.Line("var orow = o.GetRowSpan(r);");
         w.Line("vr.CopyTo(ur);");
         w.Open($"for (int i = 0; i < {d2}; i++)");
         w.Line($"int j = {T(layer)};");
         if (affine)
         {
-            w.Line("float s = scale[i] * MathF.Tanh(or[i]);");
-            w.Line($"ur[j] = vr[j] * MathF.Exp(s) + or[{d2} + i]; // u_T = v_T ⊙ exp(s) + m");
+            w.Line("float s = scale[i] * MathF.Tanh(orow[i]);");
+            w.Line($"ur[j] = vr[j] * MathF.Exp(s) + orow[{d2} + i]; // u_T = v_T ⊙ exp(s) + m");
         }
         else
         {
-            w.Line("ur[j] = vr[j] + or[i]; // u_T = v_T + m");
+            w.Line("ur[j] = vr[j] + orow[i]; // u_T = v_T + m");
         }
         w.Close();
         w.Close();
@@ -545,7 +549,7 @@ internal static class FlowEmitter
         if (affine)
         {
             w.Line("var vr = v.GetRowSpan(r);");
-            w.Line("var or = o.GetRowSpan(r);");
+            w.Line("var orow = o.GetRowSpan(r);");
         }
         w.Line("gvr.CopyTo(gur); // ∂L/∂u_K starts as ∂L/∂v_K; the network's share is added below");
         w.Open($"for (int i = 0; i < {d2}; i++)");
@@ -553,7 +557,7 @@ internal static class FlowEmitter
         w.Line("float g = gvr[j];");
         if (affine)
         {
-            w.Line("float t = MathF.Tanh(or[i]);");
+            w.Line("float t = MathF.Tanh(orow[i]);");
             w.Line("float s = scale[i] * t;");
             w.Line("float e = MathF.Exp(-s);");
             w.Line("gur[j] = g * e;                           // v_T = (u_T − m)·e^(−s)  ⇒ ∂v_T/∂u_T = e^(−s)");
@@ -644,7 +648,9 @@ internal static class FlowEmitter
         {
             string epilogue = dense.Activation == 0
                 ? $"new Epilogue(_parameters.Span.Slice({dense.BiasConst}, {dense.Out}))"
-                : $"new Epilogue(_parameters.Span.Slice({dense.BiasConst}, {dense.Out}), Activation.{act}, 0.2f)";
+                : dense.Activation == 2
+                    ? $"new Epilogue(_parameters.Span.Slice({dense.BiasConst}, {dense.Out}), Activation.{act}, 0.2f)"
+                    : $"new Epilogue(_parameters.Span.Slice({dense.BiasConst}, {dense.Out}), Activation.{act})";
             w.Line($"Gemm.Multiply(Act({dense.InputField}, rows, {dense.In}), false, Param({dense.WeightConst}, {dense.Out}, {dense.In}), true, Act({dense.OutputField}, rows, {dense.Out}), {epilogue}, pool: _pool);");
         }
     }
@@ -779,7 +785,7 @@ internal static class FlowEmitter
         w.Open($"private void {name}_Forward(int rows)");
         w.Line($"var work = _activations.Span.Slice({layer.WorkField}, {4 * D * D});");
         w.Line($"FlowKernels.LuAssemble({name}_Order, _parameters.Span.Slice({layer.LowerConst}, {D * D}), _parameters.Span.Slice({layer.UpperConst}, {D * D}), _parameters.Span.Slice({layer.LogSConst}, {D}), work, {D});");
-        w.Line($"var W = new Span2D<float>(work.Slice(0, {D * D}), {D}, {D});");
+        w.Line($"var W = work.Slice(0, {D * D}).AsSpan2D({D}, {D});");
         w.Line($"Gemm.Multiply(Act(_x{layer.Index}, rows, {D}), false, W, true, Act(_x{layer.Index + 1}, rows, {D}), pool: _pool);");
         w.Line($"float sumLogS = global::System.Numerics.Tensors.TensorPrimitives.Sum(_parameters.Span.Slice({layer.LogSConst}, {D}));");
         w.Line("var logDet = _activations.Span.Slice(_logDet, rows);");
@@ -794,8 +800,8 @@ internal static class FlowEmitter
         w.Line();
         w.Open($"private void {name}_Backward(int rows, float invRows)");
         w.Line($"var work = _activations.Span.Slice({layer.WorkField}, {4 * D * D});");
-        w.Line($"var W = new Span2D<float>(work.Slice(0, {D * D}), {D}, {D});");
-        w.Line($"var gW = new Span2D<float>(work.Slice({3 * D * D}, {D * D}), {D}, {D});");
+        w.Line($"var W = work.Slice(0, {D * D}).AsSpan2D({D}, {D});");
+        w.Line($"var gW = work.Slice({3 * D * D}, {D * D}).AsSpan2D({D}, {D});");
         w.Line($"var gv = Act({gNext}, rows, {D});");
         w.Line($"Gemm.Multiply(gv, true, Act(_x{layer.Index}, rows, {D}), false, gW, pool: _pool); // ∂L/∂W = ∂L/∂vᵀ · u");
         w.Line($"Gemm.Multiply(gv, false, W, false, Act({gPrev}, rows, {D}), pool: _pool);              // ∂L/∂u = ∂L/∂v · W");

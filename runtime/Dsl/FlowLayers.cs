@@ -63,7 +63,7 @@ public abstract class FlowLayer
     {
         var t = Find(shortName);
         var span = Slice((gradient ? _owner.Gradients : _owner.Parameters).Span, t);
-        return t.Shape.Length == 2 ? new Span2D<float>(span, t.Shape[0], t.Shape[1]) : new Span2D<float>(span, 1, t.Length);
+        return t.Shape.Length == 2 ? span.AsSpan2D(t.Shape[0], t.Shape[1]) : span.AsSpan2D(1, t.Length);
     }
 
     private static Span<float> Slice(Span<float> arena, TensorInfo t) => arena.Slice(t.Offset, t.Length);

@@ -64,8 +64,8 @@ public static class Checkpoint
         foreach (var t in model.Tensors)
             file.CopyTo(t.Name, parameters.Slice(t.Offset, t.Length));
 
-        return file.Metadata.TryGetValue(StepKey, out var step) && long.TryParse(step, NumberStyles.Integer, CultureInfo.InvariantCulture, out long s)
-            ? s
+        return file.Metadata.TryGetValue(StepKey, out var step) && long.TryParse(step, NumberStyles.Integer, CultureInfo.InvariantCulture, out long saved)
+            ? saved
             : 0;
     }
 

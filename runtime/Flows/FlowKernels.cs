@@ -50,7 +50,7 @@ public static class FlowKernels
                 u[i * d + j] = i < j ? upper[i * d + j] : i == j ? MathF.Exp(logs[i]) : 0f;
             }
         }
-        Gemm.Multiply(new ReadOnlySpan2D<float>(l, d, d), false, new ReadOnlySpan2D<float>(u, d, d), false, new Span2D<float>(lu, d, d));
+        Gemm.Multiply(((ReadOnlySpan<float>)l).AsSpan2D(d, d), false, ((ReadOnlySpan<float>)u).AsSpan2D(d, d), false, lu.AsSpan2D(d, d));
         for (int i = 0; i < d; i++)
             lu.Slice(order[i] * d, d).CopyTo(w.Slice(i * d, d));
     }
@@ -102,8 +102,8 @@ public static class FlowKernels
         var gW = work.Slice(3 * dd, dd);
         for (int i = 0; i < d; i++)
             gW.Slice(i * d, d).CopyTo(gLu.Slice(order[i] * d, d));
-        Gemm.Multiply(new ReadOnlySpan2D<float>(gLu, d, d), false, new ReadOnlySpan2D<float>(u, d, d), true, new Span2D<float>(gradLower, d, d));
-        Gemm.Multiply(new ReadOnlySpan2D<float>(l, d, d), true, new ReadOnlySpan2D<float>(gLu, d, d), false, new Span2D<float>(gradUpper, d, d));
+        Gemm.Multiply(((ReadOnlySpan<float>)gLu).AsSpan2D(d, d), false, ((ReadOnlySpan<float>)u).AsSpan2D(d, d), true, gradLower.AsSpan2D(d, d));
+        Gemm.Multiply(((ReadOnlySpan<float>)l).AsSpan2D(d, d), true, ((ReadOnlySpan<float>)gLu).AsSpan2D(d, d), false, gradUpper.AsSpan2D(d, d));
         for (int i = 0; i < d; i++)
         {
             gradLogs[i] = gradUpper[i * d + i] * MathF.Exp(logs[i]) + logDetGradient;

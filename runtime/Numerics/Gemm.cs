@@ -21,13 +21,22 @@ namespace GenDsl.Numerics;
 /// </remarks>
 public static unsafe partial class Gemm
 {
-    // ---- Cache blocking (floats). MC must be a multiple of every kernel's MR (6 and 4), NC of every NR. ----
-    /// <summary>K block: a packed A micro-panel (MR×KC) stays in L1 while B micro-panels stream past it.</summary>
+    // ---- Cache blocking (in floats). MC and MS must be multiples of every kernel's MR (8, 6, 4), NC of every NR. ----
+    //
+    // A task owns an (up to) MS×NC block of C and loops over K in blocks of (up to) KC:
+    //   pack B[k block, task's columns]      → Bp, KC×NC, stays in L2 while all the task's rows use it;
+    //   for each MC rows: pack A[rows, k block] → Ap, MC×KC;
+    //     for each MR-row micro-panel of Ap (it stays in L1): for each NR-column micro-panel of Bp (streamed
+    //     from L2): the micro-kernel updates one MR×NR register tile.
+    // Between K blocks the tiles are parked in a per-thread accumulator buffer (MS×NC).
+    /// <summary>Maximum K block: an MR×KC micro-panel of A stays in L1 while B micro-panels stream past it.</summary>
     internal const int KC = 256;
-    /// <summary>Rows of C per task (and of a packed A block).</summary>
+    /// <summary>Rows of a packed A block.</summary>
     internal const int MC = 120;
-    /// <summary>Columns of C per task (and of a packed B block, KC×NC, L2-resident).</summary>
+    /// <summary>Maximum columns of C per task (and of a packed B block, KC×NC, L2-resident).</summary>
     internal const int NC = 512;
+    /// <summary>Maximum rows of C per task: the packed B block is reused by all of them.</summary>
+    internal const int MS = 1536;
 
     /// <summary>Below this many multiply-adds (M·N·K) a GEMM runs on the calling thread only.</summary>
     internal const long ParallelMinWork = 1L << 19;
@@ -36,7 +45,7 @@ public static unsafe partial class Gemm
 
     private const int ApFloats = MC * KC;
     private const int BpFloats = KC * NC;
-    private const int AccFloats = MC * NC;
+    private const int AccFloats = MS * NC;
     /// <summary>Bytes of one thread's scratch: packed A block, packed B block, parked accumulators.</summary>
     internal const int ScratchBytes = (ApFloats + BpFloats + AccFloats) * sizeof(float);
 
@@ -120,11 +129,10 @@ public static unsafe partial class Gemm
             {
                 case Activation.Identity: Dispatch(ref job, default(IdentityOp), pool); break;
                 case Activation.Relu: Dispatch(ref job, default(ReluOp), pool); break;
-                case Activation.LeakyRelu:
-                case Activation.Tanh:
-                case Activation.Sigmoid:
-                case Activation.Softplus:
-                    throw new NotSupportedException($"The {epilogue.Activation} epilogue is not wired yet.");
+                case Activation.LeakyRelu: Dispatch(ref job, new LeakyReluOp(epilogue.LeakySlope), pool); break;
+                case Activation.Tanh: Dispatch(ref job, default(TanhOp), pool); break;
+                case Activation.Sigmoid: Dispatch(ref job, default(SigmoidOp), pool); break;
+                case Activation.Softplus: Dispatch(ref job, default(SoftplusOp), pool); break;
                 default:
                     throw new ArgumentException(
                         $"Unknown activation {(int)epilogue.Activation}: use a value of the Activation enum.", nameof(epilogue));
@@ -260,13 +268,15 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>
-    /// Splits C into MBlocks×NBlocks tasks: at most MC×NC each, whole register tiles, as even as possible, and
+    /// Splits C into MBlocks×NBlocks tasks: at most MS×NC each, whole register tiles, as even as possible, and
     /// (when parallel) enough of them — a multiple of the thread count when there are few — to balance the threads.
+    /// Columns are split first: every task packs all of its rows of A and all of its columns of B, and a split
+    /// of the rows makes each part re-pack all of B, which costs more than re-packing A when N is split.
     /// </summary>
     internal static void Plan(int m, int n, int mr, int nr, int threads, out int mBlocks, out int nBlocks)
     {
         int unitsM = (m + mr - 1) / mr, unitsN = (n + nr - 1) / nr;
-        mBlocks = (unitsM + MC / mr - 1) / (MC / mr);
+        mBlocks = (unitsM + MS / mr - 1) / (MS / mr);
         nBlocks = (unitsN + NC / nr - 1) / (NC / nr);
         if (threads <= 1)
             return;
@@ -275,18 +285,19 @@ public static unsafe partial class Gemm
             int tasks = mBlocks * nBlocks;
             if (tasks >= threads && (tasks % threads == 0 || tasks >= 4 * threads))
                 return;
+            // Prefer splitting N while its blocks stay at least 2 tiles wide, or when M's blocks are thin.
             bool canM = mBlocks < unitsM, canN = nBlocks < unitsN;
             if (!canM && !canN)
                 return;
-            // Split the dimension whose blocks are currently larger.
-            if (canM && (!canN || (double)m / mBlocks >= (double)n / nBlocks))
-                mBlocks++;
-            else
+            bool splitN = canN && (unitsN / (nBlocks + 1) >= 2 || !canM || (double)m / mBlocks < 2.0 * n / nBlocks);
+            if (splitN)
                 nBlocks++;
+            else
+                mBlocks++;
         }
     }
 
-    /// <summary>Rows [start, end) of block <paramref name="index"/> of <paramref name="blocks"/> (whole units of <paramref name="unit"/>).</summary>
+    /// <summary>Start and length of block <paramref name="index"/> of <paramref name="blocks"/> over [0, extent) (whole units of <paramref name="unit"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void BlockRange(int extent, int unit, int blocks, int index, out int start, out int length)
     {
@@ -297,7 +308,7 @@ public static unsafe partial class Gemm
         length = Math.Min(extent, u1 * unit) - start;
     }
 
-    /// <summary>Computes one MC×NC block of C over the whole K range.</summary>
+    /// <summary>Computes one (up to) MS×NC block of C over the whole K range.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTask<TKernel, TAct>(ref GemmJob<TAct> job, int task, float* scratch)
         where TKernel : struct, IGemmKernel
@@ -305,39 +316,44 @@ public static unsafe partial class Gemm
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         ref GemmJobHeader h = ref job.H;
-        BlockRange(h.M, mr, job.MBlocks, task / job.NBlocks, out int i0, out int mc);
+        BlockRange(h.M, mr, job.MBlocks, task / job.NBlocks, out int i0, out int ms);
         BlockRange(h.N, nr, job.NBlocks, task % job.NBlocks, out int j0, out int nc);
-        if (mc <= 0 || nc <= 0)
+        if (ms <= 0 || nc <= 0)
             return;
         int ncPadded = (nc + nr - 1) / nr * nr;
         float* ap = scratch;
         float* bp = ap + ApFloats;
         float* acc = bp + BpFloats;
-        float* cBlock = h.C + i0 * h.Ldc + j0;
         float* biasBlock = h.Bias == null ? null : h.Bias + j0;
 
+        // K blocks of equal size (at most KC), so no block is a sliver.
         int k = h.K;
-        for (int p0 = 0; ; p0 += KC)
+        int kBlocks = Math.Max(1, (k + KC - 1) / KC);
+        for (int kb = 0; kb < kBlocks; kb++)
         {
-            int kc = Math.Min(KC, k - p0);
-            bool first = p0 == 0, last = p0 + kc >= k;
-            PackA<TKernel>(ref h, i0, mc, p0, kc, ap);
+            int p0 = (int)((long)k * kb / kBlocks);
+            int kc = (int)((long)k * (kb + 1) / kBlocks) - p0;
+            bool first = kb == 0, last = kb == kBlocks - 1;
             PackB<TKernel>(ref h, j0, nc, p0, kc, bp);
-            for (int ir = 0; ir < mc; ir += mr)
+            for (int ic = 0; ic < ms; ic += MC)
             {
-                int mrr = Math.Min(mr, mc - ir);
-                float* aPanel = ap + ir * kc;
-                float* cRow = cBlock + ir * h.Ldc;
-                float* accRow = acc + ir * ncPadded;
-                for (int jr = 0; jr < nc; jr += nr)
+                int mc = Math.Min(MC, ms - ic);
+                PackA<TKernel>(ref h, i0 + ic, mc, p0, kc, ap);
+                float* cBlock = h.C + (i0 + ic) * h.Ldc + j0;
+                for (int ir = 0; ir < mc; ir += mr)
                 {
-                    int nrr = Math.Min(nr, nc - jr);
-                    TKernel.Run(kc, aPanel, bp + jr * kc, accRow + jr * mr, first, last,
-                                cRow + jr, h.Ldc, mrr, nrr, biasBlock == null ? null : biasBlock + jr, ref job.Ep);
+                    int mrr = Math.Min(mr, mc - ir);
+                    float* aPanel = ap + ir * kc;
+                    float* cRow = cBlock + ir * h.Ldc;
+                    float* accRow = acc + (ic + ir) * ncPadded;
+                    for (int jr = 0; jr < nc; jr += nr)
+                    {
+                        int nrr = Math.Min(nr, nc - jr);
+                        TKernel.Run(kc, aPanel, bp + jr * kc, accRow + jr * mr, first, last,
+                                    cRow + jr, h.Ldc, mrr, nrr, biasBlock == null ? null : biasBlock + jr, ref job.Ep);
+                    }
                 }
             }
-            if (last)
-                break;
         }
     }
 
@@ -346,7 +362,7 @@ public static unsafe partial class Gemm
     /// <c>dst[(i/MR)·MR·kc + k·MR + i%MR] = op(A)[i0+i, p0+k]</c>, rows past mc zero.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackA<TKernel>(ref GemmJobHeader h, int i0, int mc, int p0, int kc, float* dst)
+    internal static void PackA<TKernel>(ref GemmJobHeader h, int i0, int mc, int p0, int kc, float* dst)
         where TKernel : struct, IGemmKernel
     {
         int mr = TKernel.MR;
@@ -357,35 +373,49 @@ public static unsafe partial class Gemm
             float* d = dst + ir * kc;
             if (!h.TransA)
             {
-                // op(A)[i, k] = A[i, k]: MR rows, each contiguous in k; interleave them.
+                // op(A)[i, k] = A[i, k]: MR rows, each contiguous in k; interleave them (a transpose).
                 float* src = h.A + (i0 + ir) * lda + p0;
+                int kk = 0;
+                if (mr == 8 && rows == 8 && GemmPacking.CanTranspose8x8)
+                {
+                    for (; kk + 8 <= kc; kk += 8)
+                        GemmPacking.Transpose8x8(src + kk, lda, d + kk * 8, 8);
+                }
                 for (int r = 0; r < rows; r++)
                 {
                     float* s = src + r * lda;
                     float* o = d + r;
-                    for (int kk = 0; kk < kc; kk++)
-                        o[kk * mr] = s[kk];
+                    for (int t = kk; t < kc; t++)
+                        o[t * mr] = s[t];
                 }
                 for (int r = rows; r < mr; r++)
                 {
                     float* o = d + r;
-                    for (int kk = 0; kk < kc; kk++)
-                        o[kk * mr] = 0f;
+                    for (int t = 0; t < kc; t++)
+                        o[t * mr] = 0f;
                 }
             }
             else
             {
                 // op(A)[i, k] = A[k, i]: for each k the MR values are contiguous in row k of A.
                 float* src = h.A + p0 * lda + i0 + ir;
-                for (int kk = 0; kk < kc; kk++)
+                if (rows == mr)
                 {
-                    float* s = src + kk * lda;
-                    float* o = d + kk * mr;
-                    int r = 0;
-                    for (; r < rows; r++)
-                        o[r] = s[r];
-                    for (; r < mr; r++)
-                        o[r] = 0f;
+                    for (int kk = 0; kk < kc; kk++)
+                        Unsafe.CopyBlockUnaligned(d + kk * mr, src + kk * lda, (uint)(mr * sizeof(float)));
+                }
+                else
+                {
+                    for (int kk = 0; kk < kc; kk++)
+                    {
+                        float* s = src + kk * lda;
+                        float* o = d + kk * mr;
+                        int r = 0;
+                        for (; r < rows; r++)
+                            o[r] = s[r];
+                        for (; r < mr; r++)
+                            o[r] = 0f;
+                    }
                 }
             }
         }
@@ -396,7 +426,7 @@ public static unsafe partial class Gemm
     /// <c>dst[(j/NR)·NR·kc + k·NR + j%NR] = op(B)[p0+k, j0+j]</c>, columns past nc zero.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackB<TKernel>(ref GemmJobHeader h, int j0, int nc, int p0, int kc, float* dst)
+    internal static void PackB<TKernel>(ref GemmJobHeader h, int j0, int nc, int p0, int kc, float* dst)
         where TKernel : struct, IGemmKernel
     {
         int nr = TKernel.NR;
@@ -430,16 +460,32 @@ public static unsafe partial class Gemm
             }
             else
             {
-                // op(B)[k, j] = B[j, k]: NR rows of B, each contiguous in k; interleave them.
+                // op(B)[k, j] = B[j, k]: NR rows of B, each contiguous in k; interleave them (a transpose).
                 float* src = h.B + (j0 + jr) * ldb + p0;
-                for (int j = 0; j < cols; j++)
+                int j = 0;
+                if (nr % 8 == 0 && GemmPacking.CanTranspose8x8)
+                {
+                    int kEnd = kc & ~7;
+                    for (; j + 8 <= cols; j += 8)
+                    {
+                        for (int kk = 0; kk < kEnd; kk += 8)
+                            GemmPacking.Transpose8x8(src + j * ldb + kk, ldb, d + kk * nr + j, nr);
+                        for (int jj = j; jj < j + 8; jj++)
+                        {
+                            float* s = src + jj * ldb;
+                            for (int kk = kEnd; kk < kc; kk++)
+                                d[kk * nr + jj] = s[kk];
+                        }
+                    }
+                }
+                for (; j < cols; j++)
                 {
                     float* s = src + j * ldb;
                     float* o = d + j;
                     for (int kk = 0; kk < kc; kk++)
                         o[kk * nr] = s[kk];
                 }
-                for (int j = cols; j < nr; j++)
+                for (; j < nr; j++)
                 {
                     float* o = d + j;
                     for (int kk = 0; kk < kc; kk++)

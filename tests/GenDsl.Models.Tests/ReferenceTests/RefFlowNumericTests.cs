@@ -1,0 +1,221 @@
+using GenDsl.Models.Tests.Reference;
+using static GenDsl.Models.Tests.ReferenceTests.RefTestUtil;
+
+namespace GenDsl.Models.Tests.ReferenceTests;
+
+/// <summary>
+/// The reference checked against numerics, for every layer type alone and for stacked flows:
+/// (a) gradients vs central finite differences of the loss, (b) logDet vs ln|det| of the numeric
+/// Jacobian, (c) FromLatent ∘ ToLatent = identity. All parameters are random and non-zero.
+/// </summary>
+public sealed class RefFlowNumericTests
+{
+    private const int Batch = 4;
+
+    /// <summary>Every mask kind; "pattern" stands for a random 0/1 pattern with both sides non-empty.</summary>
+    private static readonly string[] MaskKinds = ["Alternating", "FirstHalf", "SecondHalf", "Even", "Odd", "pattern"];
+
+    public static TheoryData<bool, Activation, int> CouplingCases()
+    {
+        var data = new TheoryData<bool, Activation, int>();
+        foreach (bool affine in new[] { true, false })
+            foreach (Activation act in Enum.GetValues<Activation>())
+                for (int hiddenLayers = 0; hiddenLayers <= 2; hiddenLayers++)
+                    data.Add(affine, act, hiddenLayers);
+        return data;
+    }
+
+    /// <summary>One coupling alone, D = 2…8, k = 0 and 3, every mask kind (Alternating as coupling 0 and 1).</summary>
+    [Theory]
+    [MemberData(nameof(CouplingCases))]
+    public void SingleCoupling(bool affine, Activation act, int hiddenLayers)
+    {
+        var rng = new Random(1000 + 100 * (int)act + 10 * hiddenLayers + (affine ? 1 : 0));
+        for (int d = 2; d <= 8; d++)
+            foreach (int k in new[] { 0, 3 })
+                foreach (string maskKind in MaskKinds)
+                    for (int couplingNumber = 0; couplingNumber < (maskKind == "Alternating" ? 2 : 1); couplingNumber++)
+                    {
+                        int[] kept = MaskKept(maskKind, d, couplingNumber, rng);
+                        int hidden = 2 + rng.Next(3);
+                        RefLayer layer = affine
+                            ? new RefAffineCoupling(kept, hidden, hiddenLayers, act)
+                            : new RefAdditiveCoupling(kept, hidden, hiddenLayers, act);
+                        CheckEverything(new RefFlow(d, k, layer), rng, $"D={d} k={k} {maskKind}#{couplingNumber} {layer}");
+                    }
+    }
+
+    [Fact]
+    public void SinglePermutation()
+    {
+        var rng = new Random(7);
+        for (int d = 2; d <= 8; d++)
+            foreach (int[] order in new[] { RefFlow.ReversePermutation(d), RefFlow.RandomPermutation(d, (ulong)d) })
+                CheckEverything(new RefFlow(d, 0, new RefPermutation(order)), rng, $"D={d} Permutation[{string.Join(",", order)}]");
+    }
+
+    [Fact]
+    public void SingleActNorm()
+    {
+        var rng = new Random(8);
+        for (int d = 2; d <= 8; d++)
+            CheckEverything(new RefFlow(d, 0, new RefActNorm()), rng, $"D={d} ActNorm");
+    }
+
+    [Fact]
+    public void SingleInvertibleLinear()
+    {
+        var rng = new Random(9);
+        for (int d = 2; d <= 8; d++)
+            foreach (ulong seed in new ulong[] { 0, 5 })
+            {
+                int[] permutation = RefFlow.RandomPermutation(d, seed);
+                CheckEverything(new RefFlow(d, 0, new RefInvertibleLinear(permutation)), rng, $"D={d} InvertibleLinear[{string.Join(",", permutation)}]");
+            }
+    }
+
+    public static TheoryData<Activation> Activations()
+    {
+        var data = new TheoryData<Activation>();
+        foreach (Activation act in Enum.GetValues<Activation>()) data.Add(act);
+        return data;
+    }
+
+    /// <summary>Stacks of every layer type, D = 2…8, k = 0 and 3, hidden layers 0…2, masks rotating through every kind.</summary>
+    [Theory]
+    [MemberData(nameof(Activations))]
+    public void StackedFlow(Activation act)
+    {
+        var rng = new Random(2000 + (int)act);
+        int rotation = (int)act;
+        for (int d = 2; d <= 8; d++)
+            foreach (int k in new[] { 0, 3 })
+            {
+                var layers = new List<RefLayer>();
+                int coupling = 0;
+                RefLayer Coupling(bool affine)
+                {
+                    string maskKind = MaskKinds[rotation++ % MaskKinds.Length];
+                    int[] kept = MaskKept(maskKind, d, coupling++, rng);
+                    int hiddenLayers = rotation % 3;
+                    return affine
+                        ? new RefAffineCoupling(kept, 3, hiddenLayers, act)
+                        : new RefAdditiveCoupling(kept, 3, hiddenLayers, act);
+                }
+                layers.Add(new RefActNorm());
+                layers.Add(Coupling(affine: true));
+                layers.Add(new RefPermutation(RefFlow.ReversePermutation(d)));
+                layers.Add(Coupling(affine: false));
+                layers.Add(new RefInvertibleLinear(RefFlow.RandomPermutation(d, (ulong)(d + k))));
+                layers.Add(Coupling(affine: true));
+                layers.Add(new RefActNorm());
+                layers.Add(new RefPermutation(RefFlow.RandomPermutation(d, 99)));
+                layers.Add(Coupling(affine: true));
+                var flow = new RefFlow(d, k, layers.ToArray());
+                CheckEverything(flow, rng, $"D={d} k={k} stack [{string.Join("; ", layers)}]");
+            }
+    }
+
+    /// <summary>The general Backward (any upstream dz, dlogDet) against finite differences of Σ c⊙z + Σ e⊙logDet.</summary>
+    [Fact]
+    public void BackwardWithArbitraryUpstreamGradients()
+    {
+        var rng = new Random(31);
+        const int d = 5, k = 2;
+        var flow = new RefFlow(d, k,
+            new RefActNorm(),
+            new RefAffineCoupling(RefFlow.MaskKept("Alternating", d, 0), 4, 1, Activation.Tanh),
+            new RefInvertibleLinear(RefFlow.RandomPermutation(d, 3)),
+            new RefAdditiveCoupling(RefFlow.MaskKept("Alternating", d, 1), 4, 2, Activation.Softplus));
+        double[] p = RandomParameters(flow, rng);
+        double[,] x = RandomMatrix(rng, Batch, d), y = RandomMatrix(rng, Batch, k);
+        double[,] c = RandomMatrix(rng, Batch, d);
+        double[] e = [0.3, -1.2, 0.7, 2.0];
+        double Objective()
+        {
+            flow.ToLatent(p, x, y, out var z, out var logDet);
+            double sum = 0;
+            for (int r = 0; r < Batch; r++)
+            {
+                for (int j = 0; j < d; j++) sum += c[r, j] * z[r, j];
+                sum += e[r] * logDet[r];
+            }
+            return sum;
+        }
+        flow.Backward(p, x, y, c, e, out double[] dp, out double[,] dx, out double[,] dy);
+
+        var analytic = new List<double>();
+        var numeric = new List<double>();
+        bool[] used = Used(flow);
+        for (int i = 0; i < p.Length; i++)
+            if (used[i])
+            {
+                int index = i;
+                analytic.Add(dp[i]);
+                numeric.Add(CentralDifference(Objective, () => p[index], v => p[index] = v));
+            }
+        AssertGradientsClose(analytic, numeric, 1e-6, "dp");
+        foreach (var (m, dm, name) in new[] { (x, dx, "dx"), (y, dy, "dy") })
+        {
+            analytic.Clear();
+            numeric.Clear();
+            for (int r = 0; r < m.GetLength(0); r++)
+                for (int col = 0; col < m.GetLength(1); col++)
+                {
+                    int rr = r, cc = col;
+                    analytic.Add(dm[r, col]);
+                    numeric.Add(CentralDifference(Objective, () => m[rr, cc], v => m[rr, cc] = v));
+                }
+            AssertGradientsClose(analytic, numeric, 1e-6, name);
+        }
+    }
+
+    /// <summary>The gradient check must catch a wrong gradient: perturb one entry of a correct one by 1e-4 (relative).</summary>
+    [Fact]
+    public void GradientCheckDetectsASmallError()
+    {
+        var rng = new Random(5);
+        var flow = new RefFlow(3, 0, new RefAffineCoupling([0], 3, 1, Activation.Tanh));
+        double[] p = RandomParameters(flow, rng);
+        double[,] x = RandomMatrix(rng, Batch, 3);
+        double[] dp = flow.Gradient(p, x, null);
+        var numeric = new List<double>();
+        var analytic = new List<double>();
+        bool[] used = Used(flow);
+        for (int i = 0; i < p.Length; i++)
+            if (used[i])
+            {
+                int index = i;
+                analytic.Add(dp[i]);
+                numeric.Add(CentralDifference(() => flow.Loss(p, x, null), () => p[index], v => p[index] = v));
+            }
+        AssertGradientsClose(analytic, numeric, 1e-6, "correct gradient");
+        int largest = 0;
+        for (int i = 1; i < analytic.Count; i++) if (Math.Abs(analytic[i]) > Math.Abs(analytic[largest])) largest = i;
+        analytic[largest] *= 1 + 1e-4;
+        Assert.ThrowsAny<Exception>(() => AssertGradientsClose(analytic, numeric, 1e-6, "perturbed gradient"));
+    }
+
+    private static void CheckEverything(RefFlow flow, Random rng, string label)
+    {
+        double[] p = RandomParameters(flow, rng);
+        double[,] x = RandomMatrix(rng, Batch, flow.Features);
+        double[,]? y = flow.Condition > 0 ? RandomMatrix(rng, Batch, flow.Condition) : null;
+        CheckGradients(flow, p, x, y, label);
+        CheckLogDet(flow, p, x, y, label);
+        CheckRoundTrip(flow, p, x, y, label);
+    }
+
+    /// <summary>The kept indices for a mask kind; "pattern" draws a random 0/1 string with both sides non-empty.</summary>
+    private static int[] MaskKept(string maskKind, int d, int couplingNumber, Random rng)
+    {
+        if (maskKind != "pattern") return RefFlow.MaskKept(maskKind, d, couplingNumber);
+        while (true)
+        {
+            var chars = new char[d];
+            for (int j = 0; j < d; j++) chars[j] = rng.Next(2) == 1 ? '1' : '0';
+            string pattern = new(chars);
+            if (pattern.Contains('0') && pattern.Contains('1')) return RefFlow.MaskKept(pattern, d, couplingNumber);
+        }
+    }
+}
