@@ -6,4 +6,5 @@ internal static class TrackingNames
     public const string FlowSpecs = nameof(FlowSpecs);
     public const string ValidFlows = nameof(ValidFlows);
     public const string FlowPlans = nameof(FlowPlans);
+    public const string FlowStubs = nameof(FlowStubs);
 }

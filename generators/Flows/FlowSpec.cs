@@ -46,7 +46,14 @@ internal sealed record LayerSpec(
     int Activation,
     int PermutationKind,
     EquatableArray<int> Order,
-    int Seed);
+    int Seed)
+{
+    /// <summary>
+    /// For a partial property definition without an implementation part: an implementation whose
+    /// accessors throw, emitted when the model has errors (else null). See <c>FlowStubEmitter</c>.
+    /// </summary>
+    public string? Stub { get; init; }
+}
 
 /// <summary>A flow declaration as plain values.</summary>
 internal sealed record FlowSpec(

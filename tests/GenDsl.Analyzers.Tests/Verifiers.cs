@@ -29,6 +29,7 @@ internal static class TestSetup
             .Where(p => Path.GetDirectoryName(p) == frameworkDirectory)
             .Append(typeof(FlowAttribute).Assembly.Location)
             .Append(typeof(CommunityToolkit.HighPerformance.Span2D<>).Assembly.Location)
+            .Append(typeof(System.Numerics.Tensors.TensorPrimitives).Assembly.Location)
             .DistinctBy(Path.GetFileName);
         return paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToImmutableArray();
     }
@@ -94,4 +95,32 @@ internal sealed class CodeFixTest<TCodeFix> : CSharpCodeFixTest<GenDslAnalyzer, 
 
     public static Task VerifyAsync(string source, string fixedSource, string? equivalenceKey = null) =>
         new CodeFixTest<TCodeFix>(source, fixedSource, equivalenceKey).RunAsync();
+}
+
+/// <summary>
+/// The analyzer with the real source generator in the same compilation, and compiler errors checked:
+/// a valid model's generated code compiles; a broken model gets only stubs, so the only errors left
+/// are the GD diagnostics (as in a command-line build, which runs no analyzer after a declaration error).
+/// </summary>
+internal sealed class GeneratorAndAnalyzerTest : CSharpAnalyzerTest<GenDslAnalyzer, DefaultVerifier>
+{
+    public GeneratorAndAnalyzerTest(params string[] sources)
+    {
+        foreach (var source in sources)
+            TestState.Sources.Add(source);
+        ReferenceAssemblies = TestSetup.ReferenceAssemblies;
+        TestSetup.Configure(TestState);
+        CompilerDiagnostics = CompilerDiagnostics.Errors;
+        TestBehaviors |= TestBehaviors.SkipGeneratedSourcesCheck;
+    }
+
+    protected override IEnumerable<Type> GetSourceGenerators() => [typeof(GenDsl.Generators.GenDslGenerator)];
+
+    protected override ParseOptions CreateParseOptions() =>
+        ((CSharpParseOptions)base.CreateParseOptions()).WithLanguageVersion(LanguageVersion.Preview);
+
+    protected override CompilationOptions CreateCompilationOptions() =>
+        ((CSharpCompilationOptions)base.CreateCompilationOptions()).WithAllowUnsafe(true).WithNullableContextOptions(NullableContextOptions.Enable);
+
+    public static Task VerifyAsync(params string[] sources) => new GeneratorAndAnalyzerTest(sources).RunAsync();
 }
