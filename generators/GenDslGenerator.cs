@@ -9,7 +9,7 @@ namespace GenDsl.Generators;
 
 /// <summary>
 /// The GenDsl incremental generator: find the model attributes → parse each class into a plain spec →
-/// validate (invalid models are skipped; the analyzers report why) → plan the memory layout → emit.
+/// validate (invalid models are skipped, apart from stubs that let the analyzers' errors through; the analyzers report why) → plan the memory layout → emit.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class GenDslGenerator : IIncrementalGenerator
@@ -56,5 +56,17 @@ public sealed class GenDslGenerator : IIncrementalGenerator
             context.RegisterSourceOutput(netPlans, static (spc, item) =>
                 spc.AddSource(item.Hint + ".g.cs", SourceText.From(item.Source, System.Text.Encoding.UTF8)));
         }
+
+        // A model with errors gets no code, only stubs that complete its partial layer properties: see FlowStubEmitter.
+        var stubs = flows
+            .Where(static spec => FlowValidator.Validate(spec).Any(d => d.IsError))
+            .Select(static (spec, _) => (Hint: spec.FullName, Source: FlowStubEmitter.Emit(spec)))
+            .WithTrackingName(TrackingNames.FlowStubs);
+
+        context.RegisterSourceOutput(stubs, static (spc, item) =>
+        {
+            if (item.Source is not null)
+                spc.AddSource(item.Hint + ".g.cs", SourceText.From(item.Source, System.Text.Encoding.UTF8));
+        });
     }
 }

@@ -9,4 +9,5 @@ internal static class TrackingNames
     public const string NetSpecs = nameof(NetSpecs);
     public const string ValidNets = nameof(ValidNets);
     public const string NetPlans = nameof(NetPlans);
+    public const string FlowStubs = nameof(FlowStubs);
 }
