@@ -138,17 +138,56 @@ public class MetricsLogitTransformTests
     public void SameSeedGivesBitIdenticalOutputAtEveryWidth()
     {
         var t = LogitTransform.ForDigits();
-        var (raw, pitch) = Pixels(17, 63, 17, seed: 3);
-        float[]? reference = null;
+        foreach (int cols in NumTest.Lengths)
+        {
+            var (raw, pitch) = Pixels(17, cols, 17, seed: (ulong)cols);
+            float[]? reference = null, referenceInverse = null, referenceLevels = null;
+            foreach (SimdWidth w in NumTest.Widths())
+                NumTest.WithWidth(w, () =>
+                {
+                    var y = new float[17 * cols + 17];
+                    var yView = new Span2D<float>(y, 17, cols);
+                    t.Forward(new ReadOnlySpan2D<float>(raw, 0, 17, cols, pitch), yView, y.AsSpan(17 * cols), new Rng(5, 2));
+                    // Spread the logits beyond the squeezed range too, so the clamps are exercised.
+                    for (int i = 0; i < 17 * cols; i += 3)
+                        y[i] *= 3f;
+                    var inverse = new float[17 * cols];
+                    var levels = new float[17 * cols];
+                    t.Inverse(yView, new Span2D<float>(inverse, 17, cols));
+                    t.InverseToLevels(yView, new Span2D<float>(levels, 17, cols));
+                    if (reference is null)
+                    {
+                        reference = y;
+                        referenceInverse = inverse;
+                        referenceLevels = levels;
+                    }
+                    else
+                    {
+                        Assert.Equal(reference, y);
+                        Assert.Equal(referenceInverse, inverse);
+                        Assert.Equal(referenceLevels, levels);
+                    }
+                });
+        }
+    }
+
+    [Fact]
+    public void ABadValueInsideAVectorIsReportedAtItsPosition()
+    {
+        var t = LogitTransform.ForDigits();
         foreach (SimdWidth w in NumTest.Widths())
             NumTest.WithWidth(w, () =>
             {
-                var y = new float[17 * 63 + 17];
-                t.Forward(new ReadOnlySpan2D<float>(raw, 0, 17, 63, pitch), new Span2D<float>(y, 17, 63), y.AsSpan(17 * 63), new Rng(5, 2));
-                if (reference is null)
-                    reference = y;
-                else
-                    Assert.Equal(reference, y);
+                var x = new float[3 * 64];
+                x[64 + 40] = float.NaN;
+                var y = new float[3 * 64];
+                var ex = Assert.Throws<ArgumentException>(() =>
+                    t.Forward(new ReadOnlySpan2D<float>(x, 3, 64), new Span2D<float>(y, 3, 64), default, new Rng(1)));
+                Assert.Contains("x[1, 40] = NaN", ex.Message);
+                x[64 + 40] = 0.5f + 0.01f; // between levels 8 and 9
+                ex = Assert.Throws<ArgumentException>(() =>
+                    t.Forward(new ReadOnlySpan2D<float>(x, 3, 64), new Span2D<float>(y, 3, 64), default));
+                Assert.Contains("x[1, 40] = 0.51", ex.Message);
             });
     }
 

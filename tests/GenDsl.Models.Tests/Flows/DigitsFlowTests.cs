@@ -13,7 +13,7 @@ namespace GenDsl.Models.Tests.Flows;
 /// trip and the samples.
 /// </summary>
 /// <remarks>
-/// Why 250 steps: the model (561k parameters) has only 1,437 training images and overfits quickly. Measured
+/// Why 250 steps: the model (561k parameters) has only 1,438 training images and overfits quickly. Measured
 /// with this setup (batch 128, Adam 1e-3, held-out bits/dim every 50 steps): 2.33 at 50, 2.25 at 100, 2.21 at
 /// 200, 2.20 at 250, 2.21 at 300, 2.25 at 400, 2.36 at 500, 2.71 at 1000, 3.95 at 3000 steps, while the
 /// training bits/dim keeps falling (1.96 at 250, 1.68 at 1000). Learning rate 3e-4 or weight decay 1e-3 …
