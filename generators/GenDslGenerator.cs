@@ -1,5 +1,6 @@
 using System.Linq;
 using GenDsl.Generators.Flows;
+using GenDsl.Generators.Networks;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
@@ -8,7 +9,7 @@ namespace GenDsl.Generators;
 
 /// <summary>
 /// The GenDsl incremental generator: find the model attributes → parse each class into a plain spec →
-/// validate (invalid models are skipped; the analyzers report why) → plan the memory layout → emit.
+/// validate (invalid models are skipped, apart from stubs that let the analyzers' errors through; the analyzers report why) → plan the memory layout → emit.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class GenDslGenerator : IIncrementalGenerator
@@ -32,5 +33,40 @@ public sealed class GenDslGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(plans, static (spc, item) =>
             spc.AddSource(item.Hint + ".g.cs", SourceText.From(item.Source, System.Text.Encoding.UTF8)));
+
+        var vaes = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                NetParser.VaeAttribute,
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (ctx, ct) => NetParser.Parse(NetKind.Vae, (INamedTypeSymbol)ctx.TargetSymbol, ctx.Attributes[0], ct));
+        var gans = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                NetParser.GanAttribute,
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (ctx, ct) => NetParser.Parse(NetKind.Gan, (INamedTypeSymbol)ctx.TargetSymbol, ctx.Attributes[0], ct));
+
+        foreach (var nets in new[] { vaes, gans })
+        {
+            var netPlans = nets
+                .WithTrackingName(TrackingNames.NetSpecs)
+                .Where(static spec => !NetValidator.Validate(spec).Any(d => d.IsError))
+                .WithTrackingName(TrackingNames.ValidNets)
+                .Select(static (spec, _) => (Hint: spec.FullName, Source: NetEmitter.Emit(NetModelPlan.Create(spec))))
+                .WithTrackingName(TrackingNames.NetPlans);
+            context.RegisterSourceOutput(netPlans, static (spc, item) =>
+                spc.AddSource(item.Hint + ".g.cs", SourceText.From(item.Source, System.Text.Encoding.UTF8)));
+        }
+
+        // A model with errors gets no code, only stubs that complete its partial layer properties: see FlowStubEmitter.
+        var stubs = flows
+            .Where(static spec => FlowValidator.Validate(spec).Any(d => d.IsError))
+            .Select(static (spec, _) => (Hint: spec.FullName, Source: FlowStubEmitter.Emit(spec)))
+            .WithTrackingName(TrackingNames.FlowStubs);
+
+        context.RegisterSourceOutput(stubs, static (spc, item) =>
+        {
+            if (item.Source is not null)
+                spc.AddSource(item.Hint + ".g.cs", SourceText.From(item.Source, System.Text.Encoding.UTF8));
+        });
     }
 }

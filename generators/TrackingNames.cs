@@ -6,4 +6,8 @@ internal static class TrackingNames
     public const string FlowSpecs = nameof(FlowSpecs);
     public const string ValidFlows = nameof(ValidFlows);
     public const string FlowPlans = nameof(FlowPlans);
+    public const string NetSpecs = nameof(NetSpecs);
+    public const string ValidNets = nameof(ValidNets);
+    public const string NetPlans = nameof(NetPlans);
+    public const string FlowStubs = nameof(FlowStubs);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using GenDsl.Generators.Common;
 using GenDsl.Generators.Helpers;
 
 namespace GenDsl.Generators.Flows;
@@ -12,10 +13,7 @@ namespace GenDsl.Generators.Flows;
 /// </summary>
 internal static class FlowEmitter
 {
-    /// <summary>Input widths up to this are emitted as straight-line loops instead of a GEMM call.</summary>
-    private const int UnrollInputWidth = 4;
-
-    private static readonly string[] ActivationNames = { "Identity", "Relu", "LeakyRelu", "Tanh", "Sigmoid", "Softplus" };
+    private static string[] ActivationNames => DenseEmitter.ActivationNames;
 
     public static string Emit(FlowPlan plan)
     {
@@ -162,8 +160,8 @@ internal static class FlowEmitter
         w.Line("public Memory<float> Parameters => _parameters.Memory;");
         w.Line("/// <summary>The gradients of the last <see cref=\"Backward\"/>, same layout as <see cref=\"Parameters\"/>.</summary>");
         w.Line("public Memory<float> Gradients => _gradients.Memory;");
-        w.Line("global::System.Collections.Generic.IReadOnlyList<TensorInfo> IFlowModel.Tensors => Tensors;");
-        w.Line("string IFlowModel.DeclarationHash => DeclarationHash;");
+        w.Line("global::System.Collections.Generic.IReadOnlyList<TensorInfo> IGenerativeModel.Tensors => Tensors;");
+        w.Line("string IGenerativeModel.DeclarationHash => DeclarationHash;");
         w.Line();
 
         // ---------------------------------------------------------------- init
@@ -459,7 +457,7 @@ internal static class FlowEmitter
             w.Line($"y.GetRowSpan(r).CopyTo(ir.Slice({d1})); // … , y]");
         w.Close();
         foreach (var dense in layer.Net)
-            EmitDenseForward(w, layer, dense);
+            DenseEmitter.EmitForward(w, dense, Describe(layer, dense));
         w.Close();
         w.Line();
 
@@ -574,27 +572,7 @@ internal static class FlowEmitter
         w.Close();
 
         // Network backward, last layer first.
-        for (int l = layer.Net.Count - 1; l >= 0; l--)
-        {
-            var dense = layer.Net[l];
-            bool last = l == layer.Net.Count - 1;
-            string gOutBuf = last ? "_gOut" : $"_gh{dense.Index % 2}";
-            string gInBuf = l == 0 ? "_gIn" : $"_gh{(dense.Index + 1) % 2}";
-            string act = ActivationNames[dense.Activation];
-            w.Line($"// backward of: {Describe(layer, dense)}");
-            w.Line("{");
-            w.Indent();
-            w.Line($"var gy = Act({gOutBuf}, rows, {dense.Out});");
-            w.Line($"var x = Act({dense.InputField}, rows, {dense.In});");
-            if (last)
-                w.Line($"GemmBackward.ColumnSums(gy, _gradients.Span.Slice({dense.BiasConst}, {dense.Out}), accumulate: false, _pool); // ∂L/∂b = Σ_rows ∂L/∂y");
-            else
-                w.Line($"GemmBackward.ActivationAndBias(gy, Act({dense.OutputField}, rows, {dense.Out}), Activation.{act}, 0.2f, _gradients.Span.Slice({dense.BiasConst}, {dense.Out}), accumulate: false, _pool); // ∂L/∂(pre-activation) = ∂L/∂y ⊙ f′, ∂L/∂b = Σ_rows");
-            w.Line($"Gemm.Multiply(gy, true, x, false, Grad({dense.WeightConst}, {dense.Out}, {dense.In}), pool: _pool); // ∂L/∂W = ∂L/∂yᵀ · x");
-            w.Line($"Gemm.Multiply(gy, false, Param({dense.WeightConst}, {dense.Out}, {dense.In}), false, Act({gInBuf}, rows, {dense.In}), pool: _pool); // ∂L/∂x = ∂L/∂y · W");
-            w.Unindent();
-            w.Line("}");
-        }
+        DenseEmitter.EmitBackward(w, layer.Net, "_gOut", "_gh0", "_gh1", "_gIn", parameterGradients: true, d => Describe(layer, d));
         w.Line("// the network input was [u_K, y]: add its gradient to ∂L/∂u_K");
         w.Line($"var ga = Act(_gIn, rows, {layer.NetIn});");
         w.Open("for (int r = 0; r < rows; r++)");
@@ -609,61 +587,8 @@ internal static class FlowEmitter
         w.Line();
     }
 
-    private static string Describe(LayerPlan layer, DensePlan dense)
-    {
-        string input = dense.Index == 0 ? "a" : $"h{dense.Index}";
-        string output = dense.Index == layer.Net.Count - 1 ? "o" : $"h{dense.Index + 1}";
-        string inner = $"{input} · W{dense.Index}ᵀ + b{dense.Index}";
-        return dense.Activation == 0 ? $"{output} = {inner}" : $"{output} = {ActivationNames[dense.Activation].ToLowerInvariant()}({inner})";
-    }
-
-    private static void EmitDenseForward(SourceWriter w, LayerPlan layer, DensePlan dense)
-    {
-        string act = ActivationNames[dense.Activation];
-        w.Line($"// {Describe(layer, dense)}   [rows, {dense.In}] → [rows, {dense.Out}]");
-        if (dense.In <= UnrollInputWidth)
-        {
-            w.Line("{");
-            w.Indent();
-            w.Line($"// input width {dense.In}: straight-line code instead of a GEMM");
-            w.Line($"var x = Act({dense.InputField}, rows, {dense.In});");
-            w.Line($"var h = Act({dense.OutputField}, rows, {dense.Out});");
-            w.Line($"var W = _parameters.Span.Slice({dense.WeightConst}, {dense.Out * dense.In});");
-            w.Line($"var b = _parameters.Span.Slice({dense.BiasConst}, {dense.Out});");
-            w.Open("for (int r = 0; r < rows; r++)");
-            w.Line("var xr = x.GetRowSpan(r);");
-            w.Line("var hr = h.GetRowSpan(r);");
-            for (int k = 0; k < dense.In; k++)
-                w.Line($"float x{k} = xr[{k}];");
-            w.Open($"for (int j = 0; j < {dense.Out}; j++)");
-            var terms = string.Join(" + ", Enumerable.Range(0, dense.In).Select(k => dense.In == 1 ? $"W[j] * x{k}" : $"W[j * {dense.In} + {k}] * x{k}"));
-            w.Line($"float pre = b[j] + {terms};");
-            w.Line($"hr[j] = {ScalarActivation(dense.Activation, "pre")};");
-            w.Close();
-            w.Close();
-            w.Unindent();
-            w.Line("}");
-        }
-        else
-        {
-            string epilogue = dense.Activation == 0
-                ? $"new Epilogue(_parameters.Span.Slice({dense.BiasConst}, {dense.Out}))"
-                : dense.Activation == 2
-                    ? $"new Epilogue(_parameters.Span.Slice({dense.BiasConst}, {dense.Out}), Activation.{act}, 0.2f)"
-                    : $"new Epilogue(_parameters.Span.Slice({dense.BiasConst}, {dense.Out}), Activation.{act})";
-            w.Line($"Gemm.Multiply(Act({dense.InputField}, rows, {dense.In}), false, Param({dense.WeightConst}, {dense.Out}, {dense.In}), true, Act({dense.OutputField}, rows, {dense.Out}), {epilogue}, pool: _pool);");
-        }
-    }
-
-    private static string ScalarActivation(int activation, string x) => activation switch
-    {
-        0 => x,
-        1 => $"{x} > 0f ? {x} : 0f",
-        2 => $"{x} > 0f ? {x} : 0.2f * {x}",
-        3 => $"MathF.Tanh({x})",
-        4 => $"1f / (1f + MathF.Exp(-{x}))",
-        _ => $"MathF.Max({x}, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs({x})))",
-    };
+    private static string Describe(LayerPlan layer, DensePlan dense) =>
+        DenseEmitter.Describe(dense, dense.Index == 0 ? "a" : $"h{dense.Index}", dense.Index == layer.Net.Count - 1 ? "o" : $"h{dense.Index + 1}");
 
     // ------------------------------------------------------------------------------------ permutation
     private static void EmitPermutation(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)

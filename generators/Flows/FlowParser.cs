@@ -23,6 +23,15 @@ internal static class FlowParser
         ["GenDsl.DenseAttribute"] = LayerKind.NotInvertible,
     };
 
+    /// <summary>Layer-role attributes of the other model kinds (VAE, GAN): none belongs in a flow (GD0009).</summary>
+    public static readonly IReadOnlyCollection<string> RoleAttributes = new HashSet<string>
+    {
+        "GenDsl.EncoderAttribute",
+        "GenDsl.DecoderAttribute",
+        "GenDsl.GeneratorAttribute",
+        "GenDsl.DiscriminatorAttribute",
+    };
+
     public static FlowSpec Parse(INamedTypeSymbol type, AttributeData flowAttribute, CancellationToken cancellationToken)
     {
         int features = 0, condition = 0;
@@ -33,6 +42,7 @@ internal static class FlowParser
         }
 
         var layers = new List<LayerSpec>();
+        var roles = new List<RoleSpec>();
         var declarations = new HashSet<SyntaxNode>();
         foreach (var member in type.GetMembers())
         {
@@ -42,9 +52,15 @@ internal static class FlowParser
             foreach (var attribute in member.GetAttributes())
             {
                 string? name = attribute.AttributeClass?.ToDisplayString();
+                if (name is not null && RoleAttributes.Contains(name))
+                    roles.Add(new RoleSpec(member.Name, ShortName(attribute.AttributeClass!), name));
+            }
+            foreach (var attribute in member.GetAttributes())
+            {
+                string? name = attribute.AttributeClass?.ToDisplayString();
                 if (name is null || !LayerAttributes.TryGetValue(name, out var kind))
                     continue;
-                layers.Add(ParseLayer(member, attribute, kind));
+                layers.Add(ParseLayer(type, member, attribute, kind, cancellationToken));
                 foreach (var reference in member.DeclaringSyntaxReferences)
                 {
                     var typeDeclaration = reference.GetSyntax(cancellationToken).FirstAncestorOrSelf<TypeDeclarationSyntax>();
@@ -71,10 +87,13 @@ internal static class FlowParser
             features,
             condition,
             declarations.Count,
-            layers.ToEquatableArray());
+            layers.ToEquatableArray())
+        {
+            Roles = roles.ToEquatableArray(),
+        };
     }
 
-    private static LayerSpec ParseLayer(ISymbol member, AttributeData attribute, LayerKind kind)
+    private static LayerSpec ParseLayer(INamedTypeSymbol type, ISymbol member, AttributeData attribute, LayerKind kind, CancellationToken cancellationToken)
     {
         int mask = -1, permutationKind = -1, hidden = 64, hiddenLayers = 2, activation = 1, seed = 0;
         string? pattern = null;
@@ -118,12 +137,51 @@ internal static class FlowParser
             isPartialProperty = false;
         }
 
-        string attributeName = attribute.AttributeClass!.Name;
-        if (attributeName.EndsWith("Attribute"))
-            attributeName = attributeName.Substring(0, attributeName.Length - "Attribute".Length);
-
         return new LayerSpec(member.Name, memberType, Accessibility(member.DeclaredAccessibility), isPartialProperty, kind,
-            attributeName, mask, pattern, hidden, hiddenLayers, activation, permutationKind, order, seed);
+            ShortName(attribute.AttributeClass!), mask, pattern, hidden, hiddenLayers, activation, permutationKind, order, seed)
+        {
+            Stub = Stub(type, member, cancellationToken),
+        };
+    }
+
+    private static readonly SymbolDisplayFormat StubTypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
+        .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    /// <summary>
+    /// An implementation part for a partial property definition that has none, whose accessors throw:
+    /// what the generator emits for a model it skips, so that the only errors are the GD diagnostics
+    /// (the command-line compiler runs no analyzer once a declaration has an error such as CS9248).
+    /// </summary>
+    private static string? Stub(INamedTypeSymbol type, ISymbol member, CancellationToken cancellationToken)
+    {
+        if (member is not IPropertySymbol { IsPartialDefinition: true, PartialImplementationPart: null } property)
+            return null;
+        var syntax = property.DeclaringSyntaxReferences
+            .Select(r => r.GetSyntax(cancellationToken))
+            .OfType<PropertyDeclarationSyntax>()
+            .FirstOrDefault();
+        if (syntax?.AccessorList is null)
+            return null;
+        string message = $"throw new global::System.InvalidOperationException(\"{type.Name} was not generated: its GenDsl declaration has errors (see the GD diagnostics).\");";
+        var text = new System.Text.StringBuilder();
+        text.Append(string.Join(" ", syntax.Modifiers.Select(m => m.Text)))
+            .Append(' ').Append(property.Type.ToDisplayString(StubTypeFormat))
+            .Append(' ').Append(syntax.Identifier.Text).Append(" {");
+        foreach (var accessor in syntax.AccessorList.Accessors)
+        {
+            text.Append(' ');
+            foreach (var modifier in accessor.Modifiers)
+                text.Append(modifier.Text).Append(' ');
+            text.Append(accessor.Keyword.Text).Append(" => ").Append(message);
+        }
+        return text.Append(" }").ToString();
+    }
+
+    /// <summary>An attribute class's name without the "Attribute" suffix, as written in code.</summary>
+    private static string ShortName(INamedTypeSymbol attributeClass)
+    {
+        string name = attributeClass.Name;
+        return name.EndsWith("Attribute") ? name.Substring(0, name.Length - "Attribute".Length) : name;
     }
 
     private static string Accessibility(Accessibility accessibility) => accessibility switch

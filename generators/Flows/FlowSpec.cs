@@ -46,7 +46,14 @@ internal sealed record LayerSpec(
     int Activation,
     int PermutationKind,
     EquatableArray<int> Order,
-    int Seed);
+    int Seed)
+{
+    /// <summary>
+    /// For a partial property definition without an implementation part: an implementation whose
+    /// accessors throw, emitted when the model has errors (else null). See <c>FlowStubEmitter</c>.
+    /// </summary>
+    public string? Stub { get; init; }
+}
 
 /// <summary>A flow declaration as plain values.</summary>
 internal sealed record FlowSpec(
@@ -66,11 +73,45 @@ internal sealed record FlowSpec(
 {
     /// <summary>Fully qualified metadata name, for the hint name and messages.</summary>
     public string FullName => Namespace is null ? ClassName : Namespace + "." + ClassName;
+
+    /// <summary>Role attributes of other model kinds ([Encoder], [Generator]…) found on members: all misplaced in a flow (GD0009).</summary>
+    public EquatableArray<RoleSpec> Roles { get; init; } = EquatableArray<RoleSpec>.Empty;
 }
 
-/// <summary>A validation finding: plain values; the analyzer maps (Layer, Argument) back to a location.</summary>
+/// <summary>A role attribute on a member.</summary>
+/// <param name="Member">The member's name.</param>
+/// <param name="AttributeName">The attribute's short name ("Encoder").</param>
+/// <param name="AttributeFullName">The attribute's full name ("GenDsl.EncoderAttribute"), to find it again.</param>
+internal sealed record RoleSpec(string Member, string AttributeName, string AttributeFullName);
+
+/// <summary>Which piece of syntax a finding points at (the analyzer maps it to a location).</summary>
+internal enum FindingTarget
+{
+    /// <summary>The layer's attribute, or the model attribute ([Flow]) when Layer = -1.</summary>
+    Attribute,
+    /// <summary>The attribute's constructor argument(s): the mask, the pattern string, the explicit order.</summary>
+    ConstructorArgument,
+    /// <summary>The named argument <see cref="DiagnosticInfo.Argument"/> (e.g. Hidden, Features); the attribute if it is absent.</summary>
+    NamedArgument,
+    /// <summary>The layer member's name.</summary>
+    MemberName,
+    /// <summary>The layer member's declared type.</summary>
+    MemberType,
+    /// <summary>The class name (GD0001).</summary>
+    ClassName,
+    /// <summary>The layer members of every partial declaration but the first (GD0010).</summary>
+    LayerDeclarations,
+    /// <summary>The role attribute <see cref="FlowSpec.Roles"/>[<see cref="DiagnosticInfo.Role"/>].</summary>
+    Role,
+}
+
+/// <summary>A validation finding: plain values; the analyzer maps (Layer, Target, Argument) back to a location.</summary>
 /// <param name="Id">GD0001…</param>
 /// <param name="Message">The message, which says how to fix it.</param>
 /// <param name="Layer">Index of the offending layer in <see cref="FlowSpec.Layers"/>, or -1 for the class.</param>
 /// <param name="IsError">Error (the generator skips the model) or warning.</param>
-internal sealed record DiagnosticInfo(string Id, string Message, int Layer, bool IsError);
+/// <param name="Target">Which part of the layer (or class) is at fault.</param>
+/// <param name="Argument">The named argument for <see cref="FindingTarget.NamedArgument"/>.</param>
+/// <param name="Role">Index in <see cref="FlowSpec.Roles"/> for <see cref="FindingTarget.Role"/>.</param>
+internal sealed record DiagnosticInfo(string Id, string Message, int Layer, bool IsError,
+    FindingTarget Target = FindingTarget.Attribute, string? Argument = null, int Role = -1);

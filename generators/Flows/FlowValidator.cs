@@ -12,23 +12,31 @@ internal static class FlowValidator
     public static List<DiagnosticInfo> Validate(FlowSpec spec)
     {
         var found = new List<DiagnosticInfo>();
-        void Error(string id, string message, int layer) => found.Add(new DiagnosticInfo(id, message, layer, true));
-        void Warn(string id, string message, int layer) => found.Add(new DiagnosticInfo(id, message, layer, false));
+        void Error(string id, string message, int layer, FindingTarget target = FindingTarget.Attribute, string? argument = null) =>
+            found.Add(new DiagnosticInfo(id, message, layer, true, target, argument));
+        void Warn(string id, string message, int layer, FindingTarget target = FindingTarget.Attribute) =>
+            found.Add(new DiagnosticInfo(id, message, layer, false, target));
 
         if (!spec.IsPartial || spec.IsStatic || spec.IsAbstract || spec.IsGeneric || spec.IsNested)
         {
             string why = !spec.IsPartial ? "is not partial" : spec.IsStatic ? "is static" : spec.IsAbstract ? "is abstract"
                 : spec.IsGeneric ? "is generic" : "is nested in another type";
-            Error("GD0001", $"Model class '{spec.ClassName}' {why}: a model must be a non-static, non-abstract, non-generic, top-level 'partial' class", -1);
+            Error("GD0001", $"Model class '{spec.ClassName}' {why}: a model must be a non-static, non-abstract, non-generic, top-level 'partial' class", -1, FindingTarget.ClassName);
         }
 
         if (spec.Features <= 0)
-            Error("GD0005", $"Flow '{spec.ClassName}' has Features = {spec.Features}: set Features to the number of columns of a data row (≥ 1)", -1);
+            Error("GD0005", $"Flow '{spec.ClassName}' has Features = {spec.Features}: set Features to the number of columns of a data row (≥ 1)", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Condition < 0)
-            Error("GD0005", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}: use 0 for an unconditional flow or the size of Y", -1);
+            Error("GD0005", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}: use 0 for an unconditional flow or the size of Y", -1, FindingTarget.NamedArgument, "Condition");
 
         if (spec.LayerDeclarationCount > 1)
-            Error("GD0010", $"The layers of '{spec.ClassName}' are declared in {spec.LayerDeclarationCount} partial declarations, so their order is undefined: declare every layer member in one declaration", -1);
+            Error("GD0010", $"The layers of '{spec.ClassName}' are declared in {spec.LayerDeclarationCount} partial declarations, so their order is undefined: declare every layer member in one declaration", -1, FindingTarget.LayerDeclarations);
+
+        for (int r = 0; r < spec.Roles.Count; r++)
+        {
+            var role = spec.Roles[r];
+            found.Add(new DiagnosticInfo("GD0009", $"Member '{role.Member}' has the role [{role.AttributeName}], which belongs to another model kind: a flow's layers have no roles, remove the attribute", -1, true, FindingTarget.Role, Role: r));
+        }
 
         int couplings = 0;
         int[]? previousKept = null; // kept set of the previous coupling while no mixing layer came in between
@@ -45,21 +53,21 @@ internal static class FlowValidator
                 case LayerKind.AdditiveCoupling:
                 {
                     if (layer.Hidden <= 0)
-                        Error("GD0005", $"Coupling '{layer.Member}' has Hidden = {layer.Hidden}: the width of its hidden layers must be ≥ 1", i);
+                        Error("GD0005", $"Coupling '{layer.Member}' has Hidden = {layer.Hidden}: the width of its hidden layers must be ≥ 1", i, FindingTarget.NamedArgument, "Hidden");
                     if (layer.HiddenLayers < 0)
-                        Error("GD0005", $"Coupling '{layer.Member}' has HiddenLayers = {layer.HiddenLayers}: use 0 or more", i);
+                        Error("GD0005", $"Coupling '{layer.Member}' has HiddenLayers = {layer.HiddenLayers}: use 0 or more", i, FindingTarget.NamedArgument, "HiddenLayers");
 
                     bool patternOk = true;
                     if (layer.Pattern is not null)
                     {
                         if (spec.Features > 0 && layer.Pattern.Length != spec.Features)
                         {
-                            Error("GD0006", $"Coupling '{layer.Member}' has the pattern \"{layer.Pattern}\" of length {layer.Pattern.Length}, but the flow has Features = {spec.Features}: write one '0' or '1' per feature", i);
+                            Error("GD0006", $"Coupling '{layer.Member}' has the pattern \"{layer.Pattern}\" of length {layer.Pattern.Length}, but the flow has Features = {spec.Features}: write one '0' or '1' per feature", i, FindingTarget.ConstructorArgument);
                             patternOk = false;
                         }
                         else if (layer.Pattern.Any(c => c != '0' && c != '1'))
                         {
-                            Error("GD0006", $"Coupling '{layer.Member}' has the pattern \"{layer.Pattern}\", which has characters other than '0' and '1': mark kept features with '1' and transformed ones with '0'", i);
+                            Error("GD0006", $"Coupling '{layer.Member}' has the pattern \"{layer.Pattern}\", which has characters other than '0' and '1': mark kept features with '1' and transformed ones with '0'", i, FindingTarget.ConstructorArgument);
                             patternOk = false;
                         }
                     }
@@ -70,9 +78,9 @@ internal static class FlowValidator
                         if (spec.Features < 2)
                             Error("GD0003", $"Coupling '{layer.Member}' cannot split a flow of Features = {spec.Features}: a coupling needs at least 2 features, one kept and one transformed", i);
                         else if (kept.Length == 0 || kept.Length == spec.Features)
-                            Error("GD0003", $"Coupling '{layer.Member}' {(kept.Length == 0 ? "keeps no feature" : "keeps every feature")}: its mask must leave both sides non-empty (e.g. \"{new string('1', spec.Features / 2)}{new string('0', spec.Features - spec.Features / 2)}\")", i);
+                            Error("GD0003", $"Coupling '{layer.Member}' {(kept.Length == 0 ? "keeps no feature" : "keeps every feature")}: its mask must leave both sides non-empty (e.g. \"{new string('1', spec.Features / 2)}{new string('0', spec.Features - spec.Features / 2)}\")", i, FindingTarget.ConstructorArgument);
                         else if (previousKept is not null && previousKept.SequenceEqual(kept))
-                            Warn("GD0007", $"Coupling '{layer.Member}' keeps the same features as the coupling before it, with no permutation or mixing layer in between: those features are never transformed. Insert [Permute(Permutation.Reverse)] or flip the mask", i);
+                            Warn("GD0007", $"Coupling '{layer.Member}' keeps the same features as the coupling before it, with no permutation or mixing layer in between: those features are never transformed. Insert [Permute(Permutation.Reverse)] or flip the mask", i, FindingTarget.ConstructorArgument);
                         previousKept = kept;
                     }
                     couplings++;
@@ -96,7 +104,7 @@ internal static class FlowValidator
                             }
                         }
                         if (problem is not null)
-                            Error("GD0004", $"Permutation '{layer.Member}' {problem}: list each of 0…{spec.Features - 1} exactly once", i);
+                            Error("GD0004", $"Permutation '{layer.Member}' {problem}: list each of 0…{spec.Features - 1} exactly once", i, FindingTarget.ConstructorArgument);
                     }
                     previousKept = null;
                     break;
@@ -108,9 +116,9 @@ internal static class FlowValidator
             }
 
             if (layer.Kind != LayerKind.NotInvertible && !layer.IsPartialProperty)
-                Error("GD0011", $"Layer '{layer.Member}' must be declared as a partial property, e.g. 'public partial {ShortType(layer.Kind)} {layer.Member} {{ get; }}'", i);
+                Error("GD0011", $"Layer '{layer.Member}' must be declared as a partial property, e.g. 'public partial {ShortType(layer.Kind)} {layer.Member} {{ get; }}'", i, FindingTarget.MemberName);
             else if (layer.Kind != LayerKind.NotInvertible && layer.MemberType != "GenDsl." + ShortType(layer.Kind))
-                Error("GD0012", $"Layer '{layer.Member}' has [{layer.AttributeName}] but is typed '{layer.MemberType}': declare it as 'GenDsl.{ShortType(layer.Kind)}'", i);
+                Error("GD0012", $"Layer '{layer.Member}' has [{layer.AttributeName}] but is typed '{layer.MemberType}': declare it as 'GenDsl.{ShortType(layer.Kind)}'", i, FindingTarget.MemberType);
         }
 
         if (couplings == 0 && spec.Features > 1)

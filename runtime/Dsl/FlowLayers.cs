@@ -32,7 +32,7 @@ public sealed class TensorInfo
 }
 
 /// <summary>
-/// A layer member of a generated flow: named access to its parameters and their gradients (views into
+/// A layer member of a generated model: named access to its parameters and their gradients (views into
 /// the model's arenas: reading and writing them reads and writes the model). Not used on hot paths.
 /// </summary>
 public abstract class FlowLayer
@@ -184,4 +184,25 @@ public sealed class InvertibleLinear : FlowLayer
 
     /// <summary>The log of U's diagonal.</summary>
     public Span<float> LogS => Parameter("logs");
+}
+
+/// <summary>A fully connected layer of a VAE or GAN: y = act(x · Wᵀ + b).</summary>
+public sealed class Dense : FlowLayer
+{
+    public Dense(IParameterized owner, string name, TensorInfo[] tensors)
+        : base(owner, name, tensors)
+    {
+    }
+
+    /// <summary>The weight, shape [out, in].</summary>
+    public Span2D<float> Weight => Matrix(false, "weight");
+
+    /// <summary>The bias.</summary>
+    public Span<float> Bias => Parameter("bias");
+
+    /// <summary>Gradient of <see cref="Weight"/>.</summary>
+    public Span2D<float> WeightGradient => Matrix(true, "weight");
+
+    /// <summary>Gradient of <see cref="Bias"/>.</summary>
+    public Span<float> BiasGradient => Gradient("bias");
 }

@@ -15,7 +15,7 @@ public static class Checkpoint
     public const string FormatKey = "gendsl.format";
 
     /// <summary>Writes every tensor of <paramref name="model"/> (atomically: a temporary file, then a rename).</summary>
-    public static void Save(IFlowModel model, string path, string modelName, long step)
+    public static void Save(IGenerativeModel model, string path, string modelName, long step)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -34,7 +34,7 @@ public static class Checkpoint
     }
 
     /// <summary>Reads a checkpoint into <paramref name="model"/>; nothing is changed unless every tensor matches.</summary>
-    public static long Load(IFlowModel model, string path, string modelName)
+    public static long Load(IGenerativeModel model, string path, string modelName)
     {
         ArgumentNullException.ThrowIfNull(model);
         var file = SafeTensors.Read(path);

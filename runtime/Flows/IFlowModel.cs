@@ -2,8 +2,8 @@ using CommunityToolkit.HighPerformance;
 
 namespace GenDsl;
 
-/// <summary>What every generated flow offers beyond its typed methods: enough for tools (checkpoints, the CLI).</summary>
-public interface IFlowModel : IParameterized
+/// <summary>What every generated model (flow, VAE, GAN) offers beyond its typed methods: enough for tools (checkpoints, the CLI).</summary>
+public interface IGenerativeModel : IParameterized
 {
     /// <summary>Columns of a data row.</summary>
     int Features { get; }
@@ -28,4 +28,49 @@ public interface IFlowModel : IParameterized
 
     /// <summary>Loads parameters saved from the same declaration; returns the saved step.</summary>
     long Load(string path);
+}
+
+/// <summary>A generated normalizing flow.</summary>
+public interface IFlowModel : IGenerativeModel
+{
+}
+
+/// <summary>A generated variational auto-encoder.</summary>
+public interface IVaeModel : IGenerativeModel
+{
+    /// <summary>Size of the latent Z.</summary>
+    int LatentSize { get; }
+}
+
+/// <summary>A generated GAN: its two parts are optimised separately.</summary>
+public interface IGanModel : IGenerativeModel
+{
+    /// <summary>Size of the generator's noise Z.</summary>
+    int NoiseSize { get; }
+
+    /// <summary>The generator's parameters and gradients (for its optimizer).</summary>
+    IParameterized GeneratorPart { get; }
+
+    /// <summary>The discriminator's parameters and gradients (for its optimizer).</summary>
+    IParameterized DiscriminatorPart { get; }
+}
+
+/// <summary>A contiguous slice of a model's parameter and gradient arenas, optimised on its own (a GAN's generator or discriminator).</summary>
+public sealed class ParameterPart : IParameterized
+{
+    public ParameterPart(string name, Memory<float> parameters, Memory<float> gradients)
+    {
+        if (parameters.Length != gradients.Length)
+            throw new ArgumentException($"Part '{name}' has {parameters.Length} parameters but {gradients.Length} gradients.", nameof(gradients));
+        Name = name;
+        Parameters = parameters;
+        Gradients = gradients;
+    }
+
+    /// <summary>"generator" or "discriminator".</summary>
+    public string Name { get; }
+
+    public Memory<float> Parameters { get; }
+
+    public Memory<float> Gradients { get; }
 }

@@ -23,12 +23,16 @@ public static unsafe partial class Gemm
 {
     // ---- Cache blocking (in floats). MC and MS must be multiples of every kernel's MR (8, 6, 4), NC of every NR. ----
     //
-    // A task owns an (up to) MS×NC block of C and loops over K in blocks of (up to) KC:
+    // A task owns an (up to) MS×NC block of C and loops over K in (equal) blocks of at most KC:
     //   pack B[k block, task's columns]      → Bp, KC×NC, stays in L2 while all the task's rows use it;
-    //   for each MC rows: pack A[rows, k block] → Ap, MC×KC;
+    //   for each MC rows: pack A[rows, k block] → Ap, MC×KC (or, when C has several column blocks, read the
+    //     copy of all of op(A) that the run packed once up front and shares between its tasks);
     //     for each MR-row micro-panel of Ap (it stays in L1): for each NR-column micro-panel of Bp (streamed
     //     from L2): the micro-kernel updates one MR×NR register tile.
-    // Between K blocks the tiles are parked in a per-thread accumulator buffer (MS×NC).
+    // Between K blocks the tiles are parked, exactly, in a per-thread accumulator buffer (MS×NC); after the last
+    // K block the kernel applies the epilogue straight from its registers and writes C.
+    // The K blocking is the same at every width, and it does not change the result anyway: a parked float
+    // continues the same FMA chain.
     /// <summary>Maximum K block: an MR×KC micro-panel of A stays in L1 while B micro-panels stream past it.</summary>
     internal const int KC = 256;
     /// <summary>Rows of a packed A block.</summary>
@@ -198,17 +202,17 @@ public static unsafe partial class Gemm
             Ep = new GemmEpilogueArgs<TAct> { Alpha = header.Alpha, Beta = header.Beta, Bias = header.Bias, Act = act },
         };
         int threads = ChooseThreads(header.M, header.N, header.K, pool.Threads);
-        Plan(header.M, header.N, TKernel.MR, TKernel.NR, threads, out job.MBlocks, out job.NBlocks);
-        job.Tasks = job.MBlocks * job.NBlocks;
-        if (threads > job.Tasks)
-            threads = job.Tasks;
+        job.MPadded = (header.M + TKernel.MR - 1) / TKernel.MR * TKernel.MR;
+        bool canShareA = header.K > 0 && (long)job.MPadded * header.K <= SharedAMaxFloats;
 
         if (Interlocked.CompareExchange(ref pool.ScratchLease, 1, 0) != 0)
         {
             // The pool's scratch is busy (a GEMM running concurrently on another thread, or one nested inside a
-            // pool body): run on this thread with its own scratch.
+            // pool body): run on this thread alone, with its own scratch.
+            Plan(header.M, header.N, TKernel.MR, TKernel.NR, 1, false, out job.MBlocks, out job.NBlocks);
+            job.Tasks = job.MBlocks * job.NBlocks;
             if (t_fallbackScratch == 0)
-                t_fallbackScratch = (nint)NativeMemory.AlignedAlloc(ScratchBytes, 64);
+                t_fallbackScratch = (nint)NativeMemory.AlignedAlloc((nuint)ScratchBytes, 64);
             float* scratch = (float*)t_fallbackScratch;
             for (int t = 0; t < job.Tasks; t++)
                 RunTask<TKernel, TAct>(ref job, t, scratch);
@@ -216,9 +220,25 @@ public static unsafe partial class Gemm
         }
         try
         {
+            Plan(header.M, header.N, TKernel.MR, TKernel.NR, threads, canShareA, out job.MBlocks, out job.NBlocks);
+            job.Tasks = job.MBlocks * job.NBlocks;
+            if (threads > job.Tasks)
+                threads = job.Tasks;
             job.Scratch = pool.Scratch;
+
+            // When several column blocks would each re-pack all of A, pack it once (in parallel, as the first
+            // phase of the run) into memory attached to the pool, and let every task read it.
+            if (canShareA && job.NBlocks > 1)
+            {
+                job.SharedA = EnsureSharedA(pool, (long)job.MPadded * header.K);
+                job.PackRowChunks = (job.MPadded + MC - 1) / MC;
+                job.Pieces = KBlockCount(header.K) * job.PackRowChunks;
+            }
+
             if (threads <= 1)
             {
+                for (int piece = 0; piece < job.Pieces; piece++)
+                    PackSharedPiece<TKernel, TAct>(ref job, piece);
                 float* scratch = SlotScratch(pool.Scratch, 0);
                 for (int t = 0; t < job.Tasks; t++)
                     RunTask<TKernel, TAct>(ref job, t, scratch);
@@ -234,12 +254,30 @@ public static unsafe partial class Gemm
         }
     }
 
-    /// <summary>One participant of a parallel GEMM: claims tasks (C blocks) until none are left.</summary>
+    /// <summary>
+    /// One participant of a parallel GEMM. Phase 1 (when A is shared): claim pieces of A to pack until none are
+    /// left, then wait until every claimed piece is packed — this only waits for participants that are actually
+    /// running, so it cannot deadlock even if some participant never starts. Phase 2: claim C blocks until none are left.
+    /// </summary>
     private static void Body<TKernel, TAct>(void* state, int participant)
         where TKernel : struct, IGemmKernel
         where TAct : struct, IActivationOp
     {
         ref var job = ref Unsafe.AsRef<GemmJob<TAct>>(state);
+        if (job.Pieces > 0)
+        {
+            while (true)
+            {
+                int piece = Interlocked.Increment(ref job.NextPiece) - 1;
+                if (piece >= job.Pieces)
+                    break;
+                PackSharedPiece<TKernel, TAct>(ref job, piece);
+                Interlocked.Increment(ref job.PiecesDone);
+            }
+            var spin = new SpinWait();
+            while (Volatile.Read(ref job.PiecesDone) < job.Pieces)
+                spin.SpinOnce(sleep1Threshold: -1);
+        }
         float* scratch = SlotScratch(job.Scratch, WorkerPool.CurrentSlot);
         while (true)
         {
@@ -250,11 +288,54 @@ public static unsafe partial class Gemm
         }
     }
 
+    /// <summary>Largest op(A) (in floats, 32 MB) packed once and shared by all tasks; larger ones are packed per task.</summary>
+    internal const long SharedAMaxFloats = 8L << 20;
+
+    /// <summary>The pool's shared-A buffer, grown (never shrunk) to at least <paramref name="floats"/>.</summary>
+    private static float* EnsureSharedA(WorkerPool pool, long floats)
+    {
+        long bytes = floats * sizeof(float);
+        if (pool.SharedABytes < bytes)
+        {
+            if (pool.SharedA != 0)
+                NativeMemory.AlignedFree((void*)pool.SharedA);
+            pool.SharedA = 0;
+            pool.SharedABytes = 0;
+            pool.SharedA = (nint)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+            pool.SharedABytes = bytes;
+        }
+        return (float*)pool.SharedA;
+    }
+
+    /// <summary>Number of K blocks: K split evenly into blocks of at most KC (at least one block, even for K = 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int KBlockCount(int k) => Math.Max(1, (k + KC - 1) / KC);
+
+    /// <summary>Start of K block <paramref name="kb"/> of <paramref name="kBlocks"/> over [0, k).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int KBlockStart(int k, int kBlocks, int kb) => (int)((long)k * kb / kBlocks);
+
+    /// <summary>
+    /// Packs one piece (one K block × MC rows) of the shared A: K block kb occupies MPadded×kc floats starting at
+    /// p0·MPadded, laid out as whole micro-panels exactly like a per-task A block.
+    /// </summary>
+    private static void PackSharedPiece<TKernel, TAct>(ref GemmJob<TAct> job, int piece)
+        where TKernel : struct, IGemmKernel
+        where TAct : struct, IActivationOp
+    {
+        int k = job.H.K, kBlocks = KBlockCount(k);
+        int kb = piece / job.PackRowChunks, chunk = piece % job.PackRowChunks;
+        int p0 = KBlockStart(k, kBlocks, kb), kc = KBlockStart(k, kBlocks, kb + 1) - p0;
+        int r0 = chunk * MC, rows = Math.Min(MC, job.H.M - r0);
+        if (rows > 0)
+            PackA<TKernel>(ref job.H, r0, rows, p0, kc, job.SharedA + (long)p0 * job.MPadded + (long)r0 * kc);
+    }
+
     /// <summary>The slot's scratch, allocated on first use (only the slot's own thread touches it, under the lease).</summary>
     private static float* SlotScratch(nint* slots, int slot)
     {
         if (slots[slot] == 0)
-            slots[slot] = (nint)NativeMemory.AlignedAlloc(ScratchBytes, 64);
+            slots[slot] = (nint)NativeMemory.AlignedAlloc((nuint)ScratchBytes, 64);
         return (float*)slots[slot];
     }
 
@@ -267,25 +348,34 @@ public static unsafe partial class Gemm
         return (int)Math.Min(poolThreads, Math.Max(1, work / MinWorkPerThread));
     }
 
+    /// <summary>Narrowest column block worth a task of its own when splitting for parallelism.</summary>
+    internal const int MinTaskColumns = 128;
+
     /// <summary>
-    /// Splits C into MBlocks×NBlocks tasks: at most MS×NC each, whole register tiles, as even as possible, and
-    /// (when parallel) enough of them — a multiple of the thread count when there are few — to balance the threads.
-    /// Columns are split first: every task packs all of its rows of A and all of its columns of B, and a split
-    /// of the rows makes each part re-pack all of B, which costs more than re-packing A when N is split.
+    /// Splits C into MBlocks×NBlocks tasks: at most MS×NC each, whole register tiles, as even as possible.
+    /// When parallel, there must be enough tasks to balance the threads: a multiple of the thread count, and —
+    /// when A is packed once and shared, which makes column splits nearly free — about four per thread, so a
+    /// thread that is slow to start (or shares its core) holds up the others only briefly. Otherwise columns are
+    /// still split first: a row split makes each part re-pack all of B.
     /// </summary>
-    internal static void Plan(int m, int n, int mr, int nr, int threads, out int mBlocks, out int nBlocks)
+    internal static void Plan(int m, int n, int mr, int nr, int threads, bool sharedA, out int mBlocks, out int nBlocks)
     {
         int unitsM = (m + mr - 1) / mr, unitsN = (n + nr - 1) / nr;
         mBlocks = (unitsM + MS / mr - 1) / (MS / mr);
         nBlocks = (unitsN + NC / nr - 1) / (NC / nr);
         if (threads <= 1)
             return;
+        int minUnits = Math.Max(1, MinTaskColumns / nr);
+        if (sharedA)
+        {
+            while (mBlocks * nBlocks < 4 * threads && unitsN / (nBlocks + 1) >= minUnits)
+                nBlocks++;
+        }
         while (true)
         {
             int tasks = mBlocks * nBlocks;
             if (tasks >= threads && (tasks % threads == 0 || tasks >= 4 * threads))
                 return;
-            // Prefer splitting N while its blocks stay at least 2 tiles wide, or when M's blocks are thin.
             bool canM = mBlocks < unitsM, canN = nBlocks < unitsN;
             if (!canM && !canN)
                 return;
@@ -328,17 +418,20 @@ public static unsafe partial class Gemm
 
         // K blocks of equal size (at most KC), so no block is a sliver.
         int k = h.K;
-        int kBlocks = Math.Max(1, (k + KC - 1) / KC);
+        int kBlocks = KBlockCount(k);
         for (int kb = 0; kb < kBlocks; kb++)
         {
-            int p0 = (int)((long)k * kb / kBlocks);
-            int kc = (int)((long)k * (kb + 1) / kBlocks) - p0;
+            int p0 = KBlockStart(k, kBlocks, kb);
+            int kc = KBlockStart(k, kBlocks, kb + 1) - p0;
             bool first = kb == 0, last = kb == kBlocks - 1;
             PackB<TKernel>(ref h, j0, nc, p0, kc, bp);
             for (int ic = 0; ic < ms; ic += MC)
             {
                 int mc = Math.Min(MC, ms - ic);
-                PackA<TKernel>(ref h, i0 + ic, mc, p0, kc, ap);
+                if (job.SharedA != null)
+                    ap = job.SharedA + (long)p0 * job.MPadded + (long)(i0 + ic) * kc;
+                else
+                    PackA<TKernel>(ref h, i0 + ic, mc, p0, kc, ap);
                 float* cBlock = h.C + (i0 + ic) * h.Ldc + j0;
                 for (int ir = 0; ir < mc; ir += mr)
                 {
@@ -515,4 +608,12 @@ internal unsafe struct GemmJob<TAct> where TAct : struct, IActivationOp
     public int MBlocks, NBlocks, Tasks;
     public int NextTask;
     public nint* Scratch;
+    /// <summary>All of op(A), packed once for every task (null: each task packs its own A blocks).</summary>
+    public float* SharedA;
+    /// <summary>M rounded up to whole micro-panels (the row count of each K block's region of <see cref="SharedA"/>).</summary>
+    public int MPadded;
+    /// <summary>Row chunks (of MC rows) per K block in the shared A packing.</summary>
+    public int PackRowChunks;
+    /// <summary>Pieces of the shared A packing (K blocks × row chunks; 0 when A is not shared), next to claim, done.</summary>
+    public int Pieces, NextPiece, PiecesDone;
 }

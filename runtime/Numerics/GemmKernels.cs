@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GenDsl.Numerics;
 
@@ -140,6 +141,26 @@ internal unsafe struct GemmKernel512 : IGemmKernel
             c50 = Vector512.Load(acc + 160); c51 = Vector512.Load(acc + 176);
             c60 = Vector512.Load(acc + 192); c61 = Vector512.Load(acc + 208);
             c70 = Vector512.Load(acc + 224); c71 = Vector512.Load(acc + 240);
+        }
+
+        // Warm the caches for the next tile (same row strip, next 32 columns) while this one computes: its parked
+        // accumulators, or the rows of C its epilogue will write. (Prefetches never fault, even past the end.)
+        if (Sse.IsSupported)
+        {
+            if (!last)
+            {
+                for (int t = 0; t < 8 * 32; t += 16)
+                    Sse.Prefetch0(acc + 8 * 32 + t);
+            }
+            else
+            {
+                float* cn = c + 32;
+                for (int r = 0; r < 8; r++, cn += ldc)
+                {
+                    Sse.Prefetch0(cn);
+                    Sse.Prefetch0(cn + 16);
+                }
+            }
         }
 
         for (int k = 0; k < kc; k++)

@@ -16,6 +16,13 @@ public class IncrementalTests
             [AffineCoupling(Mask.Alternating)] public partial Coupling C1 { get; }
             [AffineCoupling(Mask.Alternating)] public partial Coupling C2 { get; }
         }
+
+        [Vae(Features = 4, Latent = 2)]
+        public sealed partial class Small
+        {
+            [Encoder, Dense(8)] public partial Dense E1 { get; }
+            [Decoder, Dense(8)] public partial Dense D1 { get; }
+        }
         """;
 
     [Fact]
@@ -31,7 +38,7 @@ public class IncrementalTests
         driver = driver.RunGenerators(edited);
 
         var result = driver.GetRunResult().Results.Single();
-        foreach (var name in new[] { TrackingNames.FlowSpecs, TrackingNames.ValidFlows, TrackingNames.FlowPlans })
+        foreach (var name in new[] { TrackingNames.FlowSpecs, TrackingNames.ValidFlows, TrackingNames.FlowPlans, TrackingNames.NetSpecs, TrackingNames.ValidNets, TrackingNames.NetPlans })
         {
             Assert.True(result.TrackedSteps.TryGetValue(name, out var steps), $"step {name} was not tracked");
             foreach (var step in steps)
@@ -66,6 +73,9 @@ public class IncrementalTests
             }
             """);
         var driver = GeneratorHarness.Driver().RunGenerators(compilation);
-        Assert.Empty(driver.GetRunResult().GeneratedTrees);
+        // No model code: only a stub completing the partial layer property (so that builds show the GD errors).
+        var stub = Assert.Single(driver.GetRunResult().GeneratedTrees).ToString();
+        Assert.DoesNotContain("IFlowModel", stub);
+        Assert.Contains("public partial global::GenDsl.Permutation P1 { get => throw new global::System.InvalidOperationException(", stub);
     }
 }

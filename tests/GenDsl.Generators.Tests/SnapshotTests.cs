@@ -65,4 +65,38 @@ public class SnapshotTests
             """);
         Approvals.Verify(Assert.Single(generated));
     }
+
+    [Fact]
+    public void ConditionalGaussianVae()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Vae(Features = 16, Latent = 4, Likelihood = Likelihood.Gaussian, Condition = 3)]
+            public sealed partial class Cvae
+            {
+                [Encoder, Dense(32, Activation.Relu)] public partial Dense E1 { get; }
+                [Decoder, Dense(32, Activation.Tanh)] public partial Dense D1 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
+    [Fact]
+    public void NonSaturatingGan()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Gan(Features = 2, Noise = 8, Loss = GanLoss.NonSaturating)]
+            public sealed partial class Ring
+            {
+                [Generator, Dense(64, Activation.Relu)] public partial Dense G1 { get; }
+                [Discriminator, Dense(64, Activation.LeakyRelu)] public partial Dense D1 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
 }

@@ -1,0 +1,117 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using GenDsl.Generators.Flows;
+using GenDsl.Generators.Helpers;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace GenDsl.Generators.Networks;
+
+/// <summary>Reads a [Vae] or [Gan] class and its [Dense] layer members into a <see cref="NetModelSpec"/>.</summary>
+internal static class NetParser
+{
+    public const string VaeAttribute = "GenDsl.VaeAttribute";
+    public const string GanAttribute = "GenDsl.GanAttribute";
+    public const string DenseAttribute = "GenDsl.DenseAttribute";
+
+    /// <summary>Role attribute full names → role names.</summary>
+    public static readonly IReadOnlyDictionary<string, string> RoleAttributes = new Dictionary<string, string>
+    {
+        ["GenDsl.EncoderAttribute"] = "Encoder",
+        ["GenDsl.DecoderAttribute"] = "Decoder",
+        ["GenDsl.GeneratorAttribute"] = "Generator",
+        ["GenDsl.DiscriminatorAttribute"] = "Discriminator",
+    };
+
+    public static NetModelSpec Parse(NetKind kind, INamedTypeSymbol type, AttributeData attribute, CancellationToken cancellationToken)
+    {
+        int features = 0, latent = 0, condition = 0, likelihood = 0, loss = 0, output = 0;
+        float sigma = 1f, beta = 1f;
+        foreach (var arg in attribute.NamedArguments)
+        {
+            switch (arg.Key)
+            {
+                case "Features" when arg.Value.Value is int f: features = f; break;
+                case "Latent" when arg.Value.Value is int l: latent = l; break;
+                case "Noise" when arg.Value.Value is int n: latent = n; break;
+                case "Condition" when arg.Value.Value is int c: condition = c; break;
+                case "Likelihood" when arg.Value.Value is int lk: likelihood = lk; break;
+                case "Sigma" when arg.Value.Value is float s: sigma = s; break;
+                case "Beta" when arg.Value.Value is float b: beta = b; break;
+                case "Loss" when arg.Value.Value is int lo: loss = lo; break;
+                case "Output" when arg.Value.Value is int o: output = o; break;
+            }
+        }
+
+        var layers = new List<NetLayerSpec>();
+        var declarations = new HashSet<SyntaxNode>();
+        foreach (var member in type.GetMembers())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (member is not (IPropertySymbol or IFieldSymbol) || member.IsImplicitlyDeclared)
+                continue;
+            bool isDense = false;
+            int width = 0, activation = 1;
+            var roles = new List<string>();
+            string? other = null;
+            foreach (var a in member.GetAttributes())
+            {
+                string? name = a.AttributeClass?.ToDisplayString();
+                if (name is null) continue;
+                if (name == DenseAttribute)
+                {
+                    isDense = true;
+                    if (a.ConstructorArguments.Length >= 1 && a.ConstructorArguments[0].Value is int w) width = w;
+                    if (a.ConstructorArguments.Length >= 2 && a.ConstructorArguments[1].Value is int act) activation = act;
+                }
+                else if (RoleAttributes.TryGetValue(name, out var role))
+                    roles.Add(role);
+                else if (FlowParser.LayerAttributes.ContainsKey(name))
+                    other = a.AttributeClass!.Name.Replace("Attribute", "");
+            }
+            if (!isDense && roles.Count == 0 && other is null)
+                continue;
+
+            string memberType;
+            bool isPartialProperty;
+            if (member is IPropertySymbol property)
+            {
+                memberType = property.Type.ToDisplayString();
+                isPartialProperty = property.IsPartialDefinition && property.SetMethod is null && property.GetMethod is not null;
+            }
+            else
+            {
+                memberType = ((IFieldSymbol)member).Type.ToDisplayString();
+                isPartialProperty = false;
+            }
+            layers.Add(new NetLayerSpec(member.Name, memberType, Accessibility(member.DeclaredAccessibility), isPartialProperty,
+                isDense, width, activation, roles.ToEquatableArray(), other));
+            foreach (var reference in member.DeclaringSyntaxReferences)
+            {
+                var declaration = reference.GetSyntax(cancellationToken).FirstAncestorOrSelf<TypeDeclarationSyntax>();
+                if (declaration is not null)
+                    declarations.Add(declaration);
+            }
+        }
+
+        bool isPartial = type.DeclaringSyntaxReferences.Any(r =>
+            r.GetSyntax(cancellationToken) is TypeDeclarationSyntax t && t.Modifiers.Any(m => m.Text == "partial"));
+
+        return new NetModelSpec(kind,
+            type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
+            type.Name, isPartial, type.IsStatic, type.IsAbstract, type.IsGenericType, type.ContainingType is not null,
+            features, latent, condition, likelihood, sigma, beta, loss, output, declarations.Count, layers.ToEquatableArray());
+    }
+
+    private static string Accessibility(Accessibility accessibility) => accessibility switch
+    {
+        Microsoft.CodeAnalysis.Accessibility.Public => "public",
+        Microsoft.CodeAnalysis.Accessibility.Internal => "internal",
+        Microsoft.CodeAnalysis.Accessibility.Private => "private",
+        Microsoft.CodeAnalysis.Accessibility.Protected => "protected",
+        Microsoft.CodeAnalysis.Accessibility.ProtectedOrInternal => "protected internal",
+        Microsoft.CodeAnalysis.Accessibility.ProtectedAndInternal => "private protected",
+        _ => "internal",
+    };
+}

@@ -1,0 +1,442 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Testing;
+
+namespace GenDsl.Analyzers.Tests;
+
+/// <summary>
+/// Every rule fires on the syntax that is wrong (the markup span is the exact expected location), and
+/// nothing fires on valid models. CompilerDiagnostics are off: the partial layer properties have no
+/// implementation part without the generator.
+/// </summary>
+public class AnalyzerTests
+{
+    private static Task Verify(params string[] sources) => AnalyzerTest.VerifyAsync(sources);
+
+    // ---- Valid models: no diagnostic -------------------------------------------------------------
+
+    [Fact]
+    public Task ReadyMadeModelsHaveNoDiagnostic() => Verify("""
+        using GenDsl;
+        [Flow(Features = 2)]
+        public sealed partial class MoonsFlow
+        {
+            [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C1 { get; }
+            [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C2 { get; }
+            [AffineCoupling(Mask.Alternating, Hidden = 64, HiddenLayers = 2)] public partial Coupling C3 { get; }
+        }
+        [Flow(Features = 2, Condition = 2)]
+        public sealed partial class ConditionalMoonsFlow
+        {
+            [AffineCoupling(Mask.Alternating)] public partial Coupling C1 { get; }
+            [AffineCoupling(Mask.Alternating)] public partial Coupling C2 { get; }
+        }
+        [Flow(Features = 64)]
+        public sealed partial class DigitsFlow
+        {
+            [ActNorm] public partial ActNorm N0 { get; }
+            [AffineCoupling(Mask.Even, Hidden = 256, HiddenLayers = 2)] public partial Coupling C1 { get; }
+            [AffineCoupling(Mask.Odd, Hidden = 256, HiddenLayers = 2)] public partial Coupling C2 { get; }
+            [InvertibleLinear(Seed = 1)] public partial InvertibleLinear L1 { get; }
+            [AffineCoupling(Mask.FirstHalf, Hidden = 256, HiddenLayers = 2)] public partial Coupling C3 { get; }
+            [AffineCoupling(Mask.SecondHalf, Hidden = 256, HiddenLayers = 2)] public partial Coupling C4 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task EveryLayerKindAndFormHasNoDiagnostic() => Verify("""
+        using GenDsl;
+        namespace Models;
+        [Flow(Features = 4)]
+        internal partial class Everything
+        {
+            [AdditiveCoupling("1100", Hidden = 8, HiddenLayers = 0, Activation = Activation.Tanh)] public partial Coupling A1 { get; }
+            [Permute(Permutation.Reverse)] public partial Permutation P1 { get; }
+            [AffineCoupling("1100")] internal partial Coupling A2 { get; }
+            [Permute(Permutation.Random, Seed = 7)] public partial Permutation P2 { get; }
+            [AffineCoupling(GenDsl.Mask.FirstHalf)] public partial GenDsl.Coupling A3 { get; }
+            [Permute(3, 1, 0, 2)] public partial Permutation P3 { get; }
+            [AffineCoupling(Mask.FirstHalf)] public partial Coupling A4 { get; }
+            [ActNorm] public partial ActNorm N { get; }
+            [AffineCoupling(Mask.SecondHalf)] public partial Coupling A5 { get; }
+
+            // Other members are not layers.
+            public int NotALayer { get; set; }
+            private readonly float[] _buffer = new float[4];
+        }
+        """);
+
+    [Fact]
+    public Task ClassWithoutFlowAttributeIsNotChecked() => Verify("""
+        using GenDsl;
+        public class NotAModel
+        {
+            [AffineCoupling("1111")] public Coupling? C1 { get; }
+            [Permute(0, 0)] public Permutation? P1 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GeneratedCodeIsNotAnalyzed()
+    {
+        var test = new AnalyzerTest();
+        test.TestState.Sources.Add(("Model.g.cs", """
+            using GenDsl;
+            [Flow(Features = 3)]
+            public sealed class Generated
+            {
+                [Permute(0, 0, 1)] public Permutation? P1 { get; }
+            }
+            """));
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task SecondPartialDeclarationWithoutLayersIsFine() => Verify("""
+        using GenDsl;
+        [Flow(Features = 2)]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.FirstHalf)] public partial Coupling C1 { get; }
+            [AffineCoupling(Mask.SecondHalf)] public partial Coupling C2 { get; }
+        }
+        public sealed partial class F
+        {
+            public int Helper() => 1;
+        }
+        """);
+
+    // ---- GD0001 -------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("public sealed class {|GD0001:F|}")]
+    [InlineData("public static partial class {|GD0001:F|}")]
+    [InlineData("public abstract partial class {|GD0001:F|}")]
+    [InlineData("public partial class {|GD0001:F|}<T>")]
+    public Task GD0001_ModelClassShape(string declaration) => Verify($$"""
+        using GenDsl;
+        [Flow(Features = 2)]
+        {{declaration}}
+        {
+            [AffineCoupling(Mask.Alternating)] public partial Coupling C1 { get; }
+            [AffineCoupling(Mask.Alternating)] public partial Coupling C2 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0001_NestedModel() => Verify("""
+        using GenDsl;
+        public partial class Outer
+        {
+            [Flow(Features = 2)]
+            public partial class {|GD0001:F|}
+            {
+                [AffineCoupling(Mask.Alternating)] public partial Coupling C1 { get; }
+                [AffineCoupling(Mask.Alternating)] public partial Coupling C2 { get; }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task GD0001_MessageSaysWhy()
+    {
+        var test = new AnalyzerTest("""
+            using GenDsl;
+            [Flow(Features = 2)]
+            public class {|#0:F|}
+            {
+                [AffineCoupling(Mask.Alternating)] public partial Coupling C1 { get; }
+                [AffineCoupling(Mask.Alternating)] public partial Coupling C2 { get; }
+            }
+            """);
+        test.ExpectedDiagnostics.Add(new DiagnosticResult("GD0001", DiagnosticSeverity.Error).WithLocation(0)
+            .WithArguments("Model class 'F' is not partial: a model must be a non-static, non-abstract, non-generic, top-level 'partial' class"));
+        return test.RunAsync();
+    }
+
+    // ---- GD0002 -------------------------------------------------------------------------------
+
+    [Fact]
+    public Task GD0002_DenseInAFlow() => Verify("""
+        using GenDsl;
+        [Flow(Features = 2)]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.Alternating)] public partial Coupling C1 { get; }
+            [{|GD0002:Dense(16)|}] public partial Coupling D1 { get; }
+            [AffineCoupling(Mask.Alternating)] public partial Coupling C2 { get; }
+        }
+        """, TestSetup.FutureAttributes);
+
+    // ---- GD0003 -------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("""[AffineCoupling({|GD0003:"1111"|})]""")]
+    [InlineData("""[AdditiveCoupling({|GD0003:"0000"|}, Hidden = 4)]""")]
+    [InlineData("""[AffineCoupling({|GD0003:pattern: "1111"|})]""")]
+    public Task GD0003_PatternLeavesASideEmpty(string attribute) => Verify($$"""
+        using GenDsl;
+        [Flow(Features = 4)]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.FirstHalf)] public partial Coupling C1 { get; }
+            {{attribute}} public partial Coupling C2 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0003_OneFeatureCannotBeSplit() => Verify("""
+        using GenDsl;
+        [Flow(Features = 1)]
+        public sealed partial class F
+        {
+            [{|GD0003:AffineCoupling(Mask.Alternating)|}] public partial Coupling C1 { get; }
+        }
+        """);
+
+    // ---- GD0004 -------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("{|GD0004:0, 0, 1|}")]      // duplicate
+    [InlineData("{|GD0004:0, 1, 3|}")]      // out of range
+    [InlineData("{|GD0004:0, -1, 2|}")]     // negative
+    [InlineData("{|GD0004:0, 1|}")]         // too few
+    [InlineData("{|GD0004:2, 1, 0, 3|}")]   // too many
+    [InlineData("{|GD0004:new[] { 1, 1, 0 }|}")]
+    public Task GD0004_NotAPermutation(string order) => Verify($$"""
+        using GenDsl;
+        [Flow(Features = 3)]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.FirstHalf)] public partial Coupling C1 { get; }
+            [Permute({{order}})] public partial Permutation P1 { get; }
+            [AffineCoupling(Mask.FirstHalf)] public partial Coupling C2 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0004_EmptyOrderPointsAtTheAttribute() => Verify("""
+        using GenDsl;
+        [Flow(Features = 3)]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.FirstHalf)] public partial Coupling C1 { get; }
+            [{|GD0004:Permute()|}] public partial Permutation P1 { get; }
+            [AffineCoupling(Mask.FirstHalf)] public partial Coupling C2 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0004_MessageNamesTheProblem()
+    {
+        var test = new AnalyzerTest("""
+            using GenDsl;
+            [Flow(Features = 3)]
+            public sealed partial class F
+            {
+                [AffineCoupling(Mask.FirstHalf)] public partial Coupling C1 { get; }
+                [Permute({|#0:0, 0, 1|})] public partial Permutation P1 { get; }
+                [AffineCoupling(Mask.FirstHalf)] public partial Coupling C2 { get; }
+            }
+            """);
+        test.ExpectedDiagnostics.Add(new DiagnosticResult("GD0004", DiagnosticSeverity.Error).WithLocation(0)
+            .WithArguments("Permutation 'P1' contains 0 twice: list each of 0…2 exactly once"));
+        return test.RunAsync();
+    }
+
+    // ---- GD0005 -------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("[Flow({|GD0005:Features = 0|})]")]
+    [InlineData("[Flow({|GD0005:Features = -3|}, Condition = 1)]")]
+    [InlineData("[{|GD0005:Flow|}]")]
+    [InlineData("[{|GD0005:Flow()|}]")]
+    public Task GD0005_FeaturesNotPositive(string flow) => Verify($$"""
+        using GenDsl;
+        {{flow}}
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.Alternating)] public partial Coupling C1 { get; }
+            [AffineCoupling(Mask.Alternating)] public partial Coupling C2 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0005_NegativeConditionAndHiddenSizes() => Verify("""
+        using GenDsl;
+        [Flow(Features = 2, {|GD0005:Condition = -1|})]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.Alternating, {|GD0005:Hidden = 0|})] public partial Coupling C1 { get; }
+            [AdditiveCoupling(Mask.Alternating, Hidden = 8, {|GD0005:HiddenLayers = -1|})] public partial Coupling C2 { get; }
+            [AffineCoupling(Mask.Alternating, HiddenLayers = 0)] public partial Coupling C3 { get; }
+        }
+        """);
+
+    // ---- GD0006 -------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("""{|GD0006:"110"|}""")]
+    [InlineData("""{|GD0006:"11000"|}""")]
+    [InlineData("""{|GD0006:"1x00"|}""")]
+    [InlineData("""{|GD0006:"11 00"|}""")]
+    [InlineData("""{|GD0006:""|}""")]
+    public Task GD0006_MalformedPattern(string pattern) => Verify($$"""
+        using GenDsl;
+        [Flow(Features = 4)]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.SecondHalf)] public partial Coupling C1 { get; }
+            [AffineCoupling({{pattern}})] public partial Coupling C2 { get; }
+        }
+        """);
+
+    // ---- GD0007 -------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("Mask.FirstHalf", "{|GD0007:Mask.FirstHalf|}")]
+    [InlineData("Mask.Even", "{|GD0007:Mask.Even|}")]
+    [InlineData("\"1010\"", "{|GD0007:Mask.Even|}")]          // a pattern and a mask that keep the same features
+    [InlineData("Mask.SecondHalf", "{|GD0007:Mask.Alternating|}")] // coupling #1 alternates to the second half
+    [InlineData("\"0110\"", "{|GD0007:\"0110\"|}")]
+    public Task GD0007_SameFeaturesKeptTwice(string first, string second) => Verify($$"""
+        using GenDsl;
+        [Flow(Features = 4)]
+        public sealed partial class F
+        {
+            [AffineCoupling({{first}})] public partial Coupling C1 { get; }
+            [AdditiveCoupling({{second}})] public partial Coupling C2 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0007_ActNormDoesNotMixButPermutationsDo() => Verify("""
+        using GenDsl;
+        [Flow(Features = 4)]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.FirstHalf)] public partial Coupling C1 { get; }
+            [ActNorm] public partial ActNorm N1 { get; }
+            [AffineCoupling({|GD0007:Mask.FirstHalf|})] public partial Coupling C2 { get; }
+            [Permute(Permutation.Reverse)] public partial Permutation P1 { get; }
+            [AffineCoupling(Mask.FirstHalf)] public partial Coupling C3 { get; }
+            [InvertibleLinear] public partial InvertibleLinear L1 { get; }
+            [AffineCoupling(Mask.FirstHalf)] public partial Coupling C4 { get; }
+            [AffineCoupling(Mask.SecondHalf)] public partial Coupling C5 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0007_IsAWarning()
+    {
+        var test = new AnalyzerTest("""
+            using GenDsl;
+            [Flow(Features = 2)]
+            public sealed partial class F
+            {
+                [AffineCoupling(Mask.FirstHalf)] public partial Coupling C1 { get; }
+                [AffineCoupling({|#0:Mask.FirstHalf|})] public partial Coupling C2 { get; }
+            }
+            """);
+        test.ExpectedDiagnostics.Add(new DiagnosticResult("GD0007", DiagnosticSeverity.Warning).WithLocation(0)
+            .WithArguments("Coupling 'C2' keeps the same features as the coupling before it, with no permutation or mixing layer in between: those features are never transformed. Insert [Permute(Permutation.Reverse)] or flip the mask"));
+        return test.RunAsync();
+    }
+
+    // ---- GD0008 -------------------------------------------------------------------------------
+
+    [Fact]
+    public Task GD0008_NoCoupling() => Verify("""
+        using GenDsl;
+        [{|GD0008:Flow(Features = 3)|}]
+        public sealed partial class F
+        {
+            [ActNorm] public partial ActNorm N1 { get; }
+            [Permute(Permutation.Reverse)] public partial Permutation P1 { get; }
+            [InvertibleLinear(Seed = 3)] public partial InvertibleLinear L1 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0008_NotForASingleFeature() => Verify("""
+        using GenDsl;
+        [Flow(Features = 1)]
+        public sealed partial class F
+        {
+            [ActNorm] public partial ActNorm N1 { get; }
+        }
+        """);
+
+    // ---- GD0009 -------------------------------------------------------------------------------
+
+    [Fact]
+    public Task GD0009_RolesOfOtherModelKinds() => Verify("""
+        using GenDsl;
+        [Flow(Features = 2)]
+        public sealed partial class F
+        {
+            [{|GD0009:Encoder|}, AffineCoupling(Mask.Alternating)] public partial Coupling C1 { get; }
+            [AffineCoupling(Mask.Alternating)] public partial Coupling C2 { get; }
+            [{|GD0009:Generator|}] public int NotALayer { get; set; }
+        }
+        """, TestSetup.FutureAttributes);
+
+    // ---- GD0010 -------------------------------------------------------------------------------
+
+    [Fact]
+    public Task GD0010_LayersInTwoDeclarations() => Verify("""
+        using GenDsl;
+        [Flow(Features = 2)]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.FirstHalf)] public partial Coupling C1 { get; }
+        }
+        """, """
+        using GenDsl;
+        public sealed partial class F
+        {
+            [{|GD0010:AffineCoupling(Mask.SecondHalf)|}] public partial Coupling C2 { get; }
+            [{|GD0010:ActNorm|}] public partial ActNorm N { get; }
+        }
+        """);
+
+    // ---- GD0011 / GD0012 ----------------------------------------------------------------------
+
+    [Fact]
+    public Task GD0011_LayerMustBeAPartialGetOnlyProperty() => Verify("""
+        using GenDsl;
+        [Flow(Features = 2)]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.Alternating)] public Coupling? {|GD0011:C1|};
+            [AffineCoupling(Mask.Alternating)] public Coupling? {|GD0011:C2|} { get; }
+            [ActNorm] public partial ActNorm {|GD0011:N|} { get; set; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0012_TypeMustMatchTheAttribute() => Verify("""
+        using GenDsl;
+        [Flow(Features = 2)]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.Alternating)] public partial {|GD0012:ActNorm|} C1 { get; }
+            [AffineCoupling(Mask.Alternating)] public partial Coupling C2 { get; }
+            [Permute(Permutation.Reverse)] public partial {|GD0012:Coupling|} P { get; }
+        }
+        """);
+
+    // ---- Several findings at once -------------------------------------------------------------
+
+    [Fact]
+    public Task EveryFindingOfAModelIsReported() => Verify("""
+        using GenDsl;
+        [Flow(Features = 4)]
+        public sealed partial class F
+        {
+            [AffineCoupling({|GD0006:"110"|}, {|GD0005:Hidden = -2|})] public partial Coupling C1 { get; }
+            [AffineCoupling(Mask.FirstHalf)] public partial Coupling C2 { get; }
+            [AffineCoupling({|GD0007:Mask.FirstHalf|})] public partial Coupling C3 { get; }
+            [Permute({|GD0004:0, 1, 2|})] public partial {|GD0012:Coupling|} P1 { get; }
+        }
+        """);
+}

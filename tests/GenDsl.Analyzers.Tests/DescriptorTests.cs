@@ -1,0 +1,48 @@
+using GenDsl.Analyzers;
+using Microsoft.CodeAnalysis;
+
+namespace GenDsl.Analyzers.Tests;
+
+/// <summary>The catalogue is consistent: IDs, help links into docs/diagnostics.md, release tracking.</summary>
+public class DescriptorTests
+{
+    private static string RepositoryFile(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "GenDsl.sln")))
+                return Path.Combine([dir.FullName, .. parts]);
+        }
+        throw new InvalidOperationException("GenDsl.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    [Fact]
+    public void IdsAreGD0001ToGD0012InOrder()
+    {
+        var ids = GenDslDiagnostics.All.Select(d => d.Id).ToArray();
+        Assert.Equal(Enumerable.Range(1, 12).Select(i => $"GD{i:D4}"), ids);
+        Assert.Equal(GenDslDiagnostics.All, new GenDslAnalyzer().SupportedDiagnostics);
+    }
+
+    [Fact]
+    public void EveryRuleHasASectionInTheDocsAndAHelpLinkToIt()
+    {
+        var docs = File.ReadAllLines(RepositoryFile("docs", "diagnostics.md"));
+        foreach (var descriptor in GenDslDiagnostics.All)
+        {
+            Assert.Equal("docs/diagnostics.md#" + descriptor.Id.ToLowerInvariant(), descriptor.HelpLinkUri);
+            // "## GD0001" renders with the anchor #gd0001.
+            Assert.Contains("## " + descriptor.Id, docs);
+            string severity = descriptor.DefaultSeverity == DiagnosticSeverity.Error ? "error" : "warning";
+            Assert.Contains(docs, line => line.StartsWith($"| [{descriptor.Id}](#{descriptor.Id.ToLowerInvariant()}) | {severity} | {descriptor.Category} |", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void ReleaseTrackingListsEveryRuleWithItsCategoryAndSeverity()
+    {
+        var unshipped = File.ReadAllLines(RepositoryFile("analyzers", "AnalyzerReleases.Unshipped.md"));
+        foreach (var descriptor in GenDslDiagnostics.All)
+            Assert.Contains(unshipped, line => line.StartsWith($"{descriptor.Id} | {descriptor.Category} | {descriptor.DefaultSeverity} |", StringComparison.Ordinal));
+    }
+}
