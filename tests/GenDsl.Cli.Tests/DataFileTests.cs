@@ -52,11 +52,19 @@ public class DataFileTests : CliHarness
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4), count);
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(8), side);
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(12), side);
-        for (int i = 16; i < bytes.Length; i++) bytes[i] = (byte)(i * 37 % 256);
+        for (int i = 16; i < bytes.Length; i++) bytes[i] = (byte)(i * 37 % 5 == 0 ? 255 : 0); // 0 and 1 on the [0, 1] scale: levels 0 and 16
         File.WriteAllBytes(P("my-images-idx3-ubyte"), bytes);
         var r = Run("train", "digits-flow", "--data", P("my-images-idx3-ubyte"), "--steps", "2", "--batch", "8", "--out", P("run"));
         AssertExit(ExitCodes.Ok, r);
         Assert.Contains("(40 rows)", r.Out);
+
+        // 8-bit grey levels are not on digits-flow's 17-level grid: refused before training, naming the value.
+        bytes[16] = 128;
+        File.WriteAllBytes(P("grey-images-idx3-ubyte"), bytes);
+        r = Run("train", "digits-flow", "--data", P("grey-images-idx3-ubyte"), "--steps", "2", "--batch", "8", "--out", P("grey"));
+        AssertExit(ExitCodes.Usage, r);
+        Assert.Contains("17 levels", r.Err);
+        Assert.Contains("row 0, column 0", r.Err);
 
         File.WriteAllBytes(P("cut-images-idx3-ubyte"), bytes[..100]);
         r = Run("train", "digits-flow", "--data", P("cut-images-idx3-ubyte"), "--out", P("cut"));

@@ -130,12 +130,9 @@ public class DemoAndListTests : CliHarness
         AssertExit(ExitCodes.Ok, Run("sample", P("digits"), "--n", "16", "--out", P("digits.png")));
         Assert.True(new FileInfo(P("digits.png")).Length > 500);
         AssertExit(ExitCodes.Ok, Run("sample", P("digits"), "--n", "4", "--out", P("digits.csv")));
-        // Samples are mapped back to pixel values k/16.
+        // Samples are mapped back from logits to the pixels' [0, 1] scale.
         foreach (string line in File.ReadAllLines(P("digits.csv"))[1..])
             foreach (string v in line.Split(','))
-            {
-                double k = double.Parse(v, System.Globalization.CultureInfo.InvariantCulture) * 16;
-                Assert.True(Math.Abs(k - Math.Round(k)) < 1e-4 && k >= 0 && k <= 16, $"pixel {v} is not a multiple of 1/16 in [0, 1]");
-            }
+                Assert.InRange(double.Parse(v, System.Globalization.CultureInfo.InvariantCulture), 0, 1);
     }
 }

@@ -170,7 +170,7 @@ internal sealed class DemoCommand : Command
         {
             const string name = "moons-flow";
             var (session, result) = Train(name, moons.Train, budget.MoonsSteps, budget.MoonsBatch);
-            var metrics = session.Evaluate(moons.Test, seed, context.CancellationToken);
+            var metrics = session.Evaluate(moons.Test, moons.Source, seed, context.CancellationToken);
             var json = ModelMetrics(name, result, budget.MoonsBatch, metrics, session);
 
             var samples = SampleCommand.Draw(session, budget.Samples, [], new Rng(seed, stream: 11));
@@ -208,7 +208,7 @@ internal sealed class DemoCommand : Command
         {
             const string name = "conditional-moons-flow";
             var (session, result) = Train(name, moons.Train, budget.ConditionalSteps, budget.ConditionalBatch);
-            var metrics = session.Evaluate(moons.Test, seed, context.CancellationToken);
+            var metrics = session.Evaluate(moons.Test, moons.Source, seed, context.CancellationToken);
             var json = ModelMetrics(name, result, budget.ConditionalBatch, metrics, session);
 
             var labels = SampleCommand.Labels(session.Entry, budget.Samples, condition: null);

@@ -8,7 +8,7 @@ namespace GenDsl.Cli.Commands;
 internal sealed class EvalCommand : Command
 {
     public override string Name => "eval";
-    public override string Summary => "Score a checkpoint on held-out data (flows: NLL and bits/dim; conditional flows also classify).";
+    public override string Summary => "Score a checkpoint on held-out data (flows: NLL, bits/dim; VAEs: ELBO, IWAE; GANs: discriminator, mode coverage).";
     public override string Usage => "gendsl eval <checkpoint> [--data NAME|FILE] [--json FILE] [--batch B] [--seed S] [--threads T]";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
@@ -32,7 +32,7 @@ internal sealed class EvalCommand : Command
         var data = DataCatalog.Load(line.GetString("--data") ?? entry.DefaultData, entry);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var metrics = session.Evaluate(data.Test, seed, context.CancellationToken);
+        var metrics = session.Evaluate(data.Test, data.Source, seed, context.CancellationToken);
         double seconds = clock.Elapsed.TotalSeconds;
 
         context.Out.WriteLine($"{entry.Name} (checkpoint step {step}) on {data.Source} ({(ReferenceEquals(data.Train, data.Test) ? "all" : "held-out")} rows):");

@@ -138,7 +138,8 @@ internal sealed class SampleCommand : Command
                 else
                 {
                     int side = ImageSide(d);
-                    int columns = (int)Math.Ceiling(Math.Sqrt(n));
+                    // A conditional model's samples cycle through the classes: one column per class.
+                    int columns = labels.Length > 0 && labels.Distinct().Count() == entry.ConditionSize ? entry.ConditionSize : (int)Math.Ceiling(Math.Sqrt(n));
                     Plots.SaveImageGrid(path, samples, side, columns, scale: side <= 8 ? 6 : 2);
                 }
                 break;

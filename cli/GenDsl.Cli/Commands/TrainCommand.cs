@@ -30,6 +30,7 @@ internal sealed class TrainCommand : Command
         OptionSpec.Flag("--resume", "continue the checkpoint in DIR (parameters, Adam state, step count, loss curve)"),
         OptionSpec.Value("--checkpoint-every", "N", "write a checkpoint every N steps (default 500; always at the end)"),
         OptionSpec.Value("--clip", "X", "clip the gradient norm to X (default 0: off)"),
+        OptionSpec.Value("--lr-drop", "F", "multiply the learning rate by 0.1 after this fraction of --steps (default: the model's; GANs 0.6, others 1 = never)"),
     ];
 
     public override int Execute(CommandLine line, CliContext context)
@@ -55,6 +56,7 @@ internal sealed class TrainCommand : Command
         ulong seed = line.GetULong("--seed", saved?.Seed ?? 1);
         float clip = line.GetFloat("--clip", saved?.Clip ?? 0f, 0f, 1e6f, minInclusive: true);
         int every = line.GetInt("--checkpoint-every", 500, min: 1);
+        double lrDrop = line.GetFloat("--lr-drop", (float)(saved?.LearningRateDropAt ?? entry.Training.LearningRateDropAt), 0f, 1f);
 
         var data = DataCatalog.Load(dataName, entry);
         if (batch > data.Train.Rows)
@@ -67,7 +69,7 @@ internal sealed class TrainCommand : Command
         var session = entry.Create(new ModelOptions { MaxBatch = batch, Seed = seed, Pool = pool });
         var settings = new TrainSettings
         {
-            Steps = steps, Batch = batch, LearningRate = lr, Seed = seed, Clip = clip,
+            Steps = steps, Batch = batch, LearningRate = lr, Seed = seed, Clip = clip, LearningRateDropAt = lrDrop,
             OutDir = outDir, CheckpointEvery = every, Resume = resume,
         };
 
@@ -76,7 +78,7 @@ internal sealed class TrainCommand : Command
             $"{Shared.Count(steps)} steps of {batch}, Adam lr {lr.ToString("G3", CultureInfo.InvariantCulture)}, seed {seed}, {pool.Threads} thread{(pool.Threads == 1 ? "" : "s")} → {outDir}");
         var run = new TrainingRun(session, data.Train, settings) { Note = context.Out.WriteLine };
         run.Prepare(); // resume notes before the live display starts (and a mismatching checkpoint fails before anything is written)
-        new RunInfo(entry.Name, dataName, batch, lr, seed, clip).Write(outDir);
+        new RunInfo(entry.Name, dataName, batch, lr, seed, clip, lrDrop).Write(outDir);
         var result = TrainingDisplay.Run(context, entry.Name, steps, progress =>
         {
             run.Progress = progress;
@@ -110,7 +112,7 @@ internal sealed class TrainCommand : Command
             string.Join(", ", result.LossNames.Select((n, i) => $"{n} {Shared.Number(result.LastLosses[i])}")) + ".");
         context.Out.WriteLine($"Checkpoint: {Path.Combine(outDir, TrainingRun.ModelFile)}   losses: {lossPath}   curve: {lossPng}");
 
-        var metrics = session.Evaluate(Limit(data.Test, 10_000), seed, context.CancellationToken);
+        var metrics = session.Evaluate(Limit(data.Test, 10_000), data.Source, seed, context.CancellationToken);
         context.Out.WriteLine($"Held-out ({data.Source}{(ReferenceEquals(data.Train, data.Test) ? ", the training file itself" : "")}): " +
             string.Join(", ", metrics.Select(m => $"{m.Label} {Shared.Number(m.Value)}")));
         return ExitCodes.Ok;

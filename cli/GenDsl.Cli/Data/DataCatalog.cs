@@ -62,6 +62,14 @@ internal static class DataCatalog
         return list;
     }
 
+    /// <summary>The Gaussian mixture a named toy set is drawn from (its modes are known), or null.</summary>
+    public static GaussianMixture2D? KnownMixture(string name) => name.ToLowerInvariant() switch
+    {
+        "8gaussians" => Toy2D.EightGaussiansMixture(),
+        "25gaussians" => Toy2D.TwentyFiveGaussiansMixture(),
+        _ => null,
+    };
+
     /// <summary>True when <paramref name="value"/> names a file rather than a data set: it has a folder, an extension, or exists.</summary>
     public static bool LooksLikeFile(string value) =>
         value.Contains('/') || value.Contains('\\') || Path.HasExtension(value) || File.Exists(value);
@@ -91,6 +99,9 @@ internal static class DataCatalog
             data = new LoadedData(info.Name, train, test);
         }
         CheckLabels(data, model);
+        model.Transform.Validate(data.Train, data.Source, model.Name);
+        if (!ReferenceEquals(data.Train, data.Test))
+            model.Transform.Validate(data.Test, data.Source, model.Name);
         return data;
     }
 

@@ -1,4 +1,5 @@
 using CommunityToolkit.HighPerformance;
+using GenDsl.Data;
 
 namespace GenDsl.Cli.Models;
 
@@ -6,67 +7,81 @@ namespace GenDsl.Cli.Models;
 /// A fixed, invertible map between data rows and the rows a model is trained on. Flows on pixel
 /// data need one: pixels take a few discrete values, and a density on discrete points is unbounded,
 /// so they are first spread over their bins (dequantisation) and then mapped to the whole real line
-/// (logit), where a flow's Gaussian base fits.
+/// (logit), where a flow's Gaussian base fits. A GAN whose generator ends in tanh sees pixels
+/// rescaled to [−1, 1].
 /// </summary>
 internal abstract class DataTransform
 {
     /// <summary>No transform: the model sees the data as it is.</summary>
     public static readonly DataTransform Identity = new IdentityTransform();
 
-    /// <summary>True for <see cref="Identity"/> (the session then skips the copy).</summary>
+    /// <summary>True for <see cref="Identity"/> (sessions then skip the copy).</summary>
     public virtual bool IsIdentity => false;
 
     /// <summary>
-    /// Maps data rows to model rows and ADDS ln|det ∂model/∂data| per row to <paramref name="logDet"/>,
-    /// minus the log of the bin volume for dequantised data, so that
-    /// log p_data(x) ≥ log p_model(ToModel(x)) + logDet (equality for continuous transforms).
-    /// <paramref name="rng"/> supplies the dequantisation noise.
+    /// Maps data rows to model rows and writes ln|det ∂model/∂data| per row to <paramref name="logDet"/>
+    /// (for dequantised data including −D·ln L, so that log p_data ≥ log p_model + logDet: see
+    /// <see cref="LogitTransform"/>). <paramref name="rng"/> supplies the dequantisation noise.
     /// </summary>
     public abstract void ToModel(ReadOnlySpan2D<float> data, Span2D<float> model, Span<float> logDet, Rng rng);
 
     /// <summary>Maps model rows (for example samples) back to data rows.</summary>
     public abstract void ToData(ReadOnlySpan2D<float> model, Span2D<float> data);
 
-    /// <summary>
-    /// Uniform dequantisation of values k/(levels − 1), k = 0 … levels − 1 (pixels scaled to [0, 1]),
-    /// followed by a logit with a margin α (RealNVP's preprocessing, Dinh et al. 2017).
-    /// </summary>
-    public static DataTransform DequantizeLogit(int levels, float alpha = 0.05f) => new DequantizeLogitTransform(levels, alpha);
+    /// <summary>Throws a usage error naming the first value the transform cannot take.</summary>
+    public virtual void Validate(Dataset data, string source, string model) { }
+
+    /// <summary>RealNVP's dequantisation + logit (<see cref="LogitTransform"/>, the runtime's) for pixels with <paramref name="levels"/> values.</summary>
+    public static DataTransform DequantizeLogit(int levels, float alpha = 0.05f) => new LogitDataTransform(new LogitTransform(levels, alpha));
+
+    /// <summary>model = scale·data + shift, for example [0, 1] → [−1, 1] with (2, −1) for a tanh generator.</summary>
+    public static DataTransform Affine(float scale, float shift) => new AffineTransform(scale, shift);
 
     private sealed class IdentityTransform : DataTransform
     {
         public override bool IsIdentity => true;
-        public override void ToModel(ReadOnlySpan2D<float> data, Span2D<float> model, Span<float> logDet, Rng rng) => data.CopyTo(model);
+        public override void ToModel(ReadOnlySpan2D<float> data, Span2D<float> model, Span<float> logDet, Rng rng)
+        {
+            data.CopyTo(model);
+            logDet.Clear();
+        }
         public override void ToData(ReadOnlySpan2D<float> model, Span2D<float> data) => model.CopyTo(data);
     }
 
-    /// <summary>
-    /// v = (k + u)/L with u ~ U[0, 1) (L = levels) spreads each value k over its bin [k/L, (k+1)/L);
-    /// s = α + (1 − 2α)·v keeps away from 0 and 1; z = logit(s) = ln s − ln(1 − s).
-    /// The discrete probability of k is the mass of its bin: P(k) = ∫ p_v dv over a cell of volume L^−D,
-    /// and by Jensen E_u[ln p_v(v)] − D·ln L ≤ ln P(k), so the logDet written is
-    /// Σ_d [ln(1 − 2α) − ln s_d − ln(1 − s_d)] − D·ln L (the change of variables v → z, then the cell volume).
-    /// </summary>
-    private sealed class DequantizeLogitTransform(int levels, float alpha) : DataTransform
+    private sealed class LogitDataTransform(LogitTransform transform) : DataTransform
+    {
+        public override void ToModel(ReadOnlySpan2D<float> data, Span2D<float> model, Span<float> logDet, Rng rng) =>
+            transform.Forward(data, model, logDet, rng);
+
+        // The continuous inverse (bin centres map back exactly): samples look like images, not like a staircase.
+        public override void ToData(ReadOnlySpan2D<float> model, Span2D<float> data) => transform.Inverse(model, data);
+
+        public override void Validate(Dataset data, string source, string model)
+        {
+            int top = transform.Levels - 1;
+            var values = data.Data;
+            for (int i = 0; i < values.Length; i++)
+            {
+                float scaled = values[i] * top, k = MathF.Round(scaled);
+                if (!(k >= 0 && k <= top && MathF.Abs(scaled - k) <= 1e-3f))
+                    throw CliException.Usage(
+                        $"{model} models pixels with {transform.Levels} levels, k/{top} for k = 0 … {top}, but {source} has {values[i]} " +
+                        $"at row {i / data.Columns}, column {i % data.Columns}; give data on that grid (the digits data set is).");
+            }
+        }
+    }
+
+    private sealed class AffineTransform(float scale, float shift) : DataTransform
     {
         public override void ToModel(ReadOnlySpan2D<float> data, Span2D<float> model, Span<float> logDet, Rng rng)
         {
-            double logScale = Math.Log(1 - 2.0 * alpha), logLevels = Math.Log(levels);
+            float perElement = MathF.Log(MathF.Abs(scale)) * data.Width;
             for (int r = 0; r < data.Height; r++)
             {
                 ReadOnlySpan<float> src = data.GetRowSpan(r);
                 Span<float> dst = model.GetRowSpan(r);
-                rng.FillUniform(dst); // the noise u, then overwritten in place by z
-                double sum = 0;
-                for (int c = 0; c < src.Length; c++)
-                {
-                    int k = Math.Clamp((int)MathF.Round(src[c] * (levels - 1)), 0, levels - 1);
-                    double v = (k + (double)dst[c]) / levels;
-                    double s = alpha + (1 - 2.0 * alpha) * v;
-                    dst[c] = (float)(Math.Log(s) - Math.Log(1 - s));
-                    sum += logScale - Math.Log(s) - Math.Log(1 - s) - logLevels;
-                }
-                logDet[r] += (float)sum;
+                for (int c = 0; c < src.Length; c++) dst[c] = MathF.FusedMultiplyAdd(src[c], scale, shift);
+                logDet[r] = perElement;
             }
         }
 
@@ -76,13 +91,7 @@ internal abstract class DataTransform
             {
                 ReadOnlySpan<float> src = model.GetRowSpan(r);
                 Span<float> dst = data.GetRowSpan(r);
-                for (int c = 0; c < src.Length; c++)
-                {
-                    double s = 1 / (1 + Math.Exp(-src[c]));
-                    double v = (s - alpha) / (1 - 2.0 * alpha);
-                    int k = Math.Clamp((int)Math.Floor(v * levels), 0, levels - 1); // the bin v falls in
-                    dst[c] = (float)k / (levels - 1);
-                }
+                for (int c = 0; c < src.Length; c++) dst[c] = (src[c] - shift) / scale;
             }
         }
     }

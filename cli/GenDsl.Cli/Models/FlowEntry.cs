@@ -40,60 +40,33 @@ internal sealed class FlowEntry<TFlow> : ModelEntry where TFlow : class, IFlowMo
 }
 
 /// <summary>A flow behind the <see cref="ModelSession"/> operations; loss term: <c>nll</c> (mean negative log-likelihood in nats, in the model's space).</summary>
-internal sealed class FlowSession<TFlow> : ModelSession, ILikelihood where TFlow : class, IFlowModel
+internal sealed class FlowSession<TFlow>(FlowEntry<TFlow> entry, TFlow flow) : ModelSession<TFlow>(entry, flow), ILikelihood
+    where TFlow : class, IFlowModel
 {
     private static readonly string[] s_lossNames = ["nll"];
-    private readonly FlowEntry<TFlow> _entry;
-    private readonly float[] _modelRows;   // MaxBatch × Features: the batch after the data transform
-    private readonly float[] _logDet;      // MaxBatch
-    private readonly Rng _noise;           // dequantisation noise, positioned by step
 
-    public FlowSession(FlowEntry<TFlow> entry, TFlow flow) : base(entry)
-    {
-        _entry = entry;
-        Flow = flow;
-        _modelRows = entry.Transform.IsIdentity ? [] : new float[flow.MaxBatch * flow.Features];
-        _logDet = new float[flow.MaxBatch];
-        _noise = new Rng(0x6e6f697365UL, stream: 1);
-    }
-
-    /// <summary>The generated flow.</summary>
-    public TFlow Flow { get; }
-
-    public override int MaxBatch => Flow.MaxBatch;
-    public override int ParameterCount => Flow.ParameterCount;
-    public override ReadOnlySpan<float> Parameters => Flow.Parameters.Span;
     public override IReadOnlyList<string> LossNames => s_lossNames;
 
     public override IReadOnlyList<NamedOptimizer> CreateOptimizers(float learningRate, float maxGradNorm) =>
-        [new NamedOptimizer("adam", new Adam(Flow, learningRate) { MaxGradNorm = maxGradNorm })];
+        [new NamedOptimizer("adam", new Adam(Model, learningRate) { MaxGradNorm = maxGradNorm })];
 
     public override void TrainStep(ReadOnlySpan2D<float> x, ReadOnlySpan2D<float> y, IReadOnlyList<NamedOptimizer> optimizers,
-        long step, Span<float> losses)
-    {
-        // Each step's noise starts at its own position, so step s draws the same numbers whether or not the run was resumed.
-        _noise.Position = (ulong)step * (ulong)(Flow.MaxBatch * Flow.Features);
-        losses[0] = _entry.TrainStepAdapter(Flow, ToModel(x, _noise), y, optimizers[0].Optimizer);
-    }
+        long step, Span<float> losses) =>
+        losses[0] = entry.TrainStepAdapter(Model, ToModel(x, TrainingNoise(step)), y, optimizers[0].Optimizer);
 
     public override void Sample(Span2D<float> x, ReadOnlySpan2D<float> y, Rng rng)
     {
-        if (_entry.Transform.IsIdentity)
-        {
-            _entry.SampleAdapter(Flow, x, y, rng);
-            return;
-        }
-        var z = new Span2D<float>(_modelRows, x.Height, Flow.Features);
-        _entry.SampleAdapter(Flow, z, y, rng);
-        _entry.Transform.ToData(z, x);
+        var output = OutputBuffer(x);
+        entry.SampleAdapter(Model, output, y, rng);
+        ToData(output, x);
     }
 
     /// <summary>ln p(x | y) per row in DATA space (for dequantised data: the variational lower bound of the discrete log-probability).</summary>
     public void LogLikelihood(ReadOnlySpan2D<float> x, ReadOnlySpan2D<float> y, Span<float> logLikelihood, Rng noise)
     {
-        Span<float> logDet = _logDet.AsSpan(0, x.Height);
-        var m = ToModel(x, noise); // also sets logDet (zero for the identity)
-        _entry.LogProbAdapter(Flow, m, y, logLikelihood);
+        var m = ToModel(x, noise);
+        entry.LogProbAdapter(Model, m, y, logLikelihood);
+        ReadOnlySpan<float> logDet = LogDet(x.Height);
         for (int i = 0; i < logLikelihood.Length; i++)
             logLikelihood[i] += logDet[i];
     }
@@ -103,9 +76,9 @@ internal sealed class FlowSession<TFlow> : ModelSession, ILikelihood where TFlow
     /// conditional flows the accuracy of the Bayes classifier argmax_k p(x | k) (uniform prior) —
     /// a conditional density model is also a classifier.
     /// </summary>
-    public override IReadOnlyList<Metric> Evaluate(Dataset test, ulong seed, CancellationToken cancellationToken)
+    public override IReadOnlyList<Metric> Evaluate(Dataset test, string source, ulong seed, CancellationToken cancellationToken)
     {
-        int batch = Flow.MaxBatch, d = Flow.Features, classes = Flow.ConditionSize;
+        int batch = Model.MaxBatch, d = Model.Features, classes = Model.ConditionSize;
         var logLik = new float[batch];
         var best = new float[batch];
         var bestClass = new int[batch];
@@ -131,8 +104,7 @@ internal sealed class FlowSession<TFlow> : ModelSession, ILikelihood where TFlow
             for (int k = 0; k < classes; k++)
             {
                 noise.Position = position;
-                Array.Clear(y);
-                for (int i = 0; i < n; i++) y[i * classes + k] = 1f;
+                OneHot.Fill(y, n, classes, k);
                 LogLikelihood(x, new ReadOnlySpan2D<float>(y, n, classes), logLik.AsSpan(0, n), noise);
                 for (int i = 0; i < n; i++)
                 {
@@ -146,28 +118,30 @@ internal sealed class FlowSession<TFlow> : ModelSession, ILikelihood where TFlow
         double nll = sumNll / test.Rows;
         var metrics = new List<Metric>
         {
-            new("nll", nll, _entry.Transform.IsIdentity ? "NLL (nats per row)" : "NLL (nats per row, dequantised bound)"),
-            new("bits_per_dim", nll / (d * Math.Log(2)), "bits per dimension"),
+            new("nll", nll, Entry.Transform.IsIdentity ? "NLL (nats per row)" : "NLL (nats per row, dequantised bound)"),
+            new("bits_per_dim", GenDsl.Metrics.FlowMetrics.BitsPerDim(nll, d), "bits per dimension"),
             new("rows", test.Rows, "held-out rows"),
         };
         if (classes > 0)
             metrics.Add(new("bayes_accuracy", (double)correct / test.Rows, "accuracy of argmax_k p(x | k)"));
         return metrics;
     }
+}
 
-    public override void Save(string path, long step) => Flow.Save(path, step);
-
-    public override long Load(string path) => Flow.Load(path);
-
-    /// <summary>The batch in the model's space (the rows themselves for the identity); ln|det| of the map per row in <c>_logDet</c>.</summary>
-    private ReadOnlySpan2D<float> ToModel(ReadOnlySpan2D<float> x, Rng noise)
+/// <summary>One-hot condition rows.</summary>
+internal static class OneHot
+{
+    /// <summary>Rows 0 … n − 1 of <paramref name="y"/> (n × classes) all set to class <paramref name="k"/>.</summary>
+    public static void Fill(float[] y, int n, int classes, int k)
     {
-        Span<float> logDet = _logDet.AsSpan(0, x.Height);
-        logDet.Clear();
-        if (_entry.Transform.IsIdentity)
-            return x;
-        var m = new Span2D<float>(_modelRows, x.Height, Flow.Features);
-        _entry.Transform.ToModel(x, m, logDet, noise);
-        return m;
+        Array.Clear(y, 0, n * classes);
+        for (int i = 0; i < n; i++) y[i * classes + k] = 1f;
+    }
+
+    /// <summary>Rows 0 … labels.Length − 1 of <paramref name="y"/> set to the one-hot vectors of <paramref name="labels"/>.</summary>
+    public static void Fill(float[] y, ReadOnlySpan<int> labels, int classes)
+    {
+        Array.Clear(y, 0, labels.Length * classes);
+        for (int i = 0; i < labels.Length; i++) y[i * classes + labels[i]] = 1f;
     }
 }

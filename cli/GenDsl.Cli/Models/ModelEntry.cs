@@ -18,7 +18,8 @@ public enum ModelFamily
 /// <param name="Batch">Rows per training step.</param>
 /// <param name="LearningRate">Adam's learning rate.</param>
 /// <param name="Steps">Optimizer steps.</param>
-internal sealed record TrainingDefaults(int Batch = 256, float LearningRate = 1e-3f, int Steps = 2000);
+/// <param name="LearningRateDropAt">After this fraction of the steps the learning rate is multiplied by 0.1 (1: never).</param>
+internal sealed record TrainingDefaults(int Batch = 256, float LearningRate = 1e-3f, int Steps = 2000, double LearningRateDropAt = 1.0);
 
 /// <summary>
 /// One ready-made model the CLI knows: its kebab-case name, family, one-line description, default
@@ -122,14 +123,79 @@ internal abstract class ModelSession
     /// <summary>Draws x.Height ≤ <see cref="MaxBatch"/> samples (data space) given the conditions <paramref name="y"/>.</summary>
     public abstract void Sample(Span2D<float> x, ReadOnlySpan2D<float> y, Rng rng);
 
-    /// <summary>The family's metrics on held-out data (see cli/README.md for their meaning).</summary>
-    public abstract IReadOnlyList<Metric> Evaluate(Dataset test, ulong seed, CancellationToken cancellationToken);
+    /// <summary>
+    /// The family's metrics on held-out data (see cli/README.md for their meaning);
+    /// <paramref name="source"/> is the data set's name (a GAN scores mode coverage on known mixtures).
+    /// </summary>
+    public abstract IReadOnlyList<Metric> Evaluate(Dataset test, string source, ulong seed, CancellationToken cancellationToken);
 
     /// <summary>Writes the parameters to a checkpoint (atomically), with the step count.</summary>
     public abstract void Save(string path, long step);
 
     /// <summary>Loads a checkpoint of this model; returns its step. Throws <see cref="InvalidDataException"/> for another model's checkpoint.</summary>
     public abstract long Load(string path);
+}
+
+/// <summary>
+/// The part every family shares: the generated model (sizes, parameters, checkpoints through
+/// <see cref="IGenerativeModel"/>) and the buffers that carry a batch through the data transform.
+/// </summary>
+internal abstract class ModelSession<TModel> : ModelSession where TModel : class, IGenerativeModel
+{
+    private readonly float[] _modelRows;   // MaxBatch × Features: a batch after the data transform
+    private readonly float[] _outputRows;  // MaxBatch × Features: a model's output before the inverse transform
+    private readonly float[] _logDet;      // MaxBatch: ln|det| of the transform per row
+    private readonly Rng _noise = new(0x6e6f697365UL, stream: 1); // the transform's training noise, positioned by step
+
+    protected ModelSession(ModelEntry entry, TModel model) : base(entry)
+    {
+        Model = model;
+        _modelRows = entry.Transform.IsIdentity ? [] : new float[model.MaxBatch * model.Features];
+        _outputRows = entry.Transform.IsIdentity ? [] : new float[model.MaxBatch * model.Features];
+        _logDet = new float[model.MaxBatch];
+    }
+
+    /// <summary>The generated model.</summary>
+    public TModel Model { get; }
+
+    public override int MaxBatch => Model.MaxBatch;
+    public override int ParameterCount => Model.ParameterCount;
+    public override ReadOnlySpan<float> Parameters => Model.Parameters.Span;
+    public override void Save(string path, long step) => Model.Save(path, step);
+    public override long Load(string path) => Model.Load(path);
+
+    /// <summary>ln|det| of the last <see cref="ToModel"/> per row (zero for the identity).</summary>
+    protected ReadOnlySpan<float> LogDet(int rows) => _logDet.AsSpan(0, rows);
+
+    /// <summary>The transform's noise for training step <paramref name="step"/> (each step starts at its own position).</summary>
+    protected Rng TrainingNoise(long step)
+    {
+        _noise.Position = (ulong)step * (ulong)(Model.MaxBatch * Model.Features);
+        return _noise;
+    }
+
+    /// <summary>The batch in the model's space (the rows themselves for the identity); ln|det| per row in <see cref="LogDet"/>.</summary>
+    protected ReadOnlySpan2D<float> ToModel(ReadOnlySpan2D<float> x, Rng noise)
+    {
+        Span<float> logDet = _logDet.AsSpan(0, x.Height);
+        logDet.Clear();
+        if (Entry.Transform.IsIdentity)
+            return x;
+        var m = new Span2D<float>(_modelRows, x.Height, Model.Features);
+        Entry.Transform.ToModel(x, m, logDet, noise);
+        return m;
+    }
+
+    /// <summary>Where a model writes rows that are then mapped to <paramref name="x"/> in data space: <paramref name="x"/> itself for the identity.</summary>
+    protected Span2D<float> OutputBuffer(Span2D<float> x) =>
+        Entry.Transform.IsIdentity ? x : new Span2D<float>(_outputRows, x.Height, Model.Features);
+
+    /// <summary>Maps rows written to <see cref="OutputBuffer"/> into <paramref name="x"/> (nothing to do for the identity).</summary>
+    protected void ToData(Span2D<float> output, Span2D<float> x)
+    {
+        if (!Entry.Transform.IsIdentity)
+            Entry.Transform.ToData(output, x);
+    }
 }
 
 /// <summary>A session that scores rows: ln p(x | y) per row, in data space (flows exactly; a VAE would give its ELBO).</summary>

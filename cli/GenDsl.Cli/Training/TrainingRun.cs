@@ -18,6 +18,8 @@ internal sealed record TrainSettings
     public required ulong Seed { get; init; }
     /// <summary>Largest gradient norm (0: no clipping).</summary>
     public float Clip { get; init; }
+    /// <summary>From this fraction of <see cref="Steps"/> on, the learning rate is multiplied by 0.1 (1: never).</summary>
+    public double LearningRateDropAt { get; init; } = 1.0;
     /// <summary>Folder of the checkpoint, optimizer state and loss log.</summary>
     public required string OutDir { get; init; }
     /// <summary>Write a checkpoint every this many steps (and always at the end).</summary>
@@ -133,6 +135,7 @@ internal sealed class TrainingRun
         var clock = Stopwatch.StartNew();
         double lastReport = -1;
         long step = startStep, checkpointStep = settings.Resume ? startStep : -1;
+        long dropStep = (long)Math.Floor(settings.LearningRateDropAt * settings.Steps);
 
         TrainResult Finish(TrainOutcome outcome, string message) =>
             new(outcome, startStep, step, checkpointStep, clock.Elapsed.TotalSeconds, lossNames, last, history, message);
@@ -146,6 +149,11 @@ internal sealed class TrainingRun
                 checkpointStep = step;
                 return Finish(TrainOutcome.Interrupted, $"Interrupted at step {step}: checkpoint saved to {ModelPath}.");
             }
+
+            // The schedule is a function of the step, so a resumed run follows it too.
+            float learningRate = step >= dropStep ? settings.LearningRate * 0.1f : settings.LearningRate;
+            foreach (var (_, optimizer) in optimizers)
+                optimizer.LearningRate = learningRate;
 
             ReadOnlySpan2D<float> x = sampler.Next();
             ReadOnlySpan2D<float> y = classes > 0 ? sampler.CurrentOneHot(classes) : ReadOnlySpan2D<float>.Empty;
@@ -329,7 +337,7 @@ internal sealed class TrainingRun
 }
 
 /// <summary>The settings of a training folder (<c>run.json</c>), so that <c>--resume</c> can default to them.</summary>
-internal sealed record RunInfo(string Model, string Data, int Batch, float LearningRate, ulong Seed, float Clip)
+internal sealed record RunInfo(string Model, string Data, int Batch, float LearningRate, ulong Seed, float Clip, double LearningRateDropAt = 1.0)
 {
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
