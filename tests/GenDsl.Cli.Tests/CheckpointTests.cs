@@ -28,6 +28,10 @@ public class CheckpointTests : CliHarness
     [InlineData("moons-flow", null)]
     [InlineData("conditional-moons-flow", 1)]
     [InlineData("digits-flow", null)] // with the dequantisation + logit transform
+    [InlineData("digits-vae", null)]
+    [InlineData("digits-cvae", 7)]
+    [InlineData("ring-cgan", 3)]
+    [InlineData("mnist-gan", null)] // with the [0, 1] → [−1, 1] transform
     public void SampleBeforeSaveEqualsSampleAfterLoad(string model, int? condition)
     {
         const int n = 100;
@@ -153,6 +157,44 @@ public class CheckpointTests : CliHarness
         var pieces = File.ReadAllLines(P("pieces", "losses.csv"));
         Assert.Equal(straight[..6], pieces[..6]);
         Assert.NotEqual(straight[7..], pieces[7..]);
+    }
+
+    [Fact]
+    public void GanResumeRestoresBothOptimizers()
+    {
+        AssertExit(ExitCodes.Ok, Run("train", "ring-gan", "--steps", "6", "--batch", "32", "--out", P("gan")));
+        var optimizer = SafeTensors.Read(P("gan", "optimizer.safetensors"));
+        Assert.Equal("6", optimizer.Metadata["discriminator.adam.step_count"]);
+        Assert.Equal("6", optimizer.Metadata["generator.adam.step_count"]);
+        Assert.Contains(optimizer.ToArray("discriminator.adam.state"), v => v != 0);
+        Assert.Contains(optimizer.ToArray("generator.adam.state"), v => v != 0);
+
+        var r = Run("train", "ring-gan", "--steps", "10", "--out", P("gan"), "--resume");
+        AssertExit(ExitCodes.Ok, r);
+        Assert.Contains("at step 6", r.Out);
+        Assert.DoesNotContain("not restored", r.Out);
+        var log = File.ReadAllLines(P("gan", "losses.csv"));
+        Assert.Equal("step,discriminator,generator", log[0]);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => i.ToString()), log[1..].Select(l => l.Split(',')[0]));
+        optimizer = SafeTensors.Read(P("gan", "optimizer.safetensors"));
+        Assert.Equal("10", optimizer.Metadata["generator.adam.step_count"]);
+    }
+
+    [Fact]
+    public void LearningRateDropFollowsTheStepAcrossResume()
+    {
+        // --lr-drop 0.5 with 8 steps: updates 5 … 8 (0-based steps ≥ 4) use lr × 0.1.
+        AssertExit(ExitCodes.Ok, Run("train", "moons-flow", "--out", P("straight"), "--batch", "32", "--steps", "8", "--lr-drop", "0.5"));
+        AssertExit(ExitCodes.Ok, Run("train", "moons-flow", "--out", P("nodrop"), "--batch", "32", "--steps", "8"));
+        var straight = File.ReadAllLines(P("straight", "losses.csv"));
+        var noDrop = File.ReadAllLines(P("nodrop", "losses.csv"));
+        Assert.Equal(noDrop[..6], straight[..6]);       // the loss of step 5 is computed before update 5: same so far
+        Assert.NotEqual(noDrop[6..], straight[6..]);    // afterwards the smaller steps show
+
+        // A run stopped at step 6 (same drop point: ⌊0.667 · 6⌋ = 4) and resumed to 8 follows the schedule by step.
+        AssertExit(ExitCodes.Ok, Run("train", "moons-flow", "--out", P("pieces"), "--batch", "32", "--steps", "6", "--lr-drop", "0.667"));
+        AssertExit(ExitCodes.Ok, Run("train", "moons-flow", "--out", P("pieces"), "--resume", "--steps", "8", "--lr-drop", "0.5"));
+        Assert.Equal(straight, File.ReadAllLines(P("pieces", "losses.csv")));
     }
 
     [Fact]

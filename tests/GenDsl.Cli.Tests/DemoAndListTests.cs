@@ -17,11 +17,13 @@ public class DemoAndListTests : CliHarness
         [
             "moons-flow-samples.png", "moons-flow-density.png", "moons-flow-loss.png",
             "conditional-moons-flow-samples.png", "conditional-moons-flow-loss.png", "regression-vs-generation.png",
+            "digits-vae-samples.png", "digits-vae-reconstructions.png", "digits-vae-loss.png",
+            "ring-gan-samples.png", "ring-gan-loss.png", "regression-vs-generation-digits.png",
         ];
         foreach (string picture in pictures)
         {
             var bytes = File.ReadAllBytes(P("demo", picture));
-            Assert.True(bytes.Length > 2000, $"{picture} is only {bytes.Length} bytes");
+            Assert.True(bytes.Length > 1000, $"{picture} is only {bytes.Length} bytes");
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
         }
 
@@ -33,9 +35,19 @@ public class DemoAndListTests : CliHarness
             var m = root.GetProperty("models").GetProperty(model);
             double nll = m.GetProperty("held_out").GetProperty("nll").GetDouble();
             Assert.True(double.IsFinite(nll) && nll < 2.5, $"{model}: held-out NLL {nll}"); // an untrained flow scores ≈ 2.5 nats
+        }
+        foreach (string model in new[] { "moons-flow", "conditional-moons-flow", "digits-vae", "ring-gan", "digits-cvae" })
+        {
+            var m = root.GetProperty("models").GetProperty(model);
             Assert.Equal(40, m.GetProperty("steps").GetInt32());
             Assert.True(File.Exists(P("demo", model, "model.safetensors")));
         }
+        var vae = root.GetProperty("models").GetProperty("digits-vae").GetProperty("held_out");
+        Assert.True(vae.GetProperty("iwae_nll").GetDouble() <= vae.GetProperty("negative_elbo").GetDouble() + 0.5, "IWAE should not be looser than the ELBO");
+        var gan = root.GetProperty("models").GetProperty("ring-gan").GetProperty("held_out");
+        Assert.InRange(gan.GetProperty("modes_covered").GetInt32(), 0, 8);
+        Assert.Equal(0.0, root.GetProperty("regression_vs_generation_digits").GetProperty("answer_spread_regressor").GetDouble());
+        Assert.True(root.GetProperty("regression_vs_generation_digits").GetProperty("answer_spread_samples").GetDouble() > 0);
         var regression = root.GetProperty("regression_vs_generation");
         // The class mean of a moon lies off that moon, whatever the training budget.
         Assert.True(regression.GetProperty("given_moon").GetProperty("regressor_distance_to_its_moon").GetDouble() > 0.15);
@@ -116,6 +128,32 @@ public class DemoAndListTests : CliHarness
         double accuracy = metrics.GetProperty("bayes_accuracy").GetDouble();
         Assert.InRange(accuracy, 0, 1);
         Assert.Equal(10_000, metrics.GetProperty("rows").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("digits-vae", new[] { "negative_elbo", "iwae_nll", "elbo_bits_per_dim", "iwae_bits_per_dim", "rows" })]
+    [InlineData("digits-cvae", new[] { "negative_elbo", "iwae_nll", "rows" })]
+    [InlineData("ring-gan", new[] { "d_real", "d_fake", "modes_covered", "high_quality_share", "samples" })]
+    [InlineData("ring-cgan", new[] { "d_real", "d_fake", "modes_covered", "high_quality_share", "asked_for_mode_share", "samples" })]
+    public void EachFamilyReportsItsMetrics(string model, string[] keys)
+    {
+        AssertExit(ExitCodes.Ok, Run("train", model, "--steps", "3", "--batch", "16", "--out", P("run")));
+        var r = Run("eval", P("run"), "--json", P("eval.json"));
+        AssertExit(ExitCodes.Ok, r);
+        using var json = JsonDocument.Parse(File.ReadAllText(P("eval.json")));
+        var metrics = json.RootElement.GetProperty("metrics");
+        foreach (string key in keys)
+        {
+            Assert.Contains(key, r.Out);
+            Assert.True(double.IsFinite(metrics.GetProperty(key).GetDouble()), $"{model}: {key} is not finite");
+        }
+        if (model.Contains("gan"))
+        {
+            Assert.InRange(metrics.GetProperty("d_real").GetDouble(), 0, 1);
+            Assert.InRange(metrics.GetProperty("modes_covered").GetDouble(), 0, 8);
+        }
+        else
+            Assert.True(metrics.GetProperty("iwae_nll").GetDouble() <= metrics.GetProperty("negative_elbo").GetDouble() + 0.5);
     }
 
     [Fact]

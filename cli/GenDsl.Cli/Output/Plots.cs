@@ -118,11 +118,16 @@ internal static class Plots
     }
 
     /// <summary>
-    /// A grid of grey-scale images (rows of <paramref name="side"/>² pixels in [0, 1], white ink on
-    /// black as MNIST), <paramref name="columns"/> per row, each pixel drawn as a square of
-    /// <paramref name="scale"/> pixels; an optional caption above.
+    /// A grid of grey-scale images (white ink on black, as MNIST), written as one PNG.
     /// </summary>
-    public static void SaveImageGrid(string path, ReadOnlySpan<float> images, int side, int columns, int scale, string? caption = null)
+    /// <param name="path">The PNG file.</param>
+    /// <param name="images">Images one after the other, each <paramref name="side"/>² pixels in [0, 1], row-major.</param>
+    /// <param name="side">The side of an image in pixels.</param>
+    /// <param name="columns">Images per row of the grid.</param>
+    /// <param name="scale">Each pixel is drawn as a square of this many screen pixels.</param>
+    /// <param name="caption">An optional line of text above the grid.</param>
+    /// <param name="separateFirstRows">Draw a wider gap after this many rows (0: none), to set them apart.</param>
+    public static void SaveImageGrid(string path, ReadOnlySpan<float> images, int side, int columns, int scale, string? caption = null, int separateFirstRows = 0)
     {
         EnsureFolder(path);
         int pixels = side * side;
@@ -131,7 +136,8 @@ internal static class Plots
         const int gap = 2;
         int captionHeight = caption is null ? 0 : 28;
         int cell = side * scale + gap;
-        int width = Math.Max(columns * cell + gap, 200), height = rows * cell + gap + captionHeight;
+        int separator = separateFirstRows > 0 && separateFirstRows < rows ? 4 * scale : 0;
+        int width = Math.Max(columns * cell + gap, 200), height = rows * cell + gap + captionHeight + separator;
         using var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Premul);
         using (var canvas = new SKCanvas(bitmap))
         {
@@ -139,7 +145,7 @@ internal static class Plots
             using var paint = new SKPaint { IsAntialias = false };
             for (int i = 0; i < count; i++)
             {
-                int ox = gap + (i % columns) * cell, oy = captionHeight + gap + (i / columns) * cell;
+                int ox = gap + (i % columns) * cell, oy = captionHeight + gap + (i / columns) * cell + (i / columns >= separateFirstRows ? separator : 0);
                 for (int p = 0; p < pixels; p++)
                 {
                     byte v = (byte)Math.Clamp((int)MathF.Round(images[i * pixels + p] * 255f), 0, 255);
