@@ -48,7 +48,7 @@ public class GeneratorStubTests
         public sealed class {|GD0001:NotPartial|}
         {
         }
-        """, TestSetup.FutureAttributes);
+        """);
 
     [Fact]
     public Task BrokenModelInTheGlobalNamespaceWithTwoDeclarations() => GeneratorAndAnalyzerTest.VerifyAsync("""
