@@ -5,9 +5,9 @@ using Microsoft.CodeAnalysis;
 namespace GenDsl.Analyzers;
 
 /// <summary>
-/// The GenDsl rule catalogue (docs/diagnostics.md). The messages come from the shared validator
-/// (<c>FlowValidator</c>), which says what is wrong and how to fix it; a descriptor adds the ID,
-/// title, category, severity and help link.
+/// The GenDsl rule catalogue (docs/diagnostics.md). The messages come from the shared validators
+/// (<c>FlowValidator</c>, <c>NetValidator</c>), which say what is wrong and how to fix it; a descriptor
+/// adds the ID, title, category, severity and help link.
 /// </summary>
 public static class GenDslDiagnostics
 {
@@ -18,6 +18,7 @@ public static class GenDslDiagnostics
     public const string FlowCategory = "GenDsl.Flow";
     public const string SizeCategory = "GenDsl.Size";
     public const string RoleCategory = "GenDsl.Role";
+    public const string NetworkCategory = "GenDsl.Network";
 
     /// <summary>Diagnostic property: the corrected pattern a code fix may write (GD0003, GD0006), when it is unambiguous.</summary>
     public const string PatternProperty = "Pattern";
@@ -61,10 +62,17 @@ public static class GenDslDiagnostics
     public static readonly DiagnosticDescriptor WrongMemberType = Rule("GD0012",
         "Layer member type does not match its attribute", DeclarationCategory, true);
 
+    public static readonly DiagnosticDescriptor NetworkLayerShape = Rule("GD0013",
+        "VAE/GAN layer needs [Dense] and exactly one role", RoleCategory, true);
+
+    public static readonly DiagnosticDescriptor UnsupportedGanLoss = Rule("GD0014",
+        "GAN loss is not generated yet", NetworkCategory, true);
+
     /// <summary>Every descriptor, in ID order.</summary>
     public static ImmutableArray<DiagnosticDescriptor> All { get; } = ImmutableArray.Create(
         ModelClassShape, NotInvertible, EmptyCouplingSide, InvalidPermutation, NonPositiveSize, MalformedPattern,
-        SameFeaturesKept, NoCoupling, MisplacedRole, SplitLayers, LayerNotPartialProperty, WrongMemberType);
+        SameFeaturesKept, NoCoupling, MisplacedRole, SplitLayers, LayerNotPartialProperty, WrongMemberType,
+        NetworkLayerShape, UnsupportedGanLoss);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = CreateIndex();
 

@@ -47,17 +47,28 @@ public sealed class GenDslGenerator : IIncrementalGenerator
 
         foreach (var nets in new[] { vaes, gans })
         {
-            var netPlans = nets
-                .WithTrackingName(TrackingNames.NetSpecs)
+            var netSpecs = nets.WithTrackingName(TrackingNames.NetSpecs);
+            var netPlans = netSpecs
                 .Where(static spec => !NetValidator.Validate(spec).Any(d => d.IsError))
                 .WithTrackingName(TrackingNames.ValidNets)
                 .Select(static (spec, _) => (Hint: spec.FullName, Source: NetEmitter.Emit(NetModelPlan.Create(spec))))
                 .WithTrackingName(TrackingNames.NetPlans);
             context.RegisterSourceOutput(netPlans, static (spc, item) =>
                 spc.AddSource(item.Hint + ".g.cs", SourceText.From(item.Source, System.Text.Encoding.UTF8)));
+
+            // A VAE or GAN with errors gets only the stubs of its partial layer properties, as a flow does.
+            var netStubs = netSpecs
+                .Where(static spec => NetValidator.Validate(spec).Any(d => d.IsError))
+                .Select(static (spec, _) => (Hint: spec.FullName, Source: NetStubEmitter.Emit(spec)))
+                .WithTrackingName(TrackingNames.NetStubs);
+            context.RegisterSourceOutput(netStubs, static (spc, item) =>
+            {
+                if (item.Source is not null)
+                    spc.AddSource(item.Hint + ".g.cs", SourceText.From(item.Source, System.Text.Encoding.UTF8));
+            });
         }
 
-        // A model with errors gets no code, only stubs that complete its partial layer properties: see FlowStubEmitter.
+        // A model with errors gets no code, only stubs that complete its partial layer properties: see StubEmitter.
         var stubs = flows
             .Where(static spec => FlowValidator.Validate(spec).Any(d => d.IsError))
             .Select(static (spec, _) => (Hint: spec.FullName, Source: FlowStubEmitter.Emit(spec)))

@@ -10,4 +10,5 @@ internal static class TrackingNames
     public const string ValidNets = nameof(ValidNets);
     public const string NetPlans = nameof(NetPlans);
     public const string FlowStubs = nameof(FlowStubs);
+    public const string NetStubs = nameof(NetStubs);
 }

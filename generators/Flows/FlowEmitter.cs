@@ -431,6 +431,8 @@ internal static class FlowEmitter
         string u = $"_x{layer.Index}", v = $"_x{layer.Index + 1}";
         string yParam = cond ? "ReadOnlySpan2D<float> y, " : "";
         string widths = string.Join(" → ", new[] { layer.NetIn }.Concat(layer.Net.Select(d => d.Out)));
+        bool contiguous = IsContiguous(layer.Transformed);
+        int t0 = layer.Transformed.Length > 0 ? layer.Transformed[0] : 0;
 
         w.Line("// -------------------------------------------------------------------------------------");
         w.Line($"// {name}: {(affine ? "affine" : "additive")} coupling, keeps [{Lit.Ints(layer.Kept)}], transforms [{Lit.Ints(layer.Transformed)}];");
@@ -468,27 +470,40 @@ internal static class FlowEmitter
         w.Line($"var v = Act({v}, rows, {D});");
         w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
         w.Line("var logDet = _activations.Span.Slice(_logDet, rows);");
-        if (affine) w.Line($"var scale = _parameters.Span.Slice({layer.ScaleConst}, {d2});");
+        if (affine)
+        {
+            w.Line($"var scale = _parameters.Span.Slice({layer.ScaleConst}, {d2});");
+            if (contiguous) w.Line($"var sRow = _activations.Span.Slice(_sRow, {d2});");
+        }
         w.Open("for (int r = 0; r < rows; r++)");
         w.Line("var ur = u.GetRowSpan(r);");
         w.Line("var vr = v.GetRowSpan(r);");
         w.Line("var orow = o.GetRowSpan(r);");
         w.Line("ur.CopyTo(vr); // v_K = u_K (v_T is overwritten below)");
-        if (affine) w.Line("float sumS = 0f;");
-        w.Open($"for (int i = 0; i < {d2}; i++)");
-        w.Line($"int j = {T(layer)};");
-        if (affine)
+        if (affine && contiguous)
         {
-            w.Line("float s = scale[i] * MathF.Tanh(orow[i]);");
-            w.Line($"vr[j] = (ur[j] - orow[{d2} + i]) * MathF.Exp(-s);");
+            w.Line($"// v_T = (u_T − m) ⊙ exp(−s), s = scale ⊙ tanh(r), vectorised; ln|det| −= Σ s");
+            w.Line($"logDet[r] -= ModelKernels.AffineForward(ur.Slice({t0}, {d2}), orow.Slice(0, {d2}), orow.Slice({d2}, {d2}), scale, vr.Slice({t0}, {d2}), sRow);");
+        }
+        else if (affine)
+        {
+            w.Line("float sumS = 0f;");
+            w.Open($"for (int i = 0; i < {d2}; i++)");
+            w.Line($"int j = {T(layer)};");
+            w.Line("float s = scale[i] * VecMath.Tanh(orow[i]);");
+            w.Line($"vr[j] = (ur[j] - orow[{d2} + i]) * VecMath.Exp(-s);");
             w.Line("sumS += s;");
+            w.Close();
+            w.Line("logDet[r] -= sumS;");
+        }
+        else if (contiguous)
+        {
+            w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Subtract(ur.Slice({t0}, {d2}), orow.Slice(0, {d2}), vr.Slice({t0}, {d2})); // v_T = u_T − m");
         }
         else
         {
-            w.Line("vr[j] = ur[j] - orow[i];");
+            w.Line($"for (int i = 0; i < {d2}; i++) {{ int j = {T(layer)}; vr[j] = ur[j] - orow[i]; }} // v_T = u_T − m");
         }
-        w.Close();
-        if (affine) w.Line("logDet[r] -= sumS;");
         w.Close();
         w.Close();
         w.Line();
@@ -506,18 +521,20 @@ internal static class FlowEmitter
         w.Line("var vr = v.GetRowSpan(r);");
         w.Line("var orow = o.GetRowSpan(r);");
         w.Line("vr.CopyTo(ur);");
-        w.Open($"for (int i = 0; i < {d2}; i++)");
-        w.Line($"int j = {T(layer)};");
-        if (affine)
+        if (affine && contiguous)
+            w.Line($"ModelKernels.AffineInverse(vr.Slice({t0}, {d2}), orow.Slice(0, {d2}), orow.Slice({d2}, {d2}), scale, ur.Slice({t0}, {d2})); // u_T = v_T ⊙ exp(s) + m");
+        else if (affine)
         {
-            w.Line("float s = scale[i] * MathF.Tanh(orow[i]);");
-            w.Line($"ur[j] = vr[j] * MathF.Exp(s) + orow[{d2} + i]; // u_T = v_T ⊙ exp(s) + m");
+            w.Open($"for (int i = 0; i < {d2}; i++)");
+            w.Line($"int j = {T(layer)};");
+            w.Line("float s = scale[i] * VecMath.Tanh(orow[i]);");
+            w.Line($"ur[j] = vr[j] * VecMath.Exp(s) + orow[{d2} + i]; // u_T = v_T ⊙ exp(s) + m");
+            w.Close();
         }
+        else if (contiguous)
+            w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Add(vr.Slice({t0}, {d2}), orow.Slice(0, {d2}), ur.Slice({t0}, {d2})); // u_T = v_T + m");
         else
-        {
-            w.Line("ur[j] = vr[j] + orow[i]; // u_T = v_T + m");
-        }
-        w.Close();
+            w.Line($"for (int i = 0; i < {d2}; i++) {{ int j = {T(layer)}; ur[j] = vr[j] + orow[i]; }} // u_T = v_T + m");
         w.Close();
         w.Close();
         w.Line();
@@ -550,25 +567,29 @@ internal static class FlowEmitter
             w.Line("var orow = o.GetRowSpan(r);");
         }
         w.Line("gvr.CopyTo(gur); // ∂L/∂u_K starts as ∂L/∂v_K; the network's share is added below");
-        w.Open($"for (int i = 0; i < {d2}; i++)");
-        w.Line($"int j = {T(layer)};");
-        w.Line("float g = gvr[j];");
-        if (affine)
+        if (affine && contiguous)
         {
-            w.Line("float t = MathF.Tanh(orow[i]);");
-            w.Line("float s = scale[i] * t;");
-            w.Line("float e = MathF.Exp(-s);");
+            w.Line("// v_T = (u_T − m)·e^(−s): ∂/∂u_T = e^(−s), ∂/∂m = −e^(−s), ∂/∂s = −v_T + 1/B (ln|det| −= s), s = scale·tanh(r)");
+            w.Line($"ModelKernels.AffineBackward(gvr.Slice({t0}, {d2}), vr.Slice({t0}, {d2}), orow.Slice(0, {d2}), scale, invRows, gur.Slice({t0}, {d2}), gor.Slice(0, {d2}), gor.Slice({d2}, {d2}), gScale);");
+        }
+        else if (affine)
+        {
+            w.Open($"for (int i = 0; i < {d2}; i++)");
+            w.Line($"int j = {T(layer)};");
+            w.Line("float g = gvr[j];");
+            w.Line("float t = VecMath.Tanh(orow[i]);");
+            w.Line("float e = VecMath.Exp(-(scale[i] * t));");
             w.Line("gur[j] = g * e;                           // v_T = (u_T − m)·e^(−s)  ⇒ ∂v_T/∂u_T = e^(−s)");
-            w.Line($"gor[{d2} + i] = -g * e;                   // ∂v_T/∂m = −e^(−s)");
+            w.Line($"gor[{d2} + i] = -(g * e);                 // ∂v_T/∂m = −e^(−s)");
             w.Line("float gs = invRows - g * vr[j];          // ∂v_T/∂s = −v_T ; ln|det| −= s and ∂L/∂ln|det| = −1/B");
             w.Line("gScale[i] += gs * t;                     // s = scale·tanh(r)");
             w.Line("gor[i] = gs * scale[i] * (1f - t * t);   // ∂s/∂r = scale·(1 − tanh²r)");
+            w.Close();
         }
+        else if (contiguous)
+            w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Negate(gvr.Slice({t0}, {d2}), gor.Slice(0, {d2})); // v_T = u_T − m: ∂L/∂m = −∂L/∂v_T; ∂L/∂u_T = ∂L/∂v_T is already in gur");
         else
-        {
-            w.Line("gor[i] = -g; // v_T = u_T − m ; ∂L/∂u_T = ∂L/∂v_T is already in gur");
-        }
-        w.Close();
+            w.Line($"for (int i = 0; i < {d2}; i++) gor[i] = -gvr[{T(layer)}]; // v_T = u_T − m: ∂L/∂m = −∂L/∂v_T");
         w.Close();
 
         // Network backward, last layer first.

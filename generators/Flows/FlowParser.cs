@@ -151,8 +151,9 @@ internal static class FlowParser
     /// An implementation part for a partial property definition that has none, whose accessors throw:
     /// what the generator emits for a model it skips, so that the only errors are the GD diagnostics
     /// (the command-line compiler runs no analyzer once a declaration has an error such as CS9248).
+    /// Also used for the layers of a VAE or GAN (<c>NetParser</c>).
     /// </summary>
-    private static string? Stub(INamedTypeSymbol type, ISymbol member, CancellationToken cancellationToken)
+    internal static string? Stub(INamedTypeSymbol type, ISymbol member, CancellationToken cancellationToken)
     {
         if (member is not IPropertySymbol { IsPartialDefinition: true, PartialImplementationPart: null } property)
             return null;

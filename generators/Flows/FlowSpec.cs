@@ -87,9 +87,12 @@ internal sealed record RoleSpec(string Member, string AttributeName, string Attr
 /// <summary>Which piece of syntax a finding points at (the analyzer maps it to a location).</summary>
 internal enum FindingTarget
 {
-    /// <summary>The layer's attribute, or the model attribute ([Flow]) when Layer = -1.</summary>
+    /// <summary>The layer's attribute (a VAE/GAN layer's [Dense]), or the model attribute ([Flow], [Vae], [Gan]) when Layer = -1.</summary>
     Attribute,
-    /// <summary>The attribute's constructor argument(s): the mask, the pattern string, the explicit order.</summary>
+    /// <summary>
+    /// The attribute's constructor argument(s): the mask, the pattern string, the explicit order; only the
+    /// argument of the constructor parameter <see cref="DiagnosticInfo.Argument"/> when it is set (a [Dense]'s width).
+    /// </summary>
     ConstructorArgument,
     /// <summary>The named argument <see cref="DiagnosticInfo.Argument"/> (e.g. Hidden, Features); the attribute if it is absent.</summary>
     NamedArgument,
@@ -103,15 +106,21 @@ internal enum FindingTarget
     LayerDeclarations,
     /// <summary>The role attribute <see cref="FlowSpec.Roles"/>[<see cref="DiagnosticInfo.Role"/>].</summary>
     Role,
+    /// <summary>
+    /// The attribute of the layer's member whose short name (as in messages: "Dense", "Generator",
+    /// "AffineCoupling") is <see cref="DiagnosticInfo.Argument"/>: a VAE/GAN layer carries several.
+    /// </summary>
+    MemberAttribute,
 }
 
 /// <summary>A validation finding: plain values; the analyzer maps (Layer, Target, Argument) back to a location.</summary>
 /// <param name="Id">GD0001…</param>
 /// <param name="Message">The message, which says how to fix it.</param>
-/// <param name="Layer">Index of the offending layer in <see cref="FlowSpec.Layers"/>, or -1 for the class.</param>
+/// <param name="Layer">Index of the offending layer in <see cref="FlowSpec.Layers"/> (or <c>NetModelSpec.Layers</c>), or -1 for the class.</param>
 /// <param name="IsError">Error (the generator skips the model) or warning.</param>
 /// <param name="Target">Which part of the layer (or class) is at fault.</param>
-/// <param name="Argument">The named argument for <see cref="FindingTarget.NamedArgument"/>.</param>
+/// <param name="Argument">The named argument for <see cref="FindingTarget.NamedArgument"/>, the constructor parameter for
+/// <see cref="FindingTarget.ConstructorArgument"/> (null: all of them), the attribute for <see cref="FindingTarget.MemberAttribute"/>.</param>
 /// <param name="Role">Index in <see cref="FlowSpec.Roles"/> for <see cref="FindingTarget.Role"/>.</param>
 internal sealed record DiagnosticInfo(string Id, string Message, int Layer, bool IsError,
     FindingTarget Target = FindingTarget.Attribute, string? Argument = null, int Role = -1);

@@ -85,7 +85,7 @@ internal static class NetEmitter
         w.Line();
         w.Line("// ---- Activation arena, sized for MaxBatch rows (the discriminator's slices for 2·MaxBatch: real and fake rows).");
         foreach (var (field, width, factor, comment) in plan.ActivationFields)
-            w.Line($"private readonly int {field}; // [{(factor == 2 ? "2·rows" : "rows")}, {width}] {comment}");
+            w.Line($"private readonly int {field}; // {(factor == 0 ? $"[{width}]" : $"[{(factor == 2 ? "2·rows" : "rows")}, {width}]")} {comment}");
         w.Line();
         foreach (var (member, _) in plan.LayerViews)
             w.Line($"private readonly Dense _{member}Layer;");
@@ -105,7 +105,12 @@ internal static class NetEmitter
         w.Line($"_partB = new ParameterPart(\"{plan.B.Name}\", _parameters.Memory.Slice(PartBOffset), _gradients.Memory.Slice(PartBOffset));");
         w.Line("int offset = 0;");
         foreach (var (field, width, factor, _) in plan.ActivationFields)
-            w.Line(factor == 2 ? $"{field} = Take(ref offset, 2 * _maxBatch * {width});" : $"{field} = Take(ref offset, _maxBatch * {width});");
+            w.Line(factor switch
+            {
+                0 => $"{field} = Take(ref offset, {width});",
+                2 => $"{field} = Take(ref offset, 2 * _maxBatch * {width});",
+                _ => $"{field} = Take(ref offset, _maxBatch * {width});",
+            });
         w.Line("_activations = new Arena(offset);");
         foreach (var (member, first) in plan.LayerViews)
             w.Line($"_{member}Layer = new Dense(this, \"{member}\", new TensorInfo[] {{ Tensors[{first}], Tensors[{first + 1}] }});");
@@ -316,28 +321,26 @@ internal static class NetEmitter
         w.Line("var xr = x.GetRowSpan(r);");
         w.Line("var orow = o.GetRowSpan(r);");
         w.Line("var gor = go.GetRowSpan(r);");
-        w.Line("double sum = 0;");
-        w.Open($"for (int j = 0; j < {D}; j++)");
+        w.Line($"var terms = _activations.Span.Slice(_terms, {D});");
         switch (lk)
         {
             case 0:
-                w.Line("float l = orow[j];");
-                w.Line("sum += MathF.Max(l, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(l))) - xr[j] * l; // softplus(l) − x·l, stable for large |l|");
-                w.Line("if (gradient) gor[j] = (1f / (1f + MathF.Exp(-l)) - xr[j]) * invRows; // ∂/∂l = σ(l) − x");
+                w.Line("// Σ softplus(l) − x·l, and ∂/∂l = σ(l) − x, vectorised");
+                w.Line("float sum = ModelKernels.BernoulliLogits(orow, xr, gradient ? gor : Span<float>.Empty, invRows, terms);");
                 break;
             case 1:
-                w.Line($"float m = orow[j], v = orow[{D} + j];");
-                w.Line("float d = xr[j] - m, iv = MathF.Exp(-v);");
-                w.Line("sum += 0.5f * (d * d * iv + v) + HalfLog2Pi;");
-                w.Line("if (gradient) { gor[j] = -d * iv * invRows; gor[" + D + " + j] = 0.5f * (1f - d * d * iv) * invRows; } // ∂/∂m, ∂/∂v");
+                w.Line($"// Σ ½((x − m)²·e^(−v) + v) + ½ ln 2π per element; ∂/∂m = −(x − m)·e^(−v), ∂/∂v = ½(1 − (x − m)²·e^(−v)), vectorised");
+                w.Line($"float sum = ModelKernels.GaussianLearned(orow.Slice(0, {D}), orow.Slice({D}, {D}), xr, gradient ? gor.Slice(0, {D}) : Span<float>.Empty, gradient ? gor.Slice({D}, {D}) : Span<float>.Empty, invRows, terms) + {D} * HalfLog2Pi;");
                 break;
             default:
+                w.Line("double sum = 0;");
+                w.Open($"for (int j = 0; j < {D}; j++)");
                 w.Line("float d = xr[j] - orow[j];");
                 w.Line("sum += 0.5f * d * d / (Sigma * Sigma) + MathF.Log(Sigma) + HalfLog2Pi;");
                 w.Line("if (gradient) gor[j] = -d / (Sigma * Sigma) * invRows; // ∂/∂m");
+                w.Close();
                 break;
         }
-        w.Close();
         w.Line("rec[r] = (float)sum;");
         w.Line("var hr = head.GetRowSpan(r);");
         w.Line("double k = 0;");
@@ -528,24 +531,23 @@ internal static class NetEmitter
         w.Open("private float RecOfRow(int r)");
         w.Line($"var xr = _activations.Span.Slice(_x + r * {D}, {D});");
         w.Line($"var orow = _activations.Span.Slice(_decHead + r * {plan.DecoderOut}, {plan.DecoderOut});");
-        w.Line("double sum = 0;");
-        w.Open($"for (int j = 0; j < {D}; j++)");
+        w.Line($"var terms = _activations.Span.Slice(_terms, {D});");
         switch (lk)
         {
             case 0:
-                w.Line("float l = orow[j];");
-                w.Line("sum += MathF.Max(l, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(l))) - xr[j] * l;");
+                w.Line("float sum = ModelKernels.BernoulliLogits(orow, xr, Span<float>.Empty, 0f, terms);");
                 break;
             case 1:
-                w.Line($"float d = xr[j] - orow[j], v = orow[{D} + j];");
-                w.Line("sum += 0.5f * (d * d * MathF.Exp(-v) + v) + HalfLog2Pi;");
+                w.Line($"float sum = ModelKernels.GaussianLearned(orow.Slice(0, {D}), orow.Slice({D}, {D}), xr, Span<float>.Empty, Span<float>.Empty, 0f, terms) + {D} * HalfLog2Pi;");
                 break;
             default:
+                w.Line("double sum = 0;");
+                w.Open($"for (int j = 0; j < {D}; j++)");
                 w.Line("float d = xr[j] - orow[j];");
                 w.Line("sum += 0.5f * d * d / (Sigma * Sigma) + MathF.Log(Sigma) + HalfLog2Pi;");
+                w.Close();
                 break;
         }
-        w.Close();
         w.Line("return (float)sum;");
         w.Close();
         w.Line();

@@ -86,7 +86,10 @@ internal static class NetParser
                 isPartialProperty = false;
             }
             layers.Add(new NetLayerSpec(member.Name, memberType, Accessibility(member.DeclaredAccessibility), isPartialProperty,
-                isDense, width, activation, roles.ToEquatableArray(), other));
+                isDense, width, activation, roles.ToEquatableArray(), other)
+            {
+                Stub = FlowParser.Stub(type, member, cancellationToken),
+            });
             foreach (var reference in member.DeclaringSyntaxReferences)
             {
                 var declaration = reference.GetSyntax(cancellationToken).FirstAncestorOrSelf<TypeDeclarationSyntax>();

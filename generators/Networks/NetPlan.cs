@@ -104,6 +104,7 @@ internal sealed class NetModelPlan
             plan.ActivationFields.Add(("_gDecHead", plan.DecoderOut, 1, "∂L/∂(decoder head)"));
             plan.ActivationFields.Add(("_gDecIn", plan.Z + plan.K, 1, "∂L/∂[z, y]"));
             plan.ActivationFields.Add(("_gEncHead", 2 * plan.Z, 1, "∂L/∂[μ, ln σ²]"));
+            plan.ActivationFields.Add(("_terms", plan.D, 0, "one row's reconstruction terms, summed in a width-independent order"));
             plan.ActivationFields.Add(("_rowA", 1, 1, "per-row scratch (IWAE running max)"));
             plan.ActivationFields.Add(("_rowB", 1, 1, "per-row scratch (IWAE running sum)"));
             if (plan.MaxHidden > 0)

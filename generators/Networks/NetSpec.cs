@@ -18,7 +18,7 @@ internal enum NetKind
 /// <param name="Width">[Dense] width.</param>
 /// <param name="Activation">[Dense] activation (GenDsl.Activation value).</param>
 /// <param name="Roles">Role attributes present: "Encoder", "Decoder", "Generator", "Discriminator".</param>
-/// <param name="OtherLayerAttribute">A flow layer attribute on this member (not allowed here), or null.</param>
+/// <param name="OtherLayerAttribute">A flow layer attribute on this member (not allowed here), or null: its short name ("AffineCoupling").</param>
 internal sealed record NetLayerSpec(
     string Member,
     string MemberType,
@@ -28,7 +28,14 @@ internal sealed record NetLayerSpec(
     int Width,
     int Activation,
     EquatableArray<string> Roles,
-    string? OtherLayerAttribute);
+    string? OtherLayerAttribute)
+{
+    /// <summary>
+    /// For a partial property definition without an implementation part: an implementation whose
+    /// accessors throw, emitted when the model has errors (else null). See <c>NetStubEmitter</c>.
+    /// </summary>
+    public string? Stub { get; init; }
+}
 
 /// <summary>A [Vae] or [Gan] declaration as plain values. Latent is the VAE's Latent or the GAN's Noise.</summary>
 internal sealed record NetModelSpec(

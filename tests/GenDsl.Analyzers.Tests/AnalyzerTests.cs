@@ -165,7 +165,7 @@ public class AnalyzerTests
             [{|GD0002:Dense(16)|}] public partial Coupling D1 { get; }
             [AffineCoupling(Mask.Alternating)] public partial Coupling C2 { get; }
         }
-        """, TestSetup.FutureAttributes);
+        """);
 
     // ---- GD0003 -------------------------------------------------------------------------------
 
@@ -378,7 +378,7 @@ public class AnalyzerTests
             [AffineCoupling(Mask.Alternating)] public partial Coupling C2 { get; }
             [{|GD0009:Generator|}] public int NotALayer { get; set; }
         }
-        """, TestSetup.FutureAttributes);
+        """);
 
     // ---- GD0010 -------------------------------------------------------------------------------
 

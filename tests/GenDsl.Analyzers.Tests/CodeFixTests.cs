@@ -87,6 +87,56 @@ public class CodeFixTests
         return CodeFixTest<AddPartialCodeFix>.VerifyAsync(source, source);
     }
 
+    [Fact]
+    public Task GD0001_AddsPartialToVaesAndGans() => CodeFixTest<AddPartialCodeFix>.VerifyAsync("""
+        using GenDsl;
+        [Vae(Features = 4, Latent = 2)]
+        public sealed class {|GD0001:V|}
+        {
+            [Encoder, Dense(8)] public partial Dense E1 { get; }
+            [Decoder, Dense(8)] public partial Dense D1 { get; }
+        }
+
+        [Gan(Features = 2, Noise = 4)]
+        internal class {|GD0001:G|}
+        {
+            [Generator, Dense(8)] public partial Dense G1 { get; }
+            [Discriminator, Dense(8)] public partial Dense D1 { get; }
+        }
+        """, """
+        using GenDsl;
+        [Vae(Features = 4, Latent = 2)]
+        public sealed partial class V
+        {
+            [Encoder, Dense(8)] public partial Dense E1 { get; }
+            [Decoder, Dense(8)] public partial Dense D1 { get; }
+        }
+
+        [Gan(Features = 2, Noise = 4)]
+        internal partial class G
+        {
+            [Generator, Dense(8)] public partial Dense G1 { get; }
+            [Discriminator, Dense(8)] public partial Dense D1 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0001_NoFixForANestedGan()
+    {
+        const string source = """
+            using GenDsl;
+            public partial class Outer
+            {
+                [Gan(Features = 2, Noise = 4)]
+                public partial class {|GD0001:G|}
+                {
+                    [Generator, Dense(8)] public partial Dense G1 { get; }
+                }
+            }
+            """;
+        return CodeFixTest<AddPartialCodeFix>.VerifyAsync(source, source);
+    }
+
     // ---- GD0003 / GD0006: corrected pattern --------------------------------------------------
 
     [Theory]

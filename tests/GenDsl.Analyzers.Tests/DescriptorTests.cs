@@ -6,22 +6,25 @@ namespace GenDsl.Analyzers.Tests;
 /// <summary>The catalogue is consistent: IDs, help links into docs/diagnostics.md, release tracking.</summary>
 public class DescriptorTests
 {
-    private static string RepositoryFile(params string[] parts)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "GenDsl.sln")))
-                return Path.Combine([dir.FullName, .. parts]);
-        }
-        throw new InvalidOperationException("GenDsl.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static string RepositoryFile(params string[] parts) => TestSetup.RepositoryFile(parts);
 
     [Fact]
-    public void IdsAreGD0001ToGD0012InOrder()
+    public void IdsAreGD0001ToGD0014InOrder()
     {
         var ids = GenDslDiagnostics.All.Select(d => d.Id).ToArray();
-        Assert.Equal(Enumerable.Range(1, 12).Select(i => $"GD{i:D4}"), ids);
+        Assert.Equal(Enumerable.Range(1, 14).Select(i => $"GD{i:D4}"), ids);
         Assert.Equal(GenDslDiagnostics.All, new GenDslAnalyzer().SupportedDiagnostics);
+    }
+
+    [Theory]
+    [InlineData("Flows", "FlowValidator.cs")]
+    [InlineData("Networks", "NetValidator.cs")]
+    public void EveryIdTheValidatorsReportHasADescriptor(string folder, string file)
+    {
+        var source = File.ReadAllText(RepositoryFile("generators", folder, file));
+        var ids = System.Text.RegularExpressions.Regex.Matches(source, "\"(GD\\d{4})\"").Select(m => m.Groups[1].Value).Distinct().ToList();
+        Assert.NotEmpty(ids);
+        Assert.All(ids, id => Assert.Contains(GenDslDiagnostics.All, d => d.Id == id));
     }
 
     [Fact]

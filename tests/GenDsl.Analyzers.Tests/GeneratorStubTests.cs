@@ -48,7 +48,7 @@ public class GeneratorStubTests
         public sealed class {|GD0001:NotPartial|}
         {
         }
-        """, TestSetup.FutureAttributes);
+        """);
 
     [Fact]
     public Task BrokenModelInTheGlobalNamespaceWithTwoDeclarations() => GeneratorAndAnalyzerTest.VerifyAsync("""
@@ -63,6 +63,81 @@ public class GeneratorStubTests
         public sealed partial class G
         {
             [{|GD0010:AffineCoupling(Mask.SecondHalf)|}] public partial Coupling C2 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task ValidVaeAndGanCompileWithTheGeneratedCode() => GeneratorAndAnalyzerTest.VerifyAsync("""
+        using GenDsl;
+        namespace Demo;
+        [Vae(Features = 6, Latent = 2, Likelihood = Likelihood.GaussianFixed, Sigma = 0.5f, Condition = 2)]
+        public sealed partial class V
+        {
+            [Encoder, Dense(8)] public partial Dense E1 { get; }
+            [Decoder, Dense(8, Activation.Tanh)] internal partial Dense D1 { get; }
+        }
+        [Gan(Features = 2, Noise = 4, Loss = GanLoss.Hinge, Output = Activation.Tanh)]
+        public sealed partial class G
+        {
+            [Generator, Dense(8)] public partial Dense G1 { get; }
+            [Discriminator, Dense(8, Activation.LeakyRelu)] public partial Dense D1 { get; }
+        }
+        public static class Use
+        {
+            public static int Run() =>
+                new V(new ModelOptions { MaxBatch = 4 }).ParameterCount + new G(new ModelOptions { MaxBatch = 4 }).ParameterCount;
+        }
+        """);
+
+    [Fact]
+    public Task BrokenVaeAndGanHaveOnlyGenDslErrors() => GeneratorAndAnalyzerTest.VerifyAsync("""
+        using GenDsl;
+        namespace Demo;
+        [Vae(Features = 4, {|GD0005:Latent = 0|}, Likelihood = Likelihood.GaussianFixed, {|GD0005:Sigma = 0|})]
+        public sealed partial class V
+        {
+            [Encoder, Dense({|GD0005:0|})] public partial Dense E1 { get; }
+            [Encoder, Dense(8)] public partial Dense {|GD0011:E2|} { get; set; }
+            [Encoder, Dense(8)] public partial {|GD0012:Dense?|} E3 { get; }
+            [{|GD0009:Generator|}, Dense(8)] public partial Dense E4 { get; }
+            [{|GD0009:AffineCoupling(Mask.Alternating)|}] public partial Coupling C1 { get; }
+            [{|GD0013:Decoder|}] public partial Dense D1 { get; }
+            [{|GD0013:Dense(8)|}] internal partial Dense D2 { get; }
+            [Decoder, Dense(8)] public Dense? {|GD0011:D3|};
+        }
+
+        [Gan(Features = 2, Noise = 4, {|GD0014:Loss = GanLoss.Wasserstein|})]
+        public sealed partial class G
+        {
+            [Generator, {|GD0013:Discriminator|}, Dense(8)] public partial Dense G1 { get; }
+            [Discriminator, Dense(8)] public partial {|GD0012:Coupling|} D1 { get; }
+        }
+
+        [Gan(Features = 2, Noise = 4)]
+        public sealed class {|GD0001:NotPartial|}
+        {
+        }
+
+        public static class Use
+        {
+            // A broken model keeps its layer properties (they throw), but gets no generated members.
+            public static Dense Layer(V v) => v.E1;
+        }
+        """);
+
+    [Fact]
+    public Task BrokenGanInTheGlobalNamespaceWithTwoDeclarations() => GeneratorAndAnalyzerTest.VerifyAsync("""
+        using GenDsl;
+        [Gan(Features = 2, Noise = 4)]
+        public sealed partial class H
+        {
+            [Generator, Dense(8)] public partial Dense G1 { get; }
+        }
+        """, """
+        using GenDsl;
+        public sealed partial class H
+        {
+            [Discriminator, {|GD0010:Dense(8)|}] public partial Dense D1 { get; }
         }
         """);
 }

@@ -8,8 +8,8 @@ namespace GenDsl.Analyzers.Tests;
 
 /// <summary>
 /// End to end through NuGet: packs the one GenDsl package into a folder feed, then builds consumer
-/// projects that know GenDsl only from that feed. A valid model compiles, trains and samples; a broken
-/// one fails <c>dotnet build</c> with the expected GD IDs on the expected lines. Runs in
+/// projects that know GenDsl only from that feed. A valid model compiles, trains and samples; broken
+/// ones (a flow, a GAN, a VAE) fail <c>dotnet build</c> with the expected GD IDs on the expected lines. Runs in
 /// <c>dotnet test -c Release</c> (trait Category=Integration; about a minute, bounded at 3).
 /// </summary>
 public class PackageIntegrationTests(ITestOutputHelper output)
@@ -68,10 +68,26 @@ public class PackageIntegrationTests(ITestOutputHelper output)
         {
         }
 
+        [Gan(Features = 2, Noise = 0, Loss = GanLoss.Wasserstein)]
+        public sealed partial class BrokenGan
+        {
+            [Generator, Dense(0)] public partial Dense G1 { get; }
+            [Encoder, Dense(16)] public partial Dense G2 { get; }
+            [Discriminator] public partial Dense D1 { get; }
+            [Discriminator, Dense(16)] public partial Dense? D2 { get; }
+        }
+
+        [Vae(Features = 4, Latent = 2)]
+        public sealed partial class BrokenVae
+        {
+            [Encoder, Dense(8)] public partial Dense E1 { get; set; }
+            [Decoder, Dense(8)] public partial Dense D1 { get; }
+        }
+
         public static class Program
         {
             // Uses the API the generator did not emit: errors in a method body do not hide the GD errors.
-            public static void Main() => System.Console.WriteLine(new BrokenFlow(new ModelOptions()).ParameterCount);
+            public static void Main() => System.Console.WriteLine(new BrokenFlow(new ModelOptions()).ParameterCount + new BrokenGan(new ModelOptions()).ParameterCount);
         }
         """;
 
@@ -84,6 +100,13 @@ public class PackageIntegrationTests(ITestOutputHelper output)
         ("GD0005", 10, "error"),
         ("GD0001", 14, "error"),
         ("GD0008", 13, "warning"),
+        ("GD0005", 18, "error"),   // Noise = 0
+        ("GD0014", 18, "error"),   // Loss = GanLoss.Wasserstein
+        ("GD0005", 21, "error"),   // Dense(0)
+        ("GD0009", 22, "error"),   // [Encoder] in a GAN
+        ("GD0013", 23, "error"),   // [Discriminator] without [Dense]
+        ("GD0012", 24, "error"),   // Dense?
+        ("GD0011", 30, "error"),   // { get; set; }
     ];
 
     [Fact]

@@ -39,21 +39,16 @@ internal static class TestSetup
         state.AdditionalReferences.AddRange(References);
     }
 
-    /// <summary>
-    /// Stand-ins for attributes of the VAE/GAN issue that the runtime does not have yet; the parser knows
-    /// them by full name. (Once the runtime defines them, the source copy shadows it: CS0436, a warning.)
-    /// </summary>
-    public const string FutureAttributes = """
-        namespace GenDsl
+    /// <summary>A file of the repository (found above the test assembly: the folder of GenDsl.sln).</summary>
+    public static string RepositoryFile(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            [System.AttributeUsage(System.AttributeTargets.Property | System.AttributeTargets.Field)]
-            public sealed class DenseAttribute : System.Attribute { public DenseAttribute(int width) { } }
-            [System.AttributeUsage(System.AttributeTargets.Property | System.AttributeTargets.Field)]
-            public sealed class EncoderAttribute : System.Attribute { }
-            [System.AttributeUsage(System.AttributeTargets.Property | System.AttributeTargets.Field)]
-            public sealed class GeneratorAttribute : System.Attribute { }
+            if (File.Exists(Path.Combine(dir.FullName, "GenDsl.sln")))
+                return Path.Combine([dir.FullName, .. parts]);
         }
-        """;
+        throw new InvalidOperationException("GenDsl.sln not found above " + AppContext.BaseDirectory);
+    }
 }
 
 /// <summary>Runs <see cref="GenDslAnalyzer"/> on sources with <c>{|GD0004:…|}</c> markup.</summary>
