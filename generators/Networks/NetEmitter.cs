@@ -155,6 +155,8 @@ internal static class NetEmitter
             w.Line("/// <summary>The decoder's parameters.</summary>");
             w.Line("public IParameterized DecoderPart => _partB;");
         }
+        w.Line("/// <summary>Position of the training-noise generator; saved in checkpoints so that a resumed run continues bit-identically.</summary>");
+        w.Line("public ulong NoisePosition { get => _noise.Position; set => _noise.Position = value; }");
         w.Line("global::System.Collections.Generic.IReadOnlyList<TensorInfo> IGenerativeModel.Tensors => Tensors;");
         w.Line("string IGenerativeModel.DeclarationHash => DeclarationHash;");
         w.Line();

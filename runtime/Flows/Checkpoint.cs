@@ -13,6 +13,7 @@ public static class Checkpoint
     public const string HashKey = "gendsl.declaration_hash";
     public const string StepKey = "gendsl.step";
     public const string FormatKey = "gendsl.format";
+    public const string NoiseKey = "gendsl.noise_position";
 
     /// <summary>Writes every tensor of <paramref name="model"/> (atomically: a temporary file, then a rename).</summary>
     public static void Save(IGenerativeModel model, string path, string modelName, long step)
@@ -30,6 +31,8 @@ public static class Checkpoint
             [StepKey] = step.ToString(CultureInfo.InvariantCulture),
             [FormatKey] = "1",
         };
+        if (model is INoisyModel noisy)
+            metadata[NoiseKey] = noisy.NoisePosition.ToString(CultureInfo.InvariantCulture);
         SafeTensors.Write(path, entries, metadata);
     }
 
@@ -63,6 +66,9 @@ public static class Checkpoint
         var parameters = model.Parameters.Span;
         foreach (var t in model.Tensors)
             file.CopyTo(t.Name, parameters.Slice(t.Offset, t.Length));
+        if (model is INoisyModel noisy && file.Metadata.TryGetValue(NoiseKey, out var position)
+            && ulong.TryParse(position, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong p))
+            noisy.NoisePosition = p;
 
         return file.Metadata.TryGetValue(StepKey, out var step) && long.TryParse(step, NumberStyles.Integer, CultureInfo.InvariantCulture, out long saved)
             ? saved

@@ -30,20 +30,27 @@ public interface IGenerativeModel : IParameterized
     long Load(string path);
 }
 
+/// <summary>A model that draws its own training noise (VAE: ε; GAN: z): the position of that stream is part of a checkpoint, so a resumed run continues bit-identically.</summary>
+public interface INoisyModel
+{
+    /// <summary>Position of the model's training-noise generator (see <see cref="Rng.Position"/>); the stream itself is seeded by ModelOptions.Seed, so resume with the same seed.</summary>
+    ulong NoisePosition { get; set; }
+}
+
 /// <summary>A generated normalizing flow.</summary>
 public interface IFlowModel : IGenerativeModel
 {
 }
 
 /// <summary>A generated variational auto-encoder.</summary>
-public interface IVaeModel : IGenerativeModel
+public interface IVaeModel : IGenerativeModel, INoisyModel
 {
     /// <summary>Size of the latent Z.</summary>
     int LatentSize { get; }
 }
 
 /// <summary>A generated GAN: its two parts are optimised separately.</summary>
-public interface IGanModel : IGenerativeModel
+public interface IGanModel : IGenerativeModel, INoisyModel
 {
     /// <summary>Size of the generator's noise Z.</summary>
     int NoiseSize { get; }
