@@ -66,7 +66,7 @@ public static class GenDslDiagnostics
         "VAE/GAN layer needs [Dense] and exactly one role", RoleCategory, true);
 
     public static readonly DiagnosticDescriptor UnsupportedGanLoss = Rule("GD0014",
-        "GAN loss is not generated yet", NetworkCategory, true);
+        "Wasserstein GAN needs a piecewise-linear critic", NetworkCategory, true);
 
     /// <summary>Every descriptor, in ID order.</summary>
     public static ImmutableArray<DiagnosticDescriptor> All { get; } = ImmutableArray.Create(

@@ -83,9 +83,11 @@ internal static class NetEmitter
         w.Line($"private readonly ParameterPart _partA; // the {plan.A.Name}");
         w.Line($"private readonly ParameterPart _partB; // the {plan.B.Name}");
         w.Line();
-        w.Line("// ---- Activation arena, sized for MaxBatch rows (the discriminator's slices for 2·MaxBatch: real and fake rows).");
+        w.Line(plan.Wasserstein
+            ? "// ---- Activation arena, sized for MaxBatch rows (the critic's slices for 3·MaxBatch: real, fake and interpolated rows)."
+            : "// ---- Activation arena, sized for MaxBatch rows (the discriminator's slices for 2·MaxBatch: real and fake rows).");
         foreach (var (field, width, factor, comment) in plan.ActivationFields)
-            w.Line($"private readonly int {field}; // {(factor == 0 ? $"[{width}]" : $"[{(factor == 2 ? "2·rows" : "rows")}, {width}]")} {comment}");
+            w.Line($"private readonly int {field}; // {(factor == 0 ? $"[{width}]" : $"[{(factor > 1 ? $"{factor}·rows" : "rows")}, {width}]")} {comment}");
         w.Line();
         foreach (var (member, _) in plan.LayerViews)
             w.Line($"private readonly Dense _{member}Layer;");
@@ -108,8 +110,8 @@ internal static class NetEmitter
             w.Line(factor switch
             {
                 0 => $"{field} = Take(ref offset, {width});",
-                2 => $"{field} = Take(ref offset, 2 * _maxBatch * {width});",
-                _ => $"{field} = Take(ref offset, _maxBatch * {width});",
+                1 => $"{field} = Take(ref offset, _maxBatch * {width});",
+                _ => $"{field} = Take(ref offset, {factor} * _maxBatch * {width});",
             });
         w.Line("_activations = new Arena(offset);");
         foreach (var (member, first) in plan.LayerViews)
@@ -555,6 +557,94 @@ internal static class NetEmitter
         w.Line();
     }
 
+    /// <summary>
+    /// WGAN-GP's penalty P = (λ/B)·Σ_r (‖∇ₓD(x̂_r)‖ − 1)² and its exact gradient for a piecewise-linear
+    /// critic. With masks m_l = f′ of critic layer l at x̂ (constant almost everywhere):
+    /// ∇ₓD = u₀ where u_L = w_head, v_l = u_{l+1} ⊙ m_l, u_l = v_l·W_l. Then, with γ = ∂P/∂u₀,
+    /// t₀ = γ and going back up: ∂P/∂W_l = v_lᵀ·t_l, t_{l+1} = (t_l·W_lᵀ) ⊙ m_l, ∂P/∂w_head = Σ_rows t_L.
+    /// </summary>
+    private static void EmitGradientPenalty(SourceWriter w, NetModelPlan plan)
+    {
+        var net = plan.B;
+        int L = net.Layers.Count - 1; // hidden layers of the critic
+        int D = plan.D, K = plan.K;
+        int hL = net.Head.In;
+        w.Line("/// <summary>");
+        w.Line("/// The gradient penalty P = (λ/B)·Σ_r (‖∇ₓD(x̂_r)‖ − 1)² on the interpolates (rows 2B…3B of the critic's");
+        w.Line("/// activations); ADDS ∂P/∂W to the critic's weight gradients and returns P. The critic is piecewise linear,");
+        w.Line("/// so ∇ₓD is a product of weights and activation masks, and P's gradient is exact.");
+        w.Line("/// </summary>");
+        w.Open("private float GradientPenalty(int rows)");
+        w.Line("// u_L = w_head for every row");
+        w.Line($"var head = _parameters.Span.Slice({net.Head.WeightConst}, {hL});");
+        w.Line($"var top = Act(_gpA, rows, {hL});");
+        w.Line("for (int r = 0; r < rows; r++) head.CopyTo(top.GetRowSpan(r));");
+        string cur = "_gpA", other = "_gpB";
+        for (int l = L - 1; l >= 0; l--)
+        {
+            var dense = net.Layers[l];
+            string mask = Mask(dense.Activation, "h[j]");
+            w.Line($"// v{l} = u{l + 1} ⊙ f′(layer {l + 1} at x̂) ; u{l} = v{l} · W{l}");
+            w.Open();
+            w.Line($"var hOut = Act({dense.OutputField}, 3 * rows, {dense.Out}).Slice(2 * rows, 0, rows, {dense.Out});");
+            w.Line($"var u = Act({cur}, rows, {dense.Out});");
+            w.Line($"var v = Act(_gpV{l}, rows, {dense.Out});");
+            w.Open("for (int r = 0; r < rows; r++)");
+            w.Line("var h = hOut.GetRowSpan(r);");
+            w.Line("var ur = u.GetRowSpan(r);");
+            w.Line("var vr = v.GetRowSpan(r);");
+            w.Line($"for (int j = 0; j < {dense.Out}; j++) vr[j] = ur[j] * {mask};");
+            w.Close();
+            w.Line($"Gemm.Multiply(v, false, Param({dense.WeightConst}, {dense.Out}, {dense.In}), false, Act({other}, rows, {dense.In}), pool: _pool);");
+            w.Close();
+            (cur, other) = (other, cur);
+        }
+        w.Line($"// ∇ₓD = u0[:, :{D}] (the condition's columns are not penalised); γ = ∂P/∂u0 = (2λ/B)·(‖g‖ − 1)·g/‖g‖, written over u0");
+        w.Line($"var grad = Act({cur}, rows, {D + K});");
+        w.Line("double penalty = 0;");
+        w.Line("float scale = 2f * GradientPenaltyWeight / rows;");
+        w.Open("for (int r = 0; r < rows; r++)");
+        w.Line("var gr = grad.GetRowSpan(r);");
+        w.Line($"float norm = MathF.Sqrt(global::System.Numerics.Tensors.TensorPrimitives.SumOfSquares(gr.Slice(0, {D})));");
+        w.Line("penalty += (norm - 1f) * (norm - 1f);");
+        w.Line("float c = norm > 0f ? scale * (norm - 1f) / norm : 0f;");
+        w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Multiply(gr.Slice(0, {D}), c, gr.Slice(0, {D}));");
+        if (K > 0) w.Line($"gr.Slice({D}).Clear();");
+        w.Close();
+        for (int l = 0; l < L; l++)
+        {
+            var dense = net.Layers[l];
+            string mask = Mask(dense.Activation, "h[j]");
+            w.Line($"// ∂P/∂W{l} += v{l}ᵀ · t{l} ; t{l + 1} = (t{l} · W{l}ᵀ) ⊙ f′(layer {l + 1} at x̂)");
+            w.Open();
+            w.Line($"var t = Act({cur}, rows, {dense.In});");
+            w.Line($"Gemm.Multiply(Act(_gpV{l}, rows, {dense.Out}), true, t, false, Grad({dense.WeightConst}, {dense.Out}, {dense.In}), beta: 1f, pool: _pool);");
+            w.Line($"var next = Act({other}, rows, {dense.Out});");
+            w.Line($"Gemm.Multiply(t, false, Param({dense.WeightConst}, {dense.Out}, {dense.In}), true, next, pool: _pool);");
+            w.Line($"var hOut = Act({dense.OutputField}, 3 * rows, {dense.Out}).Slice(2 * rows, 0, rows, {dense.Out});");
+            w.Open("for (int r = 0; r < rows; r++)");
+            w.Line("var h = hOut.GetRowSpan(r);");
+            w.Line("var nr = next.GetRowSpan(r);");
+            w.Line($"for (int j = 0; j < {dense.Out}; j++) nr[j] *= {mask};");
+            w.Close();
+            w.Close();
+            (cur, other) = (other, cur);
+        }
+        w.Line("// ∂P/∂w_head += Σ_rows t_L (the head's bias does not enter ∇ₓD)");
+        w.Line($"GemmBackward.ColumnSums(Act({cur}, rows, {hL}), _gradients.Span.Slice({net.Head.WeightConst}, {hL}), accumulate: true, _pool);");
+        w.Line("return (float)(GradientPenaltyWeight * penalty / rows);");
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>f′ of a piecewise-linear activation from its output.</summary>
+    private static string Mask(int activation, string y) => activation switch
+    {
+        1 => $"({y} > 0f ? 1f : 0f)",
+        2 => $"({y} > 0f ? 1f : 0.2f)",
+        _ => "1f",
+    };
+
     // ------------------------------------------------------------------------------------ GAN
     private static void EmitGan(SourceWriter w, NetModelPlan plan)
     {
@@ -567,9 +657,12 @@ internal static class NetEmitter
 
         w.Line("// -------------------------------------------------------------------------------------");
         w.Line("// Losses on the discriminator's logits l (d = σ(l)); means over the batch.");
-        w.Line(loss == 2
-            ? "//   D: max(0, 1 − l_real) + max(0, 1 + l_fake)        G: −l_fake   (hinge)"
-            : "//   D: −ln σ(l_real) − ln(1 − σ(l_fake)) = softplus(−l_real) + softplus(l_fake)");
+        w.Line(loss switch
+        {
+            2 => "//   D: max(0, 1 − l_real) + max(0, 1 + l_fake)        G: −l_fake   (hinge)",
+            3 => "//   D: l_fake − l_real + λ·(‖∇ₓD(x̂)‖ − 1)², x̂ = ε·x + (1 − ε)·f(z)     G: −l_fake   (WGAN-GP; l is the critic's output)",
+            _ => "//   D: −ln σ(l_real) − ln(1 − σ(l_fake)) = softplus(−l_real) + softplus(l_fake)",
+        });
         if (loss == 0) w.Line("//   G: −ln σ(l_fake) = softplus(−l_fake)   (non-saturating)");
         if (loss == 1) w.Line("//   G: ln(1 − σ(l_fake)) = −softplus(l_fake)   (minimax)");
         w.Line("// -------------------------------------------------------------------------------------");
@@ -605,22 +698,37 @@ internal static class NetEmitter
         w.Close();
         w.Line();
 
+        bool wgan = loss == 3;
+        string f = wgan ? "3" : "2";
+        if (wgan)
+            w.Line($"private const float GradientPenaltyWeight = {Lit.F(plan.Spec.GradientPenalty)}; // λ");
         w.Open($"private float DiscriminatorStep(ReadOnlySpan2D<float> real, ReadOnlySpan2D<float> fake, {yParam}int rows)");
-        w.Line($"var input = Act(_disIn, 2 * rows, {D + K});");
+        w.Line($"var input = Act(_disIn, {f} * rows, {D + K});");
+        if (wgan)
+        {
+            w.Line("var eps = _activations.Span.Slice(_eps, rows);");
+            w.Line("_noise.FillUniform(eps);");
+        }
         w.Open("for (int r = 0; r < rows; r++)");
         w.Line("var ir = input.GetRowSpan(r);");
         w.Line("var jr = input.GetRowSpan(rows + r);");
         w.Line("real.GetRowSpan(r).CopyTo(ir);");
         w.Line("fake.GetRowSpan(r).CopyTo(jr);");
+        if (wgan)
+        {
+            w.Line("var kr = input.GetRowSpan(2 * rows + r);");
+            w.Line($"for (int j = 0; j < {D}; j++) kr[j] = eps[r] * ir[j] + (1f - eps[r]) * jr[j]; // x̂ = ε·x + (1 − ε)·x̃");
+        }
         if (cond)
         {
             w.Line($"y.GetRowSpan(r).CopyTo(ir.Slice({D}));");
             w.Line($"y.GetRowSpan(r).CopyTo(jr.Slice({D}));");
+            if (wgan) w.Line($"y.GetRowSpan(r).CopyTo(kr.Slice({D}));");
         }
         w.Close();
-        w.Line("DiscriminatorForward(2 * rows);");
-        w.Line("var logit = _activations.Span.Slice(_logit, 2 * rows);");
-        w.Line("var g = _activations.Span.Slice(_gLogit, 2 * rows);");
+        w.Line($"DiscriminatorForward({f} * rows);");
+        w.Line($"var logit = _activations.Span.Slice(_logit, {f} * rows);");
+        w.Line($"var g = _activations.Span.Slice(_gLogit, {f} * rows);");
         w.Line("float invRows = 1f / rows;");
         w.Line("double loss = 0;");
         w.Open("for (int r = 0; r < rows; r++)");
@@ -631,6 +739,13 @@ internal static class NetEmitter
             w.Line("g[r] = lr < 1f ? -invRows : 0f;          // ∂/∂l_real of max(0, 1 − l)");
             w.Line("g[rows + r] = lf > -1f ? invRows : 0f;   // ∂/∂l_fake of max(0, 1 + l)");
         }
+        else if (wgan)
+        {
+            w.Line("loss += lf - lr;");
+            w.Line("g[r] = -invRows;");
+            w.Line("g[rows + r] = invRows;");
+            w.Line("g[2 * rows + r] = 0f; // the interpolates enter through the penalty only");
+        }
         else
         {
             w.Line("loss += Softplus(-lr) + Softplus(lf);");
@@ -638,18 +753,22 @@ internal static class NetEmitter
             w.Line("g[rows + r] = 1f / (1f + MathF.Exp(-lf)) * invRows;  // ∂ softplus(l)/∂l = σ(l)");
         }
         w.Close();
-        w.Line("// discriminator backward over the 2·rows rows at once");
+        w.Line($"// discriminator backward over the {f}·rows rows at once");
         w.Line("{");
         w.Indent();
         w.Line("int half = rows;");
-        w.Line("rows = 2 * half;");
+        w.Line($"rows = {f} * half;");
         EmitBackwardCall(w, plan.B, "_gLogit", null, parameterGradients: true);
         w.Line("rows = half;");
         w.Unindent();
         w.Line("}");
+        if (wgan)
+            w.Line("loss += GradientPenalty(rows) * rows; // adds its gradient to the critic's");
         w.Line("return (float)(loss * invRows);");
         w.Close();
         w.Line();
+        if (wgan)
+            EmitGradientPenalty(w, plan);
 
         w.Line("/// <summary>");
         w.Line("/// The course's alternating scheme: <paramref name=\"discriminatorSteps\"/> discriminator updates (real batch vs fresh fakes),");

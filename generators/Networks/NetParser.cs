@@ -27,7 +27,7 @@ internal static class NetParser
     public static NetModelSpec Parse(NetKind kind, INamedTypeSymbol type, AttributeData attribute, CancellationToken cancellationToken)
     {
         int features = 0, latent = 0, condition = 0, likelihood = 0, loss = 0, output = 0;
-        float sigma = 1f, beta = 1f;
+        float sigma = 1f, beta = 1f, penalty = 10f;
         foreach (var arg in attribute.NamedArguments)
         {
             switch (arg.Key)
@@ -41,6 +41,7 @@ internal static class NetParser
                 case "Beta" when arg.Value.Value is float b: beta = b; break;
                 case "Loss" when arg.Value.Value is int lo: loss = lo; break;
                 case "Output" when arg.Value.Value is int o: output = o; break;
+                case "GradientPenalty" when arg.Value.Value is float gp: penalty = gp; break;
             }
         }
 
@@ -104,7 +105,7 @@ internal static class NetParser
         return new NetModelSpec(kind,
             type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
             type.Name, isPartial, type.IsStatic, type.IsAbstract, type.IsGenericType, type.ContainingType is not null,
-            features, latent, condition, likelihood, sigma, beta, loss, output, declarations.Count, layers.ToEquatableArray());
+            features, latent, condition, likelihood, sigma, beta, loss, output, declarations.Count, layers.ToEquatableArray(), penalty);
     }
 
     private static string Accessibility(Accessibility accessibility) => accessibility switch

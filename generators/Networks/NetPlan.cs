@@ -40,6 +40,8 @@ internal sealed class NetModelPlan
 
     public int DecoderOut => Spec.Likelihood == 1 ? 2 * D : D; // Gaussian: mean and log-variance
 
+    public bool Wasserstein => Spec.Kind == NetKind.Gan && Spec.Loss == 3;
+
     public static NetModelPlan Create(NetModelSpec spec)
     {
         var plan = new NetModelPlan { Spec = spec, D = spec.Features, Z = spec.Latent, K = spec.Condition };
@@ -119,15 +121,26 @@ internal sealed class NetModelPlan
             plan.ActivationFields.Add(("_fake", plan.D, 1, "generated rows f(z)"));
             offset = FlowPlan.Align(offset);
             plan.PartBOffset = offset;
-            plan.B = Build("discriminator", "Discriminator", "Dis", "_disIn", plan.D + plan.K, 2, 1, 0, "_logit");
-            plan.ActivationFields.Add(("_logit", 1, 2, "discriminator logits (real rows, then fake rows)"));
-            plan.ActivationFields.Add(("_gLogit", 1, 2, "∂L/∂logit"));
+            // WGAN-GP's critic also sees the interpolates x̂: real, fake and x̂ rows, 3·rows in all.
+            int f = plan.Wasserstein ? 3 : 2;
+            plan.B = Build("discriminator", "Discriminator", "Dis", "_disIn", plan.D + plan.K, f, 1, 0, "_logit");
+            plan.ActivationFields.Add(("_logit", 1, f, plan.Wasserstein ? "critic outputs (real rows, fake rows, interpolates)" : "discriminator logits (real rows, then fake rows)"));
+            plan.ActivationFields.Add(("_gLogit", 1, f, "∂L/∂logit"));
             plan.ActivationFields.Add(("_gDisIn", plan.D + plan.K, 1, "∂L/∂[x, y] of the discriminator (generator step)"));
             plan.ActivationFields.Add(("_gFake", plan.D, 1, "∂L/∂f(z)"));
             if (plan.MaxHidden > 0)
             {
-                plan.ActivationFields.Add(("_gh0", plan.MaxHidden, 2, "∂L/∂(hidden layer) ping-pong"));
-                plan.ActivationFields.Add(("_gh1", plan.MaxHidden, 2, "∂L/∂(hidden layer) ping-pong"));
+                plan.ActivationFields.Add(("_gh0", plan.MaxHidden, f, "∂L/∂(hidden layer) ping-pong"));
+                plan.ActivationFields.Add(("_gh1", plan.MaxHidden, f, "∂L/∂(hidden layer) ping-pong"));
+            }
+            if (plan.Wasserstein)
+            {
+                plan.ActivationFields.Add(("_eps", 1, 1, "ε ~ U(0, 1) of the interpolates x̂ = ε·x + (1 − ε)·f(z)"));
+                for (int l = 0; l < plan.B.Layers.Count - 1; l++)
+                    plan.ActivationFields.Add(($"_gpV{l}", plan.B.Layers[l].Out, 1, $"gradient penalty: v{l} = u{l + 1} ⊙ f′ of critic layer {l + 1} at x̂"));
+                int widest = System.Math.Max(plan.D + plan.K, plan.MaxHidden);
+                plan.ActivationFields.Add(("_gpA", widest, 1, "gradient penalty: u_l / t_l ping-pong"));
+                plan.ActivationFields.Add(("_gpB", widest, 1, "gradient penalty: u_l / t_l ping-pong"));
             }
         }
 

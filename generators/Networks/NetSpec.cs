@@ -56,7 +56,8 @@ internal sealed record NetModelSpec(
     int Loss,
     int Output,
     int LayerDeclarationCount,
-    EquatableArray<NetLayerSpec> Layers)
+    EquatableArray<NetLayerSpec> Layers,
+    float GradientPenalty = 10f)
 {
     public string FullName => Namespace is null ? ClassName : Namespace + "." + ClassName;
 

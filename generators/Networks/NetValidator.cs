@@ -36,7 +36,14 @@ internal static class NetValidator
         if (spec.Kind == NetKind.Vae && spec.Likelihood == 2 && !(spec.Sigma > 0))
             Error("GD0005", $"VAE '{spec.ClassName}' has Likelihood = GaussianFixed with Sigma = {spec.Sigma}: set Sigma > 0", -1, FindingTarget.NamedArgument, "Sigma");
         if (spec.Kind == NetKind.Gan && spec.Loss == 3)
-            Error("GD0014", $"GAN '{spec.ClassName}' uses GanLoss.Wasserstein, whose gradient penalty GenDsl does not generate yet: use NonSaturating, Minimax or Hinge", -1, FindingTarget.NamedArgument, "Loss");
+        {
+            // The gradient penalty is differentiated exactly through a piecewise-linear critic (f″ = 0).
+            var smooth = spec.Layers.FirstOrDefault(l => l.IsDense && l.Roles.Count == 1 && l.Roles[0] == "Discriminator" && l.Activation is not (0 or 1 or 2));
+            if (smooth is not null)
+                Error("GD0014", $"GAN '{spec.ClassName}' uses GanLoss.Wasserstein, whose gradient penalty GenDsl differentiates through a piecewise-linear critic only, but discriminator layer '{smooth.Member}' uses a smooth activation: use Activation.LeakyRelu or Relu there, or another loss", -1, FindingTarget.NamedArgument, "Loss");
+            if (!(spec.GradientPenalty >= 0))
+                Error("GD0005", $"GAN '{spec.ClassName}' has GradientPenalty = {spec.GradientPenalty}: the penalty weight λ must be ≥ 0 (10 is the usual value)", -1, FindingTarget.NamedArgument, "GradientPenalty");
+        }
 
         if (spec.LayerDeclarationCount > 1)
             Error("GD0010", $"The layers of '{spec.ClassName}' are declared in {spec.LayerDeclarationCount} partial declarations, so their order is undefined: declare every layer member in one declaration", -1, FindingTarget.LayerDeclarations);

@@ -20,7 +20,11 @@ public enum GanLoss
     Minimax = 1,
     /// <summary>D: max(0, 1 − D(x)) + max(0, 1 + D(f(z))); G: −D(f(z)).</summary>
     Hinge = 2,
-    /// <summary>Wasserstein critic with gradient penalty (not available yet: the analyzers reject it).</summary>
+    /// <summary>
+    /// WGAN-GP: critic D(x) = raw output; D: mean D(f(z)) − mean D(x) + λ·mean (‖∇D(x̂)‖ − 1)² on
+    /// interpolates x̂ = ε·x + (1 − ε)·f(z); G: −mean D(f(z)). The critic's activations must be
+    /// piecewise linear (ReLU, LeakyReLU, Identity): the penalty's gradient is then exact.
+    /// </summary>
     Wasserstein = 3,
 }
 
@@ -73,6 +77,9 @@ public sealed class GanAttribute : Attribute
 
     /// <summary>Activation of the generator's output layer (Tanh for data scaled to [−1, 1]).</summary>
     public Activation Output { get; set; } = Activation.Identity;
+
+    /// <summary>λ, the weight of the gradient penalty of <see cref="GanLoss.Wasserstein"/>.</summary>
+    public float GradientPenalty { get; set; } = 10f;
 }
 
 /// <summary>A fully connected layer y = act(x·Wᵀ + b) of a VAE or GAN network.</summary>

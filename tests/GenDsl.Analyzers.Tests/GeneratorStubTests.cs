@@ -110,7 +110,7 @@ public class GeneratorStubTests
         public sealed partial class G
         {
             [Generator, {|GD0013:Discriminator|}, Dense(8)] public partial Dense G1 { get; }
-            [Discriminator, Dense(8)] public partial {|GD0012:Coupling|} D1 { get; }
+            [Discriminator, Dense(8, Activation.Tanh)] public partial {|GD0012:Coupling|} D1 { get; }
         }
 
         [Gan(Features = 2, Noise = 4)]

@@ -370,7 +370,19 @@ public class NetworkAnalyzerTests
         public sealed partial class G
         {
             [Generator, Dense(8)] public partial Dense G1 { get; }
-            [Discriminator, Dense(8)] public partial Dense D1 { get; }
+            [Discriminator, Dense(8, Activation.Tanh)] public partial Dense D1 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task WassersteinWithAPiecewiseLinearCriticIsValid() => Verify("""
+        using GenDsl;
+        [Gan(Features = 2, Noise = 4, Loss = GanLoss.Wasserstein, GradientPenalty = 5f)]
+        public sealed partial class G
+        {
+            [Generator, Dense(8, Activation.Tanh)] public partial Dense G1 { get; }
+            [Discriminator, Dense(8, Activation.LeakyRelu)] public partial Dense D1 { get; }
+            [Discriminator, Dense(8, Activation.Relu)] public partial Dense D2 { get; }
         }
         """);
 
@@ -381,8 +393,9 @@ public class NetworkAnalyzerTests
         public sealed partial class G
         {
             [Generator, Dense(8)] public partial Dense G1 { get; }
+            [Discriminator, Dense(8, Activation.Sigmoid)] public partial Dense D1 { get; }
         }
-        """, "GD0014", "GAN 'G' uses GanLoss.Wasserstein, whose gradient penalty GenDsl does not generate yet: use NonSaturating, Minimax or Hinge");
+        """, "GD0014", "GAN 'G' uses GanLoss.Wasserstein, whose gradient penalty GenDsl differentiates through a piecewise-linear critic only, but discriminator layer 'D1' uses a smooth activation: use Activation.LeakyRelu or Relu there, or another loss");
 
     // ---- Flow rules that a VAE/GAN does not have ----------------------------------------------
 
@@ -409,7 +422,7 @@ public class NetworkAnalyzerTests
             [Generator, Dense({|GD0005:0|})] public partial {|GD0012:Coupling|} G1 { get; }
             [{|GD0009:Encoder|}, Dense(8)] public partial Dense G2 { get; }
             [{|GD0013:Discriminator|}] public partial Dense D1 { get; }
-            [Discriminator, Dense(8)] public Dense? {|GD0011:D2|};
+            [Discriminator, Dense(8, Activation.Tanh)] public Dense? {|GD0011:D2|};
         }
         """);
 }

@@ -74,7 +74,7 @@ public class PackageIntegrationTests(ITestOutputHelper output)
             [Generator, Dense(0)] public partial Dense G1 { get; }
             [Encoder, Dense(16)] public partial Dense G2 { get; }
             [Discriminator] public partial Dense D1 { get; }
-            [Discriminator, Dense(16)] public partial Dense? D2 { get; }
+            [Discriminator, Dense(16, Activation.Tanh)] public partial Dense? D2 { get; }
         }
 
         [Vae(Features = 4, Latent = 2)]
@@ -101,7 +101,7 @@ public class PackageIntegrationTests(ITestOutputHelper output)
         ("GD0001", 14, "error"),
         ("GD0008", 13, "warning"),
         ("GD0005", 18, "error"),   // Noise = 0
-        ("GD0014", 18, "error"),   // Loss = GanLoss.Wasserstein
+        ("GD0014", 18, "error"),   // Loss = GanLoss.Wasserstein with a Tanh critic layer
         ("GD0005", 21, "error"),   // Dense(0)
         ("GD0009", 22, "error"),   // [Encoder] in a GAN
         ("GD0013", 23, "error"),   // [Discriminator] without [Dense]

@@ -99,4 +99,22 @@ public class SnapshotTests
             """);
         Approvals.Verify(Assert.Single(generated));
     }
+
+    [Fact]
+    public void WassersteinGanWithGradientPenalty()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Gan(Features = 2, Noise = 4, Loss = GanLoss.Wasserstein, GradientPenalty = 10f, Condition = 3)]
+            public sealed partial class Critic
+            {
+                [Generator, Dense(32, Activation.Relu)] public partial Dense G1 { get; }
+                [Discriminator, Dense(32, Activation.LeakyRelu)] public partial Dense D1 { get; }
+                [Discriminator, Dense(16, Activation.Relu)] public partial Dense D2 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
 }

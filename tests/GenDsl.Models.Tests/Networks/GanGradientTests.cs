@@ -40,8 +40,18 @@ public class GanGradientTests
             (new[] { "D1", "discriminator.head" }, new[] { Activation.Relu, Activation.Identity }));
     }
 
+    [Fact]
+    public void WassersteinGradientPenaltyMatchesReference()
+    {
+        var gan = new TinyWgan(new ModelOptions { MaxBatch = 16, Seed = Seed });
+        Check(gan, (x, y, rows, d, g) => gan.TrainStep(new ReadOnlySpan2D<float>(x, rows, 3), new ReadOnlySpan2D<float>(y!, rows, 2), d, g), loss: 3, condition: 2, rows: 9,
+            (new[] { "G1", "generator.head" }, new[] { Activation.Tanh, Activation.Identity }),
+            (new[] { "D1", "D2", "discriminator.head" }, new[] { Activation.LeakyRelu, Activation.Relu, Activation.Identity }),
+            penalty: 5);
+    }
+
     private static void Check(IGanModel gan, TrainFn train, int loss, int condition, int rows,
-        (string[] Names, Activation[] Acts) generator, (string[] Names, Activation[] Acts) discriminator)
+        (string[] Names, Activation[] Acts) generator, (string[] Names, Activation[] Acts) discriminator, double penalty = 0)
     {
         int d = gan.Features, nz = gan.NoiseSize;
         var rng = new Rng(23, 4);
@@ -59,7 +69,9 @@ public class GanGradientTests
         var noise = new Rng(Seed, 1);
         var z1 = new float[rows * nz];
         var z2 = new float[rows * nz];
+        var eps = new float[rows];
         noise.FillNormal(z1);
+        if (loss == 3) noise.FillUniform(eps); // WGAN-GP: ε of the interpolates, drawn right after z₁
         noise.FillNormal(z2);
 
         var p = RefNet.ToDouble(gan.Parameters.Span);
@@ -77,7 +89,27 @@ public class GanGradientTests
             var lf = Logits(q, fake1);
             double s = 0;
             for (int r = 0; r < rows; r++)
-                s += loss == 2 ? Math.Max(0, 1 - lr[r, 0]) + Math.Max(0, 1 + lf[r, 0]) : RefNet.Softplus(-lr[r, 0]) + RefNet.Softplus(lf[r, 0]);
+                s += loss switch
+                {
+                    2 => Math.Max(0, 1 - lr[r, 0]) + Math.Max(0, 1 + lf[r, 0]),
+                    3 => lf[r, 0] - lr[r, 0],
+                    _ => RefNet.Softplus(-lr[r, 0]) + RefNet.Softplus(lf[r, 0]),
+                };
+            if (loss == 3)
+            {
+                // λ/B Σ (‖∇ₓD(x̂)‖ − 1)², ∇ₓD by reverse mode in double (the condition's columns are not penalised).
+                var xh = new double[rows, d];
+                for (int r = 0; r < rows; r++)
+                    for (int j = 0; j < d; j++)
+                        xh[r, j] = eps[r] * xd[r, j] + (1 - eps[r]) * (float)fake1[r, j];
+                var gx = dis.InputGradient(q, dis.Forward(q, RefNet.Concat(xh, yd)));
+                for (int r = 0; r < rows; r++)
+                {
+                    double sq = 0;
+                    for (int j = 0; j < d; j++) sq += gx[r, j] * gx[r, j];
+                    s += penalty * (Math.Sqrt(sq) - 1) * (Math.Sqrt(sq) - 1);
+                }
+            }
             return s / rows;
         }
         double GLoss(double[] q)
@@ -85,7 +117,7 @@ public class GanGradientTests
             var lf = Logits(q, Fake(q, z2));
             double s = 0;
             for (int r = 0; r < rows; r++)
-                s += loss switch { 0 => RefNet.Softplus(-lf[r, 0]), 1 => -RefNet.Softplus(lf[r, 0]), _ => -lf[r, 0] };
+                s += loss switch { 0 => RefNet.Softplus(-lf[r, 0]), 1 => -RefNet.Softplus(lf[r, 0]), _ => -lf[r, 0] }; // hinge and WGAN: −D(f(z))
             return s / rows;
         }
 

@@ -45,6 +45,36 @@ internal sealed class RefNet
         return outs;
     }
 
+    /// <summary>∂(output column 0)/∂input for every row, by reverse mode in double (f′ taken from each layer's output).</summary>
+    public double[,] InputGradient(double[] p, double[][,] outs)
+    {
+        int rows = outs[0].GetLength(0);
+        var gy = new double[rows, 1];
+        for (int r = 0; r < rows; r++) gy[r, 0] = 1;
+        for (int l = _layers.Length - 1; l >= 0; l--)
+        {
+            var (w, _, nIn, nOut, act) = _layers[l];
+            var y = outs[l + 1];
+            var gx = new double[rows, nIn];
+            for (int r = 0; r < rows; r++)
+                for (int o = 0; o < nOut; o++)
+                {
+                    double gPre = gy[r, o] * DerivativeFromOutput(act, y[r, o]);
+                    for (int i = 0; i < nIn; i++) gx[r, i] += gPre * p[w + o * nIn + i];
+                }
+            gy = gx;
+        }
+        return gy;
+    }
+
+    private static double DerivativeFromOutput(Activation act, double y) => act switch
+    {
+        Activation.Identity => 1,
+        Activation.Relu => y > 0 ? 1 : 0,
+        Activation.LeakyRelu => y > 0 ? 1 : RefActivation.LeakySlope,
+        _ => throw new ArgumentOutOfRangeException(nameof(act), act, "the reference input gradient is for piecewise-linear critics"),
+    };
+
     public static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
 
     public static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));

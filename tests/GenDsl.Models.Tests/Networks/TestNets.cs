@@ -45,3 +45,20 @@ public sealed partial class TinyHingeGan
     [Generator, Dense(7, Activation.LeakyRelu)] public partial Dense G1 { get; }
     [Discriminator, Dense(8, Activation.Relu)] public partial Dense D1 { get; }
 }
+
+[Gan(Features = 3, Noise = 2, Loss = GanLoss.Wasserstein, GradientPenalty = 5f, Condition = 2)]
+public sealed partial class TinyWgan
+{
+    [Generator, Dense(5, Activation.Tanh)] public partial Dense G1 { get; }
+    [Discriminator, Dense(6, Activation.LeakyRelu)] public partial Dense D1 { get; }
+    [Discriminator, Dense(7, Activation.Relu)] public partial Dense D2 { get; }
+}
+
+[Gan(Features = 2, Noise = 8, Loss = GanLoss.Wasserstein)]
+public sealed partial class RingWgan
+{
+    [Generator, Dense(128, Activation.Relu)] public partial Dense G1 { get; }
+    [Generator, Dense(128, Activation.Relu)] public partial Dense G2 { get; }
+    [Discriminator, Dense(128, Activation.LeakyRelu)] public partial Dense D1 { get; }
+    [Discriminator, Dense(128, Activation.LeakyRelu)] public partial Dense D2 { get; }
+}
