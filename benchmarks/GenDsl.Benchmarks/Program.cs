@@ -1,4 +1,6 @@
+using GenDsl.Benchmarks.Peak;
 using GenDsl.Benchmarks.Torch;
+using GenDsl.Numerics;
 
 namespace GenDsl.Benchmarks;
 
@@ -11,6 +13,8 @@ public static class Program
         Usage: dotnet run -c Release --project benchmarks/GenDsl.Benchmarks -- <command> [options]
 
         Commands:
+          peak            Measure the float32 FMA peak (GFLOP/s) per core and on all cores, for
+                          each vector width the hardware accelerates.
           torch-check     Load TorchSharp (patching its native library for an old libstdc++ if
                           needed) and check torch.matmul on 2 threads.
         """;
@@ -24,6 +28,8 @@ public static class Program
         }
         switch (args[0])
         {
+            case "peak":
+                return RunPeak();
             case "torch-check":
                 return TorchCheck.Run();
             default:
@@ -31,5 +37,20 @@ public static class Program
                 Console.Error.WriteLine(Usage);
                 return 2;
         }
+    }
+
+    private static int RunPeak()
+    {
+        int cores = Environment.ProcessorCount;
+        Console.WriteLine($"FMA peak, float32, 12 independent accumulator chains ({cores} logical cores):");
+        Console.WriteLine($"{"width",-8}{"1 thread",14}{$"{cores} threads",14}");
+        foreach (var w in new[] { SimdWidth.V512, SimdWidth.V256, SimdWidth.V128, SimdWidth.Scalar })
+        {
+            if (w > Simd.Hardware) continue;
+            var one = FmaPeak.Measure(1, w);
+            var all = FmaPeak.Measure(cores, w);
+            Console.WriteLine($"{w,-8}{one.Gflops,9:F1} GF/s{all.Gflops,9:F1} GF/s");
+        }
+        return 0;
     }
 }
