@@ -1,3 +1,6 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Running;
+using GenDsl.Benchmarks.Compare;
 using GenDsl.Benchmarks.Peak;
 using GenDsl.Benchmarks.Torch;
 using GenDsl.Numerics;
@@ -7,12 +10,19 @@ namespace GenDsl.Benchmarks;
 /// <summary>Entry point: dispatches the benchmark commands (run without arguments for usage).</summary>
 public static class Program
 {
+    /// <summary>The help text.</summary>
+    public static string UsageText => Usage.Replace("{compare}", CompareCommand.Usage.TrimEnd());
+
     private const string Usage = """
         GenDsl benchmarks
 
         Usage: dotnet run -c Release --project benchmarks/GenDsl.Benchmarks -- <command> [options]
 
         Commands:
+        {compare}
+          bdn [BenchmarkDotNet args]
+                          BenchmarkDotNet suites (GemmBenchmarks, TorchMatmulBenchmarks) with the
+                          memory diagnoser, e.g.: bdn --filter '*GemmBenchmarks*'
           peak            Measure the float32 FMA peak (GFLOP/s) per core and on all cores, for
                           each vector width the hardware accelerates.
           torch-check     Load TorchSharp (patching its native library for an old libstdc++ if
@@ -23,18 +33,27 @@ public static class Program
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
-            Console.WriteLine(Usage);
+            Console.WriteLine(UsageText);
             return args.Length == 0 ? 2 : 0;
         }
         switch (args[0])
         {
+            case "compare":
+                return CompareCommand.Run(args.AsSpan(1), Console.Error);
+            case "bdn":
+                // Results go under the build output (not into the current directory) unless
+                // --artifacts says otherwise.
+                var config = DefaultConfig.Instance.WithArtifactsPath(
+                    Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..], config);
+                return 0;
             case "peak":
                 return RunPeak();
             case "torch-check":
                 return TorchCheck.Run();
             default:
                 Console.Error.WriteLine($"Unknown command '{args[0]}'.");
-                Console.Error.WriteLine(Usage);
+                Console.Error.WriteLine(UsageText);
                 return 2;
         }
     }
