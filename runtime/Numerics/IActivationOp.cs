@@ -35,13 +35,19 @@ public readonly struct IdentityOp : IActivationOp
     public Vector512<float> DerivativeFromOutput(Vector512<float> y) => Vector512<float>.One;
 }
 
-/// <summary>f(x) = max(x, 0); f′ = 1 where y &gt; 0, else 0.</summary>
+/// <summary>
+/// f(x) = max(x, 0), written as x ≤ 0 ? 0 : x so that a NaN input propagates (NaN ≤ 0 is false) with
+/// the same bits at every width, and −0 maps to +0; f′ = 1 where y &gt; 0, else 0.
+/// </summary>
 public readonly struct ReluOp : IActivationOp
 {
-    public float Forward(float x) => x > 0f ? x : 0f;
-    public Vector128<float> Forward(Vector128<float> x) => Vector128.Max(x, Vector128<float>.Zero);
-    public Vector256<float> Forward(Vector256<float> x) => Vector256.Max(x, Vector256<float>.Zero);
-    public Vector512<float> Forward(Vector512<float> x) => Vector512.Max(x, Vector512<float>.Zero);
+    public float Forward(float x) => x <= 0f ? 0f : x;
+    public Vector128<float> Forward(Vector128<float> x) =>
+        Vector128.ConditionalSelect(Vector128.LessThanOrEqual(x, Vector128<float>.Zero), Vector128<float>.Zero, x);
+    public Vector256<float> Forward(Vector256<float> x) =>
+        Vector256.ConditionalSelect(Vector256.LessThanOrEqual(x, Vector256<float>.Zero), Vector256<float>.Zero, x);
+    public Vector512<float> Forward(Vector512<float> x) =>
+        Vector512.ConditionalSelect(Vector512.LessThanOrEqual(x, Vector512<float>.Zero), Vector512<float>.Zero, x);
     public float DerivativeFromOutput(float y) => y > 0f ? 1f : 0f;
     public Vector128<float> DerivativeFromOutput(Vector128<float> y) =>
         Vector128.ConditionalSelect(Vector128.GreaterThan(y, Vector128<float>.Zero), Vector128<float>.One, Vector128<float>.Zero);
