@@ -147,7 +147,10 @@ public static class CompareCommand
         Console.WriteLine($"CPU    : {CpuModel()} ({Environment.ProcessorCount} logical cores), SIMD {Simd.Hardware}");
         Console.WriteLine($".NET   : {RuntimeInformation.FrameworkDescription}; TorchSharp libtorch {torch.__version__}");
         Console.WriteLine($"Threads: {options.Threads} (ours: WorkerPool, torch: set_num_threads); mode: {(options.Quick ? "quick" : "full")}");
-        Console.WriteLine($"Load   : {LoadAverage()} (other processes make numbers noisy)");
+        Console.WriteLine($"Load   : {LoadAverage()}");
+        if (LoadAverage1() is { } load && load > 0.5 * Environment.ProcessorCount)
+            Console.WriteLine($"WARNING: the machine is busy (1-minute load {load:F2} on {Environment.ProcessorCount} cores): " +
+                              "timings and the peak are unreliable; libtorch's OpenMP threads suffer most from sharing cores.");
     }
 
     private const string RowFormat = "{0,-28} {1,10} {2,10} {3,8} {4,9} {5,7} {6,9} {7,9}";
@@ -204,6 +207,17 @@ public static class CompareCommand
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
         return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+
+    private static double? LoadAverage1()
+    {
+        try
+        {
+            string first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            return double.TryParse(first, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 
     private static string LoadAverage()
