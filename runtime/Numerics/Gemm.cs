@@ -21,13 +21,26 @@ namespace GenDsl.Numerics;
 /// </remarks>
 public static unsafe partial class Gemm
 {
-    // ---- Cache blocking (floats). MC must be a multiple of every kernel's MR (6 and 4), NC of every NR. ----
-    /// <summary>K block: a packed A micro-panel (MR×KC) stays in L1 while B micro-panels stream past it.</summary>
+    // ---- Cache blocking (in floats). MC and MS must be multiples of every kernel's MR (8, 6, 4), NC of every NR. ----
+    //
+    // A task owns an (up to) MS×NC block of C and loops over K in (equal) blocks of at most KC:
+    //   pack B[k block, task's columns]      → Bp, KC×NC, stays in L2 while all the task's rows use it;
+    //   for each MC rows: pack A[rows, k block] → Ap, MC×KC (or, when C has several column blocks, read the
+    //     copy of all of op(A) that the run packed once up front and shares between its tasks);
+    //     for each MR-row micro-panel of Ap (it stays in L1): for each NR-column micro-panel of Bp (streamed
+    //     from L2): the micro-kernel updates one MR×NR register tile.
+    // Between K blocks the tiles are parked, exactly, in a per-thread accumulator buffer (MS×NC); after the last
+    // K block the kernel applies the epilogue straight from its registers and writes C.
+    // The K blocking is the same at every width, and it does not change the result anyway: a parked float
+    // continues the same FMA chain.
+    /// <summary>Maximum K block: an MR×KC micro-panel of A stays in L1 while B micro-panels stream past it.</summary>
     internal const int KC = 256;
-    /// <summary>Rows of C per task (and of a packed A block).</summary>
+    /// <summary>Rows of a packed A block.</summary>
     internal const int MC = 120;
-    /// <summary>Columns of C per task (and of a packed B block, KC×NC, L2-resident).</summary>
+    /// <summary>Maximum columns of C per task (and of a packed B block, KC×NC, L2-resident).</summary>
     internal const int NC = 512;
+    /// <summary>Maximum rows of C per task: the packed B block is reused by all of them.</summary>
+    internal const int MS = 1536;
 
     /// <summary>Below this many multiply-adds (M·N·K) a GEMM runs on the calling thread only.</summary>
     internal const long ParallelMinWork = 1L << 19;
@@ -36,7 +49,7 @@ public static unsafe partial class Gemm
 
     private const int ApFloats = MC * KC;
     private const int BpFloats = KC * NC;
-    private const int AccFloats = MC * NC;
+    private const int AccFloats = MS * NC;
     /// <summary>Bytes of one thread's scratch: packed A block, packed B block, parked accumulators.</summary>
     internal const int ScratchBytes = (ApFloats + BpFloats + AccFloats) * sizeof(float);
 
@@ -189,17 +202,17 @@ public static unsafe partial class Gemm
             Ep = new GemmEpilogueArgs<TAct> { Alpha = header.Alpha, Beta = header.Beta, Bias = header.Bias, Act = act },
         };
         int threads = ChooseThreads(header.M, header.N, header.K, pool.Threads);
-        Plan(header.M, header.N, TKernel.MR, TKernel.NR, threads, out job.MBlocks, out job.NBlocks);
-        job.Tasks = job.MBlocks * job.NBlocks;
-        if (threads > job.Tasks)
-            threads = job.Tasks;
+        job.MPadded = (header.M + TKernel.MR - 1) / TKernel.MR * TKernel.MR;
+        bool canShareA = header.K > 0 && (long)job.MPadded * header.K <= SharedAMaxFloats;
 
         if (Interlocked.CompareExchange(ref pool.ScratchLease, 1, 0) != 0)
         {
             // The pool's scratch is busy (a GEMM running concurrently on another thread, or one nested inside a
-            // pool body): run on this thread with its own scratch.
+            // pool body): run on this thread alone, with its own scratch.
+            Plan(header.M, header.N, TKernel.MR, TKernel.NR, 1, false, out job.MBlocks, out job.NBlocks);
+            job.Tasks = job.MBlocks * job.NBlocks;
             if (t_fallbackScratch == 0)
-                t_fallbackScratch = (nint)NativeMemory.AlignedAlloc(ScratchBytes, 64);
+                t_fallbackScratch = (nint)NativeMemory.AlignedAlloc((nuint)ScratchBytes, 64);
             float* scratch = (float*)t_fallbackScratch;
             for (int t = 0; t < job.Tasks; t++)
                 RunTask<TKernel, TAct>(ref job, t, scratch);
@@ -207,9 +220,25 @@ public static unsafe partial class Gemm
         }
         try
         {
+            Plan(header.M, header.N, TKernel.MR, TKernel.NR, threads, canShareA, out job.MBlocks, out job.NBlocks);
+            job.Tasks = job.MBlocks * job.NBlocks;
+            if (threads > job.Tasks)
+                threads = job.Tasks;
             job.Scratch = pool.Scratch;
+
+            // When several column blocks would each re-pack all of A, pack it once (in parallel, as the first
+            // phase of the run) into memory attached to the pool, and let every task read it.
+            if (canShareA && job.NBlocks > 1)
+            {
+                job.SharedA = EnsureSharedA(pool, (long)job.MPadded * header.K);
+                job.PackRowChunks = (job.MPadded + MC - 1) / MC;
+                job.Pieces = KBlockCount(header.K) * job.PackRowChunks;
+            }
+
             if (threads <= 1)
             {
+                for (int piece = 0; piece < job.Pieces; piece++)
+                    PackSharedPiece<TKernel, TAct>(ref job, piece);
                 float* scratch = SlotScratch(pool.Scratch, 0);
                 for (int t = 0; t < job.Tasks; t++)
                     RunTask<TKernel, TAct>(ref job, t, scratch);
@@ -225,12 +254,30 @@ public static unsafe partial class Gemm
         }
     }
 
-    /// <summary>One participant of a parallel GEMM: claims tasks (C blocks) until none are left.</summary>
+    /// <summary>
+    /// One participant of a parallel GEMM. Phase 1 (when A is shared): claim pieces of A to pack until none are
+    /// left, then wait until every claimed piece is packed — this only waits for participants that are actually
+    /// running, so it cannot deadlock even if some participant never starts. Phase 2: claim C blocks until none are left.
+    /// </summary>
     private static void Body<TKernel, TAct>(void* state, int participant)
         where TKernel : struct, IGemmKernel
         where TAct : struct, IActivationOp
     {
         ref var job = ref Unsafe.AsRef<GemmJob<TAct>>(state);
+        if (job.Pieces > 0)
+        {
+            while (true)
+            {
+                int piece = Interlocked.Increment(ref job.NextPiece) - 1;
+                if (piece >= job.Pieces)
+                    break;
+                PackSharedPiece<TKernel, TAct>(ref job, piece);
+                Interlocked.Increment(ref job.PiecesDone);
+            }
+            var spin = new SpinWait();
+            while (Volatile.Read(ref job.PiecesDone) < job.Pieces)
+                spin.SpinOnce(sleep1Threshold: -1);
+        }
         float* scratch = SlotScratch(job.Scratch, WorkerPool.CurrentSlot);
         while (true)
         {
@@ -241,11 +288,54 @@ public static unsafe partial class Gemm
         }
     }
 
+    /// <summary>Largest op(A) (in floats, 32 MB) packed once and shared by all tasks; larger ones are packed per task.</summary>
+    internal const long SharedAMaxFloats = 8L << 20;
+
+    /// <summary>The pool's shared-A buffer, grown (never shrunk) to at least <paramref name="floats"/>.</summary>
+    private static float* EnsureSharedA(WorkerPool pool, long floats)
+    {
+        long bytes = floats * sizeof(float);
+        if (pool.SharedABytes < bytes)
+        {
+            if (pool.SharedA != 0)
+                NativeMemory.AlignedFree((void*)pool.SharedA);
+            pool.SharedA = 0;
+            pool.SharedABytes = 0;
+            pool.SharedA = (nint)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+            pool.SharedABytes = bytes;
+        }
+        return (float*)pool.SharedA;
+    }
+
+    /// <summary>Number of K blocks: K split evenly into blocks of at most KC (at least one block, even for K = 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int KBlockCount(int k) => Math.Max(1, (k + KC - 1) / KC);
+
+    /// <summary>Start of K block <paramref name="kb"/> of <paramref name="kBlocks"/> over [0, k).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int KBlockStart(int k, int kBlocks, int kb) => (int)((long)k * kb / kBlocks);
+
+    /// <summary>
+    /// Packs one piece (one K block × MC rows) of the shared A: K block kb occupies MPadded×kc floats starting at
+    /// p0·MPadded, laid out as whole micro-panels exactly like a per-task A block.
+    /// </summary>
+    private static void PackSharedPiece<TKernel, TAct>(ref GemmJob<TAct> job, int piece)
+        where TKernel : struct, IGemmKernel
+        where TAct : struct, IActivationOp
+    {
+        int k = job.H.K, kBlocks = KBlockCount(k);
+        int kb = piece / job.PackRowChunks, chunk = piece % job.PackRowChunks;
+        int p0 = KBlockStart(k, kBlocks, kb), kc = KBlockStart(k, kBlocks, kb + 1) - p0;
+        int r0 = chunk * MC, rows = Math.Min(MC, job.H.M - r0);
+        if (rows > 0)
+            PackA<TKernel>(ref job.H, r0, rows, p0, kc, job.SharedA + (long)p0 * job.MPadded + (long)r0 * kc);
+    }
+
     /// <summary>The slot's scratch, allocated on first use (only the slot's own thread touches it, under the lease).</summary>
     private static float* SlotScratch(nint* slots, int slot)
     {
         if (slots[slot] == 0)
-            slots[slot] = (nint)NativeMemory.AlignedAlloc(ScratchBytes, 64);
+            slots[slot] = (nint)NativeMemory.AlignedAlloc((nuint)ScratchBytes, 64);
         return (float*)slots[slot];
     }
 
@@ -258,17 +348,29 @@ public static unsafe partial class Gemm
         return (int)Math.Min(poolThreads, Math.Max(1, work / MinWorkPerThread));
     }
 
+    /// <summary>Narrowest column block worth a task of its own when splitting for parallelism.</summary>
+    internal const int MinTaskColumns = 128;
+
     /// <summary>
-    /// Splits C into MBlocks×NBlocks tasks: at most MC×NC each, whole register tiles, as even as possible, and
-    /// (when parallel) enough of them — a multiple of the thread count when there are few — to balance the threads.
+    /// Splits C into MBlocks×NBlocks tasks: at most MS×NC each, whole register tiles, as even as possible.
+    /// When parallel, there must be enough tasks to balance the threads: a multiple of the thread count, and —
+    /// when A is packed once and shared, which makes column splits nearly free — about four per thread, so a
+    /// thread that is slow to start (or shares its core) holds up the others only briefly. Otherwise columns are
+    /// still split first: a row split makes each part re-pack all of B.
     /// </summary>
-    internal static void Plan(int m, int n, int mr, int nr, int threads, out int mBlocks, out int nBlocks)
+    internal static void Plan(int m, int n, int mr, int nr, int threads, bool sharedA, out int mBlocks, out int nBlocks)
     {
         int unitsM = (m + mr - 1) / mr, unitsN = (n + nr - 1) / nr;
-        mBlocks = (unitsM + MC / mr - 1) / (MC / mr);
+        mBlocks = (unitsM + MS / mr - 1) / (MS / mr);
         nBlocks = (unitsN + NC / nr - 1) / (NC / nr);
         if (threads <= 1)
             return;
+        int minUnits = Math.Max(1, MinTaskColumns / nr);
+        if (sharedA)
+        {
+            while (mBlocks * nBlocks < 4 * threads && unitsN / (nBlocks + 1) >= minUnits)
+                nBlocks++;
+        }
         while (true)
         {
             int tasks = mBlocks * nBlocks;
@@ -277,15 +379,15 @@ public static unsafe partial class Gemm
             bool canM = mBlocks < unitsM, canN = nBlocks < unitsN;
             if (!canM && !canN)
                 return;
-            // Split the dimension whose blocks are currently larger.
-            if (canM && (!canN || (double)m / mBlocks >= (double)n / nBlocks))
-                mBlocks++;
-            else
+            bool splitN = canN && (unitsN / (nBlocks + 1) >= 2 || !canM || (double)m / mBlocks < 2.0 * n / nBlocks);
+            if (splitN)
                 nBlocks++;
+            else
+                mBlocks++;
         }
     }
 
-    /// <summary>Rows [start, end) of block <paramref name="index"/> of <paramref name="blocks"/> (whole units of <paramref name="unit"/>).</summary>
+    /// <summary>Start and length of block <paramref name="index"/> of <paramref name="blocks"/> over [0, extent) (whole units of <paramref name="unit"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void BlockRange(int extent, int unit, int blocks, int index, out int start, out int length)
     {
@@ -296,7 +398,7 @@ public static unsafe partial class Gemm
         length = Math.Min(extent, u1 * unit) - start;
     }
 
-    /// <summary>Computes one MC×NC block of C over the whole K range.</summary>
+    /// <summary>Computes one (up to) MS×NC block of C over the whole K range.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunTask<TKernel, TAct>(ref GemmJob<TAct> job, int task, float* scratch)
         where TKernel : struct, IGemmKernel
@@ -304,39 +406,47 @@ public static unsafe partial class Gemm
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         ref GemmJobHeader h = ref job.H;
-        BlockRange(h.M, mr, job.MBlocks, task / job.NBlocks, out int i0, out int mc);
+        BlockRange(h.M, mr, job.MBlocks, task / job.NBlocks, out int i0, out int ms);
         BlockRange(h.N, nr, job.NBlocks, task % job.NBlocks, out int j0, out int nc);
-        if (mc <= 0 || nc <= 0)
+        if (ms <= 0 || nc <= 0)
             return;
         int ncPadded = (nc + nr - 1) / nr * nr;
         float* ap = scratch;
         float* bp = ap + ApFloats;
         float* acc = bp + BpFloats;
-        float* cBlock = h.C + i0 * h.Ldc + j0;
         float* biasBlock = h.Bias == null ? null : h.Bias + j0;
 
+        // K blocks of equal size (at most KC), so no block is a sliver.
         int k = h.K;
-        for (int p0 = 0; ; p0 += KC)
+        int kBlocks = KBlockCount(k);
+        for (int kb = 0; kb < kBlocks; kb++)
         {
-            int kc = Math.Min(KC, k - p0);
-            bool first = p0 == 0, last = p0 + kc >= k;
-            PackA<TKernel>(ref h, i0, mc, p0, kc, ap);
+            int p0 = KBlockStart(k, kBlocks, kb);
+            int kc = KBlockStart(k, kBlocks, kb + 1) - p0;
+            bool first = kb == 0, last = kb == kBlocks - 1;
             PackB<TKernel>(ref h, j0, nc, p0, kc, bp);
-            for (int ir = 0; ir < mc; ir += mr)
+            for (int ic = 0; ic < ms; ic += MC)
             {
-                int mrr = Math.Min(mr, mc - ir);
-                float* aPanel = ap + ir * kc;
-                float* cRow = cBlock + ir * h.Ldc;
-                float* accRow = acc + ir * ncPadded;
-                for (int jr = 0; jr < nc; jr += nr)
+                int mc = Math.Min(MC, ms - ic);
+                if (job.SharedA != null)
+                    ap = job.SharedA + (long)p0 * job.MPadded + (long)(i0 + ic) * kc;
+                else
+                    PackA<TKernel>(ref h, i0 + ic, mc, p0, kc, ap);
+                float* cBlock = h.C + (i0 + ic) * h.Ldc + j0;
+                for (int ir = 0; ir < mc; ir += mr)
                 {
-                    int nrr = Math.Min(nr, nc - jr);
-                    TKernel.Run(kc, aPanel, bp + jr * kc, accRow + jr * mr, first, last,
-                                cRow + jr, h.Ldc, mrr, nrr, biasBlock == null ? null : biasBlock + jr, ref job.Ep);
+                    int mrr = Math.Min(mr, mc - ir);
+                    float* aPanel = ap + ir * kc;
+                    float* cRow = cBlock + ir * h.Ldc;
+                    float* accRow = acc + (ic + ir) * ncPadded;
+                    for (int jr = 0; jr < nc; jr += nr)
+                    {
+                        int nrr = Math.Min(nr, nc - jr);
+                        TKernel.Run(kc, aPanel, bp + jr * kc, accRow + jr * mr, first, last,
+                                    cRow + jr, h.Ldc, mrr, nrr, biasBlock == null ? null : biasBlock + jr, ref job.Ep);
+                    }
                 }
             }
-            if (last)
-                break;
         }
     }
 
@@ -345,7 +455,7 @@ public static unsafe partial class Gemm
     /// <c>dst[(i/MR)·MR·kc + k·MR + i%MR] = op(A)[i0+i, p0+k]</c>, rows past mc zero.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackA<TKernel>(ref GemmJobHeader h, int i0, int mc, int p0, int kc, float* dst)
+    internal static void PackA<TKernel>(ref GemmJobHeader h, int i0, int mc, int p0, int kc, float* dst)
         where TKernel : struct, IGemmKernel
     {
         int mr = TKernel.MR;
@@ -356,35 +466,49 @@ public static unsafe partial class Gemm
             float* d = dst + ir * kc;
             if (!h.TransA)
             {
-                // op(A)[i, k] = A[i, k]: MR rows, each contiguous in k; interleave them.
+                // op(A)[i, k] = A[i, k]: MR rows, each contiguous in k; interleave them (a transpose).
                 float* src = h.A + (i0 + ir) * lda + p0;
+                int kk = 0;
+                if (mr == 8 && rows == 8 && GemmPacking.CanTranspose8x8)
+                {
+                    for (; kk + 8 <= kc; kk += 8)
+                        GemmPacking.Transpose8x8(src + kk, lda, d + kk * 8, 8);
+                }
                 for (int r = 0; r < rows; r++)
                 {
                     float* s = src + r * lda;
                     float* o = d + r;
-                    for (int kk = 0; kk < kc; kk++)
-                        o[kk * mr] = s[kk];
+                    for (int t = kk; t < kc; t++)
+                        o[t * mr] = s[t];
                 }
                 for (int r = rows; r < mr; r++)
                 {
                     float* o = d + r;
-                    for (int kk = 0; kk < kc; kk++)
-                        o[kk * mr] = 0f;
+                    for (int t = 0; t < kc; t++)
+                        o[t * mr] = 0f;
                 }
             }
             else
             {
                 // op(A)[i, k] = A[k, i]: for each k the MR values are contiguous in row k of A.
                 float* src = h.A + p0 * lda + i0 + ir;
-                for (int kk = 0; kk < kc; kk++)
+                if (rows == mr)
                 {
-                    float* s = src + kk * lda;
-                    float* o = d + kk * mr;
-                    int r = 0;
-                    for (; r < rows; r++)
-                        o[r] = s[r];
-                    for (; r < mr; r++)
-                        o[r] = 0f;
+                    for (int kk = 0; kk < kc; kk++)
+                        Unsafe.CopyBlockUnaligned(d + kk * mr, src + kk * lda, (uint)(mr * sizeof(float)));
+                }
+                else
+                {
+                    for (int kk = 0; kk < kc; kk++)
+                    {
+                        float* s = src + kk * lda;
+                        float* o = d + kk * mr;
+                        int r = 0;
+                        for (; r < rows; r++)
+                            o[r] = s[r];
+                        for (; r < mr; r++)
+                            o[r] = 0f;
+                    }
                 }
             }
         }
@@ -395,7 +519,7 @@ public static unsafe partial class Gemm
     /// <c>dst[(j/NR)·NR·kc + k·NR + j%NR] = op(B)[p0+k, j0+j]</c>, columns past nc zero.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackB<TKernel>(ref GemmJobHeader h, int j0, int nc, int p0, int kc, float* dst)
+    internal static void PackB<TKernel>(ref GemmJobHeader h, int j0, int nc, int p0, int kc, float* dst)
         where TKernel : struct, IGemmKernel
     {
         int nr = TKernel.NR;
@@ -429,16 +553,32 @@ public static unsafe partial class Gemm
             }
             else
             {
-                // op(B)[k, j] = B[j, k]: NR rows of B, each contiguous in k; interleave them.
+                // op(B)[k, j] = B[j, k]: NR rows of B, each contiguous in k; interleave them (a transpose).
                 float* src = h.B + (j0 + jr) * ldb + p0;
-                for (int j = 0; j < cols; j++)
+                int j = 0;
+                if (nr % 8 == 0 && GemmPacking.CanTranspose8x8)
+                {
+                    int kEnd = kc & ~7;
+                    for (; j + 8 <= cols; j += 8)
+                    {
+                        for (int kk = 0; kk < kEnd; kk += 8)
+                            GemmPacking.Transpose8x8(src + j * ldb + kk, ldb, d + kk * nr + j, nr);
+                        for (int jj = j; jj < j + 8; jj++)
+                        {
+                            float* s = src + jj * ldb;
+                            for (int kk = kEnd; kk < kc; kk++)
+                                d[kk * nr + jj] = s[kk];
+                        }
+                    }
+                }
+                for (; j < cols; j++)
                 {
                     float* s = src + j * ldb;
                     float* o = d + j;
                     for (int kk = 0; kk < kc; kk++)
                         o[kk * nr] = s[kk];
                 }
-                for (int j = cols; j < nr; j++)
+                for (; j < nr; j++)
                 {
                     float* o = d + j;
                     for (int kk = 0; kk < kc; kk++)
@@ -468,4 +608,12 @@ internal unsafe struct GemmJob<TAct> where TAct : struct, IActivationOp
     public int MBlocks, NBlocks, Tasks;
     public int NextTask;
     public nint* Scratch;
+    /// <summary>All of op(A), packed once for every task (null: each task packs its own A blocks).</summary>
+    public float* SharedA;
+    /// <summary>M rounded up to whole micro-panels (the row count of each K block's region of <see cref="SharedA"/>).</summary>
+    public int MPadded;
+    /// <summary>Row chunks (of MC rows) per K block in the shared A packing.</summary>
+    public int PackRowChunks;
+    /// <summary>Pieces of the shared A packing (K blocks × row chunks; 0 when A is not shared), next to claim, done.</summary>
+    public int Pieces, NextPiece, PiecesDone;
 }

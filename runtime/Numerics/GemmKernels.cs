@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GenDsl.Numerics;
 
@@ -114,10 +115,10 @@ internal static unsafe class GemmEpilogueOps
     }
 }
 
-/// <summary>6×32 tile, twelve 512-bit accumulators (AVX-512).</summary>
+/// <summary>8×32 tile, sixteen 512-bit accumulators (AVX-512): per k, 2 vector loads of B, 8 broadcasts of A, 16 FMAs.</summary>
 internal unsafe struct GemmKernel512 : IGemmKernel
 {
-    public static int MR => 6;
+    public static int MR => 8;
     public static int NR => 32;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -125,10 +126,10 @@ internal unsafe struct GemmKernel512 : IGemmKernel
                                  float* c, nint ldc, int mr, int nr, float* bias, ref GemmEpilogueArgs<TAct> ep)
         where TAct : struct, IActivationOp
     {
-        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
         if (first)
         {
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector512<float>.Zero;
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = Vector512<float>.Zero;
         }
         else
         {
@@ -138,6 +139,28 @@ internal unsafe struct GemmKernel512 : IGemmKernel
             c30 = Vector512.Load(acc + 96); c31 = Vector512.Load(acc + 112);
             c40 = Vector512.Load(acc + 128); c41 = Vector512.Load(acc + 144);
             c50 = Vector512.Load(acc + 160); c51 = Vector512.Load(acc + 176);
+            c60 = Vector512.Load(acc + 192); c61 = Vector512.Load(acc + 208);
+            c70 = Vector512.Load(acc + 224); c71 = Vector512.Load(acc + 240);
+        }
+
+        // Warm the caches for the next tile (same row strip, next 32 columns) while this one computes: its parked
+        // accumulators, or the rows of C its epilogue will write. (Prefetches never fault, even past the end.)
+        if (Sse.IsSupported)
+        {
+            if (!last)
+            {
+                for (int t = 0; t < 8 * 32; t += 16)
+                    Sse.Prefetch0(acc + 8 * 32 + t);
+            }
+            else
+            {
+                float* cn = c + 32;
+                for (int r = 0; r < 8; r++, cn += ldc)
+                {
+                    Sse.Prefetch0(cn);
+                    Sse.Prefetch0(cn + 16);
+                }
+            }
         }
 
         for (int k = 0; k < kc; k++)
@@ -156,18 +179,25 @@ internal unsafe struct GemmKernel512 : IGemmKernel
             c40 = Vector512.FusedMultiplyAdd(ak, b0, c40); c41 = Vector512.FusedMultiplyAdd(ak, b1, c41);
             ak = Vector512.Create(a[5]);
             c50 = Vector512.FusedMultiplyAdd(ak, b0, c50); c51 = Vector512.FusedMultiplyAdd(ak, b1, c51);
-            a += 6;
+            ak = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(ak, b0, c60); c61 = Vector512.FusedMultiplyAdd(ak, b1, c61);
+            ak = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(ak, b0, c70); c71 = Vector512.FusedMultiplyAdd(ak, b1, c71);
+            a += 8;
             b += 32;
         }
 
-        if (last && mr == 6 && nr == 32)
+        if (last && mr == 8 && nr == 32)
         {
-            GemmEpilogueOps.Out(c00, c, bias, ref ep); GemmEpilogueOps.Out(c01, c + 16, bias == null ? null : bias + 16, ref ep); c += ldc;
-            GemmEpilogueOps.Out(c10, c, bias, ref ep); GemmEpilogueOps.Out(c11, c + 16, bias == null ? null : bias + 16, ref ep); c += ldc;
-            GemmEpilogueOps.Out(c20, c, bias, ref ep); GemmEpilogueOps.Out(c21, c + 16, bias == null ? null : bias + 16, ref ep); c += ldc;
-            GemmEpilogueOps.Out(c30, c, bias, ref ep); GemmEpilogueOps.Out(c31, c + 16, bias == null ? null : bias + 16, ref ep); c += ldc;
-            GemmEpilogueOps.Out(c40, c, bias, ref ep); GemmEpilogueOps.Out(c41, c + 16, bias == null ? null : bias + 16, ref ep); c += ldc;
-            GemmEpilogueOps.Out(c50, c, bias, ref ep); GemmEpilogueOps.Out(c51, c + 16, bias == null ? null : bias + 16, ref ep);
+            float* bias16 = bias == null ? null : bias + 16;
+            GemmEpilogueOps.Out(c00, c, bias, ref ep); GemmEpilogueOps.Out(c01, c + 16, bias16, ref ep); c += ldc;
+            GemmEpilogueOps.Out(c10, c, bias, ref ep); GemmEpilogueOps.Out(c11, c + 16, bias16, ref ep); c += ldc;
+            GemmEpilogueOps.Out(c20, c, bias, ref ep); GemmEpilogueOps.Out(c21, c + 16, bias16, ref ep); c += ldc;
+            GemmEpilogueOps.Out(c30, c, bias, ref ep); GemmEpilogueOps.Out(c31, c + 16, bias16, ref ep); c += ldc;
+            GemmEpilogueOps.Out(c40, c, bias, ref ep); GemmEpilogueOps.Out(c41, c + 16, bias16, ref ep); c += ldc;
+            GemmEpilogueOps.Out(c50, c, bias, ref ep); GemmEpilogueOps.Out(c51, c + 16, bias16, ref ep); c += ldc;
+            GemmEpilogueOps.Out(c60, c, bias, ref ep); GemmEpilogueOps.Out(c61, c + 16, bias16, ref ep); c += ldc;
+            GemmEpilogueOps.Out(c70, c, bias, ref ep); GemmEpilogueOps.Out(c71, c + 16, bias16, ref ep);
             return;
         }
 
@@ -177,6 +207,8 @@ internal unsafe struct GemmKernel512 : IGemmKernel
         c30.Store(acc + 96); c31.Store(acc + 112);
         c40.Store(acc + 128); c41.Store(acc + 144);
         c50.Store(acc + 160); c51.Store(acc + 176);
+        c60.Store(acc + 192); c61.Store(acc + 208);
+        c70.Store(acc + 224); c71.Store(acc + 240);
         if (last)
             GemmEpilogueOps.Edge(acc, 32, c, ldc, mr, nr, bias, ref ep);
     }

@@ -58,8 +58,10 @@ public sealed unsafe class WorkerPool : IDisposable
     /// to the pool; each pointer must come from <see cref="System.Runtime.InteropServices.NativeMemory.AlignedAlloc"/>.
     /// Freed on <see cref="Dispose"/>. Only touch it while holding <see cref="ScratchLease"/>.</summary>
     internal readonly nint* Scratch;
-    /// <summary>Size in bytes of each block in <see cref="Scratch"/> (0 until allocated).</summary>
-    internal nint ScratchBytes;
+    /// <summary>A larger, growable buffer (native, 64-byte aligned) shared by all slots of one kernel call; see <see cref="Scratch"/>.</summary>
+    internal nint SharedA;
+    /// <summary>Size in bytes of <see cref="SharedA"/>.</summary>
+    internal long SharedABytes;
     /// <summary>0 when <see cref="Scratch"/> is free, 1 while one kernel call has leased it.</summary>
     internal int ScratchLease;
 
@@ -303,7 +305,10 @@ public sealed unsafe class WorkerPool : IDisposable
                 Scratch[i] = 0;
             }
         }
-        ScratchBytes = 0;
+        if (SharedA != 0)
+            System.Runtime.InteropServices.NativeMemory.AlignedFree((void*)SharedA);
+        SharedA = 0;
+        SharedABytes = 0;
         // The lease is never released again, so nobody reads the slot table after this.
         System.Runtime.InteropServices.NativeMemory.Free(Scratch);
     }

@@ -283,6 +283,41 @@ public class GemmTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Shapes that take the less common paths: more columns than one task holds (A packed once and shared by the
+    /// column blocks, even on one thread), and more rows than one task holds (B packed per row block).
+    /// </summary>
+    [Theory]
+    [InlineData(65, 2 * Gemm.NC + 77, 300, false, true)]
+    [InlineData(Gemm.MS + 65, 40, 20, true, false)]
+    public void LargeOutputsMatchReferenceOnOneAndTwoThreads(int m, int n, int k, bool ta, bool tb)
+    {
+        var rnd = new Random(m + n + k);
+        var a = GemmTestUtil.View(GemmTestUtil.Padded(ta ? k : m, ta ? m : k, rnd));
+        var b = GemmTestUtil.View(GemmTestUtil.Padded(tb ? n : k, tb ? k : n, rnd));
+        var bias = new float[n];
+        for (int j = 0; j < n; j++)
+            bias[j] = (float)rnd.NextDouble() - 0.5f;
+        float[,]? first = null;
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using var pool = new WorkerPool(threads);
+            var cStore = GemmTestUtil.Padded(m, n, rnd);
+            var c = GemmTestUtil.View(cStore);
+            Gemm.Multiply(a, ta, b, tb, c, new Epilogue(bias, Activation.Tanh), 1f, 0f, pool);
+            GemmTestUtil.AssertGuardsIntact(cStore);
+            if (first is null)
+            {
+                GemmTestUtil.AssertMatchesReference(a, ta, b, tb, c, c, 1f, 0f, bias, Activation.Tanh, 0, "1 thread");
+                first = c.ToArray();
+            }
+            else
+            {
+                GemmTestUtil.AssertBitsEqual(first, c, $"{threads} threads");
+            }
+        }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

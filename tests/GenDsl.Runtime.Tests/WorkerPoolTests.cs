@@ -1,0 +1,199 @@
+using GenDsl.Threading;
+
+namespace GenDsl.Runtime.Tests;
+
+public unsafe class WorkerPoolTests
+{
+    private static void CountBody(void* state, int i) => Interlocked.Increment(ref ((int*)state)[i]);
+
+    private static void RecordSlotBody(void* state, int i)
+    {
+        ((int*)state)[i] = WorkerPool.CurrentSlot;
+        Thread.SpinWait(2000);   // keep the slot busy so other threads get indices too
+    }
+
+    private static void ThrowOnFiveBody(void* state, int i)
+    {
+        Interlocked.Increment(ref *(int*)state);
+        if (i == 5)
+            throw new InvalidOperationException("body failed at index 5");
+    }
+
+    private static void NoOpBody(void* state, int i)
+    {
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void RunsEveryIndexExactlyOnce(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        Assert.Equal(threads, pool.Threads);
+        foreach (int count in new[] { 0, 1, 2, 3, 7, 64, 1000 })
+        {
+            for (int rep = 0; rep < 20; rep++)
+            {
+                var counts = new int[count + 1];   // +1: a sentinel past the end that must stay 0
+                fixed (int* p = counts)
+                    pool.Run(&CountBody, p, count);
+                for (int i = 0; i < count; i++)
+                    Assert.True(counts[i] == 1, $"index {i} of {count} ran {counts[i]} times on {threads} threads");
+                Assert.Equal(0, counts[count]);
+            }
+        }
+    }
+
+    [Fact]
+    public void ConcurrentBodiesUseDistinctSlots()
+    {
+        using var pool = new WorkerPool(3);
+        var slots = new int[300];
+        fixed (int* p = slots)
+            pool.Run(&RecordSlotBody, p, slots.Length);
+        Assert.All(slots, s => Assert.InRange(s, 0, 2));
+        Assert.Contains(0, slots);   // the caller works too
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void ExceptionInABodyIsRethrownOnTheCaller(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        var started = new int[1];
+        var ex = Assert.Throws<InvalidOperationException>(() =>
+        {
+            fixed (int* p = started)
+                pool.Run(&ThrowOnFiveBody, p, 100);
+        });
+        Assert.Equal("body failed at index 5", ex.Message);
+        Assert.InRange(started[0], 6, 100);
+
+        // The pool is still usable afterwards.
+        var counts = new int[50];
+        fixed (int* p = counts)
+            pool.Run(&CountBody, p, counts.Length);
+        Assert.All(counts, c => Assert.Equal(1, c));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void SteadyStateRunAllocatesNothing(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        var counts = new int[64];
+        fixed (int* p = counts)
+        {
+            pool.Run(&CountBody, p, counts.Length);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++)
+                pool.Run(&CountBody, p, counts.Length);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.All(counts, c => Assert.Equal(101, c));
+    }
+
+    private struct NestedState
+    {
+        public int* Counts;
+        public int Inner;
+    }
+
+    private static WorkerPool? s_nestedPool;
+
+    private static void OuterBody(void* state, int i)
+    {
+        var s = (NestedState*)state;
+        // Nested Run on the pool that is executing us: runs inline, must not deadlock.
+        s_nestedPool!.Run(&CountBody, s->Counts + i * s->Inner, s->Inner);
+    }
+
+    [Fact]
+    public void NestedRunOnTheSamePoolRunsInline()
+    {
+        using var pool = new WorkerPool(2);
+        s_nestedPool = pool;
+        const int outer = 8, inner = 10;
+        var counts = new int[outer * inner];
+        fixed (int* p = counts)
+        {
+            var state = new NestedState { Counts = p, Inner = inner };
+            pool.Run(&OuterBody, &state, outer);
+        }
+        Assert.All(counts, c => Assert.Equal(1, c));
+        s_nestedPool = null;
+    }
+
+    [Fact]
+    public void RunsFromTwoThreadsAreSerialisedCorrectly()
+    {
+        using var pool = new WorkerPool(2);
+        int failures = 0;
+        var threads = new Thread[2];
+        for (int t = 0; t < threads.Length; t++)
+        {
+            threads[t] = new Thread(() =>
+            {
+                var counts = new int[37];
+                for (int rep = 0; rep < 200; rep++)
+                {
+                    Array.Clear(counts);
+                    fixed (int* p = counts)
+                        pool.Run(&CountBody, p, counts.Length);
+                    foreach (var c in counts)
+                        if (c != 1)
+                            Interlocked.Increment(ref failures);
+                }
+            });
+            threads[t].Start();
+        }
+        foreach (var t in threads)
+            t.Join();
+        Assert.Equal(0, failures);
+    }
+
+    [Fact]
+    public void RunAfterIdleSleepStillWorks()
+    {
+        using var pool = new WorkerPool(2);
+        Thread.Sleep(50);   // workers have stopped spinning and block
+        var counts = new int[100];
+        fixed (int* p = counts)
+            pool.Run(&CountBody, p, counts.Length);
+        Assert.All(counts, c => Assert.Equal(1, c));
+    }
+
+    [Fact]
+    public void InvalidArgumentsAreRejected()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(0));
+        var pool = new WorkerPool(2);
+        Assert.Throws<ArgumentNullException>(() => pool.Run(null, null, 3));
+        pool.Dispose();
+        pool.Dispose();   // idempotent
+        Assert.Throws<ObjectDisposedException>(() => pool.Run(&NoOpBody, null, 3));
+    }
+
+    [Fact]
+    public void DefaultPoolExistsAndCanBeReplaced()
+    {
+        var original = WorkerPool.Default;
+        Assert.Equal(Environment.ProcessorCount, original.Threads);
+        using var replacement = new WorkerPool(1);
+        try
+        {
+            WorkerPool.Default = replacement;
+            Assert.Same(replacement, WorkerPool.Default);
+        }
+        finally
+        {
+            WorkerPool.Default = original;
+        }
+        Assert.Same(original, WorkerPool.Default);
+    }
+}
