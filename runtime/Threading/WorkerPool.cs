@@ -33,6 +33,9 @@ public sealed unsafe class WorkerPool : IDisposable
     /// bridge the gap between consecutive kernel calls of a training step, short enough not to waste a core.</summary>
     private static readonly long s_idleSpinTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 µs
 
+    /// <summary>How long the caller of a run spins waiting for the workers still inside it before it blocks.</summary>
+    private static readonly long s_joinSpinTicks = System.Diagnostics.Stopwatch.Frequency / 10000; // 100 µs
+
     private static WorkerPool? s_default;
 
     [ThreadStatic] private static WorkerPool? t_pool;   // pool whose body this thread is executing (or whose worker it is)
@@ -42,6 +45,8 @@ public sealed unsafe class WorkerPool : IDisposable
     private readonly Thread[] _workers;
     private readonly object _runLock = new();
     private readonly object _sleepLock = new();
+    private readonly object _doneLock = new();      // the caller blocks here waiting for the last workers of a run
+    private int _callerWaiting;                      // 1 while the caller is (about to be) blocked on _doneLock
 
     // The current run (written by the caller before the generation is published; read-only while workers are inside).
     private delegate*<void*, int, void> _body;
@@ -169,11 +174,7 @@ public sealed unsafe class WorkerPool : IDisposable
             // No more indices to claim: close the run so late risers stay out, then wait for those inside.
             long closed = Interlocked.Or(ref _runWord, ClosedBit) | ClosedBit;
             if ((closed & InsideMask) != 0)
-            {
-                var spin = new SpinWait();
-                while ((Volatile.Read(ref _runWord) & InsideMask) != 0)
-                    spin.SpinOnce(sleep1Threshold: -1);
-            }
+                WaitForJoinedWorkers();
 
             _body = null;
             _state = null;
@@ -186,6 +187,37 @@ public sealed unsafe class WorkerPool : IDisposable
             t_pool = outerPool;
             t_slot = outerSlot;
             Monitor.Exit(_runLock);
+        }
+    }
+
+    /// <summary>
+    /// Waits until every worker that joined the closed run has left it. Spins briefly (the usual case: a worker
+    /// finishing its last index), then blocks. Blocking matters when another process's thread competes for a
+    /// core: a worker preempted in the middle of its index can then be moved by the OS to the core this caller
+    /// leaves idle, instead of waiting for the competing thread's time slice to end while the caller spins.
+    /// </summary>
+    private void WaitForJoinedWorkers()
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (true)
+        {
+            for (int s = 0; s < 64; s++)
+            {
+                if ((Volatile.Read(ref _runWord) & InsideMask) == 0)
+                    return;
+                Thread.SpinWait(1);
+            }
+            if (System.Diagnostics.Stopwatch.GetTimestamp() - start > s_joinSpinTicks)
+                break;
+        }
+        lock (_doneLock)
+        {
+            // Full fence between announcing the wait and re-reading the count; pairs with the worker's
+            // Interlocked decrement followed by its read of _callerWaiting (see WorkerMain).
+            Interlocked.Exchange(ref _callerWaiting, 1);
+            while ((Volatile.Read(ref _runWord) & InsideMask) != 0)
+                Monitor.Wait(_doneLock);
+            Volatile.Write(ref _callerWaiting, 0);
         }
     }
 
@@ -241,7 +273,12 @@ public sealed unsafe class WorkerPool : IDisposable
             if (!joined)
                 continue;
             Work();
-            Interlocked.Add(ref _runWord, -InsideOne);
+            long left = Interlocked.Add(ref _runWord, -InsideOne);
+            if ((left & InsideMask) == 0 && (left & ClosedBit) != 0 && Volatile.Read(ref _callerWaiting) != 0)
+            {
+                lock (_doneLock)
+                    Monitor.PulseAll(_doneLock);
+            }
         }
     }
 

@@ -23,6 +23,19 @@ public unsafe class WorkerPoolTests
     {
     }
 
+    /// <summary>state: [0] = ticks a worker (not the caller) busy-waits before finishing, [1 + i] = index i finished.</summary>
+    private static void SlowOnWorkersBody(void* state, int i)
+    {
+        long* s = (long*)state;
+        if (WorkerPool.CurrentSlot != 0)
+        {
+            long end = System.Diagnostics.Stopwatch.GetTimestamp() + s[0];
+            while (System.Diagnostics.Stopwatch.GetTimestamp() < end)
+                Thread.SpinWait(10);
+        }
+        Volatile.Write(ref s[1 + i], 1);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -155,6 +168,30 @@ public unsafe class WorkerPoolTests
         foreach (var t in threads)
             t.Join();
         Assert.Equal(0, failures);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void RunWaitsForSlowWorkersWhetherItSpinsOrBlocks(int threads)
+    {
+        // Workers finishing their last index at times around the caller's spin limit (0.1 ms): the caller
+        // returns from short waits by spinning and from long ones by blocking; it must never return early
+        // or miss the wake-up.
+        using var pool = new WorkerPool(threads);
+        long ticksPerMicro = System.Diagnostics.Stopwatch.Frequency / 1_000_000;
+        long[] delaysMicros = [0, 5, 60, 95, 105, 150, 400, 2000];
+        const int count = 4;
+        var state = new long[1 + count];
+        for (int rep = 0; rep < 160; rep++)
+        {
+            Array.Clear(state);
+            state[0] = delaysMicros[rep % delaysMicros.Length] * ticksPerMicro;
+            fixed (long* p = state)
+                pool.Run(&SlowOnWorkersBody, p, count);
+            for (int i = 0; i < count; i++)
+                Assert.True(state[1 + i] == 1, $"index {i} not finished when Run returned (rep {rep}, {threads} threads)");
+        }
     }
 
     [Fact]
