@@ -5,9 +5,15 @@ namespace GenDsl.Benchmarks.Compare;
 /// <summary>
 /// Times one <see cref="IComparison"/>: warm-up, then interleaved samples (ours, torch, ours,
 /// torch, …) so that both see the same machine state (clock, other processes' load), then medians.
+/// Before every sample both sides' worker threads are given <see cref="Settle"/> to go idle:
+/// libtorch's OpenMP workers keep spinning for milliseconds after a call, and on a 2-core machine a
+/// spinning thread of the side that just ran steals a core from the side being timed.
 /// </summary>
 public static class CompareRunner
 {
+    /// <summary>Pause before each sample, so that no thread of the other side is still spinning.</summary>
+    public static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(20);
+
     /// <summary>Measures <paramref name="c"/>.</summary>
     /// <param name="c">The workload.</param>
     /// <param name="options">Sample counts and durations.</param>
@@ -27,7 +33,9 @@ public static class CompareRunner
         var torch = new double[options.Samples];
         for (int s = 0; s < options.Samples; s++)
         {
+            Thread.Sleep(Settle);
             ours[s] = TimePerCall(c.RunOurs, oursReps);
+            Thread.Sleep(Settle);
             torch[s] = TimePerCall(c.RunTorch, torchReps);
         }
         double oursMs = Median(ours) * 1e3, torchMs = Median(torch) * 1e3;
