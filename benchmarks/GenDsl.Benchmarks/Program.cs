@@ -1,10 +1,75 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Running;
+using GenDsl.Benchmarks.Compare;
+using GenDsl.Benchmarks.Peak;
+using GenDsl.Benchmarks.Torch;
+using GenDsl.Numerics;
+
 namespace GenDsl.Benchmarks;
 
+/// <summary>Entry point: dispatches the benchmark commands (run without arguments for usage).</summary>
 public static class Program
 {
+    /// <summary>The help text.</summary>
+    public static string UsageText => Usage.Replace("{compare}", CompareCommand.Usage.TrimEnd());
+
+    private const string Usage = """
+        GenDsl benchmarks
+
+        Usage: dotnet run -c Release --project benchmarks/GenDsl.Benchmarks -- <command> [options]
+
+        Commands:
+        {compare}
+          bdn [BenchmarkDotNet args]
+                          BenchmarkDotNet suites (GemmBenchmarks, TorchMatmulBenchmarks) with the
+                          memory diagnoser, e.g.: bdn --filter '*GemmBenchmarks*'
+          peak            Measure the float32 FMA peak (GFLOP/s) per core and on all cores, for
+                          each vector width the hardware accelerates.
+          torch-check     Load TorchSharp (patching its native library for an old libstdc++ if
+                          needed) and check torch.matmul on 2 threads.
+        """;
+
     public static int Main(string[] args)
     {
-        Console.WriteLine("GenDsl benchmarks: under construction.");
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.WriteLine(UsageText);
+            return args.Length == 0 ? 2 : 0;
+        }
+        switch (args[0])
+        {
+            case "compare":
+                return CompareCommand.Run(args.AsSpan(1), Console.Error);
+            case "bdn":
+                // Results go under the build output (not into the current directory) unless
+                // --artifacts says otherwise.
+                var config = DefaultConfig.Instance.WithArtifactsPath(
+                    Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..], config);
+                return 0;
+            case "peak":
+                return RunPeak();
+            case "torch-check":
+                return TorchCheck.Run();
+            default:
+                Console.Error.WriteLine($"Unknown command '{args[0]}'.");
+                Console.Error.WriteLine(UsageText);
+                return 2;
+        }
+    }
+
+    private static int RunPeak()
+    {
+        int cores = Environment.ProcessorCount;
+        Console.WriteLine($"FMA peak, float32, 12 independent accumulator chains ({cores} logical cores):");
+        Console.WriteLine($"{"width",-8}{"1 thread",14}{$"{cores} threads",14}");
+        foreach (var w in new[] { SimdWidth.V512, SimdWidth.V256, SimdWidth.V128, SimdWidth.Scalar })
+        {
+            if (w > Simd.Hardware) continue;
+            var one = FmaPeak.Measure(1, w);
+            var all = FmaPeak.Measure(cores, w);
+            Console.WriteLine($"{w,-8}{one.Gflops,9:F1} GF/s{all.Gflops,9:F1} GF/s");
+        }
         return 0;
     }
 }

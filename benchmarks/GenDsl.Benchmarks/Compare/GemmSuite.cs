@@ -1,0 +1,33 @@
+namespace GenDsl.Benchmarks.Compare;
+
+/// <summary>The GEMM shapes of the <c>compare gemm</c> suite (M×N×K, C[M×N] = A·B).</summary>
+public static class GemmSuite
+{
+    /// <summary>
+    /// Square sizes (64 … 2048) and the shapes of small MLPs on MNIST-sized data: e.g. 128×400×784
+    /// is a batch of 128 through a 784→400 layer, 128×784×400 its input gradient. For the layer
+    /// shapes we also time the transposed layouts a backward pass uses: "nt" (Y = X·Wᵀ with W
+    /// stored out×in) and "tn" (the weight gradient dW = dYᵀ·X).
+    /// </summary>
+    public static IReadOnlyList<GemmShape> Shapes(bool quick)
+    {
+        var list = new List<GemmShape>();
+        int[] square = quick ? [64, 256, 1024] : [64, 256, 1024, 2048];
+        foreach (int n in square) list.Add(new GemmShape(n, n, n));
+
+        (int M, int N, int K)[] layers = quick
+            ? [(128, 400, 784), (512, 64, 64), (64, 256, 784)]
+            : [(128, 400, 784), (128, 784, 400), (256, 1024, 392), (256, 1024, 1024), (512, 64, 64), (64, 256, 784)];
+        foreach (var (m, n, k) in layers) list.Add(new GemmShape(m, n, k));
+
+        (int M, int N, int K)[] transposed = quick
+            ? [(128, 400, 784)]
+            : [(128, 400, 784), (256, 1024, 392), (512, 64, 64), (64, 256, 784)];
+        foreach (var (m, n, k) in transposed)
+        {
+            list.Add(new GemmShape(m, n, k, TransposeB: true));
+            list.Add(new GemmShape(m, n, k, TransposeA: true));
+        }
+        return list;
+    }
+}
