@@ -18,8 +18,9 @@ namespace GenDsl.Benchmarks.Models;
 /// </summary>
 internal sealed class TorchCoupling : Module<Tensor, (Tensor V, Tensor SumS)>
 {
-    private readonly Sequential _net;
-    private readonly Parameter _scale;
+    // Field names are the module's parameter names (RegisterComponents): "net.0.weight", …, "scale".
+    private readonly Sequential net;
+    private readonly Parameter scale;
     private readonly bool _keepFirst;
     private readonly long _d1, _d2;
 
@@ -45,10 +46,9 @@ internal sealed class TorchCoupling : Module<Tensor, (Tensor V, Tensor SumS)>
             width = hidden;
         }
         layers.Add(($"{hiddenLayers}", Linear(width, 2 * _d2)));
-        _net = Sequential(layers);
-        _scale = new Parameter(ones(_d2));
-        register_module("net", _net);
-        register_parameter("scale", _scale);
+        net = Sequential(layers);
+        scale = new Parameter(ones(_d2));
+        RegisterComponents();
     }
 
     private (Tensor Kept, Tensor Transformed) Split(Tensor x) => _keepFirst
@@ -61,8 +61,8 @@ internal sealed class TorchCoupling : Module<Tensor, (Tensor V, Tensor SumS)>
 
     private (Tensor S, Tensor M) ScaleAndShift(Tensor kept)
     {
-        var o = _net.forward(kept);
-        var s = _scale * tanh(o.narrow(1, 0, _d2));
+        var o = net.forward(kept);
+        var s = scale * tanh(o.narrow(1, 0, _d2));
         return (s, o.narrow(1, _d2, _d2));
     }
 
