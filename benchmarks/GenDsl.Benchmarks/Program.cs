@@ -11,7 +11,8 @@ namespace GenDsl.Benchmarks;
 public static class Program
 {
     /// <summary>The help text.</summary>
-    public static string UsageText => Usage.Replace("{compare}", CompareCommand.Usage.TrimEnd());
+    public static string UsageText => Usage.Replace("{compare}", CompareCommand.Usage.TrimEnd())
+        .Replace("{plot}", Models.PlotCommand.Usage.TrimEnd()).Replace("{reference}", Models.ReferenceCommand.Usage.TrimEnd());
 
     private const string Usage = """
         GenDsl benchmarks
@@ -21,8 +22,10 @@ public static class Program
         Commands:
         {compare}
           bdn [BenchmarkDotNet args]
-                          BenchmarkDotNet suites (GemmBenchmarks, TorchMatmulBenchmarks) with the
-                          memory diagnoser, e.g.: bdn --filter '*GemmBenchmarks*'
+                          BenchmarkDotNet suites (GemmBenchmarks, TorchMatmulBenchmarks,
+                          ModelBenchmarks) with the memory diagnoser, e.g.: bdn --filter '*GemmBenchmarks*'
+        {plot}
+        {reference}
           peak            Measure the float32 FMA peak (GFLOP/s) per core and on all cores, for
                           each vector width the hardware accelerates.
           torch-check     Load TorchSharp (patching its native library for an old libstdc++ if
@@ -51,6 +54,10 @@ public static class Program
                 return RunPeak();
             case "torch-check":
                 return TorchCheck.Run();
+            case "plot":
+                return Models.PlotCommand.Run(args.AsSpan(1));
+            case "reference":
+                return Models.ReferenceCommand.Run(args.AsSpan(1));
             default:
                 Console.Error.WriteLine($"Unknown command '{args[0]}'.");
                 Console.Error.WriteLine(UsageText);

@@ -21,15 +21,15 @@ public static class CompareCommand
     private static readonly Suite[] s_suites =
     [
         new("gemm", "GEMM: Gemm.Multiply vs torch.matmul", GemmCases),
-        new("models", "whole-model forward/backward passes", null),
+        new("models", "reference model workloads: training steps and sampling vs TorchSharp twins", Models.ModelSuite.Cases),
     ];
 
     /// <summary>Usage lines for the help text.</summary>
     public const string Usage = """
           compare <suite> [--quick] [--threads T] [--json FILE]
                           Time GenDsl against TorchSharp, interleaved, same thread count.
-                          Suites: gemm, models (not yet available), all.
-                          --quick      fewer workloads and samples (under a minute)
+                          Suites: gemm, models, all (= gemm + models).
+                          --quick      fewer workloads and samples (gemm under a minute, models ~2)
                           --threads T  threads for both (default: Environment.ProcessorCount)
                           --json FILE  also write the results as JSON
         """;

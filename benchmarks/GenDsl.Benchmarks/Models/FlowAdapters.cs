@@ -1,0 +1,112 @@
+using CommunityToolkit.HighPerformance;
+using GenDsl.Models;
+
+namespace GenDsl.Benchmarks.Models;
+
+/// <summary>
+/// Uniform access to a generated flow's typed methods (the generated classes share no interface for
+/// them: <see cref="IFlowModel"/> only covers checkpoints). One virtual call per method; nothing allocated.
+/// </summary>
+internal abstract class FlowAdapter
+{
+    /// <summary>The model.</summary>
+    public abstract IFlowModel Model { get; }
+
+    /// <summary>Forward + backward: fills the gradients, returns the mean NLL.</summary>
+    public abstract float Backward(ReadOnlySpan2D<float> batch);
+
+    /// <summary>Backward, then the optimizer step.</summary>
+    public abstract float TrainStep(ReadOnlySpan2D<float> batch, Optimizer optimizer);
+
+    /// <summary>Latent → data.</summary>
+    public abstract void FromLatent(ReadOnlySpan2D<float> z, Span2D<float> x);
+
+    /// <summary>Draws data rows.</summary>
+    public abstract void Sample(Span2D<float> x, Rng rng);
+
+    /// <summary>Re-initialises the parameters from a seed.</summary>
+    public abstract void ResetParameters(ulong seed);
+
+    /// <summary>
+    /// Moves the parameters away from the initialisation, where every coupling is the identity (output
+    /// layers zero) and a comparison of losses would prove little: zero tensors get U(±1/√fan_in)
+    /// values (biases U(±0.05)), scales U(0.5, 1.5).
+    /// </summary>
+    public void Perturb(ulong seed)
+    {
+        var rng = new Rng(seed, stream: 7);
+        var p = Model.Parameters.Span;
+        foreach (var t in Model.Tensors)
+        {
+            var s = p.Slice(t.Offset, t.Length);
+            if (t.Name.EndsWith(".scale", StringComparison.Ordinal))
+                rng.FillUniform(s, 0.5f, 1.5f);
+            else if (s.IndexOfAnyExcept(0f) < 0)
+            {
+                float a = t.Shape.Length == 2 ? 1f / MathF.Sqrt(t.Shape[1]) : 0.05f;
+                rng.FillUniform(s, -a, a);
+            }
+        }
+    }
+}
+
+/// <summary><see cref="FlowAdapter"/> for <see cref="MoonsFlow"/>.</summary>
+internal sealed class MoonsFlowAdapter(MoonsFlow flow) : FlowAdapter
+{
+    public override IFlowModel Model => flow;
+    public override float Backward(ReadOnlySpan2D<float> batch) => flow.Backward(batch);
+    public override float TrainStep(ReadOnlySpan2D<float> batch, Optimizer optimizer) => flow.TrainStep(batch, optimizer);
+    public override void FromLatent(ReadOnlySpan2D<float> z, Span2D<float> x) => flow.FromLatent(z, x);
+    public override void Sample(Span2D<float> x, Rng rng) => flow.Sample(x, rng);
+    public override void ResetParameters(ulong seed) => flow.ResetParameters(seed);
+}
+
+/// <summary><see cref="FlowAdapter"/> for <see cref="Flow784"/>.</summary>
+internal sealed class Flow784Adapter(Flow784 flow) : FlowAdapter
+{
+    public override IFlowModel Model => flow;
+    public override float Backward(ReadOnlySpan2D<float> batch) => flow.Backward(batch);
+    public override float TrainStep(ReadOnlySpan2D<float> batch, Optimizer optimizer) => flow.TrainStep(batch, optimizer);
+    public override void FromLatent(ReadOnlySpan2D<float> z, Span2D<float> x) => flow.FromLatent(z, x);
+    public override void Sample(Span2D<float> x, Rng rng) => flow.Sample(x, rng);
+    public override void ResetParameters(ulong seed) => flow.ResetParameters(seed);
+}
+
+/// <summary>A RealNVP workload's architecture, and how to build our model of it.</summary>
+/// <param name="Features">D.</param>
+/// <param name="Couplings">Number of affine couplings (alternating halves).</param>
+/// <param name="Hidden">Hidden width H.</param>
+/// <param name="HiddenLayers">Hidden layers per coupling network.</param>
+/// <param name="Create">Builds our model.</param>
+internal sealed record FlowSpec(int Features, int Couplings, int Hidden, int HiddenLayers, Func<ModelOptions, FlowAdapter> Create)
+{
+    /// <summary>MoonsFlow: 2 features, 8 couplings, 1 → 64 → 64 → 2.</summary>
+    public static FlowSpec Moons { get; } = new(2, 8, 64, 2, o => new MoonsFlowAdapter(new MoonsFlow(o)));
+
+    /// <summary>Flow784: 784 features, 4 couplings, 392 → 1024 → 1024 → 784.</summary>
+    public static FlowSpec Mnist784 { get; } = new(784, 4, 1024, 2, o => new Flow784Adapter(new Flow784(o)));
+
+    /// <summary>The TorchSharp twin.</summary>
+    public TorchRealNvp CreateTorch() => new(Features, Couplings, Hidden, HiddenLayers);
+
+    /// <summary>Multiply-adds per row of one pass through all coupling networks (the GEMMs).</summary>
+    public double MacsPerRow
+    {
+        get
+        {
+            int d1 = Features / 2, d2 = Features - d1; // equal halves here (D even)
+            double perNet = (double)d1 * Hidden + (HiddenLayers - 1.0) * Hidden * Hidden + (double)Hidden * 2 * d2;
+            return Couplings * perNet;
+        }
+    }
+
+    /// <summary>
+    /// FLOPs of one training step on <paramref name="rows"/> rows: forward, and a backward with a weight
+    /// gradient and an input gradient per layer (the input gradient of the first layer too: u_K needs it), i.e.
+    /// 3 × 2 × MACs. Element-wise work (tanh, exp, Adam) is not counted.
+    /// </summary>
+    public double TrainFlops(int rows) => 3 * 2 * MacsPerRow * rows;
+
+    /// <summary>FLOPs of sampling <paramref name="rows"/> rows (one pass through the networks).</summary>
+    public double SampleFlops(int rows) => 2 * MacsPerRow * rows;
+}

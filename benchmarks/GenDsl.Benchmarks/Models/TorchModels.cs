@@ -1,0 +1,200 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace GenDsl.Benchmarks.Models;
+
+// The TorchSharp baselines of the model workloads, written the way a TorchSharp user would write them:
+// nn.Linear layers in nn.Sequential containers, autograd for the backward pass, torch.optim.Adam.
+// Each computes EXACTLY the math of the GenDsl model it is compared with (docs/flow-layers.md for the
+// flows; the VAE and GAN losses are spelled out below), so that the two can be given the same
+// parameters and checked against each other (see the comparisons' Verify).
+
+/// <summary>
+/// One RealNVP affine coupling (docs/flow-layers.md): keeps u_K, and with (r, m) = net(u_K) and
+/// s = scale ⊙ tanh(r) maps u_T to v_T = (u_T − m) ⊙ exp(−s); returns v and Σ_j s_j per row
+/// (the log-determinant of the map is −Σ s).
+/// </summary>
+internal sealed class TorchCoupling : Module<Tensor, (Tensor V, Tensor SumS)>
+{
+    // Field names are the module's parameter names (RegisterComponents): "net.0.weight", …, "scale".
+    private readonly Sequential net;
+    private readonly Parameter scale;
+    private readonly bool _keepFirst;
+    private readonly long _d1, _d2;
+
+    /// <param name="name">Module name (as the GenDsl member, e.g. "C1").</param>
+    /// <param name="features">D.</param>
+    /// <param name="keepFirst">Keeps the first half 0…⌊D/2⌋−1 (even couplings of Mask.Alternating), else the second.</param>
+    /// <param name="hidden">Width H of the hidden layers.</param>
+    /// <param name="hiddenLayers">Number of hidden layers (ReLU).</param>
+    public TorchCoupling(string name, int features, bool keepFirst, int hidden, int hiddenLayers) : base(name)
+    {
+        int half = features / 2;
+        _keepFirst = keepFirst;
+        _d1 = keepFirst ? half : features - half;
+        _d2 = features - _d1;
+        // Layers named "0", "1", … (Linear) so that the parameter names are those of the GenDsl
+        // checkpoint: "net.0.weight", "net.1.bias", …; the activations get other names.
+        var layers = new List<(string, Module<Tensor, Tensor>)>();
+        long width = _d1;
+        for (int l = 0; l < hiddenLayers; l++)
+        {
+            layers.Add(($"{l}", Linear(width, hidden)));
+            layers.Add(($"relu{l}", ReLU()));
+            width = hidden;
+        }
+        layers.Add(($"{hiddenLayers}", Linear(width, 2 * _d2)));
+        net = Sequential(layers);
+        scale = new Parameter(ones(_d2));
+        RegisterComponents();
+    }
+
+    private (Tensor Kept, Tensor Transformed) Split(Tensor x) => _keepFirst
+        ? (x.narrow(1, 0, _d1), x.narrow(1, _d1, _d2))
+        : (x.narrow(1, _d2, _d1), x.narrow(1, 0, _d2));
+
+    private Tensor Join(Tensor kept, Tensor transformed) => _keepFirst
+        ? cat([kept, transformed], 1)
+        : cat([transformed, kept], 1);
+
+    private (Tensor S, Tensor M) ScaleAndShift(Tensor kept)
+    {
+        var o = net.forward(kept);
+        var s = scale * tanh(o.narrow(1, 0, _d2));
+        return (s, o.narrow(1, _d2, _d2));
+    }
+
+    /// <summary>Data → latent: (v, Σ_j s_j per row).</summary>
+    public override (Tensor V, Tensor SumS) forward(Tensor u)
+    {
+        var (uK, uT) = Split(u);
+        var (s, m) = ScaleAndShift(uK);
+        var vT = (uT - m) * exp(-s);
+        return (Join(uK, vT), s.sum(1));
+    }
+
+    /// <summary>Latent → data: u_T = v_T ⊙ exp(s) + m, s and m computed from u_K = v_K.</summary>
+    public Tensor Inverse(Tensor v)
+    {
+        var (vK, vT) = Split(v);
+        var (s, m) = ScaleAndShift(vK);
+        return Join(vK, vT * exp(s) + m);
+    }
+}
+
+/// <summary>
+/// RealNVP with <c>couplings</c> affine couplings alternating halves (coupling c keeps the first half
+/// when c is even): the TorchSharp twin of <see cref="GenDsl.Models.MoonsFlow"/> and <see cref="Flow784"/>.
+/// Parameter names are the GenDsl checkpoint names ("C1.net.0.weight", …, "C1.scale").
+/// </summary>
+internal sealed class TorchRealNvp : Module<Tensor, (Tensor Z, Tensor LogDet)>
+{
+    private static readonly double s_halfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
+    private readonly TorchCoupling[] _couplings;
+    private readonly int _features;
+
+    public TorchRealNvp(int features, int couplings, int hidden, int hiddenLayers) : base("RealNvp")
+    {
+        _features = features;
+        _couplings = new TorchCoupling[couplings];
+        for (int c = 0; c < couplings; c++)
+        {
+            _couplings[c] = new TorchCoupling($"C{c + 1}", features, keepFirst: c % 2 == 0, hidden, hiddenLayers);
+            register_module($"C{c + 1}", _couplings[c]);
+        }
+    }
+
+    /// <summary>h = f⁻¹: x → (z, ln|det J_h| per row).</summary>
+    public override (Tensor Z, Tensor LogDet) forward(Tensor x)
+    {
+        Tensor? logDet = null;
+        foreach (var c in _couplings)
+        {
+            var (v, sumS) = c.call(x);
+            logDet = logDet is null ? -sumS : logDet - sumS;
+            x = v;
+        }
+        return (x, logDet!);
+    }
+
+    /// <summary>Mean negative log-likelihood in nats: mean_r(½‖z_r‖² + (D/2)·ln 2π − ln|det J_h(x_r)|).</summary>
+    public Tensor Loss(Tensor x)
+    {
+        var (z, logDet) = forward(x);
+        return (0.5 * z.square().sum(1) + _features * s_halfLog2Pi - logDet).mean();
+    }
+
+    /// <summary>f: latent → data (sampling), the inverses in reverse order.</summary>
+    public Tensor Inverse(Tensor z)
+    {
+        for (int c = _couplings.Length - 1; c >= 0; c--)
+            z = _couplings[c].Inverse(z);
+        return z;
+    }
+}
+
+/// <summary>
+/// The PyTorch example's MLP VAE (fc1, fc21, fc22, fc3, fc4), generalised to any sizes: encoder
+/// F → H → (μ, ln σ²) ∈ (L, L), decoder L → H → F Bernoulli logits. Loss per batch (mean over rows):
+/// BCE-with-logits summed over features + KL(q(z|x) ‖ N(0, I)) — the same as GenDsl's Bernoulli VAE.
+/// </summary>
+internal sealed class TorchVae : Module<Tensor, Tensor>
+{
+    public readonly Linear Fc1, Fc21, Fc22, Fc3, Fc4;
+
+    public TorchVae(int features, int hidden, int latent) : base("Vae")
+    {
+        Fc1 = Linear(features, hidden);
+        Fc21 = Linear(hidden, latent);
+        Fc22 = Linear(hidden, latent);
+        Fc3 = Linear(latent, hidden);
+        Fc4 = Linear(hidden, features);
+        RegisterComponents();
+    }
+
+    /// <summary>q(z|x): (μ, ln σ²).</summary>
+    public (Tensor Mu, Tensor LogVar) Encode(Tensor x)
+    {
+        var h = functional.relu(Fc1.forward(x));
+        return (Fc21.forward(h), Fc22.forward(h));
+    }
+
+    /// <summary>The decoder's Bernoulli logits.</summary>
+    public Tensor DecodeLogits(Tensor z) => Fc4.forward(functional.relu(Fc3.forward(z)));
+
+    /// <summary>The decoder's mean σ(logits) (what sampling returns).</summary>
+    public override Tensor forward(Tensor z) => sigmoid(DecodeLogits(z));
+
+    /// <summary>
+    /// Negative ELBO, mean over the batch: BCE(logits, x) summed + ½Σ(μ² + σ² − ln σ² − 1), with
+    /// z = μ + σ ⊙ ε. ε is drawn with randn_like unless given (the verification passes GenDsl's ε).
+    /// </summary>
+    public Tensor Loss(Tensor x, Tensor? eps = null)
+    {
+        var (mu, logVar) = Encode(x);
+        var std = exp(0.5 * logVar);
+        var z = mu + (eps ?? randn_like(std)) * std;
+        var logits = DecodeLogits(z);
+        var rec = functional.binary_cross_entropy_with_logits(logits, x, reduction: Reduction.Sum);
+        var kld = -0.5 * (1 + logVar - mu.square() - logVar.exp()).sum();
+        return (rec + kld) / x.shape[0];
+    }
+}
+
+/// <summary>
+/// MLP GAN: generator Z → H → H → F (ReLU, tanh output), discriminator F → H → H → 1 (LeakyReLU 0.2,
+/// logits). Parameter names "G.0.weight", "G.2.weight", … (nn.Sequential indices).
+/// </summary>
+internal sealed class TorchGan : Module
+{
+    public readonly Sequential G, D;
+
+    public TorchGan(int features, int noise, int hidden) : base("Gan")
+    {
+        G = Sequential(Linear(noise, hidden), ReLU(), Linear(hidden, hidden), ReLU(), Linear(hidden, features), Tanh());
+        D = Sequential(Linear(features, hidden), LeakyReLU(0.2), Linear(hidden, hidden), LeakyReLU(0.2), Linear(hidden, 1));
+        RegisterComponents();
+    }
+}
