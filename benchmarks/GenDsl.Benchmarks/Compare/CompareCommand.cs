@@ -94,6 +94,7 @@ public static class CompareCommand
         Console.WriteLine($"Interleaved samples: {options.Samples} per side, >= {options.SampleTarget.TotalMilliseconds} ms each; medians.");
         Console.WriteLine();
 
+        var usageStart = CpuUsage.Sample();
         var results = new List<CompareResult>();
         bool mismatch = false;
         PrintHeader();
@@ -112,6 +113,14 @@ public static class CompareCommand
                 PrintRow(r);
                 if (!(r.MaxRelDiff < 1e-3)) mismatch = true;
             }
+        }
+
+        if (usageStart is { } u0 && CpuUsage.Sample() is { } u1)
+        {
+            double others = CpuUsage.OthersPercent(u0, u1);
+            Console.WriteLine();
+            Console.WriteLine($"Other processes used {others:F1}% of the machine's CPU during the measurements" +
+                              (others > 5 ? ": WARNING, the numbers above are unreliable; rerun on an idle machine." : "."));
         }
 
         if (options.JsonPath is { } path)
@@ -148,9 +157,13 @@ public static class CompareCommand
         Console.WriteLine($".NET   : {RuntimeInformation.FrameworkDescription}; TorchSharp libtorch {torch.__version__}");
         Console.WriteLine($"Threads: {options.Threads} (ours: WorkerPool, torch: set_num_threads); mode: {(options.Quick ? "quick" : "full")}");
         Console.WriteLine($"Load   : {LoadAverage()}");
-        if (LoadAverage1() is { } load && load > 0.5 * Environment.ProcessorCount)
-            Console.WriteLine($"WARNING: the machine is busy (1-minute load {load:F2} on {Environment.ProcessorCount} cores): " +
-                              "timings and the peak are unreliable; libtorch's OpenMP threads suffer most from sharing cores.");
+        if (CpuUsage.Sample() is { } a)
+        {
+            Thread.Sleep(500);
+            if (CpuUsage.Sample() is { } b && CpuUsage.OthersPercent(a, b) is var others && others > 10)
+                Console.WriteLine($"WARNING: other processes are using {others:F0}% of the CPU: timings and the peak will be unreliable " +
+                                  "(libtorch's OpenMP threads suffer most from sharing cores).");
+        }
     }
 
     private const string RowFormat = "{0,-28} {1,10} {2,10} {3,8} {4,9} {5,7} {6,9} {7,9}";
@@ -207,17 +220,6 @@ public static class CompareCommand
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
         return RuntimeInformation.ProcessArchitecture.ToString();
-    }
-
-    private static double? LoadAverage1()
-    {
-        try
-        {
-            string first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
-            return double.TryParse(first, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : null;
-        }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
     }
 
     private static string LoadAverage()

@@ -48,16 +48,8 @@ internal sealed class ElfImage
     /// <summary>Where the file came from (for messages).</summary>
     public string Path { get; }
 
-    /// <summary>The file's bytes, including any patches made so far.</summary>
-    public ReadOnlySpan<byte> Bytes => _data;
-
-    /// <summary>The library names this file needs (DT_NEEDED), in order.</summary>
-    public IReadOnlyList<string> Needed { get; }
-
-    /// <summary>The file's own soname (DT_SONAME), or null.</summary>
-    public string? SoName { get; }
-
-    /// <summary>Every version need (from .gnu.version_r), one entry per (needed file, version name).</summary>
+    /// <summary>Every version need (from .gnu.version_r), one entry per (needed file, version name),
+    /// as parsed when the file was loaded (not updated by <see cref="RetargetVersionNeed"/>).</summary>
     public IReadOnlyList<VersionNeed> VersionNeeds { get; }
 
     /// <summary>The version names this file defines (from .gnu.version_d), e.g. "GLIBCXX_3.4.30".</summary>
@@ -118,11 +110,6 @@ internal sealed class ElfImage
         _versym = Optional(DT_VERSYM) is { } vs ? OffsetOf(vs) : -1;
         _symCount = CountSymbols();
 
-        var needed = new List<string>();
-        foreach (var (tag, value) in _dynamic)
-            if (tag == DT_NEEDED) needed.Add(Str((uint)value));
-        Needed = needed;
-        SoName = Optional(DT_SONAME) is { } so ? Str((uint)so) : null;
         VersionNeeds = ReadVersionNeeds();
         VersionDefinitions = ReadVersionDefinitions();
     }
@@ -157,9 +144,6 @@ internal sealed class ElfImage
             if (SymbolName(i) == name) return i;
         return -1;
     }
-
-    /// <summary>True when dynamic symbol <paramref name="index"/> is undefined (imported).</summary>
-    public bool IsUndefined(int index) => U16(SymbolEntry(index) + 6) == 0;
 
     /// <summary>The .gnu.version index of dynamic symbol <paramref name="index"/> (hidden bit removed).</summary>
     public ushort GetSymbolVersion(int index) =>
