@@ -29,7 +29,7 @@ public static class CompareCommand
           compare <suite> [--quick] [--threads T] [--json FILE]
                           Time GenDsl against TorchSharp, interleaved, same thread count.
                           Suites: gemm, models, all (= gemm + models).
-                          --quick      fewer workloads and samples (gemm under a minute, models ~2)
+                          --quick      fewer workloads and samples (gemm under a minute, models ~30 s)
                           --threads T  threads for both (default: Environment.ProcessorCount)
                           --json FILE  also write the results as JSON
         """;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using GenDsl.Benchmarks.Compare;
 using GenDsl.Threading;
 
@@ -31,12 +32,12 @@ public static class ModelSuite
     };
 
     /// <summary>
-    /// The suite for <see cref="CompareCommand"/>: one factory per workload; when the last has run,
-    /// prints what each verification compared and found.
+    /// The suite for <see cref="CompareCommand"/>: one factory per workload (the same workloads in quick
+    /// mode; the runner takes fewer samples). Each factory also warms both sides up until their speed
+    /// is stable (see <see cref="WarmUp"/>). When the last has run, prints what each verification compared and found.
     /// </summary>
     public static IEnumerable<Func<IComparison>> Cases(CompareOptions options, WorkerPool pool)
     {
-        _ = options; // the same workloads in quick mode (the runner takes fewer samples)
         var made = new List<IComparison>();
         foreach (string name in Names)
         {
@@ -44,6 +45,7 @@ public static class ModelSuite
             {
                 var c = Create(name, pool);
                 made.Add(c);
+                WarmUp(c, options.Quick);
                 return c;
             };
         }
@@ -52,5 +54,41 @@ public static class ModelSuite
         foreach (var c in made)
             if (c is IVerificationReport r)
                 Console.WriteLine($"  {c.Name,-22} {r.VerificationDetail}");
+    }
+
+    /// <summary>
+    /// Runs each side in blocks of at least 50 ms until a block is no faster than the best so far
+    /// (within 2 %) twice in a row — at least <c>min</c>, at most <c>max</c> per side — then pauses
+    /// briefly. Why: the generated model code goes through .NET's tiers (tier 0, instrumented tier 0
+    /// with TieredPGO, then tier 1, compiled in the background after a delay that restarts whenever
+    /// new code is jitted); measured on this 2-core machine, a MoonsFlow step still took twice its
+    /// steady time after the runner's 400 ms warm-up, and tier 1 was reached only after 1–2 s.
+    /// libtorch's kernels are native, but TorchSharp's managed wrappers tier too.
+    /// </summary>
+    public static void WarmUp(IComparison c, bool quick)
+    {
+        var min = TimeSpan.FromMilliseconds(quick ? 1500 : 3000);
+        var max = TimeSpan.FromMilliseconds(quick ? 4000 : 10000);
+        Stabilize(c.RunOurs, min, max);
+        Stabilize(c.RunTorch, min, max);
+        Thread.Sleep(100); // let pending background compilations finish
+    }
+
+    private static void Stabilize(Action run, TimeSpan min, TimeSpan max)
+    {
+        long start = Stopwatch.GetTimestamp();
+        double best = double.MaxValue;
+        int noGain = 0;
+        while (Stopwatch.GetElapsedTime(start) < max)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            int calls = 0;
+            do { run(); calls++; } while (calls < 3 || Stopwatch.GetElapsedTime(t0).TotalMilliseconds < 50);
+            double perCall = Stopwatch.GetElapsedTime(t0).TotalSeconds / calls;
+            noGain = perCall < best * 0.98 ? 0 : noGain + 1;
+            best = Math.Min(best, perCall);
+            if (noGain >= 2 && Stopwatch.GetElapsedTime(start) >= min)
+                return;
+        }
     }
 }

@@ -106,12 +106,12 @@ public static class PlotCommand
         var barPlot = plot.Add.Bars(bars);
         barPlot.ValueLabelStyle.FontSize = 12;
 
-        // Goals: a diamond at the goal's position on the workload's row.
+        // Goals: a triangle at the goal's position, just under the workload's bar.
         bool anyGoal = false;
         for (int i = 0; i < rows.Count; i++)
         {
             if (!Goals.TryGetValue(rows[i].Name, out double goal)) continue;
-            var m = plot.Add.Marker(Math.Log10(goal), rows.Count - 1 - i, MarkerShape.OpenDiamond, 12, Colors.Black);
+            var m = plot.Add.Marker(Math.Log10(goal), rows.Count - 1 - i - 0.3, MarkerShape.FilledTriangleUp, 9, Colors.Black); // under the bar: clear of its label
             if (!anyGoal) m.LegendText = "goal (issue #6)";
             anyGoal = true;
         }
