@@ -124,18 +124,7 @@ internal static class FlowParser
             }
         }
 
-        string memberType;
-        bool isPartialProperty;
-        if (member is IPropertySymbol property)
-        {
-            memberType = property.Type.ToDisplayString();
-            isPartialProperty = property.IsPartialDefinition && property.SetMethod is null && property.GetMethod is not null;
-        }
-        else
-        {
-            memberType = ((IFieldSymbol)member).Type.ToDisplayString();
-            isPartialProperty = false;
-        }
+        var (memberType, isPartialProperty) = MemberShape(member);
 
         return new LayerSpec(member.Name, memberType, Accessibility(member.DeclaredAccessibility), isPartialProperty, kind,
             ShortName(attribute.AttributeClass!), mask, pattern, hidden, hiddenLayers, activation, permutationKind, order, seed)
@@ -185,7 +174,13 @@ internal static class FlowParser
         return name.EndsWith("Attribute") ? name.Substring(0, name.Length - "Attribute".Length) : name;
     }
 
-    private static string Accessibility(Accessibility accessibility) => accessibility switch
+    /// <summary>The member's declared type and whether it is a get-only partial property (the supported layer form).</summary>
+    internal static (string Type, bool IsPartialProperty) MemberShape(ISymbol member) =>
+        member is IPropertySymbol property
+            ? (property.Type.ToDisplayString(), property.IsPartialDefinition && property.SetMethod is null && property.GetMethod is not null)
+            : (((IFieldSymbol)member).Type.ToDisplayString(), false);
+
+    internal static string Accessibility(Accessibility accessibility) => accessibility switch
     {
         Microsoft.CodeAnalysis.Accessibility.Public => "public",
         Microsoft.CodeAnalysis.Accessibility.Internal => "internal",

@@ -74,19 +74,8 @@ internal static class NetParser
             if (!isDense && roles.Count == 0 && other is null)
                 continue;
 
-            string memberType;
-            bool isPartialProperty;
-            if (member is IPropertySymbol property)
-            {
-                memberType = property.Type.ToDisplayString();
-                isPartialProperty = property.IsPartialDefinition && property.SetMethod is null && property.GetMethod is not null;
-            }
-            else
-            {
-                memberType = ((IFieldSymbol)member).Type.ToDisplayString();
-                isPartialProperty = false;
-            }
-            layers.Add(new NetLayerSpec(member.Name, memberType, Accessibility(member.DeclaredAccessibility), isPartialProperty,
+            var (memberType, isPartialProperty) = FlowParser.MemberShape(member);
+            layers.Add(new NetLayerSpec(member.Name, memberType, FlowParser.Accessibility(member.DeclaredAccessibility), isPartialProperty,
                 isDense, width, activation, roles.ToEquatableArray(), other)
             {
                 Stub = FlowParser.Stub(type, member, cancellationToken),
@@ -107,15 +96,4 @@ internal static class NetParser
             type.Name, isPartial, type.IsStatic, type.IsAbstract, type.IsGenericType, type.ContainingType is not null,
             features, latent, condition, likelihood, sigma, beta, loss, output, declarations.Count, layers.ToEquatableArray(), penalty);
     }
-
-    private static string Accessibility(Accessibility accessibility) => accessibility switch
-    {
-        Microsoft.CodeAnalysis.Accessibility.Public => "public",
-        Microsoft.CodeAnalysis.Accessibility.Internal => "internal",
-        Microsoft.CodeAnalysis.Accessibility.Private => "private",
-        Microsoft.CodeAnalysis.Accessibility.Protected => "protected",
-        Microsoft.CodeAnalysis.Accessibility.ProtectedOrInternal => "protected internal",
-        Microsoft.CodeAnalysis.Accessibility.ProtectedAndInternal => "private protected",
-        _ => "internal",
-    };
 }
