@@ -314,7 +314,7 @@ internal static class NetEmitter
         w.Line();
 
         // Loss (+ optional gradient seeds) per row.
-        w.Line("/// <summary>Reconstruction and KL per row (into <paramref name=\"rec\"/>, <paramref name=\"kl\"/>); with <paramref name=\"gradient\"/>, also ∂L/∂(decoder head) for L = mean(rec + β·KL).</summary>");
+        w.Line("/// <summary>Reconstruction and KL per row (into <paramref name=\"rec\"/>, <paramref name=\"kl\"/>; KL skipped when it is empty); with <paramref name=\"gradient\"/>, also ∂L/∂(decoder head) for L = mean(rec + β·KL).</summary>");
         w.Open("private void RowLosses(int rows, Span<float> rec, Span<float> kl, bool gradient)");
         w.Line($"var x = Act(_x, rows, {D});");
         w.Line($"var o = Act(_decHead, rows, {plan.DecoderOut});");
@@ -346,6 +346,7 @@ internal static class NetEmitter
                 break;
         }
         w.Line("rec[r] = (float)sum;");
+        w.Line("if (kl.IsEmpty) continue;");
         w.Line("var hr = head.GetRowSpan(r);");
         w.Line("double k = 0;");
         w.Open($"for (int j = 0; j < {Z}; j++)");
@@ -513,12 +514,13 @@ internal static class NetEmitter
         w.Open("for (int i = 0; i < k; i++)");
         w.Line($"SampleLatent({yArg}rows, _noise);");
         w.Line("DecoderForward(rows);");
-        w.Line("// log w = ln p(x|z) + ln N(z; 0, I) − ln N(z; μ, σ²) = −rec − ½Σz² + ½Σε² + ½Σ ln σ²");
+        w.Line("// log w = ln p(x|z) + ln N(z; 0, I) − ln N(z; μ, σ²) = −rec − ½Σz² + ½Σε² + ½Σ ln σ²; perRow holds rec meanwhile");
+        w.Line("RowLosses(rows, perRow, Span<float>.Empty, gradient: false);");
         w.Open("for (int r = 0; r < rows; r++)");
         w.Line("var hr = head.GetRowSpan(r);");
         w.Line("var er = e.GetRowSpan(r);");
         w.Line("var zr = zIn.GetRowSpan(r);");
-        w.Line("double logW = -RecOfRow(r);");
+        w.Line("double logW = -perRow[r];");
         w.Line($"for (int j = 0; j < {Z}; j++) logW += 0.5 * (er[j] * er[j] - zr[j] * zr[j] + hr[{Z} + j]);");
         w.Line("// running log-sum-exp: keep the max and Σ exp(log w − max)");
         w.Line("float lw = (float)logW;");
@@ -528,31 +530,6 @@ internal static class NetEmitter
         w.Close();
         w.Line("float logK = MathF.Log(k);");
         w.Line("for (int r = 0; r < rows; r++) perRow[r] = max[r] + MathF.Log(sum[r]) - logK;");
-        w.Close();
-        w.Line();
-
-        w.Line("/// <summary>−ln p(x|z) of one row from the current decoder output (for the IWAE weights).</summary>");
-        w.Open("private float RecOfRow(int r)");
-        w.Line($"var xr = _activations.Span.Slice(_x + r * {D}, {D});");
-        w.Line($"var orow = _activations.Span.Slice(_decHead + r * {plan.DecoderOut}, {plan.DecoderOut});");
-        w.Line($"var terms = _activations.Span.Slice(_terms, {D});");
-        switch (lk)
-        {
-            case 0:
-                w.Line("float sum = ModelKernels.BernoulliLogits(orow, xr, Span<float>.Empty, 0f, terms);");
-                break;
-            case 1:
-                w.Line($"float sum = ModelKernels.GaussianLearned(orow.Slice(0, {D}), orow.Slice({D}, {D}), xr, Span<float>.Empty, Span<float>.Empty, 0f, terms) + {D} * HalfLog2Pi;");
-                break;
-            default:
-                w.Line("double sum = 0;");
-                w.Open($"for (int j = 0; j < {D}; j++)");
-                w.Line("float d = xr[j] - orow[j];");
-                w.Line("sum += 0.5f * d * d / (Sigma * Sigma) + MathF.Log(Sigma) + HalfLog2Pi;");
-                w.Close();
-                break;
-        }
-        w.Line("return (float)sum;");
         w.Close();
         w.Line();
     }

@@ -117,4 +117,28 @@ public class SnapshotTests
             """);
         Approvals.Verify(Assert.Single(generated));
     }
+
+    [Fact]
+    public void BernoulliVaeAndHingeGan()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Vae(Features = 8, Latent = 2, Likelihood = Likelihood.Bernoulli, Beta = 0.5f)]
+            public sealed partial class Binary
+            {
+                [Encoder, Dense(16, Activation.Tanh)] public partial Dense E1 { get; }
+                [Decoder, Dense(16, Activation.Softplus)] public partial Dense D1 { get; }
+            }
+
+            [Gan(Features = 3, Noise = 2, Loss = GanLoss.Hinge, Output = Activation.Sigmoid)]
+            public sealed partial class Hinged
+            {
+                [Generator, Dense(8, Activation.Relu)] public partial Dense G1 { get; }
+                [Discriminator, Dense(8, Activation.LeakyRelu)] public partial Dense D1 { get; }
+            }
+            """);
+        Approvals.VerifyAll(generated.OrderBy(g => g, StringComparer.Ordinal), "generated");
+    }
 }
