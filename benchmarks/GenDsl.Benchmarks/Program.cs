@@ -28,6 +28,9 @@ public static class Program
         {reference}
           peak            Measure the float32 FMA peak (GFLOP/s) per core and on all cores, for
                           each vector width the hardware accelerates.
+          profile <workload> [seconds] [threads]
+                          Run only our side of one model workload (e.g. train-flow2d) in a loop,
+                          for a profiler: perf record -g, with DOTNET_PerfMapEnabled=1.
           torch-check     Load TorchSharp (patching its native library for an old libstdc++ if
                           needed) and check torch.matmul on 2 threads.
         """;
@@ -54,6 +57,8 @@ public static class Program
                 return RunPeak();
             case "torch-check":
                 return TorchCheck.Run();
+            case "profile":
+                return RunProfile(args.AsSpan(1));
             case "plot":
                 return Models.PlotCommand.Run(args.AsSpan(1));
             case "reference":
@@ -63,6 +68,31 @@ public static class Program
                 Console.Error.WriteLine(UsageText);
                 return 2;
         }
+    }
+
+    private static int RunProfile(ReadOnlySpan<string> args)
+    {
+        if (args.Length == 0 || !Models.ModelSuite.Names.Contains(args[0]))
+        {
+            Console.Error.WriteLine($"profile: name one workload: {string.Join(", ", Models.ModelSuite.Names)}.");
+            return 2;
+        }
+        double seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10;
+        int threads = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount;
+        TorchNativeLoader.EnsureLoaded(Console.Out);
+        TorchSharp.torch.set_num_threads(threads);
+        using var pool = new GenDsl.Threading.WorkerPool(threads);
+        using var c = Models.ModelSuite.Create(args[0], pool);
+        Models.ModelSuite.WarmUp(c, quick: true);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        long calls = 0;
+        while (sw.Elapsed.TotalSeconds < seconds)
+        {
+            c.RunOurs();
+            calls++;
+        }
+        Console.WriteLine($"{args[0]}: {calls} calls, {sw.Elapsed.TotalMilliseconds / calls:F4} ms per call (ours, {threads} threads)");
+        return 0;
     }
 
     private static int RunPeak()

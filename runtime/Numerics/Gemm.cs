@@ -15,7 +15,10 @@ namespace GenDsl.Numerics;
 /// <remarks>
 /// <para><b>Determinism.</b> Each element of C is one float accumulator updated by fused multiply-adds over
 /// k = 0, 1, …, K−1 in order, starting from 0; threads split C into row/column blocks and never split K.
-/// So the result is bit-identical for every thread count and every <see cref="Simd.Width"/>.</para>
+/// So the result is bit-identical for every thread count and every <see cref="Simd.Width"/>. Exception: when C
+/// has at most four columns (or rows) and the long operand is laid out along K (e.g. <c>X·Wᵀ</c> into a 1- or
+/// 2-wide output, or a one-row GEMV), each element is a dot product with 16 fixed partial sums (see
+/// GemmNarrow.cs) — still identical for every thread count and width.</para>
 /// <para><b>Aliasing.</b> C must not share memory with A or B (checked: overlapping address ranges throw).</para>
 /// <para><b>beta = 0</b> means C's old contents are never read (NaN in C is harmless), as in BLAS.</para>
 /// </remarks>
@@ -183,6 +186,8 @@ public static unsafe partial class Gemm
     private static void Dispatch<TAct>(ref GemmJobHeader header, TAct act, WorkerPool pool)
         where TAct : struct, IActivationOp
     {
+        if (TryNarrow(ref header, act, pool))
+            return;
         switch (Simd.Width)
         {
             case SimdWidth.V512: Execute<GemmKernel512, TAct>(ref header, act, pool); break;
@@ -220,7 +225,8 @@ public static unsafe partial class Gemm
         }
         try
         {
-            Plan(header.M, header.N, TKernel.MR, TKernel.NR, threads, canShareA, out job.MBlocks, out job.NBlocks);
+            Plan(header.M, header.N, TKernel.MR, TKernel.NR, threads, canShareA, out job.MBlocks, out job.NBlocks,
+                 smallProduct: (long)header.M * header.N * header.K <= RowSplitMaxWork);
             job.Tasks = job.MBlocks * job.NBlocks;
             if (threads > job.Tasks)
                 threads = job.Tasks;
@@ -348,6 +354,9 @@ public static unsafe partial class Gemm
         return (int)Math.Min(poolThreads, Math.Max(1, work / MinWorkPerThread));
     }
 
+    /// <summary>Products of at most this many multiply-adds that fit one block are split by rows only (see <see cref="Plan"/>).</summary>
+    internal const long RowSplitMaxWork = 1L << 22;
+
     /// <summary>Narrowest column block worth a task of its own when splitting for parallelism.</summary>
     internal const int MinTaskColumns = 128;
 
@@ -358,13 +367,22 @@ public static unsafe partial class Gemm
     /// thread that is slow to start (or shares its core) holds up the others only briefly. Otherwise columns are
     /// still split first: a row split makes each part re-pack all of B.
     /// </summary>
-    internal static void Plan(int m, int n, int mr, int nr, int threads, bool sharedA, out int mBlocks, out int nBlocks)
+    internal static void Plan(int m, int n, int mr, int nr, int threads, bool sharedA, out int mBlocks, out int nBlocks,
+                              bool smallProduct = false)
     {
         int unitsM = (m + mr - 1) / mr, unitsN = (n + nr - 1) / nr;
         mBlocks = (unitsM + MS / mr - 1) / (MS / mr);
         nBlocks = (unitsN + NC / nr - 1) / (NC / nr);
         if (threads <= 1)
             return;
+        if (smallProduct && mBlocks * nBlocks == 1 && unitsM >= threads)
+        {
+            // A small product in one block: one row block per thread. Each re-packs all of B, but B is small, and
+            // the threads never wait for each other (a column split would share one packing of A behind a barrier,
+            // which costs more than it saves at this size: tn 64×64×512 took 36–76 µs that way, 28 µs by rows).
+            mBlocks = threads;
+            return;
+        }
         int minUnits = Math.Max(1, MinTaskColumns / nr);
         if (sharedA)
         {

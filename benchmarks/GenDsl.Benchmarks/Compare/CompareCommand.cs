@@ -26,12 +26,13 @@ public static class CompareCommand
 
     /// <summary>Usage lines for the help text.</summary>
     public const string Usage = """
-          compare <suite> [--quick] [--threads T] [--json FILE]
+          compare <suite> [--quick] [--threads T] [--json FILE] [--filter TEXT]
                           Time GenDsl against TorchSharp, interleaved, same thread count.
                           Suites: gemm, models, all (= gemm + models).
                           --quick      fewer workloads and samples (gemm under a minute, models ~30 s)
                           --threads T  threads for both (default: Environment.ProcessorCount)
                           --json FILE  also write the results as JSON
+                          --filter TEXT  only the workloads whose name contains TEXT
         """;
 
     /// <summary>Parses the arguments after "compare" and runs; returns the process exit code.</summary>
@@ -42,7 +43,7 @@ public static class CompareCommand
         string suiteName = args[0];
         bool quick = false;
         int threads = Environment.ProcessorCount;
-        string? json = null;
+        string? json = null, filter = null;
         for (int i = 1; i < args.Length; i++)
         {
             switch (args[i])
@@ -55,6 +56,9 @@ public static class CompareCommand
                     break;
                 case "--json" when i + 1 < args.Length:
                     json = args[++i];
+                    break;
+                case "--filter" when i + 1 < args.Length:
+                    filter = args[++i];
                     break;
                 default:
                     return UsageError(usageOut, $"compare: bad option '{args[i]}'.");
@@ -75,7 +79,7 @@ public static class CompareCommand
             return 2;
         }
 
-        var options = new CompareOptions(quick, threads, json);
+        var options = new CompareOptions(quick, threads, json, filter);
         return RunSuites(selected, options);
     }
 
@@ -148,7 +152,8 @@ public static class CompareCommand
         Thread.Sleep(200); // let the background tier-1 compilations finish
 
         foreach (var shape in GemmSuite.Shapes(options.Quick))
-            yield return () => new GemmComparison(shape, pool);
+            if (options.Selects(shape.Name))
+                yield return () => new GemmComparison(shape, pool);
     }
 
     private static void PrintMachine(CompareOptions options)

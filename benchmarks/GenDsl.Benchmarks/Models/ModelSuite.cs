@@ -41,6 +41,8 @@ public static class ModelSuite
         var made = new List<IComparison>();
         foreach (string name in Names)
         {
+            if (!options.Selects(name))
+                continue;
             yield return () =>
             {
                 var c = Create(name, pool);
