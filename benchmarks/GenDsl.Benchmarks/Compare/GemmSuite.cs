@@ -41,6 +41,16 @@ public static class GemmSuite
             (1, 64, 64, false, true), (1, 784, 400, false, true), (4, 784, 400, false, true),
         ];
         foreach (var (m, n, k, ta, tb) in narrow) list.Add(new GemmShape(m, n, k, ta, tb));
+
+        // Every product of one train-vae step (batch 128, 784 → 400 → (20, 20), 20 → 400 → 784) that the
+        // lists above do not have: forward (nt), weight gradients (tn, K = batch) and input gradients (nn).
+        (int M, int N, int K, bool TA, bool TB)[] vae =
+        [
+            (128, 40, 400, false, true), (128, 400, 20, false, true), (128, 784, 400, false, true),
+            (784, 400, 128, true, false), (400, 784, 128, true, false), (40, 400, 128, true, false), (400, 20, 128, true, false),
+            (128, 400, 40, false, false), (128, 20, 400, false, false),
+        ];
+        foreach (var (m, n, k, ta, tb) in vae) list.Add(new GemmShape(m, n, k, ta, tb));
         return list;
     }
 }
