@@ -21,7 +21,7 @@ namespace GenDsl.Numerics;
 /// </summary>
 public static class CouplingKernels
 {
-    /// <summary>Rows per block (fixed: it decides which partial sum each row lands in).</summary>
+    /// <summary>Rows per block (fixed, and a multiple of every vector width).</summary>
     private const int Block = 16;
 
     /// <summary>Output columns per transposed weight chunk in <see cref="DenseSmallInput"/>.</summary>
@@ -143,8 +143,8 @@ public static class CouplingKernels
     /// forward output v and ∂L/∂ln|det_r| = −1/B (so ∂L/∂s gets +<paramref name="invRows"/> from ln|det| −= s).
     /// With t = tanh(raw), e = exp(−scale·t), g = ∂L/∂v_T:
     /// ∂L/∂u_T = g·e, ∂L/∂m = −g·e, ∂L/∂s = 1/B − g·v_T, ∂L/∂raw = ∂L/∂s·scale·(1 − t²), and
-    /// ∂L/∂scale_j = Σ_r ∂L/∂s·t (OVERWRITES <paramref name="gScale"/>; summed in 16 partials, row r into
-    /// partial r mod 16, then a fixed pairwise tree, whatever the width).
+    /// ∂L/∂scale_j = Σ_r ∂L/∂s·t (OVERWRITES <paramref name="gScale"/>; summed strictly sequentially,
+    /// row 0 first, whatever the width: the same order, and so the same bits, as a per-row loop).
     /// Only the transformed columns of <paramref name="gu"/> are written (∂L/∂u_K is yours to fill).
     /// </summary>
     /// <param name="gv">∂L/∂v, rows × D.</param>
@@ -177,7 +177,7 @@ public static class CouplingKernels
         ReadOnlySpan<float> scale, float invRows, Span2D<float> gu, Span2D<float> gRaw, Span2D<float> gM, Span<float> gScale) where T : struct, IVecOps<T>
     {
         Span<float> bg = stackalloc float[Block], bv = stackalloc float[Block], br = stackalloc float[Block];
-        Span<float> bm = stackalloc float[Block], partial = stackalloc float[Block];
+        Span<float> bm = stackalloc float[Block], bst = stackalloc float[Block];
         var one = T.Splat(1f);
         var invB = T.Splat(invRows);
         int rows = gv.Height;
@@ -185,10 +185,10 @@ public static class CouplingKernels
         {
             int c = columns[j];
             var sc = T.Splat(scale[j]);
-            partial.Clear();
+            float sumScale = 0f;
             for (int r0 = 0; r0 < rows; r0 += Block)
             {
-                // Lanes past the last row hold g = v = raw = 0, so they add gs·t = (1/B)·tanh(0) = 0 to the partials.
+                // Lanes past the last row compute on zeros and are never stored or summed.
                 int n = Math.Min(Block, rows - r0);
                 Gather(gv, r0, c, n, bg);
                 Gather(v, r0, c, n, bv);
@@ -202,14 +202,16 @@ public static class CouplingKernels
                     T.Store(ge, bg, i);                                              // ∂v/∂u = e^(−s)
                     T.Store(T.Neg(ge), bm, i);                                       // ∂v/∂m = −e^(−s)
                     var gs = T.Sub(invB, T.Mul(g, T.Load(bv, i)));                   // ∂v/∂s = −v, plus the log-det term
-                    T.Store(T.Add(T.Load(partial, i), T.Mul(gs, t)), partial, i);    // s = scale·tanh(raw)
+                    T.Store(T.Mul(gs, t), bst, i);                                   // s = scale·tanh(raw): ∂L/∂scale term
                     T.Store(T.Mul(T.Mul(gs, sc), T.Sub(one, T.Mul(t, t))), br, i);   // ∂s/∂raw = scale·(1 − tanh²)
                 }
                 Scatter(bg, n, gu, r0, c);
                 Scatter(bm, n, gM, r0, j);
                 Scatter(br, n, gRaw, r0, j);
+                for (int i = 0; i < n; i++)
+                    sumScale += bst[i];
             }
-            gScale[j] = Tree16(partial);
+            gScale[j] = sumScale;
         }
     }
 
@@ -297,8 +299,9 @@ public static class CouplingKernels
 
     /// <summary>
     /// y = act(x · Wᵀ + b) for an input width k ≤ <see cref="MaxSmallInput"/>, where a GEMM is mostly
-    /// overhead: vectorised across the output columns, pre = fma(W[j,k−1], x_{k−1}, … fma(W[j,0], x_0, b_j)),
-    /// the input columns in order.
+    /// overhead: vectorised across the output columns, pre = ((b_j + W[j,0]·x_0) + W[j,1]·x_1) + …, each
+    /// product and sum rounded separately (no fused multiply-add), the input columns in order; the same
+    /// operations as the straight-line scalar code the generator used to emit.
     /// </summary>
     /// <param name="x">The input, rows × k (1 ≤ k ≤ 4).</param>
     /// <param name="weights">W stored [out, in] row-major (as torch.nn.Linear), length out·k.</param>
@@ -362,14 +365,14 @@ public static class CouplingKernels
                 {
                     var acc = T.Load(b, j);
                     for (int i = 0; i < k; i++)
-                        acc = T.FusedMultiplyAdd(T.Load(wt, i * DenseChunk + j), T.Splat(xr[i]), acc);
+                        acc = T.Add(acc, T.Mul(T.Load(wt, i * DenseChunk + j), T.Splat(xr[i])));
                     T.Store(T.Activate(op, acc), yr, j);
                 }
                 for (; j < nc; j++) // the same operations, one column at a time
                 {
                     float acc = b[j];
                     for (int i = 0; i < k; i++)
-                        acc = MathF.FusedMultiplyAdd(wt[i * DenseChunk + j], xr[i], acc);
+                        acc += wt[i * DenseChunk + j] * xr[i];
                     yr[j] = op.Forward(acc);
                 }
             }
@@ -407,15 +410,6 @@ public static class CouplingKernels
         x.Slice(r0, n).CopyTo(buffer);
         if (n < Block)
             buffer.Slice(n).Clear();
-    }
-
-    /// <summary>The 16 partials summed in a fixed pairwise tree (as <see cref="Reductions"/> does).</summary>
-    private static float Tree16(Span<float> p)
-    {
-        for (int half = Block / 2; half >= 1; half >>= 1)
-            for (int j = 0; j < half; j++)
-                p[j] += p[j + half];
-        return p[0];
     }
 
     // ---- Argument checks: the parameter, both sizes, and the fix.
