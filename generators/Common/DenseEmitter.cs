@@ -7,13 +7,13 @@ namespace GenDsl.Generators.Common;
 
 /// <summary>
 /// Emits the forward and backward passes of fully connected layers y = act(x · Wᵀ + b) (W stored
-/// [out, in], as torch.nn.Linear): a GEMM with a fused bias + activation epilogue, or straight-line
-/// loops for tiny input widths; backward as activation-derivative + bias-gradient (one fused pass),
+/// [out, in], as torch.nn.Linear): a GEMM with a fused bias + activation epilogue, or for tiny input
+/// widths one CouplingKernels.DenseSmallInput call; backward as activation-derivative + bias-gradient (one fused pass),
 /// then ∂L/∂W = ∂L/∂yᵀ·x and ∂L/∂x = ∂L/∂y·W.
 /// </summary>
 internal static class DenseEmitter
 {
-    /// <summary>Input widths up to this are emitted as straight-line loops instead of a GEMM call.</summary>
+    /// <summary>Input widths up to this use CouplingKernels.DenseSmallInput instead of a GEMM call (keep ≤ CouplingKernels.MaxSmallInput).</summary>
     public const int UnrollInputWidth = 4;
 
     public static readonly string[] ActivationNames = { "Identity", "Relu", "LeakyRelu", "Tanh", "Sigmoid", "Softplus" };
@@ -31,26 +31,9 @@ internal static class DenseEmitter
         w.Line($"// {description}   [{rows}, {dense.In}] → [{rows}, {dense.Out}]");
         if (dense.In <= UnrollInputWidth)
         {
-            w.Line("{");
-            w.Indent();
-            w.Line($"// input width {dense.In}: straight-line code instead of a GEMM");
-            w.Line($"var x = Act({dense.InputField}, {rows}, {dense.In});");
-            w.Line($"var h = Act({dense.OutputField}, {rows}, {dense.Out});");
-            w.Line($"var W = _parameters.Span.Slice({dense.WeightConst}, {dense.Out * dense.In});");
-            w.Line($"var b = _parameters.Span.Slice({dense.BiasConst}, {dense.Out});");
-            w.Open($"for (int r = 0; r < {rows}; r++)");
-            w.Line("var xr = x.GetRowSpan(r);");
-            w.Line("var hr = h.GetRowSpan(r);");
-            for (int k = 0; k < dense.In; k++)
-                w.Line($"float x{k} = xr[{k}];");
-            w.Open($"for (int j = 0; j < {dense.Out}; j++)");
-            var terms = string.Join(" + ", Enumerable.Range(0, dense.In).Select(k => dense.In == 1 ? $"W[j] * x{k}" : $"W[j * {dense.In} + {k}] * x{k}"));
-            w.Line($"float pre = b[j] + {terms};");
-            w.Line($"hr[j] = {ScalarActivation(dense.Activation, "pre")};");
-            w.Close();
-            w.Close();
-            w.Unindent();
-            w.Line("}");
+            string slope = dense.Activation == 2 ? ", 0.2f" : "";
+            w.Line($"// input width {dense.In}: y_j = act(b_j + Σ_k W_jk·x_k) vectorised across the {dense.Out} outputs instead of a GEMM");
+            w.Line($"CouplingKernels.DenseSmallInput(Act({dense.InputField}, {rows}, {dense.In}), _parameters.Span.Slice({dense.WeightConst}, {dense.Out * dense.In}), _parameters.Span.Slice({dense.BiasConst}, {dense.Out}), Activation.{act}, Act({dense.OutputField}, {rows}, {dense.Out}){slope});");
         }
         else
         {
@@ -106,14 +89,4 @@ internal static class DenseEmitter
             w.Line("}");
         }
     }
-
-    public static string ScalarActivation(int activation, string x) => activation switch
-    {
-        0 => x,
-        1 => $"{x} > 0f ? {x} : 0f",
-        2 => $"{x} > 0f ? {x} : 0.2f * {x}",
-        3 => $"MathF.Tanh({x})",
-        4 => $"1f / (1f + MathF.Exp(-{x}))",
-        _ => $"MathF.Max({x}, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs({x})))",
-    };
 }

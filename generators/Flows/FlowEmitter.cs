@@ -8,8 +8,8 @@ namespace GenDsl.Generators.Flows;
 /// <summary>
 /// Writes the C# of a flow: constants for every shape and offset, one forward and one backward method
 /// per layer side by side, and the public API. The emitted code calls the runtime's GEMM (with fused
-/// bias + activation epilogues) for the networks and does each coupling's affine map in one pass over
-/// the rows.
+/// bias + activation epilogues) for the networks and <c>CouplingKernels</c> for each coupling's map,
+/// one whole-batch call per step.
 /// </summary>
 internal static class FlowEmitter
 {
@@ -70,11 +70,9 @@ internal static class FlowEmitter
         {
             if (layer.Kind is LayerKind.AffineCoupling or LayerKind.AdditiveCoupling)
             {
-                tables |= !IsContiguous(layer.Kept) || !IsContiguous(layer.Transformed);
-                if (!IsContiguous(layer.Kept))
-                    w.Line($"private static ReadOnlySpan<int> {layer.Name}_Kept => [{Lit.Ints(layer.Kept)}];");
-                if (!IsContiguous(layer.Transformed))
-                    w.Line($"private static ReadOnlySpan<int> {layer.Name}_Transformed => [{Lit.Ints(layer.Transformed)}];");
+                tables = true;
+                w.Line($"private static ReadOnlySpan<int> {layer.Name}_Kept => [{Lit.Ints(layer.Kept)}]; // the features the coupling keeps (network input)");
+                w.Line($"private static ReadOnlySpan<int> {layer.Name}_Transformed => [{Lit.Ints(layer.Transformed)}]; // the features it transforms");
             }
             else if (layer.Kind is LayerKind.Permute or LayerKind.InvertibleLinear)
             {
@@ -421,6 +419,8 @@ internal static class FlowEmitter
     }
 
     // ------------------------------------------------------------------------------------ couplings
+    // Every per-row step of a coupling is one whole-batch call into CouplingKernels (vectorised across
+    // rows, so a 2-D flow, where each half is one feature, still fills the vector lanes).
     private static void EmitCoupling(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
     {
         bool affine = layer.Kind == LayerKind.AffineCoupling;
@@ -431,8 +431,10 @@ internal static class FlowEmitter
         string u = $"_x{layer.Index}", v = $"_x{layer.Index + 1}";
         string yParam = cond ? "ReadOnlySpan2D<float> y, " : "";
         string widths = string.Join(" → ", new[] { layer.NetIn }.Concat(layer.Net.Select(d => d.Out)));
-        bool contiguous = IsContiguous(layer.Transformed);
-        int t0 = layer.Transformed.Length > 0 ? layer.Transformed[0] : 0;
+        string kept = $"{name}_Kept", transformed = $"{name}_Transformed";
+        // Column slices of the network output o = [raw s, m] (affine) or o = m (additive), and of its gradient.
+        string Raw(string o) => $"{o}.Slice(0, 0, rows, {d2})";
+        string Shift(string o) => affine ? $"{o}.Slice(0, {d2}, rows, {d2})" : o;
 
         w.Line("// -------------------------------------------------------------------------------------");
         w.Line($"// {name}: {(affine ? "affine" : "additive")} coupling, keeps [{Lit.Ints(layer.Kept)}], transforms [{Lit.Ints(layer.Transformed)}];");
@@ -447,17 +449,9 @@ internal static class FlowEmitter
         w.Line($"/// <summary>{name}'s network on the kept features of <paramref name=\"source\"/> (rows × {D}).</summary>");
         w.Open($"private void {name}_Network(int source, {yParam}int rows)");
         w.Line($"var input = Act({layer.NetInputField}, rows, {layer.NetIn});");
-        w.Line($"var src = Act(source, rows, {D});");
-        w.Open("for (int r = 0; r < rows; r++)");
-        w.Line("var xr = src.GetRowSpan(r);");
-        w.Line("var ir = input.GetRowSpan(r);");
-        if (IsContiguous(layer.Kept))
-            w.Line($"xr.Slice({layer.Kept[0]}, {d1}).CopyTo(ir); // a = [x_K …]");
-        else
-            w.Line($"for (int i = 0; i < {d1}; i++) ir[i] = xr[{name}_Kept[i]]; // a = [x_K …]");
+        w.Line($"CouplingKernels.GatherColumns(Act(source, rows, {D}), {kept}, {(cond ? $"input.Slice(0, 0, rows, {d1})" : "input")}); // a = [x_K{(cond ? " …" : "")}]");
         if (cond)
-            w.Line($"y.GetRowSpan(r).CopyTo(ir.Slice({d1})); // … , y]");
-        w.Close();
+            w.Line($"y.CopyTo(input.Slice(0, {d1}, rows, {plan.Condition})); // … , y]");
         foreach (var dense in layer.Net)
             DenseEmitter.EmitForward(w, dense, Describe(layer, dense));
         w.Close();
@@ -469,42 +463,16 @@ internal static class FlowEmitter
         w.Line($"var u = Act({u}, rows, {D});");
         w.Line($"var v = Act({v}, rows, {D});");
         w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
-        w.Line("var logDet = _activations.Span.Slice(_logDet, rows);");
+        w.Line("u.CopyTo(v); // v_K = u_K (v_T is overwritten below)");
         if (affine)
         {
-            w.Line($"var scale = _parameters.Span.Slice({layer.ScaleConst}, {d2});");
-            if (contiguous) w.Line($"var sRow = _activations.Span.Slice(_sRow, {d2});");
-        }
-        w.Open("for (int r = 0; r < rows; r++)");
-        w.Line("var ur = u.GetRowSpan(r);");
-        w.Line("var vr = v.GetRowSpan(r);");
-        w.Line("var orow = o.GetRowSpan(r);");
-        w.Line("ur.CopyTo(vr); // v_K = u_K (v_T is overwritten below)");
-        if (affine && contiguous)
-        {
-            w.Line($"// v_T = (u_T − m) ⊙ exp(−s), s = scale ⊙ tanh(r), vectorised; ln|det| −= Σ s");
-            w.Line($"logDet[r] -= ModelKernels.AffineForward(ur.Slice({t0}, {d2}), orow.Slice(0, {d2}), orow.Slice({d2}, {d2}), scale, vr.Slice({t0}, {d2}), sRow);");
-        }
-        else if (affine)
-        {
-            w.Line("float sumS = 0f;");
-            w.Open($"for (int i = 0; i < {d2}; i++)");
-            w.Line($"int j = {T(layer)};");
-            w.Line("float s = scale[i] * VecMath.Tanh(orow[i]);");
-            w.Line($"vr[j] = (ur[j] - orow[{d2} + i]) * VecMath.Exp(-s);");
-            w.Line("sumS += s;");
-            w.Close();
-            w.Line("logDet[r] -= sumS;");
-        }
-        else if (contiguous)
-        {
-            w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Subtract(ur.Slice({t0}, {d2}), orow.Slice(0, {d2}), vr.Slice({t0}, {d2})); // v_T = u_T − m");
+            w.Line("// v_T = (u_T − m) ⊙ exp(−s), s = scale ⊙ tanh(r), all rows at once; ln|det| −= Σ s");
+            w.Line($"CouplingKernels.AffineForward(u, {transformed}, {Raw("o")}, {Shift("o")}, _parameters.Span.Slice({layer.ScaleConst}, {d2}), v, _activations.Span.Slice(_logDet, rows));");
         }
         else
         {
-            w.Line($"for (int i = 0; i < {d2}; i++) {{ int j = {T(layer)}; vr[j] = ur[j] - orow[i]; }} // v_T = u_T − m");
+            w.Line($"CouplingKernels.AdditiveForward(u, {transformed}, o, v); // v_T = u_T − m");
         }
-        w.Close();
         w.Close();
         w.Line();
 
@@ -515,27 +483,11 @@ internal static class FlowEmitter
         w.Line($"var u = Act({u}, rows, {D});");
         w.Line($"var v = Act({v}, rows, {D});");
         w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
-        if (affine) w.Line($"var scale = _parameters.Span.Slice({layer.ScaleConst}, {d2});");
-        w.Open("for (int r = 0; r < rows; r++)");
-        w.Line("var ur = u.GetRowSpan(r);");
-        w.Line("var vr = v.GetRowSpan(r);");
-        w.Line("var orow = o.GetRowSpan(r);");
-        w.Line("vr.CopyTo(ur);");
-        if (affine && contiguous)
-            w.Line($"ModelKernels.AffineInverse(vr.Slice({t0}, {d2}), orow.Slice(0, {d2}), orow.Slice({d2}, {d2}), scale, ur.Slice({t0}, {d2})); // u_T = v_T ⊙ exp(s) + m");
-        else if (affine)
-        {
-            w.Open($"for (int i = 0; i < {d2}; i++)");
-            w.Line($"int j = {T(layer)};");
-            w.Line("float s = scale[i] * VecMath.Tanh(orow[i]);");
-            w.Line($"ur[j] = vr[j] * VecMath.Exp(s) + orow[{d2} + i]; // u_T = v_T ⊙ exp(s) + m");
-            w.Close();
-        }
-        else if (contiguous)
-            w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Add(vr.Slice({t0}, {d2}), orow.Slice(0, {d2}), ur.Slice({t0}, {d2})); // u_T = v_T + m");
+        w.Line("v.CopyTo(u); // u_K = v_K (u_T is overwritten below)");
+        if (affine)
+            w.Line($"CouplingKernels.AffineInverse(v, {transformed}, {Raw("o")}, {Shift("o")}, _parameters.Span.Slice({layer.ScaleConst}, {d2}), u); // u_T = v_T ⊙ exp(s) + m");
         else
-            w.Line($"for (int i = 0; i < {d2}; i++) {{ int j = {T(layer)}; ur[j] = vr[j] + orow[i]; }} // u_T = v_T + m");
-        w.Close();
+            w.Line($"CouplingKernels.AdditiveInverse(v, {transformed}, o, u); // u_T = v_T + m");
         w.Close();
         w.Line();
 
@@ -545,65 +497,26 @@ internal static class FlowEmitter
         w.Line($"var gv = Act({gNext}, rows, {D}); // ∂L/∂v");
         w.Line($"var gu = Act({gPrev}, rows, {D}); // ∂L/∂u (written here)");
         w.Line($"var go = Act(_gOut, rows, {layer.NetOut}); // ∂L/∂o");
+        w.Line("gv.CopyTo(gu); // ∂L/∂u_K starts as ∂L/∂v_K (the network's share is added below); ∂L/∂u_T is overwritten");
         if (affine)
         {
             w.Line($"var v = Act({v}, rows, {D});");
             w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
-            w.Line($"var scale = _parameters.Span.Slice({layer.ScaleConst}, {d2});");
-            w.Line($"var gScale = _gradients.Span.Slice({layer.ScaleConst}, {d2});");
-            w.Line("gScale.Clear();");
+            w.Line("// v_T = (u_T − m)·e^(−s): ∂/∂u_T = e^(−s), ∂/∂m = −e^(−s), ∂/∂s = −v_T + 1/B (ln|det| −= s), s = scale·tanh(r);");
+            w.Line("// ∂L/∂scale = Σ_rows ∂L/∂s·tanh(r) (overwritten)");
+            w.Line($"CouplingKernels.AffineBackward(gv, v, {transformed}, {Raw("o")}, _parameters.Span.Slice({layer.ScaleConst}, {d2}), invRows,");
+            w.Line($"    gu, {Raw("go")}, {Shift("go")}, _gradients.Span.Slice({layer.ScaleConst}, {d2}));");
         }
         else
         {
             w.Line("_ = invRows; // an additive coupling has no log-det");
+            w.Line($"CouplingKernels.AdditiveBackward(gv, {transformed}, go); // v_T = u_T − m: ∂L/∂m = −∂L/∂v_T; ∂L/∂u_T = ∂L/∂v_T is already in gu");
         }
-        w.Open("for (int r = 0; r < rows; r++)");
-        w.Line("var gvr = gv.GetRowSpan(r);");
-        w.Line("var gur = gu.GetRowSpan(r);");
-        w.Line("var gor = go.GetRowSpan(r);");
-        if (affine)
-        {
-            w.Line("var vr = v.GetRowSpan(r);");
-            w.Line("var orow = o.GetRowSpan(r);");
-        }
-        w.Line("gvr.CopyTo(gur); // ∂L/∂u_K starts as ∂L/∂v_K; the network's share is added below");
-        if (affine && contiguous)
-        {
-            w.Line("// v_T = (u_T − m)·e^(−s): ∂/∂u_T = e^(−s), ∂/∂m = −e^(−s), ∂/∂s = −v_T + 1/B (ln|det| −= s), s = scale·tanh(r)");
-            w.Line($"ModelKernels.AffineBackward(gvr.Slice({t0}, {d2}), vr.Slice({t0}, {d2}), orow.Slice(0, {d2}), scale, invRows, gur.Slice({t0}, {d2}), gor.Slice(0, {d2}), gor.Slice({d2}, {d2}), gScale);");
-        }
-        else if (affine)
-        {
-            w.Open($"for (int i = 0; i < {d2}; i++)");
-            w.Line($"int j = {T(layer)};");
-            w.Line("float g = gvr[j];");
-            w.Line("float t = VecMath.Tanh(orow[i]);");
-            w.Line("float e = VecMath.Exp(-(scale[i] * t));");
-            w.Line("gur[j] = g * e;                           // v_T = (u_T − m)·e^(−s)  ⇒ ∂v_T/∂u_T = e^(−s)");
-            w.Line($"gor[{d2} + i] = -(g * e);                 // ∂v_T/∂m = −e^(−s)");
-            w.Line("float gs = invRows - g * vr[j];          // ∂v_T/∂s = −v_T ; ln|det| −= s and ∂L/∂ln|det| = −1/B");
-            w.Line("gScale[i] += gs * t;                     // s = scale·tanh(r)");
-            w.Line("gor[i] = gs * scale[i] * (1f - t * t);   // ∂s/∂r = scale·(1 − tanh²r)");
-            w.Close();
-        }
-        else if (contiguous)
-            w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Negate(gvr.Slice({t0}, {d2}), gor.Slice(0, {d2})); // v_T = u_T − m: ∂L/∂m = −∂L/∂v_T; ∂L/∂u_T = ∂L/∂v_T is already in gur");
-        else
-            w.Line($"for (int i = 0; i < {d2}; i++) gor[i] = -gvr[{T(layer)}]; // v_T = u_T − m: ∂L/∂m = −∂L/∂v_T");
-        w.Close();
 
         // Network backward, last layer first.
         DenseEmitter.EmitBackward(w, layer.Net, "_gOut", "_gh0", "_gh1", "_gIn", parameterGradients: true, d => Describe(layer, d));
-        w.Line("// the network input was [u_K, y]: add its gradient to ∂L/∂u_K");
-        w.Line($"var ga = Act(_gIn, rows, {layer.NetIn});");
-        w.Open("for (int r = 0; r < rows; r++)");
-        w.Line("var gar = ga.GetRowSpan(r);");
-        w.Line("var gur = gu.GetRowSpan(r);");
-        if (IsContiguous(layer.Kept))
-            w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Add(gur.Slice({layer.Kept[0]}, {d1}), gar.Slice(0, {d1}), gur.Slice({layer.Kept[0]}, {d1}));");
-        else
-            w.Line($"for (int i = 0; i < {d1}; i++) gur[{name}_Kept[i]] += gar[i];");
-        w.Close();
+        w.Line("// the network input was [u_K" + (cond ? ", y" : "") + "]: add its gradient to ∂L/∂u_K");
+        w.Line($"CouplingKernels.AddToColumns(Act(_gIn, rows, {layer.NetIn}){(cond ? $".Slice(0, 0, rows, {d1})" : "")}, gu, {kept});");
         w.Close();
         w.Line();
     }
@@ -755,21 +668,4 @@ internal static class FlowEmitter
         w.Close();
         w.Line();
     }
-
-    // ------------------------------------------------------------------------------------ helpers
-    private static bool IsContiguous(int[] indices)
-    {
-        for (int i = 1; i < indices.Length; i++)
-        {
-            if (indices[i] != indices[i - 1] + 1)
-                return false;
-        }
-        return indices.Length > 0;
-    }
-
-    /// <summary>The feature index of transformed column i: an offset when contiguous, else a table lookup.</summary>
-    private static string T(LayerPlan layer) =>
-        IsContiguous(layer.Transformed)
-            ? (layer.Transformed[0] == 0 ? "i" : $"{layer.Transformed[0]} + i")
-            : $"{layer.Name}_Transformed[i]";
 }

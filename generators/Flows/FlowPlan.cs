@@ -156,7 +156,6 @@ internal sealed class FlowPlan
         plan.ActivationFields.Add(("_g1", D, true, "∂L/∂X_i for odd i (backward ping-pong)"));
         if (plan.MaxNetOut > 0)
         {
-            plan.ActivationFields.Add(("_sRow", plan.MaxNetOut, false, "one row of s = scale ⊙ tanh(raw), for the log-det sum"));
             plan.ActivationFields.Add(("_gOut", plan.MaxNetOut, true, "∂L/∂(network output) of the coupling being differentiated"));
             plan.ActivationFields.Add(("_gIn", plan.MaxNetIn, true, "∂L/∂(network input)"));
         }

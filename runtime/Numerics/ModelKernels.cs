@@ -222,9 +222,9 @@ public static class ModelKernels
         return a;
     }
 
-    // ---- One interface over the widths, so each kernel above is written once.
+    // ---- One interface over the widths, so each kernel above is written once (shared with CouplingKernels).
 
-    private interface IVecOps<T> where T : struct
+    internal interface IVecOps<T> where T : struct
     {
         static abstract int Count { get; }
         static abstract T Load(ReadOnlySpan<float> s, int i);
@@ -238,9 +238,13 @@ public static class ModelKernels
         static abstract T Tanh(T a);
         static abstract T Sigmoid(T a);
         static abstract T Softplus(T a);
+        /// <summary>a·b + c with one rounding.</summary>
+        static abstract T FusedMultiplyAdd(T a, T b, T c);
+        /// <summary>The activation <paramref name="op"/> applied lane by lane.</summary>
+        static abstract T Activate<TAct>(in TAct op, T x) where TAct : struct, IActivationOp;
     }
 
-    private readonly struct V512 : IVecOps<V512>
+    internal readonly struct V512 : IVecOps<V512>
     {
         private readonly Vector512<float> _v;
         private V512(Vector512<float> v) => _v = v;
@@ -256,9 +260,11 @@ public static class ModelKernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Tanh(V512 a) => new(VecMath.Tanh(a._v));
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Sigmoid(V512 a) => new(VecMath.Sigmoid(a._v));
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Softplus(V512 a) => new(VecMath.Softplus(a._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 FusedMultiplyAdd(V512 a, V512 b, V512 c) => new(Vector512.FusedMultiplyAdd(a._v, b._v, c._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Activate<TAct>(in TAct op, V512 x) where TAct : struct, IActivationOp => new(op.Forward(x._v));
     }
 
-    private readonly struct V256 : IVecOps<V256>
+    internal readonly struct V256 : IVecOps<V256>
     {
         private readonly Vector256<float> _v;
         private V256(Vector256<float> v) => _v = v;
@@ -274,9 +280,11 @@ public static class ModelKernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Tanh(V256 a) => new(VecMath.Tanh(a._v));
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Sigmoid(V256 a) => new(VecMath.Sigmoid(a._v));
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Softplus(V256 a) => new(VecMath.Softplus(a._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 FusedMultiplyAdd(V256 a, V256 b, V256 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Activate<TAct>(in TAct op, V256 x) where TAct : struct, IActivationOp => new(op.Forward(x._v));
     }
 
-    private readonly struct V128 : IVecOps<V128>
+    internal readonly struct V128 : IVecOps<V128>
     {
         private readonly Vector128<float> _v;
         private V128(Vector128<float> v) => _v = v;
@@ -292,5 +300,28 @@ public static class ModelKernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Tanh(V128 a) => new(VecMath.Tanh(a._v));
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Sigmoid(V128 a) => new(VecMath.Sigmoid(a._v));
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Softplus(V128 a) => new(VecMath.Softplus(a._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 FusedMultiplyAdd(V128 a, V128 b, V128 c) => new(Vector128.FusedMultiplyAdd(a._v, b._v, c._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Activate<TAct>(in TAct op, V128 x) where TAct : struct, IActivationOp => new(op.Forward(x._v));
+    }
+
+    /// <summary>One float per "vector": the scalar path, written with the same generic code as the vector paths.</summary>
+    internal readonly struct V1 : IVecOps<V1>
+    {
+        private readonly float _v;
+        private V1(float v) => _v = v;
+        public static int Count => 1;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 Load(ReadOnlySpan<float> s, int i) => new(Unsafe.Add(ref MemoryMarshal.GetReference(s), i));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(V1 v, Span<float> s, int i) => Unsafe.Add(ref MemoryMarshal.GetReference(s), i) = v._v;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 Splat(float x) => new(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 Add(V1 a, V1 b) => new(a._v + b._v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 Sub(V1 a, V1 b) => new(a._v - b._v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 Mul(V1 a, V1 b) => new(a._v * b._v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 Neg(V1 a) => new(-a._v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 Exp(V1 a) => new(VecMath.Exp(a._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 Tanh(V1 a) => new(VecMath.Tanh(a._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 Sigmoid(V1 a) => new(VecMath.Sigmoid(a._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 Softplus(V1 a) => new(VecMath.Softplus(a._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 FusedMultiplyAdd(V1 a, V1 b, V1 c) => new(MathF.FusedMultiplyAdd(a._v, b._v, c._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 Activate<TAct>(in TAct op, V1 x) where TAct : struct, IActivationOp => new(op.Forward(x._v));
     }
 }
