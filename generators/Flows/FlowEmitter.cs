@@ -158,6 +158,8 @@ internal static class FlowEmitter
         w.Line("public Memory<float> Parameters => _parameters.Memory;");
         w.Line("/// <summary>The gradients of the last <see cref=\"Backward\"/>, same layout as <see cref=\"Parameters\"/>.</summary>");
         w.Line("public Memory<float> Gradients => _gradients.Memory;");
+        w.Line("/// <summary>The threads of <see cref=\"ModelOptions.Pool\"/> (the optimizer's update uses them too).</summary>");
+        w.Line("public global::GenDsl.Threading.WorkerPool Pool => _pool;");
         w.Line("global::System.Collections.Generic.IReadOnlyList<TensorInfo> IGenerativeModel.Tensors => Tensors;");
         w.Line("string IGenerativeModel.DeclarationHash => DeclarationHash;");
         w.Line();

@@ -103,8 +103,8 @@ internal static class NetEmitter
         w.Line("_parameters = new Arena(ParameterArenaLength);");
         w.Line("_gradients = new Arena(ParameterArenaLength);");
         w.Line("_noise = new Rng(options.Seed, stream: 1);");
-        w.Line($"_partA = new ParameterPart(\"{plan.A.Name}\", _parameters.Memory.Slice(0, PartBOffset), _gradients.Memory.Slice(0, PartBOffset));");
-        w.Line($"_partB = new ParameterPart(\"{plan.B.Name}\", _parameters.Memory.Slice(PartBOffset), _gradients.Memory.Slice(PartBOffset));");
+        w.Line($"_partA = new ParameterPart(\"{plan.A.Name}\", _parameters.Memory.Slice(0, PartBOffset), _gradients.Memory.Slice(0, PartBOffset), _pool);");
+        w.Line($"_partB = new ParameterPart(\"{plan.B.Name}\", _parameters.Memory.Slice(PartBOffset), _gradients.Memory.Slice(PartBOffset), _pool);");
         w.Line("int offset = 0;");
         foreach (var (field, width, factor, _) in plan.ActivationFields)
             w.Line(factor switch
@@ -143,6 +143,8 @@ internal static class NetEmitter
         w.Line("public Memory<float> Parameters => _parameters.Memory;");
         w.Line("/// <summary>The gradients of the last backward pass, same layout as <see cref=\"Parameters\"/>.</summary>");
         w.Line("public Memory<float> Gradients => _gradients.Memory;");
+        w.Line("/// <summary>The threads of <see cref=\"ModelOptions.Pool\"/> (the optimizer's update uses them too).</summary>");
+        w.Line("public global::GenDsl.Threading.WorkerPool Pool => _pool;");
         if (!vae)
         {
             w.Line("/// <summary>The generator's parameters (optimise them with their own optimizer).</summary>");

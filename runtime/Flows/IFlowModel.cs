@@ -65,13 +65,14 @@ public interface IGanModel : IGenerativeModel, INoisyModel
 /// <summary>A contiguous slice of a model's parameter and gradient arenas, optimised on its own (a GAN's generator or discriminator).</summary>
 public sealed class ParameterPart : IParameterized
 {
-    public ParameterPart(string name, Memory<float> parameters, Memory<float> gradients)
+    public ParameterPart(string name, Memory<float> parameters, Memory<float> gradients, Threading.WorkerPool? pool = null)
     {
         if (parameters.Length != gradients.Length)
             throw new ArgumentException($"Part '{name}' has {parameters.Length} parameters but {gradients.Length} gradients.", nameof(gradients));
         Name = name;
         Parameters = parameters;
         Gradients = gradients;
+        Pool = pool;
     }
 
     /// <summary>"generator" or "discriminator".</summary>
@@ -80,4 +81,7 @@ public sealed class ParameterPart : IParameterized
     public Memory<float> Parameters { get; }
 
     public Memory<float> Gradients { get; }
+
+    /// <summary>The model's threads, for the optimizer (null: the calling thread).</summary>
+    public Threading.WorkerPool? Pool { get; }
 }

@@ -53,7 +53,7 @@ public sealed class Adam : Optimizer
     {
         float scale = BeginStep();
         _state.Step(Parameters.Span, Gradients.Span, scale, StepCount, LearningRate, Beta1, Beta2, Epsilon,
-            coupledDecay: WeightDecay, decoupledFactor: 1f);
+            coupledDecay: WeightDecay, decoupledFactor: 1f, Pool);
     }
 }
 
@@ -109,7 +109,7 @@ public sealed class AdamW : Optimizer
         // torch: param.mul_(1 - lr * weight_decay), the factor computed in double.
         float factor = (float)(1.0 - (double)LearningRate * WeightDecay);
         _state.Step(Parameters.Span, Gradients.Span, scale, StepCount, LearningRate, Beta1, Beta2, Epsilon,
-            coupledDecay: 0f, decoupledFactor: factor);
+            coupledDecay: 0f, decoupledFactor: factor, Pool);
     }
 }
 
@@ -143,7 +143,7 @@ internal sealed class AdamState
     }
 
     public void Step(Span<float> parameters, Span<float> gradients, float gradScale, long step, float learningRate,
-        float beta1, float beta2, float epsilon, float coupledDecay, float decoupledFactor)
+        float beta1, float beta2, float epsilon, float coupledDecay, float decoupledFactor, Threading.WorkerPool? pool)
     {
         // Bias corrections as torch computes them: in double, from the step count t ≥ 1.
         double biasCorrection1 = 1.0 - Math.Pow(beta1, step);
@@ -161,6 +161,6 @@ internal sealed class AdamState
             Epsilon = epsilon,
             NegativeStepSize = (float)(-learningRate / biasCorrection1),
         };
-        OptimKernels.Adam(parameters, gradients, ExpAvg, ExpAvgSq, scalars);
+        OptimKernels.Adam(parameters, gradients, ExpAvg, ExpAvgSq, scalars, pool);
     }
 }

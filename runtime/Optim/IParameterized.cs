@@ -16,4 +16,11 @@ public interface IParameterized
 
     /// <summary>∂loss/∂parameters, same length and order as <see cref="Parameters"/>.</summary>
     Memory<float> Gradients { get; }
+
+    /// <summary>
+    /// Threads an optimizer may use for its update (generated models return the pool of their
+    /// <see cref="ModelOptions"/>); null = the calling thread only. The update is elementwise, so the
+    /// result does not depend on it.
+    /// </summary>
+    Threading.WorkerPool? Pool => null;
 }

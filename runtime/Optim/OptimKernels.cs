@@ -45,22 +45,59 @@ internal readonly struct SgdScalars
 /// </summary>
 internal static class OptimKernels
 {
-    /// <summary>Adam / AdamW over whole arrays, dispatched on <see cref="Simd.Width"/>.</summary>
-    public static void Adam(Span<float> p, Span<float> g, Span<float> m, Span<float> v, in AdamScalars s)
+    /// <summary>Below this many parameters an Adam update runs on the calling thread (a split costs more than it saves).</summary>
+    internal const int ParallelMinParameters = 1 << 16;
+
+    /// <summary>
+    /// Adam / AdamW over whole arrays, dispatched on <see cref="Simd.Width"/>. With a pool of several threads and at
+    /// least <see cref="ParallelMinParameters"/> parameters, the arrays are cut into pieces updated in parallel: the
+    /// update is elementwise, so the result is the same for any split.
+    /// </summary>
+    public static unsafe void Adam(Span<float> p, Span<float> g, Span<float> m, Span<float> v, in AdamScalars s,
+                                   Threading.WorkerPool? pool = null)
     {
-        nuint n = (nuint)p.Length;
-        ref float rp = ref MemoryMarshal.GetReference(p);
-        ref float rg = ref MemoryMarshal.GetReference(g);
-        ref float rm = ref MemoryMarshal.GetReference(m);
-        ref float rv = ref MemoryMarshal.GetReference(v);
-        nuint i = 0;
+        int n = p.Length;
+        if (pool is not null && pool.Threads > 1 && n >= ParallelMinParameters)
+        {
+            fixed (float* pp = p, pg = g, pm = m, pv = v)
+            {
+                var job = new AdamJob { P = pp, G = pg, M = pm, V = pv, N = n, Scalars = s, Pieces = 2 * pool.Threads };
+                pool.Run(&AdamPiece, &job, job.Pieces);
+            }
+            return;
+        }
+        AdamRange(ref MemoryMarshal.GetReference(p), ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(m),
+                  ref MemoryMarshal.GetReference(v), 0, (nuint)n, s);
+    }
+
+    /// <summary>One parallel Adam update: the arrays (pinned by the caller) and the scalars.</summary>
+    private unsafe struct AdamJob
+    {
+        public float* P, G, M, V;
+        public int N, Pieces;
+        public AdamScalars Scalars;
+    }
+
+    /// <summary>Piece <paramref name="piece"/> of <see cref="AdamJob.Pieces"/>: a range of whole cache lines (16 floats).</summary>
+    private static unsafe void AdamPiece(void* state, int piece)
+    {
+        ref var job = ref Unsafe.AsRef<AdamJob>(state);
+        nuint start = (nuint)((long)job.N * piece / job.Pieces) & ~(nuint)15;
+        nuint end = piece == job.Pieces - 1 ? (nuint)job.N : (nuint)((long)job.N * (piece + 1) / job.Pieces) & ~(nuint)15;
+        AdamRange(ref *job.P, ref *job.G, ref *job.M, ref *job.V, start, end, job.Scalars);
+    }
+
+    /// <summary>Elements [start, end): vectors of the current width, then the scalar code (the same operations) for the rest.</summary>
+    private static void AdamRange(ref float rp, ref float rg, ref float rm, ref float rv, nuint start, nuint end, in AdamScalars s)
+    {
+        nuint i = start;
         if (Simd.Use512)
-            i = Adam<Lanes512, Vector512<float>, Vector512<uint>>(ref rp, ref rg, ref rm, ref rv, 0, n, s);
+            i = Adam<Lanes512, Vector512<float>, Vector512<uint>>(ref rp, ref rg, ref rm, ref rv, start, end, s);
         else if (Simd.Use256)
-            i = Adam<Lanes256, Vector256<float>, Vector256<uint>>(ref rp, ref rg, ref rm, ref rv, 0, n, s);
+            i = Adam<Lanes256, Vector256<float>, Vector256<uint>>(ref rp, ref rg, ref rm, ref rv, start, end, s);
         else if (Simd.Use128)
-            i = Adam<Lanes128, Vector128<float>, Vector128<uint>>(ref rp, ref rg, ref rm, ref rv, 0, n, s);
-        Adam<ScalarLanes, float, uint>(ref rp, ref rg, ref rm, ref rv, i, n, s);
+            i = Adam<Lanes128, Vector128<float>, Vector128<uint>>(ref rp, ref rg, ref rm, ref rv, start, end, s);
+        Adam<ScalarLanes, float, uint>(ref rp, ref rg, ref rm, ref rv, i, end, s);
     }
 
     private static nuint Adam<TL, TF, TU>(ref float p, ref float g, ref float m, ref float v, nuint start, nuint n, in AdamScalars s)

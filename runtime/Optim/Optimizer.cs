@@ -40,6 +40,7 @@ public abstract class Optimizer
         if (parameters.Span.Overlaps(gradients.Span))
             throw new ArgumentException("The target's parameters and gradients overlap in memory; they must be separate blocks.", nameof(target));
         Target = target;
+        Pool = target.Pool;
         Parameters = parameters;
         Gradients = gradients;
         LastGradNorm = float.NaN;
@@ -50,6 +51,9 @@ public abstract class Optimizer
 
     /// <summary>Number of parameters (= gradients).</summary>
     public int ParameterCount => Parameters.Length;
+
+    /// <summary>The target's threads (<see cref="IParameterized.Pool"/>), used by updates large enough to split; null = this thread.</summary>
+    protected Threading.WorkerPool? Pool { get; }
 
     /// <summary>The parameters captured at construction.</summary>
     protected Memory<float> Parameters { get; }

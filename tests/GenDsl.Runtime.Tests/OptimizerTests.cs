@@ -38,6 +38,16 @@ public class OptimizerTests
         public Memory<float> Gradients => GradientArena.Memory;
     }
 
+    /// <summary>A target whose optimizer may use <paramref name="pool"/>.</summary>
+    private sealed class Pooled(int n, GenDsl.Threading.WorkerPool? pool) : IParameterized
+    {
+        public Arena ParameterArena { get; } = new(n);
+        public Arena GradientArena { get; } = new(n);
+        public Memory<float> Parameters => ParameterArena.Memory;
+        public Memory<float> Gradients => GradientArena.Memory;
+        public GenDsl.Threading.WorkerPool? Pool => pool;
+    }
+
     private sealed class Custom(Memory<float> parameters, Memory<float> gradients) : IParameterized
     {
         public Memory<float> Parameters => parameters;
@@ -401,6 +411,47 @@ public class OptimizerTests
         t.GradientArena.Span.Fill(2f);
         new Sgd(t, 0.1f).ZeroGrad();
         Assert.All(t.GradientArena.Span.ToArray(), g => Assert.Equal(0f, g));
+    }
+
+    /// <summary>A large update split over the target's pool gives the bits of the single-thread update (at every
+    /// width), allocates nothing, and small updates stay on the caller.</summary>
+    [Theory]
+    [InlineData(Kind.Adam)]
+    [InlineData(Kind.AdamL2)]
+    [InlineData(Kind.AdamW)]
+    public void PooledAdamIsBitIdenticalToOneThread(Kind kind)
+    {
+        int n = 3 * OptimKernels.ParallelMinParameters + 37; // pieces do not fall on vector boundaries
+        using var pool = new GenDsl.Threading.WorkerPool(3);
+        foreach (var w in Widths())
+        {
+            var (one, oneState) = AtWidth(w, () => RunPooled(kind, n, null));
+            var (three, threeState) = AtWidth(w, () => RunPooled(kind, n, pool));
+            Assert.Equal(one.Select(BitConverter.SingleToUInt32Bits), three.Select(BitConverter.SingleToUInt32Bits));
+            Assert.Equal(oneState.Select(BitConverter.SingleToUInt32Bits), threeState.Select(BitConverter.SingleToUInt32Bits));
+        }
+
+        var t = new Pooled(n, pool);
+        RandomArray(n, 5, 0).CopyTo(t.GradientArena.Span);
+        var o = Create(kind, t);
+        for (int i = 0; i < 3; i++) o.Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        o.Step();
+        o.Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static (float[] Parameters, float[] State) RunPooled(Kind kind, int n, GenDsl.Threading.WorkerPool? pool)
+    {
+        var t = new Pooled(n, pool);
+        RandomArray(n, 1, 0).CopyTo(t.ParameterArena.Span);
+        var o = Create(kind, t);
+        for (int step = 0; step < 3; step++)
+        {
+            RandomArray(n, 2, (ulong)step).CopyTo(t.GradientArena.Span);
+            o.Step();
+        }
+        return (t.Parameters.ToArray(), o.State.ToArray());
     }
 
     [Fact]
