@@ -36,7 +36,7 @@ public static unsafe partial class Gemm
     internal const long NarrowParallelMinWork = 1L << 17;
 
     /// <summary>Elements of w per piece of work (and per raw-sum buffer on the stack).</summary>
-    private const int NarrowChunk = 256;
+    private const int NarrowChunk = 512;
 
     [ThreadStatic] private static nint t_narrowY;
     [ThreadStatic] private static long t_narrowYFloats;
@@ -105,8 +105,10 @@ public static unsafe partial class Gemm
         int threads = pool.Threads;
         if (threads > 1 && work >= NarrowParallelMinWork && job.Wide >= 64)
         {
-            // Pieces of whole 16-element groups, about two per thread, at most NarrowChunk each.
-            int per = (job.Wide + 2 * threads - 1) / (2 * threads);
+            // Pieces of whole 16-element groups, one per thread when they fit in NarrowChunk: the caller claims the
+            // first piece, a spinning worker the next, so from call to call each core reads the same part of X
+            // (a GEMV's weights: half of a 784×400 layer stays in each core's L2).
+            int per = (job.Wide + threads - 1) / threads;
             job.Chunk = Math.Min(NarrowChunk, (per + 15) & ~15);
         }
         else
