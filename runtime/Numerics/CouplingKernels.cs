@@ -67,26 +67,28 @@ public static class CouplingKernels
     {
         Span<float> bu = stackalloc float[Block], br = stackalloc float[Block], bm = stackalloc float[Block], bl = stackalloc float[Block];
         int rows = u.Height;
-        for (int j = 0; j < columns.Length; j++)
+        // Row blocks outside, columns inside: a block's rows stay in L1 while every column visits them (with
+        // the columns outside, a wide coupling — d = 392 — would stream the whole batch from L2 once per column).
+        for (int r0 = 0; r0 < rows; r0 += Block)
         {
-            int c = columns[j];
-            var sc = T.Splat(scale[j]);
-            for (int r0 = 0; r0 < rows; r0 += Block)
+            int n = Math.Min(Block, rows - r0);
+            Load(logDet, r0, n, bl);
+            for (int j = 0; j < columns.Length; j++)
             {
-                int n = Math.Min(Block, rows - r0);
+                int c = columns[j];
+                var sc = T.Splat(scale[j]);
                 Gather(u, r0, c, n, bu);
                 Gather(raw, r0, j, n, br);
                 Gather(m, r0, j, n, bm);
-                Load(logDet, r0, n, bl);
                 for (int i = 0; i < Block; i += T.Count)
                 {
                     var s = T.Mul(sc, T.Tanh(T.Load(br, i)));                                     // s = scale·tanh(raw)
                     T.Store(T.Mul(T.Sub(T.Load(bu, i), T.Load(bm, i)), T.Exp(T.Neg(s))), bu, i);  // v = (u − m)·e^(−s)
-                    T.Store(T.Sub(T.Load(bl, i), s), bl, i);                                       // ln|det| −= s
+                    T.Store(T.Sub(T.Load(bl, i), s), bl, i);                                       // ln|det| −= s, columns in order
                 }
                 Scatter(bu, n, v, r0, c);
-                bl.Slice(0, n).CopyTo(logDet.Slice(r0, n));
             }
+            bl.Slice(0, n).CopyTo(logDet.Slice(r0, n));
         }
     }
 
@@ -118,13 +120,13 @@ public static class CouplingKernels
     {
         Span<float> bv = stackalloc float[Block], br = stackalloc float[Block], bm = stackalloc float[Block];
         int rows = v.Height;
-        for (int j = 0; j < columns.Length; j++)
+        for (int r0 = 0; r0 < rows; r0 += Block) // row blocks outside: see AffineForward
         {
-            int c = columns[j];
-            var sc = T.Splat(scale[j]);
-            for (int r0 = 0; r0 < rows; r0 += Block)
+            int n = Math.Min(Block, rows - r0);
+            for (int j = 0; j < columns.Length; j++)
             {
-                int n = Math.Min(Block, rows - r0);
+                int c = columns[j];
+                var sc = T.Splat(scale[j]);
                 Gather(v, r0, c, n, bv);
                 Gather(raw, r0, j, n, br);
                 Gather(m, r0, j, n, bm);
@@ -181,15 +183,15 @@ public static class CouplingKernels
         var one = T.Splat(1f);
         var invB = T.Splat(invRows);
         int rows = gv.Height;
-        for (int j = 0; j < columns.Length; j++)
+        gScale.Clear();
+        for (int r0 = 0; r0 < rows; r0 += Block) // row blocks outside: see AffineForward
         {
-            int c = columns[j];
-            var sc = T.Splat(scale[j]);
-            float sumScale = 0f;
-            for (int r0 = 0; r0 < rows; r0 += Block)
+            // Lanes past the last row compute on zeros and are never stored or summed.
+            int n = Math.Min(Block, rows - r0);
+            for (int j = 0; j < columns.Length; j++)
             {
-                // Lanes past the last row compute on zeros and are never stored or summed.
-                int n = Math.Min(Block, rows - r0);
+                int c = columns[j];
+                var sc = T.Splat(scale[j]);
                 Gather(gv, r0, c, n, bg);
                 Gather(v, r0, c, n, bv);
                 Gather(raw, r0, j, n, br);
@@ -208,10 +210,11 @@ public static class CouplingKernels
                 Scatter(bg, n, gu, r0, c);
                 Scatter(bm, n, gM, r0, j);
                 Scatter(br, n, gRaw, r0, j);
+                float sumScale = gScale[j];
                 for (int i = 0; i < n; i++)
-                    sumScale += bst[i];
+                    sumScale += bst[i]; // rows in order, continuing the previous blocks' sum
+                gScale[j] = sumScale;
             }
-            gScale[j] = sumScale;
         }
     }
 
