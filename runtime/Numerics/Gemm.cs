@@ -45,6 +45,11 @@ public static unsafe partial class Gemm
     /// <summary>Maximum rows of C per task: the packed B block is reused by all of them.</summary>
     internal const int MS = 1536;
 
+    /// <summary>Read full panels of an untransposed B in place instead of packing them (see <see cref="RunTask"/>); the
+    /// results are the same bits either way. Off only to measure the difference (environment variable
+    /// GENDSL_GEMM_PACK_B=1) or in the test that compares the two.</summary>
+    internal static bool DirectB = Environment.GetEnvironmentVariable("GENDSL_GEMM_PACK_B") != "1";
+
     /// <summary>Below this many multiply-adds (M·N·K) a GEMM runs on the calling thread only.</summary>
     internal const long ParallelMinWork = 1L << 19;
     /// <summary>Each extra thread must get at least this many multiply-adds.</summary>
@@ -442,7 +447,13 @@ public static unsafe partial class Gemm
             int p0 = KBlockStart(k, kBlocks, kb);
             int kc = KBlockStart(k, kBlocks, kb + 1) - p0;
             bool first = kb == 0, last = kb == kBlocks - 1;
-            PackB<TKernel>(ref h, j0, nc, p0, kc, bp);
+            // When op(B) = B, a whole NR-column panel is already laid out as the kernel reads it — NR consecutive
+            // floats per k, one row of B apart — so it is read in place; only a partial last panel (fewer than NR
+            // columns, padded with zeros) is packed. Bᵀ is always packed (the kernel needs it transposed).
+            int fullCols = DirectB && !h.TransB ? nc / nr * nr : 0;
+            if (fullCols < nc)
+                PackB<TKernel>(ref h, j0 + fullCols, nc - fullCols, p0, kc, bp + fullCols * kc);
+            float* bDirect = h.B + p0 * h.Ldb + j0;
             for (int ic = 0; ic < ms; ic += MC)
             {
                 int mc = Math.Min(MC, ms - ic);
@@ -460,7 +471,8 @@ public static unsafe partial class Gemm
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int nrr = Math.Min(nr, nc - jr);
-                        TKernel.Run(kc, aPanel, bp + jr * kc, accRow + jr * mr, first, last,
+                        bool inPlace = jr < fullCols;
+                        TKernel.Run(kc, aPanel, inPlace ? bDirect + jr : bp + jr * kc, inPlace ? h.Ldb : nr, accRow + jr * mr, first, last,
                                     cRow + jr, h.Ldc, mrr, nrr, biasBlock == null ? null : biasBlock + jr, ref job.Ep);
                     }
                 }

@@ -32,13 +32,14 @@ internal unsafe interface IGemmKernel
     static abstract int NR { get; }
 
     /// <summary>
-    /// Runs kc steps. <paramref name="first"/>: start from 0 rather than from the tile parked in <paramref name="acc"/>
+    /// Runs kc steps; step k reads the NR values of B at <paramref name="b"/> + k·<paramref name="ldb"/> (NR for a packed
+    /// panel; B's row pitch when the panel is read in place). <paramref name="first"/>: start from 0 rather than from the tile parked in <paramref name="acc"/>
     /// (MR×NR floats, row-major). <paramref name="last"/>: this finishes the K reduction, so apply the epilogue and
     /// write the top-left <paramref name="mr"/>×<paramref name="nr"/> corner of the tile to <paramref name="c"/>
     /// (row pitch <paramref name="ldc"/>); otherwise park the tile in <paramref name="acc"/>.
     /// <paramref name="bias"/> points at the bias of the tile's first column (or is null).
     /// </summary>
-    static abstract void Run<TAct>(int kc, float* a, float* b, float* acc, bool first, bool last,
+    static abstract void Run<TAct>(int kc, float* a, float* b, nint ldb, float* acc, bool first, bool last,
                                    float* c, nint ldc, int mr, int nr, float* bias, ref GemmEpilogueArgs<TAct> ep)
         where TAct : struct, IActivationOp;
 }
@@ -122,7 +123,7 @@ internal unsafe struct GemmKernel512 : IGemmKernel
     public static int NR => 32;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TAct>(int kc, float* a, float* b, float* acc, bool first, bool last,
+    public static void Run<TAct>(int kc, float* a, float* b, nint ldb, float* acc, bool first, bool last,
                                  float* c, nint ldc, int mr, int nr, float* bias, ref GemmEpilogueArgs<TAct> ep)
         where TAct : struct, IActivationOp
     {
@@ -184,7 +185,7 @@ internal unsafe struct GemmKernel512 : IGemmKernel
             ak = Vector512.Create(a[7]);
             c70 = Vector512.FusedMultiplyAdd(ak, b0, c70); c71 = Vector512.FusedMultiplyAdd(ak, b1, c71);
             a += 8;
-            b += 32;
+            b += ldb;
         }
 
         if (last && mr == 8 && nr == 32)
@@ -221,7 +222,7 @@ internal unsafe struct GemmKernel256 : IGemmKernel
     public static int NR => 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TAct>(int kc, float* a, float* b, float* acc, bool first, bool last,
+    public static void Run<TAct>(int kc, float* a, float* b, nint ldb, float* acc, bool first, bool last,
                                  float* c, nint ldc, int mr, int nr, float* bias, ref GemmEpilogueArgs<TAct> ep)
         where TAct : struct, IActivationOp
     {
@@ -257,7 +258,7 @@ internal unsafe struct GemmKernel256 : IGemmKernel
             ak = Vector256.Create(a[5]);
             c50 = Vector256.FusedMultiplyAdd(ak, b0, c50); c51 = Vector256.FusedMultiplyAdd(ak, b1, c51);
             a += 6;
-            b += 16;
+            b += ldb;
         }
 
         if (last && mr == 6 && nr == 16)
@@ -290,7 +291,7 @@ internal unsafe struct GemmKernel128 : IGemmKernel
     public static int NR => 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TAct>(int kc, float* a, float* b, float* acc, bool first, bool last,
+    public static void Run<TAct>(int kc, float* a, float* b, nint ldb, float* acc, bool first, bool last,
                                  float* c, nint ldc, int mr, int nr, float* bias, ref GemmEpilogueArgs<TAct> ep)
         where TAct : struct, IActivationOp
     {
@@ -326,7 +327,7 @@ internal unsafe struct GemmKernel128 : IGemmKernel
             ak = Vector128.Create(a[5]);
             c50 = Vector128.FusedMultiplyAdd(ak, b0, c50); c51 = Vector128.FusedMultiplyAdd(ak, b1, c51);
             a += 6;
-            b += 8;
+            b += ldb;
         }
 
         if (last && mr == 6 && nr == 8)
@@ -358,7 +359,7 @@ internal unsafe struct GemmKernelScalar : IGemmKernel
     public static int MR => 4;
     public static int NR => 4;
 
-    public static void Run<TAct>(int kc, float* a, float* b, float* acc, bool first, bool last,
+    public static void Run<TAct>(int kc, float* a, float* b, nint ldb, float* acc, bool first, bool last,
                                  float* c, nint ldc, int mr, int nr, float* bias, ref GemmEpilogueArgs<TAct> ep)
         where TAct : struct, IActivationOp
     {
@@ -379,7 +380,7 @@ internal unsafe struct GemmKernelScalar : IGemmKernel
                 row[3] = MathF.FusedMultiplyAdd(ar, b[3], row[3]);
             }
             a += 4;
-            b += 4;
+            b += ldb;
         }
         if (last)
             GemmEpilogueOps.Edge(acc, 4, c, ldc, mr, nr, bias, ref ep);

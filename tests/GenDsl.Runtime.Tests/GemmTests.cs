@@ -283,6 +283,48 @@ public class GemmTests : IDisposable
         }
     }
 
+    /// <summary>Reading an untransposed B in place gives the bits of packing it (full panels in place, the partial
+    /// last panel packed), at every width, on 1 and 2 threads, across several K blocks.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BInPlaceMatchesPackedBBitForBit(bool ta)
+    {
+        int m = 77, n = 2 * 32 + 19, k = Gemm.KC + 45;
+        var rnd = new Random(17);
+        var a = GemmTestUtil.View(GemmTestUtil.Padded(ta ? k : m, ta ? m : k, rnd));
+        var b = GemmTestUtil.View(GemmTestUtil.Padded(k, n, rnd));
+        var bias = new float[n];
+        for (int j = 0; j < n; j++)
+            bias[j] = (float)rnd.NextDouble() - 0.5f;
+        bool saved = Gemm.DirectB;
+        try
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var pool = new WorkerPool(threads);
+                foreach (var width in GemmTestUtil.Widths)
+                {
+                    var packed = new float[m, n];
+                    var inPlace = new float[m, n];
+                    using (GemmTestUtil.Width(width))
+                    {
+                        Gemm.DirectB = false;
+                        Gemm.Multiply(a, ta, b, false, packed, new Epilogue(bias, Activation.Relu), pool: pool);
+                        Gemm.DirectB = true;
+                        Gemm.Multiply(a, ta, b, false, inPlace, new Epilogue(bias, Activation.Relu), pool: pool);
+                    }
+                    GemmTestUtil.AssertMatchesReference(a, ta, b, false, packed, inPlace, 1f, 0f, bias, Activation.Relu, 0, $"{width}, {threads} threads");
+                    GemmTestUtil.AssertBitsEqual(packed, inPlace, $"in place vs packed, {width}, {threads} threads");
+                }
+            }
+        }
+        finally
+        {
+            Gemm.DirectB = saved;
+        }
+    }
+
     /// <summary>
     /// Shapes that take the less common paths: more columns than one task holds (A packed once and shared by the
     /// column blocks, even on one thread), and more rows than one task holds (B packed per row block).
