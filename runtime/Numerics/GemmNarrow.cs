@@ -101,9 +101,9 @@ public static unsafe partial class Gemm
             return false;
         }
 
-        long work = (long)job.Wide * job.S * job.K;
         int threads = pool.Threads;
-        if (threads > 1 && work >= NarrowParallelMinWork && job.Wide >= 64)
+        bool parallel = threads > 1 && job.Wide >= 64 && (long)job.Wide * job.S * job.K >= NarrowParallelMinWork;
+        if (parallel)
         {
             // Pieces of whole 16-element groups, one per thread when they fit in NarrowChunk: the caller claims the
             // first piece, a spinning worker the next, so from call to call each core reads the same part of X
@@ -116,7 +116,7 @@ public static unsafe partial class Gemm
             job.Chunk = NarrowChunk;
         }
         job.Pieces = (job.Wide + job.Chunk - 1) / job.Chunk;
-        if (job.Pieces > 1 && threads > 1 && work >= NarrowParallelMinWork)
+        if (parallel && job.Pieces > 1)
         {
             pool.Run(&NarrowBody<TAct>, Unsafe.AsPointer(ref job), job.Pieces);
         }
@@ -267,7 +267,7 @@ public static unsafe partial class Gemm
         if (typeof(TF) == typeof(Vector512<float>))
         {
             // Eight rows at a time: eight independent chains, and eight streams of X in flight (a GEMV is bound by
-            // how fast X arrives from the caches).
+            // how fast X arrives from the caches); the last few rows one by one.
             for (; i + 8 <= count; i += 8)
             {
                 float* x0 = x + i * xw, x1 = x0 + xw, x2 = x1 + xw, x3 = x2 + xw;
@@ -294,23 +294,6 @@ public static unsafe partial class Gemm
                 raw[i + 5] = DotTail(Tree(p5), x5, y, full, kCount);
                 raw[i + 6] = DotTail(Tree(p6), x6, y, full, kCount);
                 raw[i + 7] = DotTail(Tree(p7), x7, y, full, kCount);
-            }
-            for (; i + 4 <= count; i += 4)
-            {
-                float* x0 = x + i * xw, x1 = x0 + xw, x2 = x1 + xw, x3 = x2 + xw;
-                Vector512<float> p0 = default, p1 = default, p2 = default, p3 = default;
-                for (int k = 0; k < full; k += 16)
-                {
-                    var yv = Vector512.Load(y + k);
-                    p0 = Vector512.FusedMultiplyAdd(Vector512.Load(x0 + k), yv, p0);
-                    p1 = Vector512.FusedMultiplyAdd(Vector512.Load(x1 + k), yv, p1);
-                    p2 = Vector512.FusedMultiplyAdd(Vector512.Load(x2 + k), yv, p2);
-                    p3 = Vector512.FusedMultiplyAdd(Vector512.Load(x3 + k), yv, p3);
-                }
-                raw[i] = DotTail(Tree(p0), x0, y, full, kCount);
-                raw[i + 1] = DotTail(Tree(p1), x1, y, full, kCount);
-                raw[i + 2] = DotTail(Tree(p2), x2, y, full, kCount);
-                raw[i + 3] = DotTail(Tree(p3), x3, y, full, kCount);
             }
             for (; i < count; i++)
             {
