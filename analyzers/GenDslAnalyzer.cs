@@ -185,7 +185,7 @@ public sealed class GenDslAnalyzer : DiagnosticAnalyzer
         var (member, attributes) = FindNetLayer(type, spec.Layers[finding.Layer].Member);
         if (member is null)
             return new[] { classLocation };
-        var main = attributes.FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == NetParser.DenseAttribute) ?? attributes.FirstOrDefault();
+        var main = attributes.FirstOrDefault(IsOpAttribute) ?? attributes.FirstOrDefault();
         var mainSyntax = AttributeSyntaxOf(main, cancellationToken);
         var fallback = mainSyntax?.GetLocation() ?? member.Locations.FirstOrDefault() ?? classLocation;
 
@@ -208,7 +208,14 @@ public sealed class GenDslAnalyzer : DiagnosticAnalyzer
     private static bool IsNetLayerAttribute(AttributeData attribute)
     {
         string? name = attribute.AttributeClass?.ToDisplayString();
-        return name is not null && (name == NetParser.DenseAttribute || NetParser.RoleAttributes.ContainsKey(name) || FlowParser.LayerAttributes.ContainsKey(name));
+        return name is not null && (GenDsl.Generators.Layers.OpCatalog.ForAttribute(name) is not null || NetParser.RoleAttributes.ContainsKey(name) || FlowParser.LayerAttributes.ContainsKey(name));
+    }
+
+    /// <summary>Whether the attribute is a network op of the layer catalogue ([Dense], [Conv] …).</summary>
+    private static bool IsOpAttribute(AttributeData attribute)
+    {
+        string? name = attribute.AttributeClass?.ToDisplayString();
+        return name is not null && GenDsl.Generators.Layers.OpCatalog.ForAttribute(name) is not null;
     }
 
     /// <summary>A VAE/GAN layer member of that name and its GenDsl attributes, in source order (as <c>NetParser</c> finds it).</summary>
@@ -325,7 +332,7 @@ public sealed class GenDslAnalyzer : DiagnosticAnalyzer
             var attributes = member.GetAttributes().Where(IsNetLayerAttribute).ToList();
             if (attributes.Count == 0)
                 continue;
-            var main = attributes.FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == NetParser.DenseAttribute) ?? attributes[0];
+            var main = attributes.FirstOrDefault(IsOpAttribute) ?? attributes[0];
             var syntax = AttributeSyntaxOf(main, cancellationToken);
             var declaration = syntax?.FirstAncestorOrSelf<TypeDeclarationSyntax>();
             if (syntax is null || declaration is null)

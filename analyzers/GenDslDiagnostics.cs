@@ -63,16 +63,22 @@ public static class GenDslDiagnostics
         "Layer member type does not match its attribute", DeclarationCategory, true);
 
     public static readonly DiagnosticDescriptor NetworkLayerShape = Rule("GD0013",
-        "VAE/GAN layer needs [Dense] and exactly one role", RoleCategory, true);
+        "VAE/GAN layer needs one layer attribute and exactly one role", RoleCategory, true);
 
     public static readonly DiagnosticDescriptor UnsupportedGanLoss = Rule("GD0014",
         "Wasserstein GAN needs a piecewise-linear critic", NetworkCategory, true);
+
+    public static readonly DiagnosticDescriptor SizeLimit = Rule("GD0015",
+        "A size exceeds GenDsl's limits", SizeCategory, true);
+
+    public static readonly DiagnosticDescriptor ShapesDoNotChain = Rule("GD0016",
+        "Layer shapes do not chain", NetworkCategory, true);
 
     /// <summary>Every descriptor, in ID order.</summary>
     public static ImmutableArray<DiagnosticDescriptor> All { get; } = ImmutableArray.Create(
         ModelClassShape, NotInvertible, EmptyCouplingSide, InvalidPermutation, NonPositiveSize, MalformedPattern,
         SameFeaturesKept, NoCoupling, MisplacedRole, SplitLayers, LayerNotPartialProperty, WrongMemberType,
-        NetworkLayerShape, UnsupportedGanLoss);
+        NetworkLayerShape, UnsupportedGanLoss, SizeLimit, ShapesDoNotChain);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = CreateIndex();
 

@@ -12,16 +12,23 @@ internal static class FlowParser
 {
     public const string FlowAttribute = "GenDsl.FlowAttribute";
 
-    /// <summary>Layer attribute full names → kind. Attributes of other model kinds are not invertible.</summary>
-    public static readonly IReadOnlyDictionary<string, LayerKind> LayerAttributes = new Dictionary<string, LayerKind>
+    /// <summary>Layer attribute full names → kind. The network ops of the catalogue ([Dense], [Conv] …) are not invertible.</summary>
+    public static readonly IReadOnlyDictionary<string, LayerKind> LayerAttributes = CreateLayerAttributes();
+
+    private static Dictionary<string, LayerKind> CreateLayerAttributes()
     {
-        ["GenDsl.AffineCouplingAttribute"] = LayerKind.AffineCoupling,
-        ["GenDsl.AdditiveCouplingAttribute"] = LayerKind.AdditiveCoupling,
-        ["GenDsl.PermuteAttribute"] = LayerKind.Permute,
-        ["GenDsl.ActNormAttribute"] = LayerKind.ActNorm,
-        ["GenDsl.InvertibleLinearAttribute"] = LayerKind.InvertibleLinear,
-        ["GenDsl.DenseAttribute"] = LayerKind.NotInvertible,
-    };
+        var kinds = new Dictionary<string, LayerKind>
+        {
+            ["GenDsl.AffineCouplingAttribute"] = LayerKind.AffineCoupling,
+            ["GenDsl.AdditiveCouplingAttribute"] = LayerKind.AdditiveCoupling,
+            ["GenDsl.PermuteAttribute"] = LayerKind.Permute,
+            ["GenDsl.ActNormAttribute"] = LayerKind.ActNorm,
+            ["GenDsl.InvertibleLinearAttribute"] = LayerKind.InvertibleLinear,
+        };
+        foreach (var op in Layers.OpCatalog.All)
+            kinds[op.AttributeFullName] = LayerKind.NotInvertible;
+        return kinds;
+    }
 
     /// <summary>Layer-role attributes of the other model kinds (VAE, GAN): none belongs in a flow (GD0009).</summary>
     public static readonly IReadOnlyCollection<string> RoleAttributes = new HashSet<string>

@@ -1,19 +1,8 @@
 using System.Collections.Generic;
+using System.Linq;
+using GenDsl.Generators.Layers;
 
 namespace GenDsl.Generators.Flows;
-
-/// <summary>One linear layer of a coupling network: y = act(x · Wᵀ + b), W stored [Out, In].</summary>
-internal sealed class DensePlan
-{
-    public int Index;
-    public int In;
-    public int Out;
-    public int Activation; // GenDsl.Activation value; 0 (identity) for the output layer
-    public string WeightConst = "";
-    public string BiasConst = "";
-    public string InputField = "";  // activation-arena offset field of the input
-    public string OutputField = ""; // activation-arena offset field of the output
-}
 
 /// <summary>A layer with everything the emitter needs resolved: indices, widths, arena offsets.</summary>
 internal sealed class LayerPlan
@@ -29,7 +18,10 @@ internal sealed class LayerPlan
     public int[] Transformed = new int[0];
     public int NetIn;    // d1 + condition
     public int NetOut;   // 2·d2 (affine) or d2 (additive)
-    public List<DensePlan> Net = new();
+    /// <summary>The coupling's network (dense ops of the catalogue), or null for other layers.</summary>
+    public NetworkPlan? Network;
+    /// <summary>Layers of the coupling's network (0 for other layers).</summary>
+    public int NetLayers => Network?.Nodes.Count ?? 0;
     public string ScaleConst = "";
     public string NetInputField = "";
 
@@ -51,37 +43,30 @@ internal sealed class FlowPlan
     public int Condition;
     public List<LayerPlan> Layers = new();
 
-    /// <summary>Parameter-arena constants in order: (const name, offset, comment).</summary>
-    public List<(string Name, int Offset, string Comment)> ParameterConstants = new();
-    public int ParameterArenaLength;
-    public int ParameterCount;
-
-    /// <summary>Activation-arena fields in order: (field, floats per row or fixed size, per-row?, comment).</summary>
-    public List<(string Field, int Width, bool PerRow, string Comment)> ActivationFields = new();
+    /// <summary>Parameter-arena constants, tensors and activation-arena slices, in order.</summary>
+    public ModelLayout Layout = new();
+    public int ParameterArenaLength => Layout.Offset;
+    public int ParameterCount => Layout.ParameterCount;
 
     public int MaxNetOut, MaxHidden, MaxNetIn;
     public bool HasActNorm;
     public string DeclarationHash = "";
 
-    public static int Align(int floats) => (floats + 15) / 16 * 16;
+    public static int Align(int floats) => ModelLayout.Align(floats);
 
     public static FlowPlan Create(FlowSpec spec)
     {
         var plan = new FlowPlan { Spec = spec, Features = spec.Features, Condition = spec.Condition };
         int D = spec.Features;
-        int offset = 0;
+        var layout = plan.Layout;
         string AddParam(string constName, string tensorName, int[] shape, LayerPlan layer)
         {
-            int length = 1;
-            foreach (int d in shape) length *= d;
-            plan.ParameterConstants.Add((constName, offset, $"{tensorName} [{string.Join(", ", shape)}]"));
+            layout.AddTensor(constName, tensorName, shape);
             layer.Tensors.Add((tensorName, constName, shape));
-            plan.ParameterCount += length;
-            offset += Align(length);
             return constName;
         }
 
-        plan.ActivationFields.Add(("_x0", D, true, "X0: the batch as given (input of the first layer)"));
+        layout.AddField("_x0", D, 1, "X0: the batch as given (input of the first layer)");
         int couplings = 0;
         for (int i = 0; i < spec.Layers.Count; i++)
         {
@@ -100,28 +85,19 @@ internal sealed class FlowPlan
                     layer.NetIn = layer.Kept.Length + spec.Condition;
                     layer.NetOut = affine ? 2 * layer.Transformed.Length : layer.Transformed.Length;
                     layer.NetInputField = $"_{n}_in";
-                    plan.ActivationFields.Add((layer.NetInputField, layer.NetIn, true, $"{n}: network input [x_K{(spec.Condition > 0 ? ", y" : "")}]"));
-                    int width = layer.NetIn;
+                    layout.AddField(layer.NetInputField, layer.NetIn, 1, $"{n}: network input [x_K{(spec.Condition > 0 ? ", y" : "")}]");
+                    // The network: HiddenLayers dense layers of Hidden units, then the output layer (zero-initialised).
+                    var requests = new List<NodeRequest>();
                     for (int l = 0; l <= spec_i.HiddenLayers; l++)
                     {
                         bool last = l == spec_i.HiddenLayers;
-                        var dense = new DensePlan
-                        {
-                            Index = l,
-                            In = width,
-                            Out = last ? layer.NetOut : spec_i.Hidden,
-                            Activation = last ? 0 : spec_i.Activation,
-                            InputField = l == 0 ? layer.NetInputField : $"_{n}_h{l}",
-                            OutputField = last ? $"_{n}_out" : $"_{n}_h{l + 1}",
-                        };
-                        dense.WeightConst = AddParam($"{n}_W{l}", $"{n}.net.{l}.weight", new[] { dense.Out, dense.In }, layer);
-                        dense.BiasConst = AddParam($"{n}_B{l}", $"{n}.net.{l}.bias", new[] { dense.Out }, layer);
-                        plan.ActivationFields.Add((dense.OutputField, dense.Out, true,
-                            last ? $"{n}: network output [{(affine ? "raw s, m" : "m")}]" : $"{n}: hidden layer {l + 1}"));
-                        layer.Net.Add(dense);
-                        width = dense.Out;
-                        if (!last) plan.MaxHidden = System.Math.Max(plan.MaxHidden, dense.Out);
+                        requests.Add(new NodeRequest(n, DenseOp.Make(last ? layer.NetOut : spec_i.Hidden, last ? 0 : spec_i.Activation),
+                            $"{n}.net.{l}", n, $"{l}", last ? $"_{n}_out" : $"_{n}_h{l + 1}",
+                            last ? $"{n}: network output [{(affine ? "raw s, m" : "m")}]" : $"{n}: hidden layer {l + 1}", ZeroInit: last));
                     }
+                    layer.Network = NetworkPlan.Create(layout, n, layer.NetInputField, Shape.Vector(layer.NetIn), 1, requests,
+                        node => layer.Tensors.AddRange(node.Tensors.Select(t => (t.Name, t.Const, t.Tensor.Shape))), lastName: "o");
+                    plan.MaxHidden = System.Math.Max(plan.MaxHidden, layer.Network.MaxHidden);
                     if (affine)
                         layer.ScaleConst = AddParam($"{n}_Scale", $"{n}.scale", new[] { layer.Transformed.Length }, layer);
                     plan.MaxNetOut = System.Math.Max(plan.MaxNetOut, layer.NetOut);
@@ -136,7 +112,7 @@ internal sealed class FlowPlan
                     layer.LogScaleConst = AddParam($"{n}_LogScale", $"{n}.logscale", new[] { D }, layer);
                     layer.BiasConst = AddParam($"{n}_Bias", $"{n}.bias", new[] { D }, layer);
                     layer.WorkField = $"_{n}_scale";
-                    plan.ActivationFields.Add((layer.WorkField, D, false, $"{n}: exp(logscale)"));
+                    layout.AddField(layer.WorkField, D, 0, $"{n}: exp(logscale)");
                     break;
                 case LayerKind.InvertibleLinear:
                     layer.Order = FlowMath.RandomPermutation(D, (ulong)(uint)spec_i.Seed);
@@ -144,28 +120,27 @@ internal sealed class FlowPlan
                     layer.UpperConst = AddParam($"{n}_Upper", $"{n}.upper", new[] { D, D }, layer);
                     layer.LogSConst = AddParam($"{n}_LogS", $"{n}.logs", new[] { D }, layer);
                     layer.WorkField = $"_{n}_w";
-                    plan.ActivationFields.Add((layer.WorkField, 4 * D * D, false, $"{n}: W = P·L·Ũ, L (unit lower), Ũ = U + diag(exp(logs)), and a D×D scratch for ∂L/∂W"));
+                    layout.AddField(layer.WorkField, 4 * D * D, 0, $"{n}: W = P·L·Ũ, L (unit lower), Ũ = U + diag(exp(logs)), and a D×D scratch for ∂L/∂W");
                     break;
             }
-            plan.ActivationFields.Add(($"_x{i + 1}", D, true, $"X{i + 1}: output of {n}"));
+            layout.AddField($"_x{i + 1}", D, 1, $"X{i + 1}: output of {n}");
             plan.Layers.Add(layer);
         }
 
-        plan.ActivationFields.Add(("_logDet", 1, true, "ln|det J_h| per row, accumulated over the layers"));
-        plan.ActivationFields.Add(("_g0", D, true, "∂L/∂X_i for even i (backward ping-pong)"));
-        plan.ActivationFields.Add(("_g1", D, true, "∂L/∂X_i for odd i (backward ping-pong)"));
+        layout.AddField("_logDet", 1, 1, "ln|det J_h| per row, accumulated over the layers");
+        layout.AddField("_g0", D, 1, "∂L/∂X_i for even i (backward ping-pong)");
+        layout.AddField("_g1", D, 1, "∂L/∂X_i for odd i (backward ping-pong)");
         if (plan.MaxNetOut > 0)
         {
-            plan.ActivationFields.Add(("_gOut", plan.MaxNetOut, true, "∂L/∂(network output) of the coupling being differentiated"));
-            plan.ActivationFields.Add(("_gIn", plan.MaxNetIn, true, "∂L/∂(network input)"));
+            layout.AddField("_gOut", plan.MaxNetOut, 1, "∂L/∂(network output) of the coupling being differentiated");
+            layout.AddField("_gIn", plan.MaxNetIn, 1, "∂L/∂(network input)");
         }
         if (plan.MaxHidden > 0)
         {
-            plan.ActivationFields.Add(("_gh0", plan.MaxHidden, true, "∂L/∂(hidden layer) ping-pong, even layers"));
-            plan.ActivationFields.Add(("_gh1", plan.MaxHidden, true, "∂L/∂(hidden layer) ping-pong, odd layers"));
+            layout.AddField("_gh0", plan.MaxHidden, 1, "∂L/∂(hidden layer) ping-pong, even layers");
+            layout.AddField("_gh1", plan.MaxHidden, 1, "∂L/∂(hidden layer) ping-pong, odd layers");
         }
 
-        plan.ParameterArenaLength = offset;
         plan.DeclarationHash = FlowMath.Hash(Canonical(spec));
         return plan;
     }

@@ -3,12 +3,13 @@ using System.Linq;
 using System.Threading;
 using GenDsl.Generators.Flows;
 using GenDsl.Generators.Helpers;
+using GenDsl.Generators.Layers;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace GenDsl.Generators.Networks;
 
-/// <summary>Reads a [Vae] or [Gan] class and its [Dense] layer members into a <see cref="NetModelSpec"/>.</summary>
+/// <summary>Reads a [Vae] or [Gan] class and its layer members (a role and an op of the <see cref="OpCatalog"/>) into a <see cref="NetModelSpec"/>.</summary>
 internal static class NetParser
 {
     public const string VaeAttribute = "GenDsl.VaeAttribute";
@@ -26,7 +27,7 @@ internal static class NetParser
 
     public static NetModelSpec Parse(NetKind kind, INamedTypeSymbol type, AttributeData attribute, CancellationToken cancellationToken)
     {
-        int features = 0, latent = 0, condition = 0, likelihood = 0, loss = 0, output = 0;
+        int features = 0, latent = 0, condition = 0, likelihood = 0, loss = 0, output = 0, channels = 0, height = 0, width = 0;
         float sigma = 1f, beta = 1f, penalty = 10f;
         foreach (var arg in attribute.NamedArguments)
         {
@@ -42,6 +43,9 @@ internal static class NetParser
                 case "Loss" when arg.Value.Value is int lo: loss = lo; break;
                 case "Output" when arg.Value.Value is int o: output = o; break;
                 case "GradientPenalty" when arg.Value.Value is float gp: penalty = gp; break;
+                case "Channels" when arg.Value.Value is int ch: channels = ch; break;
+                case "Height" when arg.Value.Value is int h: height = h; break;
+                case "Width" when arg.Value.Value is int wd: width = wd; break;
             }
         }
 
@@ -52,31 +56,31 @@ internal static class NetParser
             cancellationToken.ThrowIfCancellationRequested();
             if (member is not (IPropertySymbol or IFieldSymbol) || member.IsImplicitlyDeclared)
                 continue;
-            bool isDense = false;
-            int width = 0, activation = 1;
+            OpSpec? op = null;
+            int ops = 0;
             var roles = new List<string>();
             string? other = null;
             foreach (var a in member.GetAttributes())
             {
                 string? name = a.AttributeClass?.ToDisplayString();
                 if (name is null) continue;
-                if (name == DenseAttribute)
+                var catalogued = OpCatalog.ForAttribute(name);
+                if (catalogued is not null)
                 {
-                    isDense = true;
-                    if (a.ConstructorArguments.Length >= 1 && a.ConstructorArguments[0].Value is int w) width = w;
-                    if (a.ConstructorArguments.Length >= 2 && a.ConstructorArguments[1].Value is int act) activation = act;
+                    ops++;
+                    op ??= catalogued.Parse(a);
                 }
                 else if (RoleAttributes.TryGetValue(name, out var role))
                     roles.Add(role);
                 else if (FlowParser.LayerAttributes.ContainsKey(name))
                     other = a.AttributeClass!.Name.Replace("Attribute", "");
             }
-            if (!isDense && roles.Count == 0 && other is null)
+            if (op is null && roles.Count == 0 && other is null)
                 continue;
 
             var (memberType, isPartialProperty) = FlowParser.MemberShape(member);
             layers.Add(new NetLayerSpec(member.Name, memberType, FlowParser.Accessibility(member.DeclaredAccessibility), isPartialProperty,
-                isDense, width, activation, roles.ToEquatableArray(), other)
+                op, ops, roles.ToEquatableArray(), other)
             {
                 Stub = FlowParser.Stub(type, member, cancellationToken),
             });
@@ -94,6 +98,7 @@ internal static class NetParser
         return new NetModelSpec(kind,
             type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
             type.Name, isPartial, type.IsStatic, type.IsAbstract, type.IsGenericType, type.ContainingType is not null,
-            features, latent, condition, likelihood, sigma, beta, loss, output, declarations.Count, layers.ToEquatableArray(), penalty);
+            features, latent, condition, likelihood, sigma, beta, loss, output, declarations.Count, layers.ToEquatableArray(), penalty,
+            channels, height, width);
     }
 }

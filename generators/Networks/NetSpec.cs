@@ -1,4 +1,5 @@
 using GenDsl.Generators.Helpers;
+using GenDsl.Generators.Layers;
 
 namespace GenDsl.Generators.Networks;
 
@@ -9,14 +10,13 @@ internal enum NetKind
     Gan,
 }
 
-/// <summary>One layer member of a VAE or GAN, as plain values.</summary>
+/// <summary>One layer member of a VAE or GAN, as plain values: its role and its op from the layer catalogue.</summary>
 /// <param name="Member">Member name (E1): prefix of its tensors' names.</param>
 /// <param name="MemberType">Declared type, fully qualified.</param>
 /// <param name="Accessibility">Accessibility keywords.</param>
 /// <param name="IsPartialProperty">True for a get-only partial property (the supported form).</param>
-/// <param name="IsDense">Has [Dense].</param>
-/// <param name="Width">[Dense] width.</param>
-/// <param name="Activation">[Dense] activation (GenDsl.Activation value).</param>
+/// <param name="Op">Its op attribute ([Dense], [Conv], …), or null when it has none.</param>
+/// <param name="OpCount">How many op attributes it carries (one is allowed).</param>
 /// <param name="Roles">Role attributes present: "Encoder", "Decoder", "Generator", "Discriminator".</param>
 /// <param name="OtherLayerAttribute">A flow layer attribute on this member (not allowed here), or null: its short name ("AffineCoupling").</param>
 internal sealed record NetLayerSpec(
@@ -24,9 +24,8 @@ internal sealed record NetLayerSpec(
     string MemberType,
     string Accessibility,
     bool IsPartialProperty,
-    bool IsDense,
-    int Width,
-    int Activation,
+    OpSpec? Op,
+    int OpCount,
     EquatableArray<string> Roles,
     string? OtherLayerAttribute)
 {
@@ -37,7 +36,10 @@ internal sealed record NetLayerSpec(
     public string? Stub { get; init; }
 }
 
-/// <summary>A [Vae] or [Gan] declaration as plain values. Latent is the VAE's Latent or the GAN's Noise.</summary>
+/// <summary>
+/// A [Vae] or [Gan] declaration as plain values. Latent is the VAE's Latent or the GAN's Noise.
+/// Channels/Height/Width (0 when not given) declare image data of that shape, C·H·W = Features.
+/// </summary>
 internal sealed record NetModelSpec(
     NetKind Kind,
     string? Namespace,
@@ -57,8 +59,17 @@ internal sealed record NetModelSpec(
     int Output,
     int LayerDeclarationCount,
     EquatableArray<NetLayerSpec> Layers,
-    float GradientPenalty = 10f)
+    float GradientPenalty = 10f,
+    int Channels = 0,
+    int Height = 0,
+    int Width = 0)
 {
+    /// <summary>True when the data is declared as images (Channels, Height or Width given).</summary>
+    public bool HasImageShape => Channels != 0 || Height != 0 || Width != 0;
+
+    /// <summary>The shape of a data row: (C, H, W) for images, else a vector of Features (valid after validation).</summary>
+    public Shape DataShape => HasImageShape ? new Shape(Channels, Height, Width) : Shape.Vector(Features);
+
     public string FullName => Namespace is null ? ClassName : Namespace + "." + ClassName;
 
     public string KindName => Kind == NetKind.Vae ? "VAE" : "GAN";

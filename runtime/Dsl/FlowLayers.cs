@@ -28,6 +28,12 @@ public sealed class TensorInfo
     /// <summary>The number of floats.</summary>
     public int Length { get; }
 
+    /// <summary>
+    /// A buffer (batch norm's running statistics): saved in checkpoints like a parameter but not learned;
+    /// <see cref="Offset"/> is then in <see cref="IGenerativeModel.Buffers"/>, and it has no gradient.
+    /// </summary>
+    public bool IsBuffer { get; init; }
+
     public override string ToString() => $"{Name} [{string.Join(", ", Shape)}] @ {Offset}";
 }
 
@@ -53,11 +59,24 @@ public abstract class FlowLayer
     /// <summary>The layer's tensors (empty for a permutation).</summary>
     public IReadOnlyList<TensorInfo> Tensors => _tensors;
 
-    /// <summary>A parameter tensor by its name without the member prefix (e.g. <c>net.0.weight</c>).</summary>
-    public Span<float> Parameter(string shortName) => Slice(_owner.Parameters.Span, Find(shortName));
+    /// <summary>A parameter tensor (or buffer) by its name without the member prefix (e.g. <c>net.0.weight</c>, <c>running_mean</c>).</summary>
+    public Span<float> Parameter(string shortName)
+    {
+        var t = Find(shortName);
+        return Slice(t.IsBuffer ? BuffersOf(_owner).Span : _owner.Parameters.Span, t);
+    }
 
     /// <summary>The gradient of a parameter tensor, by its name without the member prefix.</summary>
-    public Span<float> Gradient(string shortName) => Slice(_owner.Gradients.Span, Find(shortName));
+    public Span<float> Gradient(string shortName)
+    {
+        var t = Find(shortName);
+        if (t.IsBuffer)
+            throw new ArgumentException($"'{t.Name}' is a buffer (running statistics), not a learned parameter: it has no gradient.", nameof(shortName));
+        return Slice(_owner.Gradients.Span, t);
+    }
+
+    private static Memory<float> BuffersOf(IParameterized owner) =>
+        owner is IGenerativeModel model ? model.Buffers : Memory<float>.Empty;
 
     private protected Span2D<float> Matrix(bool gradient, string shortName)
     {
@@ -205,4 +224,61 @@ public sealed class Dense : FlowLayer
 
     /// <summary>Gradient of <see cref="Bias"/>.</summary>
     public Span<float> BiasGradient => Gradient("bias");
+}
+
+/// <summary>
+/// A convolution of a VAE or GAN: y = act(conv(x, W) + b), W stored [out, in, k, k] as in torch.nn.Conv2d
+/// (or [in, out, k, k] for a transposed convolution, as in torch.nn.ConvTranspose2d).
+/// </summary>
+public sealed class Conv : FlowLayer
+{
+    public Conv(IParameterized owner, string name, TensorInfo[] tensors)
+        : base(owner, name, tensors)
+    {
+    }
+
+    /// <summary>The weight, flat in PyTorch's layout ([out, in, k, k]; [in, out, k, k] for ConvTranspose).</summary>
+    public Span<float> Weight => Parameter("weight");
+
+    /// <summary>The weight's shape.</summary>
+    public ReadOnlySpan<int> WeightShape => Tensors[0].Shape;
+
+    /// <summary>The bias, one per output channel.</summary>
+    public Span<float> Bias => Parameter("bias");
+
+    /// <summary>Gradient of <see cref="Weight"/>.</summary>
+    public Span<float> WeightGradient => Gradient("weight");
+
+    /// <summary>Gradient of <see cref="Bias"/>.</summary>
+    public Span<float> BiasGradient => Gradient("bias");
+}
+
+/// <summary>A batch norm: y = act(γ ⊙ (x − μ)/√(σ² + ε) + β) per channel, as torch.nn.BatchNorm1d/2d.</summary>
+public sealed class BatchNorm : FlowLayer
+{
+    public BatchNorm(IParameterized owner, string name, TensorInfo[] tensors)
+        : base(owner, name, tensors)
+    {
+    }
+
+    /// <summary>γ ("weight").</summary>
+    public Span<float> Weight => Parameter("weight");
+
+    /// <summary>β ("bias").</summary>
+    public Span<float> Bias => Parameter("bias");
+
+    /// <summary>The running mean used outside training ("running_mean", a buffer).</summary>
+    public Span<float> RunningMean => Parameter("running_mean");
+
+    /// <summary>The running (unbiased) variance used outside training ("running_var", a buffer).</summary>
+    public Span<float> RunningVar => Parameter("running_var");
+}
+
+/// <summary>A layer that only changes the shape ([Flatten], [Unflatten]); it has no tensors.</summary>
+public sealed class Reshape : FlowLayer
+{
+    public Reshape(IParameterized owner, string name, TensorInfo[] tensors)
+        : base(owner, name, tensors)
+    {
+    }
 }

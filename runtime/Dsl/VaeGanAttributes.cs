@@ -36,6 +36,15 @@ public enum GanLoss
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class VaeAttribute : Attribute
 {
+    /// <summary>Image data: the channels of an image (with <see cref="Height"/> and <see cref="Width"/>; Features may then be omitted, it is C·H·W). A row holds the image channel-major, as a flattened NCHW tensor.</summary>
+    public int Channels { get; set; }
+
+    /// <summary>Image data: the height of an image in pixels.</summary>
+    public int Height { get; set; }
+
+    /// <summary>Image data: the width of an image in pixels.</summary>
+    public int Width { get; set; }
+
     /// <summary>Columns of a data row.</summary>
     public int Features { get; set; }
 
@@ -63,6 +72,15 @@ public sealed class VaeAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class GanAttribute : Attribute
 {
+    /// <summary>Image data: the channels of an image (with <see cref="Height"/> and <see cref="Width"/>; Features may then be omitted, it is C·H·W). A row holds the image channel-major, as a flattened NCHW tensor.</summary>
+    public int Channels { get; set; }
+
+    /// <summary>Image data: the height of an image in pixels.</summary>
+    public int Height { get; set; }
+
+    /// <summary>Image data: the width of an image in pixels.</summary>
+    public int Width { get; set; }
+
     /// <summary>Columns of a data row.</summary>
     public int Features { get; set; }
 

@@ -20,10 +20,9 @@ public static class Checkpoint
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var parameters = model.Parameters;
         var entries = new List<TensorEntry>(model.Tensors.Count);
         foreach (var t in model.Tensors)
-            entries.Add(new TensorEntry(t.Name, t.Shape, parameters.Slice(t.Offset, t.Length)));
+            entries.Add(new TensorEntry(t.Name, t.Shape, ArenaOf(model, t).Slice(t.Offset, t.Length)));
         var metadata = new Dictionary<string, string>
         {
             [ModelKey] = modelName,
@@ -63,9 +62,8 @@ public static class Checkpoint
             throw Mismatch(path, modelName, savedModel,
                 $"the declaration hash differs ({savedHash} in the file, {model.DeclarationHash} now): the layers' settings (masks, permutations, activations) changed");
 
-        var parameters = model.Parameters.Span;
         foreach (var t in model.Tensors)
-            file.CopyTo(t.Name, parameters.Slice(t.Offset, t.Length));
+            file.CopyTo(t.Name, ArenaOf(model, t).Span.Slice(t.Offset, t.Length));
         if (model is INoisyModel noisy && file.Metadata.TryGetValue(NoiseKey, out var position)
             && ulong.TryParse(position, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong p))
             noisy.NoisePosition = p;
@@ -74,6 +72,9 @@ public static class Checkpoint
             ? saved
             : 0;
     }
+
+    /// <summary>The arena a tensor lives in: the parameters, or the buffers for running statistics.</summary>
+    private static Memory<float> ArenaOf(IGenerativeModel model, TensorInfo t) => t.IsBuffer ? model.Buffers : model.Parameters;
 
     private static InvalidDataException Mismatch(string path, string modelName, string? savedModel, string what) =>
         new($"{Path.GetFileName(path)} was not saved from {modelName}{(savedModel is not null && savedModel != modelName ? $" (it holds a {savedModel})" : "")}: {what}. Load it into the model it was saved from, or retrain.");

@@ -20,6 +20,12 @@ public interface IGenerativeModel : IParameterized
     /// <summary>Every parameter tensor with its checkpoint name, offset and shape.</summary>
     IReadOnlyList<TensorInfo> Tensors { get; }
 
+    /// <summary>
+    /// The buffers (batch norm's running statistics): saved in checkpoints, not learned. Tensors with
+    /// <see cref="TensorInfo.IsBuffer"/> live here; empty for a model without buffers.
+    /// </summary>
+    Memory<float> Buffers => Memory<float>.Empty;
+
     /// <summary>Hash of the declaration (architecture), stored in checkpoints.</summary>
     string DeclarationHash { get; }
 

@@ -9,16 +9,18 @@ public class DescriptorTests
     private static string RepositoryFile(params string[] parts) => TestSetup.RepositoryFile(parts);
 
     [Fact]
-    public void IdsAreGD0001ToGD0014InOrder()
+    public void IdsAreGD0001ToGD0016InOrder()
     {
         var ids = GenDslDiagnostics.All.Select(d => d.Id).ToArray();
-        Assert.Equal(Enumerable.Range(1, 14).Select(i => $"GD{i:D4}"), ids);
+        Assert.Equal(Enumerable.Range(1, 16).Select(i => $"GD{i:D4}"), ids);
         Assert.Equal(GenDslDiagnostics.All, new GenDslAnalyzer().SupportedDiagnostics);
     }
 
     [Theory]
     [InlineData("Flows", "FlowValidator.cs")]
     [InlineData("Networks", "NetValidator.cs")]
+    [InlineData("Layers", "Op.cs")]
+    [InlineData("Layers", "NetworkShapes.cs")]
     public void EveryIdTheValidatorsReportHasADescriptor(string folder, string file)
     {
         var source = File.ReadAllText(RepositoryFile("generators", folder, file));

@@ -212,7 +212,7 @@ public class NetworkAnalyzerTests
         {
             [Encoder, Dense({|#0:0|}, Activation.Relu)] public partial Dense E1 { get; }
         }
-        """, "GD0005", "Layer 'E1' has width 0: a [Dense] layer needs at least 1 unit");
+        """, "GD0005", "Layer 'E1' has [Dense] with width 0: the number of units must be ≥ 1");
 
     // ---- GD0009 -------------------------------------------------------------------------------
 
@@ -356,7 +356,7 @@ public class NetworkAnalyzerTests
         {
             [{|#0:Dense(8)|}] public partial Dense E1 { get; }
         }
-        """, "GD0013", "Layer 'E1' has no role: each layer of a VAE is '[Encoder, Dense(width, activation)]' or '[Decoder, Dense(…)]'");
+        """, "GD0013", "Layer 'E1' has no role: each layer of a VAE is '[Encoder, Dense(width, activation)]' or '[Decoder, Conv(…)]' (a role and one layer attribute)");
 
     // ---- GD0014 -------------------------------------------------------------------------------
 
@@ -395,7 +395,7 @@ public class NetworkAnalyzerTests
             [Generator, Dense(8)] public partial Dense G1 { get; }
             [Discriminator, Dense(8, Activation.Sigmoid)] public partial Dense D1 { get; }
         }
-        """, "GD0014", "GAN 'G' uses GanLoss.Wasserstein, whose gradient penalty GenDsl differentiates through a piecewise-linear critic only, but discriminator layer 'D1' uses a smooth activation: use Activation.LeakyRelu or Relu there, or another loss");
+        """, "GD0014", "GAN 'G' uses GanLoss.Wasserstein, whose gradient penalty GenDsl differentiates through a piecewise-linear dense critic only, but discriminator layer 'D1' uses a smooth activation: use Activation.LeakyRelu or Relu there, or another loss");
 
     // ---- Flow rules that a VAE/GAN does not have ----------------------------------------------
 

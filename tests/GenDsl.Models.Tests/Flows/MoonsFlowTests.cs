@@ -169,7 +169,7 @@ public class MoonsFlowTests(Xunit.Abstractions.ITestOutputHelper output)
         var wrongCols = new float[4 * 3];
         ex = Assert.Throws<ArgumentException>(() => flow.LogProb(new ReadOnlySpan2D<float>(wrongCols, 4, 3), new float[4]));
         Assert.Contains("3 columns", ex.Message);
-        Assert.Contains("Features = 2", ex.Message);
+        Assert.Contains("expects 2", ex.Message);
     }
 
     [Fact]

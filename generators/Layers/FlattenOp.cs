@@ -1,0 +1,27 @@
+using System.Collections.Generic;
+
+namespace GenDsl.Generators.Layers;
+
+/// <summary>
+/// <c>[Flatten]</c>: reads an image as a vector of C·H·W values (channel-major, as torch.flatten). Rows
+/// of the activation arena are already flat, so it emits no code: the next layer reads the same slice.
+/// </summary>
+internal sealed class FlattenOp : Op
+{
+    public override string Name => "Flatten";
+    public override string MemberType => "Reshape";
+    public override IReadOnlyList<OpArgument> Arguments => System.Array.Empty<OpArgument>();
+    public override bool IsView => true;
+
+    protected override ShapeResult OutShape(OpSpec spec, Shape input, string member) => ShapeResult.Ok(Shape.Vector(input.Size));
+
+    public override string Describe(OpNode node) => $"{node.OutName} = flatten({node.InName})";
+
+    public override void EmitForward(Helpers.SourceWriter w, OpNode node, ForwardContext context)
+    {
+    }
+
+    public override void EmitBackward(Helpers.SourceWriter w, OpNode node, BackwardContext context)
+    {
+    }
+}
