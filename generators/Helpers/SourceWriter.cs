@@ -55,6 +55,9 @@ internal sealed class SourceWriter
         return this;
     }
 
+    /// <summary>Characters written so far (to tell whether a piece wrote anything).</summary>
+    public int Length => _sb.Length;
+
     public override string ToString() => _sb.ToString();
 }
 

@@ -55,6 +55,11 @@ internal static class NetEmitter
             $"// ---- Parameter arena: offsets in floats (64-byte aligned); gradients use the same layout. The {plan.B.Name} starts at {plan.PartBOffset}.",
             $"private const int PartBOffset = {plan.PartBOffset};");
         ModelEmitter.TensorTable(w, layout);
+        int declared = w.Length;
+        NetworkEmitter.EmitDeclarations(w, plan.A);
+        NetworkEmitter.EmitDeclarations(w, plan.B);
+        if (w.Length != declared)
+            w.Line();
 
         // ---------------------------------------------------------------- state
         ModelEmitter.StateFields(w, layout);
