@@ -31,7 +31,8 @@ public static class CsvReader
     /// <param name="separator">The field separator (',' by default; ';' and '\t' are common too).</param>
     /// <param name="allowNaN">True keeps empty fields (as NaN) and non-finite values instead of rejecting them.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="DataFormatException">A line is malformed; the message names the file, the line and the problem.</exception>
+    /// <exception cref="DataFormatException">A line is malformed, or <paramref name="labelColumn"/> is set and the file has a single column; the message names the file, the line and the problem.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelColumn"/> lies outside the first line's columns.</exception>
     public static Dataset Read(string path, bool? hasHeader = null, int? labelColumn = null, char separator = ',', bool allowNaN = false)
     {
         byte[] bytes = DataFile.ReadAllBytes(path);
@@ -98,8 +99,8 @@ public static class CsvReader
                         throw new ArgumentOutOfRangeException(nameof(labelColumn), requested,
                             $"{fileName} has {columns} columns, so labelColumn must be in {-columns} … {columns - 1} (negative counts from the end).");
                     if (columns < 2)
-                        throw new ArgumentException(
-                            $"{fileName} has a single column; with labelColumn set there would be no features left.", nameof(labelColumn));
+                        throw DataFormatException.AtLine(fileName, lineNumber,
+                            "the file has a single column, so with labelColumn set there would be no features left; expected at least 2 values a line");
                 }
                 if (isHeader)
                     continue;

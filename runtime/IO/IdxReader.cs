@@ -27,14 +27,14 @@ public static class IdxReader
     public static Dataset ReadImages(string path, bool scale = true, bool allowNaN = false)
     {
         string name = DataFile.DisplayName(path);
-        return ParseImages(DataFile.MaybeGunzip(DataFile.ReadAllBytes(path), name), name, scale, allowNaN);
+        return ParseImages(Decompress(DataFile.ReadAllBytes(path), name), name, scale, allowNaN);
     }
 
     /// <summary>Reads an image file from a stream; <paramref name="name"/> is used in messages.</summary>
     public static Dataset ReadImages(Stream stream, string name, bool scale = true, bool allowNaN = false)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return ParseImages(DataFile.MaybeGunzip(DataFile.ReadAllBytes(stream), name), name, scale, allowNaN);
+        return ParseImages(Decompress(DataFile.ReadAllBytes(stream), name), name, scale, allowNaN);
     }
 
     /// <summary>Reads a one-dimensional label file of integers (usually unsigned bytes).</summary>
@@ -43,14 +43,14 @@ public static class IdxReader
     public static int[] ReadLabels(string path)
     {
         string name = DataFile.DisplayName(path);
-        return ParseLabels(DataFile.MaybeGunzip(DataFile.ReadAllBytes(path), name), name);
+        return ParseLabels(Decompress(DataFile.ReadAllBytes(path), name), name);
     }
 
     /// <summary>Reads a label file from a stream; <paramref name="name"/> is used in messages.</summary>
     public static int[] ReadLabels(Stream stream, string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return ParseLabels(DataFile.MaybeGunzip(DataFile.ReadAllBytes(stream), name), name);
+        return ParseLabels(Decompress(DataFile.ReadAllBytes(stream), name), name);
     }
 
     /// <summary>Reads an image file and its label file into one labelled data set.</summary>
@@ -146,9 +146,18 @@ public static class IdxReader
         return labels;
     }
 
-    private readonly record struct Header(byte Type, int[] Dimensions, long Count, int ElementSize, int DataOffset);
+    /// <summary>Gunzips when the file is gzipped, stopping at the length the IDX header declares.</summary>
+    private static byte[] Decompress(byte[] bytes, string name) =>
+        DataFile.MaybeGunzip(bytes, name, prefix =>
+            prefix.Length < 4 || prefix.Length < 4 + 4 * prefix[3] ? DataFile.NeedMore : ParseHeader(prefix, name, checkLength: false).DeclaredLength);
 
-    private static Header ParseHeader(byte[] bytes, string name)
+    private readonly record struct Header(byte Type, int[] Dimensions, long Count, int ElementSize, int DataOffset)
+    {
+        /// <summary>The length of the whole (decompressed) file: the header, then the values.</summary>
+        public long DeclaredLength => DataOffset + Count * ElementSize;
+    }
+
+    private static Header ParseHeader(ReadOnlySpan<byte> bytes, string name, bool checkLength = true)
     {
         if (bytes.Length < 4)
             throw DataFormatException.AtOffset(name, 0, $"expected a 4-byte IDX magic number, found a file of {bytes.Length} bytes");
@@ -171,20 +180,23 @@ public static class IdxReader
         long count = 1;
         for (int i = 0; i < rank; i++)
         {
-            dims[i] = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i));
+            dims[i] = BinaryPrimitives.ReadInt32BigEndian(bytes[(4 + 4 * i)..]);
             if (dims[i] < 0)
                 throw DataFormatException.AtOffset(name, 4 + 4 * i, $"dimension {i} is {dims[i]}; expected a size of 0 or more");
             count *= dims[i];
             if (count > Array.MaxLength)
                 throw DataFormatException.AtOffset(name, 4 + 4 * i, $"the dimensions ({Shape(dims, i + 1)}) hold more values than an array can");
         }
+        var header = new Header(type, dims, count, elementSize, dataOffset);
+        if (!checkLength)
+            return header;
         long expected = count * elementSize;
         long found = bytes.Length - dataOffset;
         if (found != expected)
             throw DataFormatException.AtOffset(name, dataOffset,
                 $"expected {expected} bytes of {TypeName(type)} data for shape {Shape(dims, rank)}, found {found}" +
                 (found < expected ? " (the file is truncated)" : " (extra bytes after the data)"));
-        return new Header(type, dims, count, elementSize, dataOffset);
+        return header;
     }
 
     private static string Shape(int[] dims, int n) => string.Join(" × ", dims.AsSpan(0, n).ToArray());

@@ -30,34 +30,53 @@ public static class NpyReader
     public static Dataset Read(string path, bool allowNaN = false)
     {
         string name = DataFile.DisplayName(path);
-        return Parse(DataFile.MaybeGunzip(DataFile.ReadAllBytes(path), name), name, allowNaN);
+        return Parse(Decompress(DataFile.ReadAllBytes(path), name), name, allowNaN);
     }
 
     /// <summary>Reads a .npy array from a stream; <paramref name="name"/> is used in messages.</summary>
     public static Dataset Read(Stream stream, string name, bool allowNaN = false)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return Parse(DataFile.MaybeGunzip(DataFile.ReadAllBytes(stream), name), name, allowNaN);
+        return Parse(Decompress(DataFile.ReadAllBytes(stream), name), name, allowNaN);
     }
 
-    private static Dataset Parse(byte[] bytes, string name, bool allowNaN)
+    /// <summary>Gunzips when the file is gzipped, stopping at the length the .npy header declares.</summary>
+    private static byte[] Decompress(byte[] bytes, string name) =>
+        DataFile.MaybeGunzip(bytes, name, prefix =>
+        {
+            if (prefix.Length < 12)
+                return DataFile.NeedMore;
+            int major = prefix[6];
+            long headerEnd = !prefix[..6].SequenceEqual(Magic) || major is not (1 or 2 or 3) ? 0 // ParseHeader says what is wrong
+                : major == 1 ? 10 + BinaryPrimitives.ReadUInt16LittleEndian(prefix[8..])
+                : 12 + (long)BinaryPrimitives.ReadUInt32LittleEndian(prefix[8..]);
+            if (prefix.Length < headerEnd)
+                return DataFile.NeedMore;
+            var header = ParseHeader(prefix, name);
+            return header.DataStart + header.Count * header.ItemSize;
+        });
+
+    /// <summary>What the header says: the dtype (with its size), the shape as rows × columns, where the values start.</summary>
+    private readonly record struct Header(string Descr, int ItemSize, int[] Dims, int Rows, int Columns, long Count, long DataStart);
+
+    private static Header ParseHeader(ReadOnlySpan<byte> bytes, string name)
     {
-        if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual(Magic))
+        if (bytes.Length < 10 || !bytes[..6].SequenceEqual(Magic))
             throw DataFormatException.AtOffset(name, 0,
-                $"expected the .npy magic string \\x93NUMPY, found {Hex(bytes, 0, Math.Min(6, bytes.Length))}; is this a .npy file?");
+                $"expected the .npy magic string \\x93NUMPY, found {Hex(bytes[..Math.Min(6, bytes.Length)])}; is this a .npy file?");
         int major = bytes[6], minor = bytes[7];
         int headerStart;
         long headerLength;
         switch (major)
         {
             case 1:
-                headerLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8));
+                headerLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]);
                 headerStart = 10;
                 break;
             case 2 or 3:
                 if (bytes.Length < 12)
                     throw DataFormatException.AtOffset(name, 8, $"expected a 4-byte header length, found {bytes.Length - 8} bytes");
-                headerLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
+                headerLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]);
                 headerStart = 12;
                 break;
             default:
@@ -69,7 +88,7 @@ public static class NpyReader
                 $"the header length is {headerLength} bytes but only {bytes.Length - headerStart} bytes follow; the file is truncated");
 
         // Latin-1 maps each byte to one char, so a char index plus headerStart is a byte offset.
-        string header = Encoding.Latin1.GetString(bytes, headerStart, (int)headerLength);
+        string header = Encoding.Latin1.GetString(bytes.Slice(headerStart, (int)headerLength));
         var parser = new HeaderParser(header, headerStart, name);
         var (descr, fortran, shape) = parser.Parse();
 
@@ -95,13 +114,17 @@ public static class NpyReader
         long count = (long)rows * columns;
         if (count > Array.MaxLength)
             throw DataFormatException.AtOffset(name, shape.Offset, $"shape {ShapeText(dims)} holds more values than an array can");
+        return new Header(descr.Value, itemSize, dims, rows, columns, count, headerStart + headerLength);
+    }
 
-        long dataStart = headerStart + headerLength;
+    private static Dataset Parse(byte[] bytes, string name, bool allowNaN)
+    {
+        var (descr, itemSize, dims, rows, columns, count, dataStart) = ParseHeader(bytes, name);
         long expected = count * itemSize;
         long found = bytes.Length - dataStart;
         if (found != expected)
             throw DataFormatException.AtOffset(name, dataStart,
-                $"expected {expected} bytes of data for shape {ShapeText(dims)} of '{descr.Value}', found {found}" +
+                $"expected {expected} bytes of data for shape {ShapeText(dims)} of '{descr}', found {found}" +
                 (found < expected ? " (the file is truncated)" : " (extra bytes after the data)"));
 
         var data = new float[count];
@@ -139,13 +162,13 @@ public static class NpyReader
     internal static string ShapeText(int[] dims) =>
         dims.Length == 1 ? $"({dims[0]},)" : $"({string.Join(", ", dims)})";
 
-    private static string Hex(byte[] bytes, int start, int count)
+    private static string Hex(ReadOnlySpan<byte> bytes)
     {
-        if (count == 0)
+        if (bytes.IsEmpty)
             return "nothing";
         var sb = new StringBuilder();
-        for (int i = 0; i < count; i++)
-            sb.Append(i == 0 ? "" : " ").Append(bytes[start + i].ToString("x2", CultureInfo.InvariantCulture));
+        for (int i = 0; i < bytes.Length; i++)
+            sb.Append(i == 0 ? "" : " ").Append(bytes[i].ToString("x2", CultureInfo.InvariantCulture));
         return sb.ToString();
     }
 

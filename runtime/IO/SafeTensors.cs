@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -274,8 +275,10 @@ public sealed class SafeTensorFile
         var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         bool sawMetadata = false;
+        CheckUtf8(header, fileName);
         try
         {
+            CheckStringEscapes(header, fileName);
             using JsonDocument document = JsonDocument.Parse(bytes.AsMemory(8, n));
             JsonElement root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
@@ -330,6 +333,47 @@ public sealed class SafeTensorFile
         return new SafeTensorFile(fileName, bytes, dataStart, entries, names, metadata);
     }
 
+    /// <summary>
+    /// The header must be UTF-8 (System.Text.Json only finds out when it transcodes a string, and then
+    /// throws <see cref="InvalidOperationException"/>); the offset is that of the first invalid byte.
+    /// </summary>
+    private static void CheckUtf8(ReadOnlySpan<byte> header, string fileName)
+    {
+        for (int i = 0; i < header.Length;)
+        {
+            if (header[i] < 0x80) { i++; continue; }
+            if (Rune.DecodeFromUtf8(header[i..], out _, out int consumed) != OperationStatus.Done)
+                throw DataFormatException.AtOffset(fileName, 8 + i,
+                    $"the JSON header is not valid UTF-8 (byte 0x{header[i]:x2}{(consumed > 1 ? $" starts an invalid {consumed}-byte sequence" : " cannot start or continue a character here")}); the file is corrupt");
+            i += consumed;
+        }
+    }
+
+    /// <summary>
+    /// A string escape must decode to valid UTF-16: <c>"\ud800"</c> (a lone surrogate) is valid JSON
+    /// syntax but not a string, and System.Text.Json throws <see cref="InvalidOperationException"/> when
+    /// such a name or value is read. One pass of the reader over the escaped strings finds it first.
+    /// </summary>
+    private static void CheckStringEscapes(ReadOnlySpan<byte> header, string fileName)
+    {
+        var reader = new Utf8JsonReader(header);
+        while (reader.Read())
+        {
+            if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName) || !reader.ValueIsEscaped)
+                continue;
+            try
+            {
+                _ = reader.GetString();
+            }
+            catch (InvalidOperationException e)
+            {
+                throw DataFormatException.AtOffset(fileName, 8 + reader.TokenStartIndex,
+                    $"a {(reader.TokenType == JsonTokenType.PropertyName ? "key" : "string")} of the JSON header has an escape that is not valid Unicode " +
+                    $"(a lone or reversed UTF-16 surrogate such as \\ud800: {e.Message})", e);
+            }
+        }
+    }
+
     private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata, string fileName)
     {
         if (value.ValueKind != JsonValueKind.Object)
@@ -365,6 +409,7 @@ public sealed class SafeTensorFile
         }
         if (!value.TryGetProperty("data_offsets", out JsonElement offsets) || offsets.ValueKind != JsonValueKind.Array
             || offsets.GetArrayLength() != 2
+            || offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
             || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < begin)
             throw DataFormatException.InFile(fileName,
                 $"tensor '{name}': expected \"data_offsets\": [begin, end] with 0 ≤ begin ≤ end, found {(value.TryGetProperty("data_offsets", out JsonElement o) ? o.GetRawText() : "nothing")}");

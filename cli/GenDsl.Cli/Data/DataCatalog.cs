@@ -59,6 +59,9 @@ internal static class DataCatalog
             Digits.ImageSize * Digits.ImageSize, 10, () => Digits.Load().Split(0.2, SplitSeed)));
         list.Add(new DataSetInfo("mnist", $"{Mnist.Count:N0} 28×28 MNIST digits, pixels in [0, 1], labels 0-9; 20% held out",
             Mnist.ImageSize * Mnist.ImageSize, 10, () => Mnist.Load().Split(0.2, SplitSeed)));
+        list.Add(new DataSetInfo("fashion",
+            $"{FashionMnist.TrainCount:N0} + {FashionMnist.TestCount:N0} 28×28 Fashion-MNIST clothing photos (Zalando), pixels in [0, 1], labels 0-9; held out: the official test images",
+            FashionMnist.ImageSize * FashionMnist.ImageSize, 10, () => (FashionMnist.LoadTrain(), FashionMnist.LoadTest())));
         return list;
     }
 
