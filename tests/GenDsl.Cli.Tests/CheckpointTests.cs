@@ -98,18 +98,60 @@ public class CheckpointTests : CliHarness
     public void AWriteThatFailsPartWayKeepsThePreviousCheckpoint()
     {
         AssertExit(ExitCodes.Ok, Run("train", "moons-flow", "--steps", "4", "--batch", "16", "--out", P("run")));
-        string model = P("run", "model.safetensors");
+        string model = P("run", "model.safetensors"), optimizer = P("run", "optimizer.safetensors");
         var good = File.ReadAllBytes(model);
+        var goodOptimizer = File.ReadAllBytes(optimizer);
 
-        // The temporary file cannot be created (a folder is in the way): the write fails after the optimizer state was written.
-        Directory.CreateDirectory(model + ".tmp");
+        // The model's temporary file cannot be created (a folder is in the way): the write fails after the
+        // optimizer state was written under its temporary name, before anything was renamed.
+        Directory.CreateDirectory(model + ".next.tmp");
         var r = Run("train", "moons-flow", "--out", P("run"), "--resume", "--steps", "8");
         AssertExit(ExitCodes.BadFile, r);
         Assert.Equal(good, File.ReadAllBytes(model));
-        Directory.Delete(model + ".tmp");
+        Assert.Equal(goodOptimizer, File.ReadAllBytes(optimizer));
+        Directory.Delete(model + ".next.tmp");
 
-        // The model is still the step-4 one; the optimizer file is from step 8, so resuming says so and starts fresh moments.
+        // Both files are still the step-4 pair, so the resume restores everything.
         r = Run("train", "moons-flow", "--out", P("run"), "--resume", "--steps", "5");
+        AssertExit(ExitCodes.Ok, r);
+        Assert.Contains("at step 4", r.Out);
+        Assert.DoesNotContain("not restored", r.Out);
+        Assert.DoesNotContain(Directory.GetFiles(P("run")), f => f.EndsWith(".next", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AKillBetweenTheTwoRenamesResumesWithTheMatchingOptimizerState()
+    {
+        string[] common = ["--batch", "16", "--seed", "2"];
+        AssertExit(ExitCodes.Ok, Run(["train", "moons-flow", "--steps", "4", "--out", P("run"), .. common]));
+        AssertExit(ExitCodes.Ok, Run(["train", "moons-flow", "--steps", "8", "--out", P("later"), .. common]));
+        AssertExit(ExitCodes.Ok, Run(["train", "moons-flow", "--steps", "10", "--out", P("straight"), .. common]));
+
+        // The state between renames 3 and 4 of a checkpoint at step 8: the optimizer file is new, the old one
+        // is optimizer.safetensors.prev, the model is still the step-4 one, model.safetensors.next is complete.
+        File.Move(P("run", "optimizer.safetensors"), P("run", "optimizer.safetensors.prev"));
+        File.Copy(P("later", "optimizer.safetensors"), P("run", "optimizer.safetensors"));
+        File.Copy(P("later", "model.safetensors"), P("run", "model.safetensors.next"));
+        Assert.Contains("checkpoint step 4", Run("eval", P("run")).Out);
+
+        var r = Run("train", "moons-flow", "--out", P("run"), "--resume", "--steps", "10");
+        AssertExit(ExitCodes.Ok, r);
+        Assert.Contains("at step 4", r.Out);
+        Assert.DoesNotContain("not restored", r.Out);
+        Assert.Equal(File.ReadAllLines(P("straight", "losses.csv")), File.ReadAllLines(P("run", "losses.csv")));
+        Assert.Equal(File.ReadAllBytes(P("straight", "model.safetensors")), File.ReadAllBytes(P("run", "model.safetensors")));
+        Assert.Equal(["loss.png", "losses.csv", "model.safetensors", "optimizer.safetensors", "run.json"],
+            Directory.GetFiles(P("run")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void AnOptimizerFileOfAnotherStepIsNotUsed()
+    {
+        AssertExit(ExitCodes.Ok, Run("train", "moons-flow", "--steps", "4", "--batch", "16", "--out", P("run")));
+        AssertExit(ExitCodes.Ok, Run("train", "moons-flow", "--steps", "8", "--batch", "16", "--out", P("other")));
+        File.Copy(P("other", "optimizer.safetensors"), P("run", "optimizer.safetensors"), overwrite: true);
+
+        var r = Run("train", "moons-flow", "--out", P("run"), "--resume", "--steps", "5");
         AssertExit(ExitCodes.Ok, r);
         Assert.Contains("at step 4", r.Out);
         Assert.Contains("Optimizer state not restored", r.Out);
@@ -132,7 +174,7 @@ public class CheckpointTests : CliHarness
         var straight = File.ReadAllLines(P("straight", "losses.csv"));
         var pieces = File.ReadAllLines(P("pieces", "losses.csv"));
         Assert.Equal(17, straight.Length); // header + 16 steps
-        Assert.Equal("step,nll", straight[0]);
+        Assert.Equal("step,nll,span,nll_min,nll_max", straight[0]); // the first 1,000 steps have a row each
         Assert.Equal(straight, pieces); // same steps, same losses bit for bit: parameters, Adam moments and batches all continued
         Assert.Equal(File.ReadAllBytes(P("straight", "model.safetensors")), File.ReadAllBytes(P("pieces", "model.safetensors")));
 
@@ -174,7 +216,7 @@ public class CheckpointTests : CliHarness
         Assert.Contains("at step 6", r.Out);
         Assert.DoesNotContain("not restored", r.Out);
         var log = File.ReadAllLines(P("gan", "losses.csv"));
-        Assert.Equal("step,discriminator,generator", log[0]);
+        Assert.Equal("step,discriminator,generator,span,discriminator_min,discriminator_max,generator_min,generator_max", log[0]);
         Assert.Equal(Enumerable.Range(1, 10).Select(i => i.ToString()), log[1..].Select(l => l.Split(',')[0]));
         optimizer = SafeTensors.Read(P("gan", "optimizer.safetensors"));
         Assert.Equal("10", optimizer.Metadata["generator.adam.step_count"]);

@@ -552,17 +552,8 @@ internal sealed class DemoCommand : Command
 
         private void SaveLoss(string name, TrainResult result) => Plots.Save(LossPlot(name, result), Path.Combine(outDir, $"{name}-loss.png"));
 
-        private static ScottPlot.Plot LossPlot(string name, TrainResult result)
-        {
-            var steps = new List<long>(result.History.Count);
-            var losses = new List<double[]>(result.History.Count);
-            for (int i = 0; i < result.History.Count; i++)
-            {
-                steps.Add(result.StartStep + i + 1);
-                losses.Add(Array.ConvertAll(result.History[i], v => (double)v));
-            }
-            return Plots.LossCurve($"{name}: training loss", result.LossNames, steps, losses);
-        }
+        private static ScottPlot.Plot LossPlot(string name, TrainResult result) =>
+            Plots.LossCurve($"{name}: training loss", result.LossNames, result.LossRows);
 
         /// <summary>exp(ln p) of the model on a grid over the moons view.</summary>
         private ScottPlot.Plot DensityPlot(ModelSession session, string title)

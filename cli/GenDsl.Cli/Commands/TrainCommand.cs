@@ -9,7 +9,7 @@ namespace GenDsl.Cli.Commands;
 /// <summary>
 /// <c>gendsl train &lt;model&gt;</c>: trains with a progress display, writes
 /// <c>DIR/model.safetensors</c> (+ optimizer state) every N steps and at the end, appends the
-/// losses to <c>DIR/losses.csv</c>, draws <c>DIR/loss.png</c> and scores the held-out data.
+/// losses to <c>DIR/losses.csv</c> (bounded: a row per step at first, then blocks of doubling size), draws <c>DIR/loss.png</c> and scores the held-out data.
 /// </summary>
 internal sealed class TrainCommand : Command
 {
@@ -85,11 +85,10 @@ internal sealed class TrainCommand : Command
             return run.Run(context.CancellationToken);
         });
 
-        // The loss curve of the whole run (all resumed parts), from losses.csv.
+        // The loss curve of the whole run (all resumed parts): the log's rows, held in memory (bounded, see LossLog).
         string lossPath = Path.Combine(outDir, TrainingRun.LossFile), lossPng = Path.Combine(outDir, "loss.png");
-        var (names, rows) = TrainingRun.ReadLossLog(lossPath);
-        if (rows.Count > 1)
-            Plots.Save(Plots.LossCurve($"{entry.Name} on {data.Source}", names, rows.Select(r => r.Step).ToList(), rows.Select(r => r.Losses).ToList()), lossPng);
+        if (result.LossRows.Count > 1)
+            Plots.Save(Plots.LossCurve($"{entry.Name} on {data.Source}", result.LossNames, result.LossRows), lossPng);
 
         switch (result.Outcome)
         {

@@ -48,18 +48,27 @@ internal static class Plots
         return plot;
     }
 
-    /// <summary>Loss curves: each term raw (faint) and as a moving average over ~1% of the steps.</summary>
-    public static Plot LossCurve(string title, IReadOnlyList<string> names, IReadOnlyList<long> steps, IReadOnlyList<double[]> losses)
+    /// <summary>The most points a loss curve draws (the log's rows are merged down to this many).</summary>
+    public const int MaxLossPoints = 1000;
+
+    /// <summary>
+    /// Loss curves from the rows of a loss log: each term's mean per row (faint) and its moving average
+    /// over ~1% of the points. Rows are first merged (<see cref="ThinLossRows"/>) to at most
+    /// <see cref="MaxLossPoints"/>, so drawing costs the same for a run of any length.
+    /// </summary>
+    public static Plot LossCurve(string title, IReadOnlyList<string> names, IReadOnlyList<Training.LossRow> rows)
     {
+        var points = ThinLossRows(rows, MaxLossPoints);
         var plot = new Plot();
-        int n = steps.Count;
+        int n = points.Count;
         var xs = new double[n];
-        for (int i = 0; i < n; i++) xs[i] = steps[i];
+        for (int i = 0; i < n; i++) xs[i] = points[i].Step;
         int window = Math.Max(1, n / 100);
+        long stepsPerPoint = n == 0 ? 1 : Math.Max(1, (points[^1].Step - points[0].Step + points[0].Span) / n);
         for (int t = 0; t < names.Count; t++)
         {
             var raw = new double[n];
-            for (int i = 0; i < n; i++) raw[i] = losses[i][t];
+            for (int i = 0; i < n; i++) raw[i] = points[i].Mean[t];
             var color = ClassColor(t);
             if (window > 1)
             {
@@ -68,11 +77,50 @@ internal static class Plots
             }
             var smooth = plot.Add.ScatterLine(xs, MovingAverage(raw, window), color);
             smooth.LineWidth = 2;
-            smooth.LegendText = window > 1 ? $"{names[t]} (mean of {window} steps)" : names[t];
+            smooth.LegendText = window * stepsPerPoint > 1 ? $"{names[t]} (mean of ~{window * stepsPerPoint} steps)" : names[t];
         }
         Finish(plot, title, "step", "loss");
         plot.ShowLegend(Alignment.UpperRight);
         return plot;
+    }
+
+    /// <summary>
+    /// Merges consecutive rows (means weighted by their spans, min of the mins, max of the maxes) so that
+    /// each merged row covers at least 1/<paramref name="maxPoints"/> of the steps: at most
+    /// <paramref name="maxPoints"/> + 1 rows, fewer steps each where the log is finer (the early steps).
+    /// </summary>
+    public static List<Training.LossRow> ThinLossRows(IReadOnlyList<Training.LossRow> rows, int maxPoints)
+    {
+        if (rows.Count <= maxPoints) return [.. rows];
+        long total = rows[^1].Step - (rows[0].Step - rows[0].Span);
+        long target = Math.Max(1, (total + maxPoints - 1) / maxPoints);
+        int terms = rows[0].Mean.Length;
+        var result = new List<Training.LossRow>(maxPoints + 1);
+        for (int i = 0; i < rows.Count;)
+        {
+            long span = 0;
+            var sum = new double[terms];
+            var min = new double[terms];
+            var max = new double[terms];
+            Array.Fill(min, double.PositiveInfinity);
+            Array.Fill(max, double.NegativeInfinity);
+            long last = 0;
+            for (; i < rows.Count && span < target; i++)
+            {
+                var row = rows[i];
+                span += row.Span;
+                last = row.Step;
+                for (int t = 0; t < terms; t++)
+                {
+                    sum[t] += row.Mean[t] * row.Span;
+                    if (!(row.Min[t] >= min[t])) min[t] = row.Min[t];
+                    if (!(row.Max[t] <= max[t])) max[t] = row.Max[t];
+                }
+            }
+            for (int t = 0; t < terms; t++) sum[t] /= span;
+            result.Add(new Training.LossRow(last, span, sum, min, max));
+        }
+        return result;
     }
 
     /// <summary>A heat map of values on a grid (row 0 = bottom, y0) over the given extent.</summary>

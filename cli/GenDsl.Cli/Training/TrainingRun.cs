@@ -40,22 +40,25 @@ internal sealed record TrainProgress(long Step, long TargetSteps, IReadOnlyList<
 /// <summary>How a run ended.</summary>
 internal enum TrainOutcome { Completed, Interrupted, Diverged }
 
-/// <summary>The result of a run: outcome, steps, the last losses and the per-step history of this run.</summary>
+/// <summary>The result of a run: outcome, steps, the last losses and the rows of the folder's (bounded) loss log.</summary>
 internal sealed record TrainResult(TrainOutcome Outcome, long StartStep, long Step, long CheckpointStep, double Seconds,
-    IReadOnlyList<string> LossNames, double[] LastLosses, List<float[]> History, string Message);
+    IReadOnlyList<string> LossNames, double[] LastLosses, IReadOnlyList<LossRow> LossRows, string Message);
 
 /// <summary>
 /// The training loop shared by <c>train</c> and <c>demo</c>: mini-batches from a seeded
 /// <see cref="BatchSampler"/>, one optimizer step per batch, the losses appended to
-/// <c>losses.csv</c>, atomic checkpoints (<c>model.safetensors</c> + <c>optimizer.safetensors</c>)
-/// every N steps and at the end, and clean stops on Ctrl+C (checkpoint first) and on a NaN/∞ loss
-/// (no checkpoint: the last good one stays).
+/// <c>losses.csv</c> (bounded: see <see cref="LossLog"/>), crash-consistent checkpoints
+/// (<c>model.safetensors</c> + <c>optimizer.safetensors</c>, see <see cref="Checkpoint"/>) every N steps
+/// and at the end, and clean stops on Ctrl+C (checkpoint first) and on a NaN/∞ loss (no checkpoint: the
+/// last good one stays).
 /// </summary>
 /// <remarks>
 /// A resumed run is the same computation as an uninterrupted one: the parameters and Adam's
 /// moments and step count come from the files, the sampler is fast-forwarded past the batches
 /// already used, and the data transform's noise is positioned by step — so the loss curve continues
-/// bit for bit (the tests check it).
+/// bit for bit (the tests check it). Nothing at the end of a run is proportional to its length: the
+/// loss curve is drawn from the log's rows in memory (at most some tens of thousands), so Ctrl+C
+/// exits as quickly after a day as after a minute.
 /// </remarks>
 internal sealed class TrainingRun
 {
@@ -63,6 +66,13 @@ internal sealed class TrainingRun
     public const string OptimizerFile = "optimizer.safetensors";
     public const string LossFile = "losses.csv";
     public const string RunFile = "run.json";
+
+    /// <summary>Metadata key of the optimizer file: the loss log's block in progress (<see cref="LossLog.PendingState"/>).</summary>
+    public const string LossBlockKey = "gendsl.loss_block";
+
+    // The checkpoint's temporary names: complete files wait under .next until both exist; .prev keeps
+    // the optimizer state that matches the current model while the two renames happen.
+    private const string NextSuffix = ".next", PreviousSuffix = ".prev";
 
     private readonly ModelSession _session;
     private readonly Dataset _train;
@@ -92,6 +102,7 @@ internal sealed class TrainingRun
 
     private IReadOnlyList<NamedOptimizer>? _optimizers;
     private long _startStep;
+    private string? _lossBlock;
 
     /// <summary>
     /// Creates the optimizers and, for --resume, loads the checkpoint and optimizer state (reporting
@@ -109,6 +120,7 @@ internal sealed class TrainingRun
         else if (File.Exists(ModelPath))
             throw CliException.Usage(
                 $"{ModelPath} already holds a checkpoint; continue it with --resume, or choose another --out (or delete the folder).");
+        RemoveLeftovers(fresh: !_settings.Resume);
         _optimizers = optimizers;
         return _startStep;
     }
@@ -121,7 +133,7 @@ internal sealed class TrainingRun
         var optimizers = _optimizers!;
         var lossNames = _session.LossNames;
 
-        using var losses = OpenLossLog(startStep, lossNames);
+        using var losses = LossLog.Open(LossPath, lossNames, settings.Resume, startStep, _lossBlock);
         var sampler = new BatchSampler(_train, settings.Batch, seed: settings.Seed ^ 0x5A4D504CUL, dropLast: true);
         for (long s = 0; s < startStep; s++) // fast-forward: the batches the checkpoint has already seen
             sampler.Next();
@@ -131,14 +143,16 @@ internal sealed class TrainingRun
         var window = new double[lossNames.Count];
         var last = new double[lossNames.Count];
         int windowCount = 0;
-        var history = new List<float[]>();
         var clock = Stopwatch.StartNew();
         double lastReport = -1;
         long step = startStep, checkpointStep = settings.Resume ? startStep : -1;
         long dropStep = (long)Math.Floor(settings.LearningRateDropAt * settings.Steps);
 
-        TrainResult Finish(TrainOutcome outcome, string message) =>
-            new(outcome, startStep, step, checkpointStep, clock.Elapsed.TotalSeconds, lossNames, last, history, message);
+        TrainResult Finish(TrainOutcome outcome, string message)
+        {
+            losses.Close(); // the block in progress as a last, shorter row
+            return new(outcome, startStep, step, checkpointStep, clock.Elapsed.TotalSeconds, lossNames, last, losses.Rows, message);
+        }
 
         while (step < settings.Steps)
         {
@@ -170,15 +184,9 @@ internal sealed class TrainingRun
             if (bad is null)
                 for (int i = 0; i < stepLosses.Length; i++)
                     if (!float.IsFinite(stepLosses[i])) bad = $"the loss {lossNames[i]} became {FormatLoss(stepLosses[i])}";
-            losses.Write(step.ToString(CultureInfo.InvariantCulture));
-            foreach (float l in stepLosses) losses.Write("," + FormatLoss(l));
-            losses.WriteLine();
+            losses.Add(step, stepLosses);
             if (bad is not null)
-            {
-                losses.Flush();
                 return Finish(TrainOutcome.Diverged, DivergedMessage(step, bad, checkpointStep));
-            }
-            history.Add((float[])stepLosses.Clone());
             for (int i = 0; i < window.Length; i++) { window[i] += stepLosses[i]; last[i] = stepLosses[i]; }
             windowCount++;
 
@@ -209,29 +217,69 @@ internal sealed class TrainingRun
             step == startStep ? $"Nothing to do: the checkpoint is already at step {step} (--steps {settings.Steps})." : "");
     }
 
-    /// <summary>Writes optimizer state then model (each atomic); false (nothing written) if a parameter is NaN/∞.</summary>
-    private bool Checkpoint(long step, IReadOnlyList<NamedOptimizer> optimizers, StreamWriter losses)
+    /// <summary>
+    /// Writes a checkpoint of <paramref name="step"/>; false (nothing written) if a parameter is NaN/∞.
+    /// </summary>
+    /// <remarks>
+    /// The model and the optimizer state are two files, and a process can be killed at any moment
+    /// (SIGKILL, power cut of the process, OOM killer) — also between writing one and the other. The
+    /// order makes every moment recoverable to one consistent step:
+    /// <list type="number">
+    /// <item>both files are written complete under temporary names, <c>optimizer.safetensors.next</c> and
+    /// <c>model.safetensors.next</c> (each itself written to <c>….tmp</c>, flushed to disk, renamed);</item>
+    /// <item><c>optimizer.safetensors</c>, which matches the current model, is renamed to
+    /// <c>optimizer.safetensors.prev</c>;</item>
+    /// <item><c>optimizer.safetensors.next</c> → <c>optimizer.safetensors</c>;</item>
+    /// <item><c>model.safetensors.next</c> → <c>model.safetensors</c> — the commit point;</item>
+    /// <item><c>optimizer.safetensors.prev</c> is deleted.</item>
+    /// </list>
+    /// Each rename is atomic, so <c>model.safetensors</c> is always a complete file of the old step (before
+    /// 4) or the new one (after), and an optimizer file of the same step exists at every moment: the
+    /// current one, or (between 2 and 4) the <c>.prev</c> one. Both files store the step
+    /// (<c>gendsl.step</c>); <see cref="RestoreCheckpoint"/> takes the optimizer file whose step is the
+    /// model's, puts it back in place and removes the leftovers. Until the first commit there is no
+    /// <c>model.safetensors</c> and so no checkpoint: the <c>.next</c>/<c>.tmp</c> files are never read.
+    /// </remarks>
+    private bool Checkpoint(long step, IReadOnlyList<NamedOptimizer> optimizers, LossLog losses)
     {
         foreach (float p in _session.Parameters)
             if (!float.IsFinite(p))
                 return false;
-        losses.Flush();
-        // The optimizer first: if the process dies between the two renames, the model file is the older
-        // one and the step counts disagree, which RestoreCheckpoint notices.
+        losses.Flush(); // the log's complete rows up to this step are in the file before the checkpoint names the step
         var tensors = new List<TensorEntry>();
         var metadata = new Dictionary<string, string>
         {
             [GenDsl.Checkpoint.ModelKey] = _session.Entry.ClassName,
             [GenDsl.Checkpoint.StepKey] = step.ToString(CultureInfo.InvariantCulture),
+            [LossBlockKey] = losses.PendingState(),
         };
         foreach (var (name, optimizer) in optimizers)
         {
             tensors.Add(new TensorEntry(name + ".state", [optimizer.State.Length], optimizer.State.ToArray()));
             metadata[name + ".step_count"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture);
         }
-        SafeTensors.Write(OptimizerPath, tensors, metadata);
-        _session.Save(ModelPath, step);
+        SafeTensors.Write(OptimizerPath + NextSuffix, tensors, metadata);
+        _session.Save(ModelPath + NextSuffix, step);
+        if (File.Exists(OptimizerPath))
+            File.Move(OptimizerPath, OptimizerPath + PreviousSuffix, overwrite: true);
+        File.Move(OptimizerPath + NextSuffix, OptimizerPath, overwrite: true);
+        File.Move(ModelPath + NextSuffix, ModelPath, overwrite: true);
+        File.Delete(OptimizerPath + PreviousSuffix);
         return true;
+    }
+
+    /// <summary>Deletes what an interrupted checkpoint write can leave (files only: a folder in the way stays and makes the write fail).</summary>
+    private void RemoveLeftovers(bool fresh)
+    {
+        string[] leftovers =
+        [
+            ModelPath + ".tmp", OptimizerPath + ".tmp", LossPath + ".tmp",
+            ModelPath + NextSuffix, OptimizerPath + NextSuffix, ModelPath + NextSuffix + ".tmp", OptimizerPath + NextSuffix + ".tmp",
+            .. fresh ? [OptimizerPath + PreviousSuffix, OptimizerPath] : Array.Empty<string>(),
+        ];
+        foreach (string path in leftovers)
+            if (File.Exists(path))
+                File.Delete(path);
     }
 
     /// <summary>Loads model and optimizer state for --resume; returns the checkpoint's step.</summary>
@@ -240,18 +288,38 @@ internal sealed class TrainingRun
         if (!File.Exists(ModelPath))
             throw CliException.Usage($"Nothing to resume: {ModelPath} does not exist. Run without --resume to start training.");
         long step = _session.Load(ModelPath);
-        bool restored = false;
+        string stepText = step.ToString(CultureInfo.InvariantCulture);
+
+        // The optimizer state of the model's step: optimizer.safetensors, or the .prev one if a checkpoint
+        // write was killed between its renames (see Checkpoint).
+        SafeTensorFile? file = null;
         string why = $"{OptimizerFile} is missing";
-        if (File.Exists(OptimizerPath))
+        foreach (string path in new[] { OptimizerPath, OptimizerPath + PreviousSuffix })
         {
-            var file = SafeTensors.Read(OptimizerPath);
-            file.Metadata.TryGetValue(GenDsl.Checkpoint.StepKey, out var savedStep);
-            why = savedStep != step.ToString(CultureInfo.InvariantCulture)
-                ? $"{OptimizerFile} is from step {savedStep ?? "?"} but the model from step {step} (a checkpoint write was interrupted)"
-                : "";
+            if (!File.Exists(path)) continue;
+            SafeTensorFile candidate;
+            try { candidate = SafeTensors.Read(path); }
+            catch (DataFormatException e) { if (path == OptimizerPath) why = $"{OptimizerFile} cannot be read ({e.Message})"; continue; }
+            candidate.Metadata.TryGetValue(GenDsl.Checkpoint.StepKey, out var savedStep);
+            if (savedStep == stepText)
+            {
+                if (path != OptimizerPath)
+                    File.Move(path, OptimizerPath, overwrite: true);
+                file = candidate;
+                break;
+            }
+            if (path == OptimizerPath)
+                why = $"{OptimizerFile} is from step {savedStep ?? "?"} but the model from step {step} (a checkpoint write was interrupted)";
+        }
+        if (File.Exists(OptimizerPath + PreviousSuffix))
+            File.Delete(OptimizerPath + PreviousSuffix);
+
+        bool restored = false;
+        if (file is not null)
+        {
+            why = "";
             foreach (var (name, optimizer) in optimizers)
             {
-                if (why.Length > 0) break;
                 if (!file.Contains(name + ".state") || file.ElementCount(name + ".state") != optimizer.State.Length
                     || !file.Metadata.TryGetValue(name + ".step_count", out var countText)
                     || !long.TryParse(countText, NumberStyles.Integer, CultureInfo.InvariantCulture, out long count))
@@ -263,6 +331,8 @@ internal sealed class TrainingRun
                 optimizer.SetStepCount(count);
             }
             restored = why.Length == 0;
+            if (restored)
+                _lossBlock = file.Metadata.GetValueOrDefault(LossBlockKey);
         }
         if (!restored)
         {
@@ -275,29 +345,6 @@ internal sealed class TrainingRun
         }
         Note?.Invoke($"Resumed {_session.Entry.Name} from {ModelPath} at step {step}.");
         return step;
-    }
-
-    /// <summary>Opens losses.csv for appending; on resume drops rows after the checkpoint's step so the curve stays continuous.</summary>
-    private StreamWriter OpenLossLog(long startStep, IReadOnlyList<string> lossNames)
-    {
-        string header = "step," + string.Join(",", lossNames);
-        var kept = new List<string>();
-        if (File.Exists(LossPath))
-        {
-            if (_settings.Resume)
-            {
-                foreach (string row in File.ReadLines(LossPath))
-                {
-                    int comma = row.IndexOf(',');
-                    if (kept.Count == 0) { kept.Add(header); continue; }
-                    if (comma > 0 && long.TryParse(row.AsSpan(0, comma), NumberStyles.Integer, CultureInfo.InvariantCulture, out long s) && s <= startStep)
-                        kept.Add(row);
-                }
-            }
-        }
-        if (kept.Count == 0) kept.Add(header);
-        File.WriteAllLines(LossPath, kept);
-        return new StreamWriter(LossPath, append: true) { AutoFlush = false };
     }
 
     private string DivergedMessage(long step, string what, long checkpointStep)
@@ -315,25 +362,6 @@ internal sealed class TrainingRun
     }
 
     internal static string FormatLoss(float value) => value.ToString("R", CultureInfo.InvariantCulture);
-
-    /// <summary>Reads a losses.csv back: the header's loss names and (step, losses) rows.</summary>
-    public static (string[] Names, List<(long Step, double[] Losses)> Rows) ReadLossLog(string path)
-    {
-        var rows = new List<(long, double[])>();
-        string[] names = [];
-        foreach (string line in File.ReadLines(path))
-        {
-            var parts = line.Split(',');
-            if (names.Length == 0) { names = parts[1..]; continue; }
-            if (parts.Length != names.Length + 1 || !long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long step))
-                continue;
-            var values = new double[names.Length];
-            for (int i = 0; i < values.Length; i++)
-                values[i] = double.TryParse(parts[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : double.NaN;
-            rows.Add((step, values));
-        }
-        return (names, rows);
-    }
 }
 
 /// <summary>The settings of a training folder (<c>run.json</c>), so that <c>--resume</c> can default to them.</summary>
@@ -341,7 +369,13 @@ internal sealed record RunInfo(string Model, string Data, int Batch, float Learn
 {
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public void Write(string dir) => File.WriteAllText(Path.Combine(dir, TrainingRun.RunFile), JsonSerializer.Serialize(this, s_json));
+    /// <summary>Writes run.json atomically (temporary file + rename), so a killed process never leaves half of it.</summary>
+    public void Write(string dir)
+    {
+        string path = Path.Combine(dir, TrainingRun.RunFile);
+        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(this, s_json));
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
 
     public static RunInfo? TryRead(string dir)
     {
