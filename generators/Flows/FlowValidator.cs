@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using GenDsl.Generators.Layers;
 
 namespace GenDsl.Generators.Flows;
 
@@ -28,6 +29,37 @@ internal static class FlowValidator
             Error("GD0005", $"Flow '{spec.ClassName}' has Features = {spec.Features}: set Features to the number of columns of a data row (≥ 1)", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Condition < 0)
             Error("GD0005", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}: use 0 for an unconditional flow or the size of Y", -1, FindingTarget.NamedArgument, "Condition");
+
+        // Bounds first: nothing below allocates or loops in proportion to a size that is not checked yet (GD0015).
+        if (spec.Features > Limits.MaxSize)
+            Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, "Features");
+        if (spec.Condition > Limits.MaxSize)
+            Error("GD0015", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, "Condition");
+        if (spec.Layers.Count > Limits.MaxLayers)
+            Error("GD0015", $"Flow '{spec.ClassName}' declares {spec.Layers.Count} layers, more than GenDsl's limit of {Limits.MaxLayers}", -1, FindingTarget.ClassName);
+        for (int i = 0; i < spec.Layers.Count; i++)
+        {
+            var layer = spec.Layers[i];
+            if (layer.Kind is not (LayerKind.AffineCoupling or LayerKind.AdditiveCoupling))
+                continue;
+            if (layer.Hidden > Limits.MaxSize)
+                Error("GD0015", $"Coupling '{layer.Member}' has Hidden = {layer.Hidden}, more than GenDsl's limit of {Limits.MaxSize}", i, FindingTarget.NamedArgument, "Hidden");
+            if (layer.HiddenLayers > Limits.MaxLayers)
+                Error("GD0015", $"Coupling '{layer.Member}' has HiddenLayers = {layer.HiddenLayers}, more than GenDsl's limit of {Limits.MaxLayers}", i, FindingTarget.NamedArgument, "HiddenLayers");
+            if (layer.Activation is < 0 or > 5)
+                Error("GD0005", $"Coupling '{layer.Member}' has Activation = {layer.Activation}, which is not a value of GenDsl.Activation: use one of its named members", i, FindingTarget.NamedArgument, "Activation");
+        }
+        long netLayers = spec.Layers.Where(l => l.Kind is LayerKind.AffineCoupling or LayerKind.AdditiveCoupling).Sum(l => (long)System.Math.Max(l.HiddenLayers, 0) + 1);
+        if (netLayers > Limits.MaxNetworkLayers)
+            Error("GD0015", $"Flow '{spec.ClassName}' has {netLayers} dense layers in its coupling networks, more than GenDsl's limit of {Limits.MaxNetworkLayers} (the generated code grows with each): use fewer couplings or HiddenLayers", -1, FindingTarget.ClassName);
+        if (found.Any(f => f.Id == "GD0015"))
+            return found;
+        long parameters = Parameters(spec);
+        if (parameters > Limits.MaxParameters)
+        {
+            Error("GD0015", $"Flow '{spec.ClassName}' would have {parameters} parameters, more than GenDsl's limit of {Limits.MaxParameters}: use fewer or narrower layers", -1, FindingTarget.ClassName);
+            return found;
+        }
 
         if (spec.LayerDeclarationCount > 1)
             Error("GD0010", $"The layers of '{spec.ClassName}' are declared in {spec.LayerDeclarationCount} partial declarations, so their order is undefined: declare every layer member in one declaration", -1, FindingTarget.LayerDeclarations);
@@ -125,6 +157,38 @@ internal static class FlowValidator
             Warn("GD0008", $"Flow '{spec.ClassName}' has no coupling layer: it cannot model any dependence between features. Add an [AffineCoupling(Mask.Alternating)] layer", -1);
 
         return found;
+    }
+
+    /// <summary>The flow's learned parameters (and InvertibleLinear's D×D work space) as a long, from bounded sizes only.</summary>
+    private static long Parameters(FlowSpec spec)
+    {
+        long d = System.Math.Max(spec.Features, 0), total = 0;
+        foreach (var layer in spec.Layers)
+        {
+            switch (layer.Kind)
+            {
+                case LayerKind.AffineCoupling:
+                case LayerKind.AdditiveCoupling:
+                {
+                    long width = d + System.Math.Max(spec.Condition, 0), hidden = System.Math.Max(layer.Hidden, 1);
+                    for (int l = 0; l <= System.Math.Max(layer.HiddenLayers, 0); l++)
+                    {
+                        long outW = l == layer.HiddenLayers ? 2 * d : hidden;
+                        total += (width + 1) * outW;
+                        width = outW;
+                    }
+                    total += d;
+                    break;
+                }
+                case LayerKind.ActNorm:
+                    total += 2 * d;
+                    break;
+                case LayerKind.InvertibleLinear:
+                    total += 6 * d * d + d; // L, U and the 4·D² work space
+                    break;
+            }
+        }
+        return total;
     }
 
     public static string ShortType(LayerKind kind) => kind switch

@@ -56,6 +56,8 @@ internal static class Limits
     public const long MaxParameters = 1L << 28;
     /// <summary>Largest number of layers (declared members, or a coupling's HiddenLayers): 256.</summary>
     public const int MaxLayers = 256;
+    /// <summary>Largest number of dense layers over all the coupling networks of a flow (each is about 20 lines of generated code): 4096.</summary>
+    public const int MaxNetworkLayers = 4096;
     /// <summary>Largest convolution kernel side, stride and padding: 64.</summary>
     public const int MaxKernel = 64;
 }

@@ -86,7 +86,7 @@ internal static class NetEmitter
         w.Line($"_partB = new ParameterPart(\"{plan.B.Name}\", _parameters.Memory.Slice(PartBOffset), _gradients.Memory.Slice(PartBOffset), _pool);");
         ModelEmitter.AllocateActivations(w, layout);
         foreach (var (member, type, indices) in plan.LayerViews)
-            w.Line($"_{member}Layer = new {type}(this, \"{member}\", new TensorInfo[] {{ {string.Join(", ", indices.Select(i => $"Tensors[{i}]"))} }});");
+            w.Line($"_{member}Layer = new {type}(this, \"{member}\", {(indices.Count == 0 ? "System.Array.Empty<TensorInfo>()" : $"new TensorInfo[] {{ {string.Join(", ", indices.Select(i => $"Tensors[{i}]"))} }}")});");
         w.Line("ResetParameters(options.Seed);");
         w.Close();
         w.Line();

@@ -141,4 +141,48 @@ public class SnapshotTests
             """);
         Approvals.VerifyAll(generated.OrderBy(g => g, StringComparer.Ordinal), "generated");
     }
+
+    [Fact]
+    public void ConditionalConvolutionalGanWithBatchNorm()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Gan(Channels = 1, Height = 8, Width = 8, Noise = 4, Condition = 2)]
+            public sealed partial class TinyDcgan
+            {
+                [Generator, Dense(8 * 2 * 2, Activation.Identity)] public partial Dense G1 { get; }
+                [Generator, BatchNorm(Activation = Activation.Relu)] public partial BatchNorm G2 { get; }
+                [Generator, Unflatten(8, 2, 2)] public partial Reshape G3 { get; }
+                [Generator, ConvTranspose(4, 4, Stride = 2, Padding = 1, Activation = Activation.Identity)] public partial Conv G4 { get; }
+                [Generator, BatchNorm(Activation = Activation.Relu)] public partial BatchNorm G5 { get; }
+                [Generator, ConvTranspose(1, 4, Stride = 2, Padding = 1, Activation = Activation.Sigmoid)] public partial Conv G6 { get; }
+                [Discriminator, Conv(4, 3, Stride = 1, Padding = 1, Activation = Activation.LeakyRelu)] public partial Conv D1 { get; }
+                [Discriminator, Conv(8, 4, Stride = 2, Padding = 1, Activation = Activation.LeakyRelu)] public partial Conv D2 { get; }
+                [Discriminator, Flatten] public partial Reshape D3 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
+    [Fact]
+    public void ConvolutionalGaussianVae()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Vae(Channels = 2, Height = 6, Width = 6, Latent = 3, Likelihood = Likelihood.Gaussian)]
+            public sealed partial class TinyConvVae
+            {
+                [Encoder, Conv(4, 3, Stride = 2, Padding = 1)] public partial Conv E1 { get; }
+                [Encoder, Dense(16)] public partial Dense E2 { get; }
+                [Decoder, Dense(4 * 3 * 3)] public partial Dense D1 { get; }
+                [Decoder, Unflatten(4, 3, 3)] public partial Reshape D2 { get; }
+                [Decoder, ConvTranspose(4, 3, Stride = 2, Padding = 1, OutputPadding = 1, Activation = Activation.Identity)] public partial Conv D3 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
 }
