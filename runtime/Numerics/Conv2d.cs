@@ -71,11 +71,14 @@ public static unsafe class Conv2d
         int chunks = (rows + chunk - 1) / chunk;
         long parallel = Math.Min(threads, chunks) * chunk * perImage;
         long weight = Math.Min(WeightChunkImages(shape), rows) * perImage;
-        long floats = Math.Max(parallel, weight);
+        long floats = Math.Max(WeightCopyFloats(shape) + parallel, weight);
         if (floats > int.MaxValue)
             throw new ArgumentException($"{shape} on {rows} rows needs {floats} floats of scratch, more than a span holds.");
         return (int)floats;
     }
+
+    /// <summary>Floats at the start of the scratch that hold Wᵀ [L, OutChannels] during the forward pass (a multiple of 16, so the slots stay 64-byte aligned relative to it).</summary>
+    private static long WeightCopyFloats(in ConvShape s) => ((long)s.WeightLength + 15) & ~15L;
 
     /// <summary><c>y = act(conv(x, weight) + bias)</c> for every image (row).</summary>
     /// <param name="x">Input, rows × <see cref="ConvShape.InFeatures"/>.</param>
@@ -292,6 +295,7 @@ public static unsafe class Conv2d
         public float* In; public nint LdIn;     // the convolution's input side (x, or gx written by BackwardData)
         public float* Out; public nint LdOut;   // the convolution's output side (y written by Forward, or gy)
         public float* W;
+        public float* Wt;                        // Forward: Wᵀ [L, OutChannels] in the scratch
         public float* Bias;                      // Forward: per output channel; BackwardData: per input channel (ConvT)
         public Activation Act; public float Slope;
         public float* Scratch; public long SlotFloats;
@@ -309,6 +313,14 @@ public static unsafe class Conv2d
         job.Chunk = Math.Min(ChunkImages(s), rows);
         job.Chunks = (rows + job.Chunk - 1) / job.Chunk;
         job.SlotFloats = (long)job.Chunk * s.OutPixels * (s.PatchLength + s.OutChannels);
+        if (job.Mode == Mode.Forward)
+        {
+            // Wᵀ [L, OutChannels], once per call: the GEMM then reads whole column panels of it in place instead of
+            // packing W transposed for every chunk.
+            job.Wt = job.Scratch;
+            Im2Col.Transpose(job.W, s.OutChannels, s.PatchLength, s.PatchLength, job.Wt, s.OutChannels);
+        }
+        job.Scratch += WeightCopyFloats(s);
         int participants = Math.Min(job.Pool.Threads, job.Chunks);
         if (participants <= 1)
             ChunkBody(Unsafe.AsPointer(ref job), 0);   // a lone chunk: its GEMM may use the whole pool
@@ -344,7 +356,7 @@ public static unsafe class Conv2d
             Im2Col.Pack(j.In + (n0 + i) * j.LdIn, s, patches + (long)i * pixels * len);
         var bias = j.Bias == null ? ReadOnlySpan<float>.Empty : new ReadOnlySpan<float>(j.Bias, cout);
         Gemm.Multiply(new ReadOnlySpan2D<float>(patches, n * pixels, len, 0), false,
-                      new ReadOnlySpan2D<float>(j.W, cout, len, 0), true,
+                      new ReadOnlySpan2D<float>(j.Wt, len, cout, 0), false,
                       new Span2D<float>(t, n * pixels, cout, 0), new Epilogue(bias, j.Act, j.Slope), 1f, 0f, j.Pool);
         for (int i = 0; i < n; i++)
             Im2Col.Transpose(t + (long)i * pixels * cout, pixels, cout, cout, j.Out + (n0 + i) * j.LdOut, pixels);

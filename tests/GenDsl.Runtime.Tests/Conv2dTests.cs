@@ -205,6 +205,7 @@ public class Conv2dTests : IDisposable
         new[] { 1, 1, 1, 1, 1, 1, 0 }, new[] { 3, 3, 5, 5, 3, 1, 1 }, new[] { 5, 7, 7, 3, 5, 2, 2 }, new[] { 1, 28, 28, 5, 4, 2, 1 },
         new[] { 3, 7, 7, 1, 2, 1, 0 }, new[] { 2, 5, 3, 3, 3, 2, 0 }, new[] { 1, 3, 5, 2, 4, 1, 2 }, new[] { 33, 7, 7, 35, 3, 1, 1 },
         new[] { 4, 6, 6, 17, 4, 2, 1 }, new[] { 5, 28, 28, 3, 1, 1, 0 }, new[] { 3, 1, 1, 4, 3, 2, 1 },
+        new[] { 2, 1, 2, 3, 1, 1, 2 }, new[] { 1, 2, 2, 2, 2, 2, 3 },   // padding ≥ kernel: windows wholly in the padding
     };
 
     private static readonly int[] RowCounts = { 1, 3, 17 };
