@@ -628,6 +628,9 @@ public class Conv2dTests : IDisposable
         var t = new ConvTransposeShape(3, 5, 5, 2, 3, 1, 1);
         e = Assert.Throws<ArgumentException>(() => ConvTranspose2d.Forward(y, w, default, new float[4, 51], t, Activation.Identity, 0.2f, scratch, _pool2));
         Assert.Contains("51", e.Message);
+        Assert.Contains("ConvT 3×5×5 → 2×5×5", e.Message);
+        e = Assert.Throws<ArgumentException>(() => ConvTranspose2d.BackwardWeight(new float[4, 50], new float[4, 75], new float[54], new float[3], t, scratch, _pool2));
+        Assert.Equal("gBias", e.ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => Conv2d.Forward(x, w, default, y, s, Activation.LeakyRelu, -1f, scratch, _pool2));
     }
 }
