@@ -15,8 +15,8 @@ namespace GenDsl.Numerics;
 /// <para><b>How.</b> The batch is cut into chunks of a fixed number of images (a function of the shape only, never of
 /// the thread count). For a chunk of n images, im2col writes the patch matrix X̃ [n·OH·OW, L] (L = InChannels·K·K,
 /// ordered (c, ky, kx)); then
-/// forward: T = act(X̃·Wᵀ + b) [n·OH·OW, OutChannels] (the GEMM's per-column bias + activation epilogue), transposed
-/// into the NCHW rows of y;
+/// forward: T = act(X̃·Wᵀ + b) [n·OH·OW, OutChannels] (the GEMM's per-column bias + activation epilogue, with Wᵀ
+/// copied once per call into the start of the scratch), transposed into the NCHW rows of y;
 /// data gradient: Ĝ = gyᵀ [n·OH·OW, OutChannels] (a transpose), D = Ĝ·W [n·OH·OW, L], col2im of D into gx;
 /// weight gradient: gW (+)= Ĝᵀ·X̃ per chunk, chunks in order.
 /// Forward and data-gradient chunks run in parallel (one chunk per thread at a time, each with its own part of the
@@ -56,7 +56,9 @@ public static unsafe class Conv2d
     /// Floats of scratch that <see cref="Forward"/>, <see cref="BackwardData"/> and <see cref="BackwardWeight"/> need for
     /// <paramref name="rows"/> images on a pool of <paramref name="threads"/> threads (pass the pool's
     /// <see cref="WorkerPool.Threads"/>). One buffer of this size serves all three calls (and the same layer's
-    /// <see cref="ConvTranspose2d"/> calls with <see cref="ConvTransposeShape.Adjoint"/> = this shape).
+    /// <see cref="ConvTranspose2d"/> calls with <see cref="ConvTransposeShape.Adjoint"/> = this shape). It is about
+    /// min(threads, chunks) · chunk · OutPixels · (PatchLength + OutChannels) + WeightLength floats, where a chunk holds a
+    /// fixed number of images (about 1 MB of patches and outputs per chunk); it does not grow with the batch beyond that.
     /// </summary>
     /// <exception cref="ArgumentException">Negative rows, threads &lt; 1, or the size overflows 32 bits.</exception>
     public static int ScratchFloats(in ConvShape shape, int rows, int threads)
@@ -71,11 +73,14 @@ public static unsafe class Conv2d
         int chunks = (rows + chunk - 1) / chunk;
         long parallel = Math.Min(threads, chunks) * chunk * perImage;
         long weight = Math.Min(WeightChunkImages(shape), rows) * perImage;
-        long floats = Math.Max(parallel, weight);
+        long floats = Math.Max(WeightCopyFloats(shape) + parallel, weight);
         if (floats > int.MaxValue)
             throw new ArgumentException($"{shape} on {rows} rows needs {floats} floats of scratch, more than a span holds.");
         return (int)floats;
     }
+
+    /// <summary>Floats at the start of the scratch that hold Wᵀ [L, OutChannels] during the forward pass (a multiple of 16, so the slots stay 64-byte aligned relative to it).</summary>
+    private static long WeightCopyFloats(in ConvShape s) => ((long)s.WeightLength + 15) & ~15L;
 
     /// <summary><c>y = act(conv(x, weight) + bias)</c> for every image (row).</summary>
     /// <param name="x">Input, rows × <see cref="ConvShape.InFeatures"/>.</param>
@@ -292,6 +297,7 @@ public static unsafe class Conv2d
         public float* In; public nint LdIn;     // the convolution's input side (x, or gx written by BackwardData)
         public float* Out; public nint LdOut;   // the convolution's output side (y written by Forward, or gy)
         public float* W;
+        public float* Wt;                        // Forward: Wᵀ [L, OutChannels] in the scratch
         public float* Bias;                      // Forward: per output channel; BackwardData: per input channel (ConvT)
         public Activation Act; public float Slope;
         public float* Scratch; public long SlotFloats;
@@ -309,6 +315,14 @@ public static unsafe class Conv2d
         job.Chunk = Math.Min(ChunkImages(s), rows);
         job.Chunks = (rows + job.Chunk - 1) / job.Chunk;
         job.SlotFloats = (long)job.Chunk * s.OutPixels * (s.PatchLength + s.OutChannels);
+        if (job.Mode == Mode.Forward)
+        {
+            // Wᵀ [L, OutChannels], once per call: the GEMM then reads whole column panels of it in place instead of
+            // packing W transposed for every chunk.
+            job.Wt = job.Scratch;
+            Im2Col.Transpose(job.W, s.OutChannels, s.PatchLength, s.PatchLength, job.Wt, s.OutChannels);
+        }
+        job.Scratch += WeightCopyFloats(s);
         int participants = Math.Min(job.Pool.Threads, job.Chunks);
         if (participants <= 1)
             ChunkBody(Unsafe.AsPointer(ref job), 0);   // a lone chunk: its GEMM may use the whole pool
@@ -344,7 +358,7 @@ public static unsafe class Conv2d
             Im2Col.Pack(j.In + (n0 + i) * j.LdIn, s, patches + (long)i * pixels * len);
         var bias = j.Bias == null ? ReadOnlySpan<float>.Empty : new ReadOnlySpan<float>(j.Bias, cout);
         Gemm.Multiply(new ReadOnlySpan2D<float>(patches, n * pixels, len, 0), false,
-                      new ReadOnlySpan2D<float>(j.W, cout, len, 0), true,
+                      new ReadOnlySpan2D<float>(j.Wt, len, cout, 0), false,
                       new Span2D<float>(t, n * pixels, cout, 0), new Epilogue(bias, j.Act, j.Slope), 1f, 0f, j.Pool);
         for (int i = 0; i < n; i++)
             Im2Col.Transpose(t + (long)i * pixels * cout, pixels, cout, cout, j.Out + (n0 + i) * j.LdOut, pixels);
@@ -507,6 +521,9 @@ public static class ConvTranspose2d
                                in ConvTransposeShape shape, Activation activation, float leakySlope, Span<float> scratch, WorkerPool? pool = null)
     {
         shape.ThrowIfDefault(nameof(shape));
+        CheckOwnShapes(shape, x, nameof(x), shape.InFeatures, "InChannels·InHeight·InWidth", y, nameof(y), shape.OutFeatures, "OutChannels·OutHeight·OutWidth", weight.Length);
+        if (!bias.IsEmpty && bias.Length != shape.OutChannels)
+            throw new ArgumentException($"bias has {bias.Length} floats but {shape} needs {shape.OutChannels} (OutChannels, or empty).", nameof(bias));
         Conv2d.BackwardDataCore(x, weight, bias, y, shape.Adjoint, activation, leakySlope, scratch, pool, nameof(x), nameof(y));
     }
 
@@ -515,7 +532,21 @@ public static class ConvTranspose2d
                                     Span<float> scratch, WorkerPool? pool = null)
     {
         shape.ThrowIfDefault(nameof(shape));
+        CheckOwnShapes(shape, gy, nameof(gy), shape.OutFeatures, "OutChannels·OutHeight·OutWidth", gx, nameof(gx), shape.InFeatures, "InChannels·InHeight·InWidth", weight.Length);
         Conv2d.Forward(gy, weight, ReadOnlySpan<float>.Empty, gx, shape.Adjoint, Activation.Identity, 0.2f, scratch, pool);
+    }
+
+    /// <summary>The size checks in this layer's own terms (the adjoint convolution would name its own sizes).</summary>
+    private static void CheckOwnShapes(in ConvTransposeShape s, ReadOnlySpan2D<float> input, string inputName, int inputWidth, string inputWhat,
+                                       ReadOnlySpan2D<float> output, string outputName, int outputWidth, string outputWhat, int weightLength)
+    {
+        if (input.Width != inputWidth)
+            throw new ArgumentException($"{inputName} has {input.Width} columns but {s} needs {inputWidth} ({inputWhat}) per row.", inputName);
+        if (output.Width != outputWidth)
+            throw new ArgumentException($"{outputName} has {output.Width} columns but {s} needs {outputWidth} ({outputWhat}) per row.", outputName);
+        Conv2d.CheckSameHeight(input.Height, inputName, output.Height, outputName);
+        if (weightLength != s.WeightLength)
+            throw new ArgumentException($"weight has {weightLength} floats but {s} needs {s.WeightLength} (InChannels·OutChannels·K·K).", "weight");
     }
 
     /// <summary><c>gWeight (+)= ∂L/∂W</c>, <c>gBias (+)= ∂L/∂b</c> from the pre-activation output gradient gy and the input x.</summary>
@@ -525,12 +556,9 @@ public static class ConvTranspose2d
         shape.ThrowIfDefault(nameof(shape));
         var a = shape.Adjoint;
         // In the adjoint convolution, this layer's output is the input and this layer's input is the output.
-        Conv2d.CheckRows(gy, a.InFeatures, nameof(gy), "OutChannels·OutHeight·OutWidth", a);
-        Conv2d.CheckRows(x, a.OutFeatures, nameof(x), "InChannels·InHeight·InWidth", a);
-        Conv2d.CheckSameHeight(gy.Height, nameof(gy), x.Height, nameof(x));
-        Conv2d.CheckLength(gWeight.Length, a.WeightLength, nameof(gWeight), "InChannels·OutChannels·K·K", a);
-        if (!gBias.IsEmpty)
-            Conv2d.CheckLength(gBias.Length, shape.OutChannels, nameof(gBias), "OutChannels (or empty)", a);
+        CheckOwnShapes(shape, x, nameof(x), shape.InFeatures, "InChannels·InHeight·InWidth", gy, nameof(gy), shape.OutFeatures, "OutChannels·OutHeight·OutWidth", gWeight.Length);
+        if (!gBias.IsEmpty && gBias.Length != shape.OutChannels)
+            throw new ArgumentException($"gBias has {gBias.Length} floats but {shape} needs {shape.OutChannels} (OutChannels, or empty).", nameof(gBias));
         pool ??= WorkerPool.Default;
         Conv2d.CheckScratch(scratch.Length, a, x.Height, pool.Threads);
         Conv2d.WeightGradient(x, gy, gWeight, a, scratch, pool, accumulate);

@@ -36,7 +36,9 @@ internal static unsafe class Im2Col
         void Outside(float* patch, int k);
         /// <summary>Image floats [lo, hi) of <paramref name="image"/> (pointing at kx = 0) pair with patch floats [lo, hi).</summary>
         void Inside(float* image, float* patch, int lo, int hi, int k);
-        /// <summary>The common case K = 4, wholly inside the image.</summary>
+        /// <summary>K = 3, wholly inside the image.</summary>
+        void Inside3(float* image, float* patch);
+        /// <summary>K = 4, wholly inside the image.</summary>
         void Inside4(float* image, float* patch);
     }
 
@@ -59,6 +61,13 @@ internal static unsafe class Im2Col
                 patch[kx] = 0f;
         }
 
+        public void Inside3(float* image, float* patch)
+        {
+            patch[0] = image[0];
+            patch[1] = image[1];
+            patch[2] = image[2];
+        }
+
         public void Inside4(float* image, float* patch) => Vector128.Store(Vector128.Load(image), patch);
     }
 
@@ -72,6 +81,13 @@ internal static unsafe class Im2Col
         {
             for (int kx = lo; kx < hi; kx++)
                 image[kx] += patch[kx];
+        }
+
+        public void Inside3(float* image, float* patch)
+        {
+            image[0] += patch[0];
+            image[1] += patch[1];
+            image[2] += patch[2];
         }
 
         public void Inside4(float* image, float* patch) => Vector128.Store(Vector128.Load(image) + Vector128.Load(patch), image);
@@ -89,22 +105,35 @@ internal static unsafe class Im2Col
             for (int ox = 0; ox < ow; ox++)
             {
                 int ix0 = ox * st - pad;
-                int lo = Math.Max(0, -ix0), hi = Math.Min(k, w - ix0);
-                bool full4 = k == 4 && lo == 0 && hi == 4;
+                // The kernel columns inside the image: [lo, hi) (empty when the window lies wholly in the padding).
+                int lo = Math.Min(k, Math.Max(0, -ix0)), hi = Math.Max(lo, Math.Min(k, w - ix0));
                 float* row = patches + (long)(oy * ow + ox) * len;
+                // The kernel rows inside the image: [kyLo, kyHi).
+                int kyLo = Math.Min(k, Math.Max(0, -iy0)), kyHi = Math.Max(kyLo, Math.Min(k, h - iy0));
+                int fast = lo == 0 && hi == k ? k : 0;   // 3 or 4: a whole kernel row inside, fixed-size moves
                 for (int c = 0; c < cin; c++)
                 {
-                    float* plane = x + (long)c * hw + ix0;
-                    for (int ky = 0; ky < k; ky++, row += k)
+                    float* src = x + (long)c * hw + ix0 + (long)iy0 * w;
+                    int ky = 0;
+                    for (; ky < kyLo; ky++, row += k)
+                        op.Outside(row, k);
+                    if (fast == 4)
                     {
-                        int iy = iy0 + ky;
-                        if ((uint)iy >= (uint)h)
-                            op.Outside(row, k);
-                        else if (full4)
-                            op.Inside4(plane + iy * w, row);
-                        else
-                            op.Inside(plane + iy * w, row, lo, hi, k);
+                        for (; ky < kyHi; ky++, row += 4)
+                            op.Inside4(src + ky * w, row);
                     }
+                    else if (fast == 3)
+                    {
+                        for (; ky < kyHi; ky++, row += 3)
+                            op.Inside3(src + ky * w, row);
+                    }
+                    else
+                    {
+                        for (; ky < kyHi; ky++, row += k)
+                            op.Inside(src + ky * w, row, lo, hi, k);
+                    }
+                    for (; ky < k; ky++, row += k)
+                        op.Outside(row, k);
                 }
             }
         }

@@ -205,6 +205,7 @@ public class Conv2dTests : IDisposable
         new[] { 1, 1, 1, 1, 1, 1, 0 }, new[] { 3, 3, 5, 5, 3, 1, 1 }, new[] { 5, 7, 7, 3, 5, 2, 2 }, new[] { 1, 28, 28, 5, 4, 2, 1 },
         new[] { 3, 7, 7, 1, 2, 1, 0 }, new[] { 2, 5, 3, 3, 3, 2, 0 }, new[] { 1, 3, 5, 2, 4, 1, 2 }, new[] { 33, 7, 7, 35, 3, 1, 1 },
         new[] { 4, 6, 6, 17, 4, 2, 1 }, new[] { 5, 28, 28, 3, 1, 1, 0 }, new[] { 3, 1, 1, 4, 3, 2, 1 },
+        new[] { 2, 1, 2, 3, 1, 1, 2 }, new[] { 1, 2, 2, 2, 2, 2, 3 },   // padding ≥ kernel: windows wholly in the padding
     };
 
     private static readonly int[] RowCounts = { 1, 3, 17 };
@@ -627,6 +628,9 @@ public class Conv2dTests : IDisposable
         var t = new ConvTransposeShape(3, 5, 5, 2, 3, 1, 1);
         e = Assert.Throws<ArgumentException>(() => ConvTranspose2d.Forward(y, w, default, new float[4, 51], t, Activation.Identity, 0.2f, scratch, _pool2));
         Assert.Contains("51", e.Message);
+        Assert.Contains("ConvT 3×5×5 → 2×5×5", e.Message);
+        e = Assert.Throws<ArgumentException>(() => ConvTranspose2d.BackwardWeight(new float[4, 50], new float[4, 75], new float[54], new float[3], t, scratch, _pool2));
+        Assert.Equal("gBias", e.ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => Conv2d.Forward(x, w, default, y, s, Activation.LeakyRelu, -1f, scratch, _pool2));
     }
 }
