@@ -12,7 +12,7 @@ public static class Program
 {
     /// <summary>The help text.</summary>
     public static string UsageText => Usage.Replace("{compare}", CompareCommand.Usage.TrimEnd())
-        .Replace("{plot}", Models.PlotCommand.Usage.TrimEnd()).Replace("{reference}", Models.ReferenceCommand.Usage.TrimEnd());
+        .Replace("{plot}", Models.PlotCommand.Usage.TrimEnd()).Replace("{reference}", Models.ReferenceCommand.Usage.TrimEnd() + "\n" + Models.QualityCommand.Usage.TrimEnd());
 
     private const string Usage = """
         GenDsl benchmarks
@@ -63,6 +63,7 @@ public static class Program
                 return Models.PlotCommand.Run(args.AsSpan(1));
             case "reference":
                 return Models.ReferenceCommand.Run(args.AsSpan(1));
+            case "quality": return Models.QualityCommand.Run(args.AsSpan(1));
             default:
                 Console.Error.WriteLine($"Unknown command '{args[0]}'.");
                 Console.Error.WriteLine(UsageText);

@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Globalization;
+using CommunityToolkit.HighPerformance;
+using GenDsl.Data;
+using GenDsl.Metrics;
+using GenDsl.Models;
+
+namespace GenDsl.Benchmarks.Models;
+
+/// <summary>
+/// The <c>quality</c> command: the longer Fashion-MNIST quality runs of issue #12 behind benchmarks/RESULTS.md
+/// ("Fashion-MNIST image models"), trained exactly as tests/GenDsl.Models.Tests/Quality/FashionQualityTests.cs trains
+/// the CI-sized versions, over several seeds and budgets.
+/// </summary>
+public static class QualityCommand
+{
+    /// <summary>Usage lines for the help text.</summary>
+    public const string Usage = """
+          quality classifier|dcgan|cdcgan|vae [--steps N,N,…] [--seeds S,S,…] [--samples K] [--epochs E]
+                          Fashion-MNIST quality (issue #12): the judging classifier's test accuracy and the
+                          train-vs-test Fréchet floor (classifier; --epochs, default 3); DCGAN FID and class
+                          spread of K samples (default 10000) after each of the --steps; conditional DCGAN
+                          accuracy (share of samples classified as the asked-for class) and FID; conv vs MLP
+                          VAE held-out -ELBO at equal steps and batch. Seeds default to 1,2,3.
+        """;
+
+    private const int GanBatch = 64, VaeBatch = 128, SampleBatch = 250;
+
+    /// <summary>Parses the arguments after "quality" and runs; returns the exit code.</summary>
+    public static int Run(ReadOnlySpan<string> args)
+    {
+        if (args.Length == 0 || args[0] is not ("classifier" or "dcgan" or "cdcgan" or "vae"))
+        {
+            Console.Error.WriteLine("quality: expected classifier, dcgan, cdcgan or vae.");
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+        string what = args[0];
+        int[] steps = what == "vae" ? [2000] : [600, 2000];
+        int[] seeds = [1, 2, 3];
+        int samples = 10_000, epochs = FashionClassifier.DefaultEpochs;
+        for (int i = 1; i < args.Length; i++)
+        {
+            if (i + 1 >= args.Length)
+                return Bad(args[i]);
+            switch (args[i])
+            {
+                case "--steps": if (!TryInts(args[++i], out steps)) return Bad(args[i]); break;
+                case "--seeds": if (!TryInts(args[++i], out seeds)) return Bad(args[i]); break;
+                case "--samples": if (!int.TryParse(args[++i], out samples) || samples < 2) return Bad(args[i]); break;
+                case "--epochs": if (!int.TryParse(args[++i], out epochs) || epochs < 1) return Bad(args[i]); break;
+                default: return Bad(args[i]);
+            }
+        }
+        Array.Sort(steps);
+        Console.WriteLine($"{Environment.ProcessorCount} processors; command: quality {string.Join(' ', args.ToArray())}");
+        var train = FashionMnist.LoadTrain();
+        var test = FashionMnist.LoadTest();
+        switch (what)
+        {
+            case "classifier": Classifier(train, test, epochs, seeds); break;
+            case "dcgan": Gan(train, test, steps, seeds, samples, conditional: false); break;
+            case "cdcgan": Gan(train, test, steps, seeds, samples, conditional: true); break;
+            default: Vae(train, test, steps, seeds); break;
+        }
+        return 0;
+    }
+
+    private static int Bad(string option)
+    {
+        Console.Error.WriteLine($"quality: bad option or value '{option}'.");
+        Console.Error.WriteLine(Usage);
+        return 2;
+    }
+
+    private static bool TryInts(string text, out int[] values)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        values = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out values[i]) || values[i] < 1)
+                return false;
+        return values.Length > 0;
+    }
+
+    private static void Classifier(Dataset train, Dataset test, int epochs, int[] seeds)
+    {
+        Console.WriteLine($"Classifier: {epochs} epochs of batch {FashionClassifier.TrainBatch}, Adam {FashionClassifier.LearningRate}; " +
+                          "FID floor = Fréchet distance of the 10,000 training images' features to the 2,000 test images'.");
+        var acc = new List<double>();
+        var floor = new List<double>();
+        var secs = new List<double>();
+        foreach (int seed in seeds)
+        {
+            var sw = Stopwatch.StartNew();
+            var c = FashionClassifier.Train(train, epochs, (ulong)seed);
+            double s = sw.Elapsed.TotalSeconds;
+            double a = c.Accuracy(test), trainAcc = c.Accuracy(train);
+            double f = Frechet.Distance(Features(c.Features(train)), Features(c.Features(test)));
+            Console.WriteLine($"seed {seed}: train {s:F1} s, test accuracy {100 * a:F2} %, train accuracy {100 * trainAcc:F2} %, FID floor {f:F3}");
+            acc.Add(100 * a); floor.Add(f); secs.Add(s);
+        }
+        Console.WriteLine($"mean ± s.d.: accuracy {Stat(acc, "F2")} %, FID floor {Stat(floor, "F3")}, training {Stat(secs, "F1")} s");
+    }
+
+    private static void Gan(Dataset train, Dataset test, int[] steps, int[] seeds, int samples, bool conditional)
+    {
+        var judge = FashionClassifier.Train(train);
+        var testFeatures = Features(judge.Features(test));
+        string name = conditional ? "FashionCdcgan" : "FashionDcgan";
+        Console.WriteLine($"{name}: batch {GanBatch}, Adam 2e-4 β (0.5, 0.999) for both parts; {samples} samples per evaluation " +
+                          $"(running batch-norm statistics{(conditional ? "; class i mod 10 for sample i" : "")}); judge: FashionClassifier seed " +
+                          $"{FashionClassifier.DefaultSeed}, {FashionClassifier.DefaultEpochs} epochs, test accuracy {100 * judge.Accuracy(test):F2} %.");
+        var fid = new Dictionary<int, List<double>>();
+        var spread = new Dictionary<int, List<(double Min, double Max)>>();
+        var condAcc = new Dictionary<int, List<double>>();
+        foreach (int s in steps) { fid[s] = []; spread[s] = []; condAcc[s] = []; }
+        foreach (int seed in seeds)
+        {
+            var run = new GanRun(conditional, (ulong)seed);
+            var sw = new Stopwatch();
+            int done = 0;
+            foreach (int target in steps)
+            {
+                sw.Start();
+                run.Train(target - done, train);
+                sw.Stop();
+                done = target;
+                var (features, labels) = judge.Judge(samples, SampleBatch, run.Source);
+                double f = Frechet.Distance(Features(features), testFeatures);
+                var h = FashionClassifier.ClassHistogram(labels);
+                double min = (double)h.Min() / samples, max = (double)h.Max() / samples;
+                int asked = 0;
+                for (int i = 0; i < samples; i++) if (labels[i] == i % 10) asked++;
+                double ca = (double)asked / samples;
+                fid[target].Add(f); spread[target].Add((min, max)); condAcc[target].Add(100 * ca);
+                Console.WriteLine($"seed {seed}, {target} steps ({sw.Elapsed.TotalMilliseconds / done:F0} ms/step): FID {f:F2}, " +
+                                  $"class shares {100 * min:F1}–{100 * max:F1} % [{string.Join(' ', h)}]" +
+                                  (conditional ? $", asked-for class {100 * ca:F1} %" : ""));
+            }
+        }
+        foreach (int s in steps)
+            Console.WriteLine($"{s} steps, mean ± s.d. over {seeds.Length} seeds: FID {Stat(fid[s], "F2")}, smallest class " +
+                              $"{Stat(spread[s].Select(x => 100 * x.Min).ToList(), "F1")} %, largest {Stat(spread[s].Select(x => 100 * x.Max).ToList(), "F1")} %" +
+                              (conditional ? $", asked-for class {Stat(condAcc[s], "F1")} %" : ""));
+    }
+
+    /// <summary>One GAN being trained as the quality test trains it.</summary>
+    private sealed class GanRun
+    {
+        private readonly FashionDcgan? _gan;
+        private readonly FashionCdcgan? _cgan;
+        private readonly Adam _d, _g;
+        private readonly Rng _sampleRng;
+        private readonly float[] _y = new float[SampleBatch * 10];
+        private BatchSampler? _sampler;
+        private readonly ulong _seed;
+
+        public GanRun(bool conditional, ulong seed)
+        {
+            _seed = seed;
+            var options = new ModelOptions { MaxBatch = SampleBatch, Seed = seed };
+            if (conditional)
+            {
+                _cgan = new FashionCdcgan(options);
+                _d = new Adam(_cgan.DiscriminatorPart, 2e-4f, beta1: 0.5f, beta2: 0.999f);
+                _g = new Adam(_cgan.GeneratorPart, 2e-4f, beta1: 0.5f, beta2: 0.999f);
+            }
+            else
+            {
+                _gan = new FashionDcgan(options);
+                _d = new Adam(_gan.DiscriminatorPart, 2e-4f, beta1: 0.5f, beta2: 0.999f);
+                _g = new Adam(_gan.GeneratorPart, 2e-4f, beta1: 0.5f, beta2: 0.999f);
+            }
+            _sampleRng = new Rng(seed + 200);
+        }
+
+        public void Train(int steps, Dataset train)
+        {
+            _sampler ??= new BatchSampler(train, GanBatch, _seed + 100, dropLast: true);
+            for (int i = 0; i < steps; i++)
+            {
+                var batch = _sampler.Next();
+                if (_cgan != null)
+                    _cgan.TrainStep(batch, _sampler.CurrentOneHot(10), _d, _g);
+                else
+                    _gan!.TrainStep(batch, _d, _g);
+            }
+        }
+
+        public void Source(Span2D<float> images, int first)
+        {
+            if (_cgan == null)
+            {
+                _gan!.Sample(images, _sampleRng);
+                return;
+            }
+            var y = new Span2D<float>(_y, 0, images.Height, 10, 0);
+            y.Fill(0);
+            for (int i = 0; i < images.Height; i++) y[i, (first + i) % 10] = 1;
+            _cgan.Sample(images, y, _sampleRng);
+        }
+    }
+
+    private static void Vae(Dataset train, Dataset test, int[] steps, int[] seeds)
+    {
+        Console.WriteLine($"Conv VAE ({FashionConvVae.TotalParameters} parameters) vs MLP VAE ({FashionMlpVae.TotalParameters} parameters): " +
+                          $"batch {VaeBatch}, Adam 1e-3, same steps; held-out -ELBO in nats per image on the {test.Rows} test images (one ε draw per image).");
+        var conv = steps.ToDictionary(s => s, _ => new List<double>());
+        var mlp = steps.ToDictionary(s => s, _ => new List<double>());
+        foreach (int seed in seeds)
+        {
+            var options = new ModelOptions { MaxBatch = VaeBatch, Seed = (ulong)seed };
+            var c = new FashionConvVae(options);
+            var m = new FashionMlpVae(options);
+            var ca = new Adam(c, 1e-3f);
+            var ma = new Adam(m, 1e-3f);
+            var cs = new BatchSampler(train, VaeBatch, (ulong)seed + 100, dropLast: true);
+            var ms = new BatchSampler(train, VaeBatch, (ulong)seed + 100, dropLast: true);
+            var cw = new Stopwatch();
+            var mw = new Stopwatch();
+            int done = 0;
+            foreach (int target in steps)
+            {
+                cw.Start();
+                for (int i = done; i < target; i++) c.TrainStep(cs.Next(), ca);
+                cw.Stop();
+                mw.Start();
+                for (int i = done; i < target; i++) m.TrainStep(ms.Next(), ma);
+                mw.Stop();
+                done = target;
+                double ce = HeldOut.NegativeMean(test, VaeBatch, c.Elbo), me = HeldOut.NegativeMean(test, VaeBatch, m.Elbo);
+                conv[target].Add(ce); mlp[target].Add(me);
+                Console.WriteLine($"seed {seed}, {target} steps: conv -ELBO {ce:F2} ({cw.Elapsed.TotalMilliseconds / done:F1} ms/step), " +
+                                  $"MLP -ELBO {me:F2} ({mw.Elapsed.TotalMilliseconds / done:F1} ms/step)");
+            }
+        }
+        foreach (int s in steps)
+            Console.WriteLine($"{s} steps, mean ± s.d. over {seeds.Length} seeds: conv {Stat(conv[s], "F2")}, MLP {Stat(mlp[s], "F2")} nats");
+    }
+
+    private static ReadOnlySpan2D<float> Features(float[] features) =>
+        new(features, features.Length / FashionClassifier.FeatureCount, FashionClassifier.FeatureCount);
+
+    private static string Stat(List<double> values, string format)
+    {
+        double mean = values.Average();
+        double sd = values.Count > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1)) : 0;
+        return $"{mean.ToString(format, CultureInfo.InvariantCulture)} ± {sd.ToString(format, CultureInfo.InvariantCulture)}";
+    }
+}
