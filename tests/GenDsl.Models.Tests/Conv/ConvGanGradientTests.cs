@@ -44,6 +44,11 @@ public class ConvGanGradientTests(ITestOutputHelper output)
                 var m = new ConvHingeGan(Options);
                 return new Case(m, RefConvModels.Of(m), 5, (x, y, rows, d, g) => m.TrainStep(new ReadOnlySpan2D<float>(x, rows, ConvHingeGan.FeatureCount), d, g));
             }
+            case nameof(ConvEdgeBnCgan):
+            {
+                var m = new ConvEdgeBnCgan(Options);
+                return new Case(m, RefConvModels.Of(m), 5, (x, y, rows, d, g) => m.TrainStep(new ReadOnlySpan2D<float>(x, rows, ConvEdgeBnCgan.FeatureCount), new ReadOnlySpan2D<float>(y!, rows, ConvEdgeBnCgan.ConditionCount), d, g));
+            }
             case nameof(FashionDcgan):
             {
                 var m = new FashionDcgan(Options);
@@ -101,6 +106,7 @@ public class ConvGanGradientTests(ITestOutputHelper output)
     [InlineData(nameof(ConvBnGan))]
     [InlineData(nameof(ConvCgan))]
     [InlineData(nameof(ConvHingeGan))]
+    [InlineData(nameof(ConvEdgeBnCgan))]
     public void ReferenceGradientsMatchFiniteDifferences(string name)
     {
         var c = Make(name);
@@ -122,6 +128,7 @@ public class ConvGanGradientTests(ITestOutputHelper output)
     [InlineData(nameof(ConvBnGan))]
     [InlineData(nameof(ConvCgan))]
     [InlineData(nameof(ConvHingeGan))]
+    [InlineData(nameof(ConvEdgeBnCgan))]
     [InlineData(nameof(FashionDcgan))]
     public void GeneratedTrainStepMatchesReference(string name)
     {

@@ -119,4 +119,17 @@ internal static class RefConvModels
             .ConvTranspose("D3", 32, 4, 2, 1, 0, Activation.Relu)
             .ConvTranspose("D4", 1, 4, 2, 1, 0, Activation.Identity),
         features: 784, latent: 16, pixels: 784, Likelihood.Bernoulli);
+
+    public static RefConvGan Of(ConvEdgeBnCgan m) => new(
+        new RefNetwork(m, RefShape.Vector(3))
+            .Dense("G1", 4, Activation.Tanh)
+            .Unflatten(1, 2, 2)
+            .ConvTranspose("G3", 2, 3, 1, 0, 0, Activation.Relu)
+            .BatchNorm("G4", Activation.Sigmoid)
+            .Dense("generator.head", 16, Activation.Identity),
+        new RefNetwork(m, new RefShape(2, 4, 4))
+            .BatchNorm("D1", Activation.LeakyRelu)
+            .Conv("D2", 2, 3, 1, 0, Activation.Relu)
+            .Dense("discriminator.head", 1, Activation.Identity),
+        features: 16, pixels: 16, GanLoss.NonSaturating);
 }

@@ -94,3 +94,15 @@ public sealed partial class ConvHingeGan
     [Discriminator, BatchNorm] public partial BatchNorm D2 { get; }
     [Discriminator, Conv(3, 2, Stride = 2, Activation = Activation.LeakyRelu)] public partial Conv D3 { get; }              // [3, 2, 2]
 }
+
+/// <summary>Conditional with batch norms at the edges: the discriminator starts with one (over the image and the condition channel), the generator's last declared layer is one (then the implied head).</summary>
+[Gan(Channels = 1, Height = 4, Width = 4, Noise = 2, Loss = GanLoss.NonSaturating, Condition = 1)]
+public sealed partial class ConvEdgeBnCgan
+{
+    [Generator, Dense(4, Activation.Tanh)] public partial Dense G1 { get; }
+    [Generator, Unflatten(1, 2, 2)] public partial Reshape G2 { get; }
+    [Generator, ConvTranspose(2, 3, Activation = Activation.Relu)] public partial Conv G3 { get; }                        // [2, 4, 4]
+    [Generator, BatchNorm(Activation = Activation.Sigmoid)] public partial BatchNorm G4 { get; }                           // → head 16
+    [Discriminator, BatchNorm(Activation = Activation.LeakyRelu)] public partial BatchNorm D1 { get; }                     // [1 + 1, 4, 4]
+    [Discriminator, Conv(2, 3, Activation = Activation.Relu)] public partial Conv D2 { get; }                              // [2, 2, 2]
+}
