@@ -19,6 +19,7 @@ public class DemoAndListTests : CliHarness
             "conditional-moons-flow-samples.png", "conditional-moons-flow-loss.png", "regression-vs-generation.png",
             "digits-vae-samples.png", "digits-vae-reconstructions.png", "digits-vae-loss.png",
             "ring-gan-samples.png", "ring-gan-loss.png", "regression-vs-generation-digits.png",
+            "fashion-conv-vae-samples.png", "fashion-conv-vae-reconstructions.png", "fashion-conv-vae-loss.png",
         ];
         foreach (string picture in pictures)
         {
@@ -42,6 +43,14 @@ public class DemoAndListTests : CliHarness
             Assert.Equal(40, m.GetProperty("steps").GetInt32());
             Assert.True(File.Exists(P("demo", model, "model.safetensors")));
         }
+        // The image part: a few steps of the conv VAE on Fashion-MNIST, scored on part of the held-out photos.
+        var conv = root.GetProperty("models").GetProperty("fashion-conv-vae");
+        Assert.Equal(5, conv.GetProperty("steps").GetInt32());
+        Assert.Equal(50, conv.GetProperty("held_out").GetProperty("rows").GetInt32());
+        Assert.True(double.IsFinite(conv.GetProperty("held_out").GetProperty("negative_elbo").GetDouble()));
+        Assert.True(File.Exists(P("demo", "fashion-conv-vae", "model.safetensors")));
+        foreach (string part in new[] { "flow", "conditional", "vae", "gan", "conv-vae", "regression", "regression-digits" })
+            Assert.True(root.GetProperty("part_seconds").GetProperty(part).GetDouble() >= 0, part);
         var vae = root.GetProperty("models").GetProperty("digits-vae").GetProperty("held_out");
         Assert.True(vae.GetProperty("iwae_nll").GetDouble() <= vae.GetProperty("negative_elbo").GetDouble() + 0.5, "IWAE should not be looser than the ELBO");
         var gan = root.GetProperty("models").GetProperty("ring-gan").GetProperty("held_out");

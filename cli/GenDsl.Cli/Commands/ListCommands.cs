@@ -17,7 +17,7 @@ internal sealed class ModelsCommand : Command
         foreach (var m in ModelRegistry.All)
         {
             string shape = m.IsConditional ? $"{m.Features} features | {m.ConditionSize} classes" : $"{m.Features} features";
-            context.Out.WriteLine($"{m.Name,-24} {m.Family.ToString().ToLowerInvariant(),-5} {shape,-24} data: {m.DefaultData,-11} {m.Description}");
+            context.Out.WriteLine($"{m.Name,-24} {m.Family.ToString().ToLowerInvariant(),-5} {shape,-26} data: {m.DefaultData,-11} {m.Description}");
         }
         return ExitCodes.Ok;
     }

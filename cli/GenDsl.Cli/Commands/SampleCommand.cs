@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using CommunityToolkit.HighPerformance;
+using GenDsl.Cli.Data;
 using GenDsl.Cli.Models;
 using GenDsl.Cli.Output;
 using GenDsl.IO;
@@ -20,7 +21,7 @@ internal sealed class SampleCommand : Command
     public override IReadOnlyList<OptionSpec> Options { get; } =
     [
         OptionSpec.Value("--n", "N", "number of samples (default 1000)"),
-        OptionSpec.Value("--out", "FILE", "output file: .png (scatter for 2-D, image grid for square images), .csv or .npy"),
+        OptionSpec.Value("--out", "FILE", "output file: .png (scatter for 2-D; image grid for square images, a row per class when conditional), .csv or .npy"),
         OptionSpec.Value("--condition", "K", "class to condition on (conditional models; default: all classes in turn)"),
         OptionSpec.Value("--seed", "S", "seed of the sampling noise (default 1)"),
         Shared.Threads,
@@ -93,6 +94,52 @@ internal sealed class SampleCommand : Command
         return side >= 4 && side * side == features ? side : 0;
     }
 
+    /// <summary>Screen pixels per image pixel in a sample grid: 6 for 8×8 digits, 2 for 28×28 images.</summary>
+    internal static int ImageScale(int side) => side <= 8 ? 6 : 2;
+
+    /// <summary>At most this many images per row of a grid of one class (more samples wrap onto further rows of that class).</summary>
+    internal const int MaxClassColumns = 32;
+
+    /// <summary>The layout of a PNG of image samples: the cells in order (NaN-led cells stay empty), images per row, labels, caption.</summary>
+    internal sealed record Grid(float[] Images, int Columns, IReadOnlyList<string?>? RowLabels, string? Caption);
+
+    /// <summary>
+    /// The samples laid out for <see cref="Plots.SaveImageGrid"/>. Samples of several classes: one row per class, in class order,
+    /// labelled with the class's name (the model's data set's names: "Ankle boot" for Fashion-MNIST), wrapping onto further rows
+    /// past <see cref="MaxClassColumns"/> images. Otherwise a square-ish grid (with the class's name as caption under --condition).
+    /// </summary>
+    internal static Grid ImageGrid(ModelEntry entry, float[] samples, int n, int[] labels)
+    {
+        int d = entry.Features;
+        var names = entry.IsConditional ? DataCatalog.ClassNames(entry.DefaultData, entry.ConditionSize) : [];
+        if (labels.Length == 0 || labels.Distinct().Count() == 1)
+        {
+            // The class's name ("Ankle boot"), or "class 3" where the labels are their own names.
+            string? caption = labels.Length == 0 ? null
+                : names[labels[0]] == labels[0].ToString(CultureInfo.InvariantCulture) ? $"class {labels[0]}" : names[labels[0]];
+            return new Grid(samples, (int)Math.Ceiling(Math.Sqrt(n)), null, caption);
+        }
+        var perClass = new int[entry.ConditionSize];
+        foreach (int k in labels) perClass[k]++;
+        int most = perClass.Max();
+        int rowsPerClass = (most + MaxClassColumns - 1) / MaxClassColumns;
+        int columns = (most + rowsPerClass - 1) / rowsPerClass; // balanced rows: 100 samples a class → 4 rows of 25
+        var present = Enumerable.Range(0, entry.ConditionSize).Where(k => perClass[k] > 0).ToArray();
+        var images = new float[(long)present.Length * rowsPerClass * columns * d];
+        Array.Fill(images, float.NaN);
+        var rowLabels = new List<string?>();
+        var next = new int[entry.ConditionSize];
+        for (int b = 0; b < present.Length; b++)
+        {
+            int k = present[b];
+            for (int r = 0; r < rowsPerClass; r++) rowLabels.Add(r == 0 ? names[k] : null);
+            next[k] = b * rowsPerClass * columns; // the class's first cell
+        }
+        for (int i = 0; i < n; i++)
+            samples.AsSpan(i * d, d).CopyTo(images.AsSpan(next[labels[i]]++ * d, d));
+        return new Grid(images, columns, rowLabels, null);
+    }
+
     private static void Write(string path, ModelEntry entry, float[] samples, int n, int[] labels)
     {
         int d = entry.Features;
@@ -138,9 +185,8 @@ internal sealed class SampleCommand : Command
                 else
                 {
                     int side = ImageSide(d);
-                    // A conditional model's samples cycle through the classes: one column per class.
-                    int columns = labels.Length > 0 && labels.Distinct().Count() == entry.ConditionSize ? entry.ConditionSize : (int)Math.Ceiling(Math.Sqrt(n));
-                    Plots.SaveImageGrid(path, samples, side, columns, scale: side <= 8 ? 6 : 2);
+                    var grid = ImageGrid(entry, samples, n, labels);
+                    Plots.SaveImageGrid(path, grid.Images, side, grid.Columns, ImageScale(side), grid.Caption, rowLabels: grid.RowLabels);
                 }
                 break;
         }

@@ -16,7 +16,8 @@ internal static class Shared
 
     /// <summary>
     /// Reads which model a checkpoint holds (its <c>gendsl.model</c> metadata), builds that model and
-    /// loads the parameters. Unknown or mismatching checkpoints are <see cref="ExitCodes.CheckpointMismatch"/>.
+    /// loads the parameters; the model accepts batches of up to <paramref name="maxBatch"/> rows, or of its entry's
+    /// <see cref="ModelEntry.MaxEvaluationBatch"/> if smaller. Unknown or mismatching checkpoints are <see cref="ExitCodes.CheckpointMismatch"/>.
     /// </summary>
     public static (ModelSession Session, long Step) OpenCheckpoint(string path, int maxBatch, WorkerPool pool, ulong seed = 0)
     {
@@ -31,7 +32,8 @@ internal static class Shared
         var entry = ModelRegistry.FindByClassName(className)
             ?? throw CliException.Mismatch(
                 $"{Path.GetFileName(path)} holds a {className}, which is not one of the CLI's models ({ModelRegistry.NameList}); load it from C# with that class.");
-        var session = entry.Create(new ModelOptions { MaxBatch = maxBatch, Seed = seed, Pool = pool });
+        // The callers split their work into calls of the session's MaxBatch, so a cap only costs calls, not results.
+        var session = entry.Create(new ModelOptions { MaxBatch = Math.Min(maxBatch, entry.MaxEvaluationBatch), Seed = seed, Pool = pool });
         long step = session.Load(path);
         return (session, step);
     }

@@ -30,7 +30,7 @@ internal sealed class TrainCommand : Command
         OptionSpec.Flag("--resume", "continue the checkpoint in DIR (parameters, Adam state, step count, loss curve)"),
         OptionSpec.Value("--checkpoint-every", "N", "write a checkpoint every N steps (default 500; always at the end)"),
         OptionSpec.Value("--clip", "X", "clip the gradient norm to X (default 0: off)"),
-        OptionSpec.Value("--lr-drop", "F", "multiply the learning rate by 0.1 after this fraction of --steps (default: the model's; GANs 0.6, others 1 = never)"),
+        OptionSpec.Value("--lr-drop", "F", "multiply the learning rate by 0.1 after this fraction of --steps (default: the model's; GANs 0.6, DCGANs and others 1 = never)"),
     ];
 
     public override int Execute(CommandLine line, CliContext context)

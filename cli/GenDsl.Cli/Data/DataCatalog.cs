@@ -10,7 +10,9 @@ namespace GenDsl.Cli.Data;
 /// <param name="Features">Columns per row.</param>
 /// <param name="Classes">Number of labels (one-hot condition size), 0 if unlabelled.</param>
 /// <param name="Load">Builds the (train, test) pair; deterministic, independent of the training seed.</param>
-internal sealed record DataSetInfo(string Name, string Description, int Features, int Classes, Func<(Dataset Train, Dataset Test)> Load);
+/// <param name="ClassNames">What each label means (null: the labels are their own names, as digits).</param>
+internal sealed record DataSetInfo(string Name, string Description, int Features, int Classes, Func<(Dataset Train, Dataset Test)> Load,
+    IReadOnlyList<string>? ClassNames = null);
 
 /// <summary>Training and held-out data, and where it came from (a name or a file).</summary>
 internal sealed record LoadedData(string Source, Dataset Train, Dataset Test);
@@ -61,8 +63,18 @@ internal static class DataCatalog
             Mnist.ImageSize * Mnist.ImageSize, 10, () => Mnist.Load().Split(0.2, SplitSeed)));
         list.Add(new DataSetInfo("fashion",
             $"{FashionMnist.TrainCount:N0} + {FashionMnist.TestCount:N0} 28×28 Fashion-MNIST clothing photos (Zalando), pixels in [0, 1], labels 0-9; held out: the official test images",
-            FashionMnist.ImageSize * FashionMnist.ImageSize, 10, () => (FashionMnist.LoadTrain(), FashionMnist.LoadTest())));
+            FashionMnist.ImageSize * FashionMnist.ImageSize, 10, () => (FashionMnist.LoadTrain(), FashionMnist.LoadTest()), FashionMnist.ClassNames));
         return list;
+    }
+
+    /// <summary>
+    /// The name of each of <paramref name="classes"/> labels of the data set <paramref name="name"/> (Fashion-MNIST: "T-shirt/top", …);
+    /// the label itself ("0", "1", …) for other sets and for files.
+    /// </summary>
+    public static IReadOnlyList<string> ClassNames(string name, int classes)
+    {
+        var known = All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))?.ClassNames;
+        return [.. Enumerable.Range(0, classes).Select(k => known is not null && k < known.Count ? known[k] : k.ToString(System.Globalization.CultureInfo.InvariantCulture))];
     }
 
     /// <summary>The Gaussian mixture a named toy set is drawn from (its modes are known), or null.</summary>

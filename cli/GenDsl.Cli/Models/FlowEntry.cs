@@ -28,7 +28,7 @@ internal sealed class FlowEntry<TFlow> : ModelEntry where TFlow : class, IFlowMo
     public FlowEntry(string name, string description, string defaultData, int features, int conditionSize,
         Func<ModelOptions, TFlow> create, TrainStepFn trainStep, LogProbFn logProb, SampleFn sample,
         TrainingDefaults? training = null, DataTransform? transform = null)
-        : base(name, ModelFamily.Flow, description, defaultData, typeof(TFlow), features, conditionSize, training, transform)
+        : base(name, ModelFamily.Flow, description, defaultData, typeof(TFlow), features, conditionSize, training, transform, DefaultMaxEvaluationBatch)
     {
         _create = create;
         TrainStepAdapter = trainStep;

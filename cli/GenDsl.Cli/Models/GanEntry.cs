@@ -24,8 +24,8 @@ internal sealed class GanEntry<TGan> : ModelEntry where TGan : class, IGanModel
 
     public GanEntry(string name, string description, string defaultData, int features, int conditionSize,
         Func<ModelOptions, TGan> create, TrainStepFn trainStep, SampleFn sample, DiscriminateFn discriminate,
-        TrainingDefaults? training = null, DataTransform? transform = null)
-        : base(name, ModelFamily.Gan, description, defaultData, typeof(TGan), features, conditionSize, training, transform)
+        TrainingDefaults? training = null, DataTransform? transform = null, int maxEvaluationBatch = DefaultMaxEvaluationBatch)
+        : base(name, ModelFamily.Gan, description, defaultData, typeof(TGan), features, conditionSize, training, transform, maxEvaluationBatch)
     {
         _create = create;
         TrainStepAdapter = trainStep;
@@ -37,8 +37,9 @@ internal sealed class GanEntry<TGan> : ModelEntry where TGan : class, IGanModel
 }
 
 /// <summary>
-/// A GAN behind the <see cref="ModelSession"/> operations: two Adam optimizers with β₁ = 0.5 (the
-/// usual GAN setting), saved as <c>discriminator.adam</c> and <c>generator.adam</c>. Loss terms:
+/// A GAN behind the <see cref="ModelSession"/> operations: two Adam optimizers, one on the generator's
+/// and one on the discriminator's parameters, with β₁ = 0.5 unless the entry says otherwise (the usual
+/// GAN setting), saved as <c>discriminator.adam</c> and <c>generator.adam</c>. Loss terms:
 /// <c>discriminator</c> (its binary cross-entropy on real vs fake; ln 4 ≈ 1.386 when it cannot tell
 /// them apart) and <c>generator</c>.
 /// </summary>
@@ -48,10 +49,13 @@ internal sealed class GanSession<TGan>(GanEntry<TGan> entry, TGan gan) : ModelSe
 
     public override IReadOnlyList<string> LossNames => s_lossNames;
 
+    /// <summary>Adam's β₁: the entry's, or 0.5 (the DCGAN paper's, which calms the two players' oscillation).</summary>
+    private float Beta1 => Entry.Training.Beta1 ?? 0.5f;
+
     public override IReadOnlyList<NamedOptimizer> CreateOptimizers(float learningRate, float maxGradNorm) =>
     [
-        new NamedOptimizer("discriminator.adam", new Adam(Model.DiscriminatorPart, learningRate, beta1: 0.5f) { MaxGradNorm = maxGradNorm }),
-        new NamedOptimizer("generator.adam", new Adam(Model.GeneratorPart, learningRate, beta1: 0.5f) { MaxGradNorm = maxGradNorm }),
+        new NamedOptimizer("discriminator.adam", new Adam(Model.DiscriminatorPart, learningRate, Beta1, Entry.Training.Beta2) { MaxGradNorm = maxGradNorm }),
+        new NamedOptimizer("generator.adam", new Adam(Model.GeneratorPart, learningRate, Beta1, Entry.Training.Beta2) { MaxGradNorm = maxGradNorm }),
     ];
 
     public override void TrainStep(ReadOnlySpan2D<float> x, ReadOnlySpan2D<float> y, IReadOnlyList<NamedOptimizer> optimizers,

@@ -19,7 +19,10 @@ public enum ModelFamily
 /// <param name="LearningRate">Adam's learning rate.</param>
 /// <param name="Steps">Optimizer steps.</param>
 /// <param name="LearningRateDropAt">After this fraction of the steps the learning rate is multiplied by 0.1 (1: never).</param>
-internal sealed record TrainingDefaults(int Batch = 256, float LearningRate = 1e-3f, int Steps = 2000, double LearningRateDropAt = 1.0);
+/// <param name="Beta1">Adam's β₁ (null: the family's, 0.5 for GANs and 0.9 otherwise).</param>
+/// <param name="Beta2">Adam's β₂.</param>
+internal sealed record TrainingDefaults(int Batch = 256, float LearningRate = 1e-3f, int Steps = 2000, double LearningRateDropAt = 1.0,
+    float? Beta1 = null, float Beta2 = 0.999f);
 
 /// <summary>
 /// One ready-made model the CLI knows: its kebab-case name, family, one-line description, default
@@ -29,9 +32,13 @@ internal sealed record TrainingDefaults(int Batch = 256, float LearningRate = 1e
 /// </summary>
 internal abstract class ModelEntry
 {
+    /// <summary>The <see cref="MaxEvaluationBatch"/> of the dense models: rows per sampling or scoring call.</summary>
+    public const int DefaultMaxEvaluationBatch = 1024;
+
     protected ModelEntry(string name, ModelFamily family, string description, string defaultData, Type modelType,
-        int features, int conditionSize, TrainingDefaults? training, DataTransform? transform)
+        int features, int conditionSize, TrainingDefaults? training, DataTransform? transform, int maxEvaluationBatch)
     {
+        MaxEvaluationBatch = maxEvaluationBatch;
         Name = name;
         Family = family;
         Description = description;
@@ -69,6 +76,12 @@ internal abstract class ModelEntry
     public bool IsConditional => ConditionSize > 0;
 
     public TrainingDefaults Training { get; }
+
+    /// <summary>
+    /// The largest MaxBatch <c>sample</c>, <c>eval</c> and the demo build this model with (their batches are split to fit):
+    /// convolutional models keep several [rows, channels·height·width] activations, about 0.5 MB a row for the DCGAN.
+    /// </summary>
+    public int MaxEvaluationBatch { get; }
 
     /// <summary>How data rows map to the space the model works in (identity, or dequantisation + logit for pixel data).</summary>
     public DataTransform Transform { get; }

@@ -8,6 +8,13 @@ namespace GenDsl.Cli.Models;
 /// </summary>
 internal static class ModelRegistry
 {
+    /// <summary>Rows per sampling or scoring call of the convolutional models (their activations take ~0.1–0.5 MB a row).</summary>
+    private const int ConvEvaluationBatch = 256;
+
+    /// <summary>The DCGAN recipe (Radford et al.): Adam 2e-4, β = (0.5, 0.999), batches of 64, a constant learning rate.</summary>
+    private static readonly TrainingDefaults DcganTraining =
+        new(Batch: 64, LearningRate: 2e-4f, Steps: 3000, LearningRateDropAt: 1.0, Beta1: 0.5f, Beta2: 0.999f);
+
     /// <summary>Every entry, in the order <c>gendsl models</c> lists them.</summary>
     public static IReadOnlyList<ModelEntry> All { get; } =
     [
@@ -96,6 +103,58 @@ internal static class ModelRegistry
             training: new TrainingDefaults(Batch: 128, LearningRate: 2e-4f, Steps: 5000, LearningRateDropAt: 0.6),
             // The generator ends in tanh: it sees pixels rescaled from [0, 1] to [−1, 1].
             transform: DataTransform.Affine(scale: 2f, shift: -1f)),
+
+        // ---- Convolutional image models on 28×28 Fashion-MNIST (models/FashionModels.cs) ----
+        new VaeEntry<FashionConvVae>(
+            "fashion-conv-vae", "conv VAE on 28×28 Fashion-MNIST: Conv 32 → Conv 64 → z(16) → ConvT 32 → ConvT 1, Bernoulli", defaultData: "fashion",
+            FashionConvVae.FeatureCount, FashionConvVae.ConditionCount, o => new FashionConvVae(o),
+            trainStep: static (m, x, _, opt) => m.TrainStep(x, opt),
+            elbo: static (m, x, _, _, perRow) => m.Elbo(x, perRow),
+            iwae: static (m, x, _, k, perRow) => m.ImportanceLogLikelihood(x, k, perRow),
+            reconstruct: static (m, x, _, xHat) => m.Reconstruct(x, xHat),
+            sample: static (m, x, _, rng) => m.Sample(x, rng),
+            training: new TrainingDefaults(Batch: 128, LearningRate: 1e-3f, Steps: 3000),
+            maxEvaluationBatch: ConvEvaluationBatch),
+
+        new VaeEntry<FashionConvCvae>(
+            "fashion-conv-cvae", "conditional conv VAE p(image | class): the one-hot class as 10 constant channels into the encoder, joined to z", defaultData: "fashion",
+            FashionConvCvae.FeatureCount, FashionConvCvae.ConditionCount, o => new FashionConvCvae(o),
+            trainStep: static (m, x, y, opt) => m.TrainStep(x, y, opt),
+            elbo: static (m, x, y, _, perRow) => m.Elbo(x, y, perRow),
+            iwae: static (m, x, y, k, perRow) => m.ImportanceLogLikelihood(x, y, k, perRow),
+            reconstruct: static (m, x, y, xHat) => m.Reconstruct(x, y, xHat),
+            sample: static (m, x, y, rng) => m.Sample(x, y, rng),
+            training: new TrainingDefaults(Batch: 128, LearningRate: 1e-3f, Steps: 3000),
+            maxEvaluationBatch: ConvEvaluationBatch),
+
+        new VaeEntry<FashionMlpVae>(
+            "fashion-mlp-vae", "MLP VAE on Fashion-MNIST at the conv VAE's parameter budget: 784 → 128 → z(16) → 128 → 784, Bernoulli", defaultData: "fashion",
+            FashionMlpVae.FeatureCount, FashionMlpVae.ConditionCount, o => new FashionMlpVae(o),
+            trainStep: static (m, x, _, opt) => m.TrainStep(x, opt),
+            elbo: static (m, x, _, _, perRow) => m.Elbo(x, perRow),
+            iwae: static (m, x, _, k, perRow) => m.ImportanceLogLikelihood(x, k, perRow),
+            reconstruct: static (m, x, _, xHat) => m.Reconstruct(x, xHat),
+            sample: static (m, x, _, rng) => m.Sample(x, rng),
+            training: new TrainingDefaults(Batch: 128, LearningRate: 1e-3f, Steps: 3000)),
+
+        // ---- DCGANs: the DCGAN recipe, Adam 2e-4 with β = (0.5, 0.999), batches of 64, no learning-rate drop ----
+        new GanEntry<FashionDcgan>(
+            "fashion-dcgan", "DCGAN on Fashion-MNIST: G z(64) → 128·7·7 → ConvT 64 → ConvT 1 (sigmoid), batch norm; D Conv 64 → Conv 128 → 1", defaultData: "fashion",
+            FashionDcgan.FeatureCount, FashionDcgan.ConditionCount, o => new FashionDcgan(o),
+            trainStep: static (m, x, _, d, g) => m.TrainStep(x, d, g),
+            sample: static (m, x, _, rng) => m.Sample(x, rng),
+            discriminate: static (m, x, _, p) => m.Discriminate(x, p),
+            training: DcganTraining,
+            maxEvaluationBatch: ConvEvaluationBatch),
+
+        new GanEntry<FashionCdcgan>(
+            "fashion-cdcgan", "conditional DCGAN p(image | class): the one-hot class joins z in G and enters D as 10 constant channels", defaultData: "fashion",
+            FashionCdcgan.FeatureCount, FashionCdcgan.ConditionCount, o => new FashionCdcgan(o),
+            trainStep: static (m, x, y, d, g) => m.TrainStep(x, y, d, g),
+            sample: static (m, x, y, rng) => m.Sample(x, y, rng),
+            discriminate: static (m, x, y, p) => m.Discriminate(x, y, p),
+            training: DcganTraining,
+            maxEvaluationBatch: ConvEvaluationBatch),
     ];
 
     /// <summary>The kebab-case names, comma-separated (for messages).</summary>

@@ -29,8 +29,8 @@ internal sealed class VaeEntry<TVae> : ModelEntry where TVae : class, IVaeModel
 
     public VaeEntry(string name, string description, string defaultData, int features, int conditionSize,
         Func<ModelOptions, TVae> create, TrainStepFn trainStep, ScoreFn elbo, ScoreFn iwae, ReconstructFn reconstruct, SampleFn sample,
-        TrainingDefaults? training = null, DataTransform? transform = null)
-        : base(name, ModelFamily.Vae, description, defaultData, typeof(TVae), features, conditionSize, training, transform)
+        TrainingDefaults? training = null, DataTransform? transform = null, int maxEvaluationBatch = DefaultMaxEvaluationBatch)
+        : base(name, ModelFamily.Vae, description, defaultData, typeof(TVae), features, conditionSize, training, transform, maxEvaluationBatch)
     {
         _create = create;
         TrainStepAdapter = trainStep;
@@ -58,7 +58,7 @@ internal sealed class VaeSession<TVae>(VaeEntry<TVae> entry, TVae vae) : ModelSe
     public override IReadOnlyList<string> LossNames => s_lossNames;
 
     public override IReadOnlyList<NamedOptimizer> CreateOptimizers(float learningRate, float maxGradNorm) =>
-        [new NamedOptimizer("adam", new Adam(Model, learningRate) { MaxGradNorm = maxGradNorm })];
+        [new NamedOptimizer("adam", new Adam(Model, learningRate, Entry.Training.Beta1 ?? 0.9f, Entry.Training.Beta2) { MaxGradNorm = maxGradNorm })];
 
     public override void TrainStep(ReadOnlySpan2D<float> x, ReadOnlySpan2D<float> y, IReadOnlyList<NamedOptimizer> optimizers,
         long step, Span<float> losses)

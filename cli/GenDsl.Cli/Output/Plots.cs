@@ -165,27 +165,38 @@ internal static class Plots
         encoded.SaveTo(file);
     }
 
+    /// <summary>Width in screen pixels of the label column of <see cref="SaveImageGrid"/> (room for "Ankle boot", "T-shirt/top").</summary>
+    public const int RowLabelWidth = 100;
+
+    /// <summary>Height in screen pixels of the caption line of <see cref="SaveImageGrid"/>.</summary>
+    public const int CaptionHeight = 28;
+
     /// <summary>
-    /// A grid of grey-scale images (white ink on black, as MNIST), written as one PNG.
+    /// A grid of grey-scale images (white ink on black, as MNIST), written as one PNG. Its size:
+    /// width max(L + columns·(side·scale + 2) + 2, 200), height rows·(side·scale + 2) + 2 (+ <see cref="CaptionHeight"/>
+    /// with a caption, + 4·scale with a separator), where L is <see cref="RowLabelWidth"/> with row labels and 0 without.
     /// </summary>
     /// <param name="path">The PNG file.</param>
-    /// <param name="images">Images one after the other, each <paramref name="side"/>² pixels in [0, 1], row-major.</param>
+    /// <param name="images">Images one after the other, each <paramref name="side"/>² pixels in [0, 1], row-major; an image whose first pixel is NaN is left empty.</param>
     /// <param name="side">The side of an image in pixels.</param>
     /// <param name="columns">Images per row of the grid.</param>
     /// <param name="scale">Each pixel is drawn as a square of this many screen pixels.</param>
     /// <param name="caption">An optional line of text above the grid.</param>
     /// <param name="separateFirstRows">Draw a wider gap after this many rows (0: none), to set them apart.</param>
-    public static void SaveImageGrid(string path, ReadOnlySpan<float> images, int side, int columns, int scale, string? caption = null, int separateFirstRows = 0)
+    /// <param name="rowLabels">Text left of each row of the grid (a class name; null or empty entries: none), or null for no label column.</param>
+    public static void SaveImageGrid(string path, ReadOnlySpan<float> images, int side, int columns, int scale, string? caption = null, int separateFirstRows = 0,
+        IReadOnlyList<string?>? rowLabels = null)
     {
         EnsureFolder(path);
         int pixels = side * side;
         int count = images.Length / pixels;
         int rows = (count + columns - 1) / columns;
         const int gap = 2;
-        int captionHeight = caption is null ? 0 : 28;
+        int captionHeight = caption is null ? 0 : CaptionHeight;
+        int labelWidth = rowLabels is null ? 0 : RowLabelWidth;
         int cell = side * scale + gap;
         int separator = separateFirstRows > 0 && separateFirstRows < rows ? 4 * scale : 0;
-        int width = Math.Max(columns * cell + gap, 200), height = rows * cell + gap + captionHeight + separator;
+        int width = Math.Max(labelWidth + columns * cell + gap, 200), height = rows * cell + gap + captionHeight + separator;
         using var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Premul);
         using (var canvas = new SKCanvas(bitmap))
         {
@@ -193,7 +204,8 @@ internal static class Plots
             using var paint = new SKPaint { IsAntialias = false };
             for (int i = 0; i < count; i++)
             {
-                int ox = gap + (i % columns) * cell, oy = captionHeight + gap + (i / columns) * cell + (i / columns >= separateFirstRows ? separator : 0);
+                if (float.IsNaN(images[i * pixels])) continue;
+                int ox = labelWidth + gap + (i % columns) * cell, oy = captionHeight + gap + (i / columns) * cell + (i / columns >= separateFirstRows ? separator : 0);
                 for (int p = 0; p < pixels; p++)
                 {
                     byte v = (byte)Math.Clamp((int)MathF.Round(images[i * pixels + p] * 255f), 0, 255);
@@ -201,11 +213,19 @@ internal static class Plots
                     canvas.DrawRect(ox + (p % side) * scale, oy + (p / side) * scale, scale, scale, paint);
                 }
             }
+            using var font = new SKFont(SKTypeface.Default, 16);
+            using var text = new SKPaint { Color = SKColors.White, IsAntialias = true };
             if (caption is not null)
-            {
-                using var font = new SKFont(SKTypeface.Default, 16);
-                using var text = new SKPaint { Color = SKColors.White, IsAntialias = true };
                 canvas.DrawText(caption, 6, 20, font, text);
+            if (rowLabels is not null)
+            {
+                using var small = new SKFont(SKTypeface.Default, 13);
+                for (int r = 0; r < Math.Min(rows, rowLabels.Count); r++)
+                    if (!string.IsNullOrEmpty(rowLabels[r]))
+                    {
+                        int top = captionHeight + gap + r * cell + (r >= separateFirstRows ? separator : 0);
+                        canvas.DrawText(rowLabels[r], 6, top + side * scale / 2f + 5, small, text);
+                    }
             }
         }
         using var image = SKImage.FromBitmap(bitmap);
