@@ -82,7 +82,9 @@ public sealed class GenDslAnalyzer : DiagnosticAnalyzer
         if (findings.Count == 0)
             return;
 
-        var patterns = PatternRepair.Suggest(spec);
+        // The repaired patterns only serve GD0003/GD0006, which the validator reports only once every size is within
+        // its limits: never computed from an unchecked Features (int.MaxValue would loop over 2^31 features per coupling).
+        var patterns = findings.Any(f => f.Id is "GD0003" or "GD0006") ? PatternRepair.Suggest(spec) : new Dictionary<int, string>();
         foreach (var finding in findings)
         {
             var descriptor = GenDslDiagnostics.ForId(finding.Id);

@@ -24,7 +24,7 @@ internal static class PatternRepair
     {
         var result = new Dictionary<int, string>();
         int features = spec.Features;
-        if (features < 2)
+        if (features < 2 || features > GenDsl.Generators.Layers.Limits.MaxSize)
             return result;
 
         int[]? previousKept = null;

@@ -73,7 +73,13 @@ internal static class ModelEmitter
         w.Line("private readonly Arena _activations;");
         if (layout.BufferConstants.Count > 0)
             w.Line("private readonly Arena _buffers; // running statistics");
+        w.Line("private readonly bool _checkFinite; // ModelOptions.CheckFinite: input batches are checked for NaN/∞");
+        w.Line("private int _inUse; // managed thread id of the call in progress (0: idle); see ModelCall");
     }
+
+    /// <summary>The first line of every public method: fail fast when another thread is inside this instance.</summary>
+    public static void Guard(SourceWriter w, string className) =>
+        w.Line($"using var call = new ModelCall(ref _inUse, \"{className}\"); // one thread at a time");
 
     public static void ActivationFieldDeclarations(SourceWriter w, ModelLayout layout)
     {
@@ -97,6 +103,7 @@ internal static class ModelEmitter
         w.Line("_gradients = new Arena(ParameterArenaLength);");
         if (layout.BufferConstants.Count > 0)
             w.Line("_buffers = new Arena(BufferArenaLength);");
+        w.Line("_checkFinite = options.CheckFinite;");
     }
 
     /// <summary>Carves the activation arena: one Take per slice, then the arena itself.</summary>
@@ -179,6 +186,10 @@ internal static class ModelEmitter
         w.Line("    throw new ArgumentException($\"{name} is {x.Height}×{x.Width} but must be {rows}×{columns} (one row per input row).\", name);");
         w.Close();
         w.Line();
+        w.Open("private void CheckFinite(ReadOnlySpan2D<float> x, string name)");
+        w.Line($"if (_checkFinite) ModelInput.ThrowIfNotFinite(x, name, \"{className}\"); // NaN/∞ named by row and column");
+        w.Close();
+        w.Line();
         w.Open("private static void CheckVector(Span<float> v, int rows, string name)");
         w.Line("if (v.Length != rows)");
         w.Line("    throw new ArgumentException($\"{name} has length {v.Length} but must have one value per row ({rows}).\", name);");
@@ -186,27 +197,27 @@ internal static class ModelEmitter
         w.Line();
         if (condition > 0)
         {
-            w.Open("private static void CheckCondition(ReadOnlySpan2D<float> y, int rows)");
+            w.Open("private void CheckCondition(ReadOnlySpan2D<float> y, int rows)");
             w.Line("if (y.Width != ConditionCount || y.Height != rows)");
             w.Line($"    throw new ArgumentException($\"y is {{y.Height}}×{{y.Width}} but must be {{rows}}×{condition} (one condition row of Condition = {condition} values per example).\", nameof(y));");
+            w.Line("CheckFinite(y, nameof(y));");
             w.Close();
             w.Line();
         }
     }
 
     /// <summary>Save and Load through GenDsl.Checkpoint; <paramref name="afterLoad"/> lines run after a successful load.</summary>
-    public static void SaveLoad(SourceWriter w, string fullName, params string[] afterLoad)
+    public static void SaveLoad(SourceWriter w, string fullName, string className, params string[] afterLoad)
     {
         w.Line("/// <summary>Writes the parameters to a safetensors file (atomically), with the model name, declaration hash and step as metadata.</summary>");
-        w.Line($"public void Save(string path, long step = 0) => Checkpoint.Save(this, path, \"{fullName}\", step);");
+        w.Open("public void Save(string path, long step = 0)");
+        Guard(w, className);
+        w.Line($"Checkpoint.Save(this, path, \"{fullName}\", step);");
+        w.Close();
         w.Line();
-        w.Line("/// <summary>Reads parameters saved by <see cref=\"Save\"/> from a model of the same declaration; returns the saved step.</summary>");
-        if (afterLoad.Length == 0)
-        {
-            w.Line($"public long Load(string path) => Checkpoint.Load(this, path, \"{fullName}\");");
-            return;
-        }
+        w.Line("/// <summary>Reads parameters saved by <see cref=\"Save\"/> from a model of the same declaration; returns the saved step. A failed load leaves the model unchanged.</summary>");
         w.Open("public long Load(string path)");
+        Guard(w, className);
         w.Line($"long step = Checkpoint.Load(this, path, \"{fullName}\");");
         foreach (var line in afterLoad)
             w.Line(line);

@@ -75,7 +75,7 @@ internal static class FlowEmitter
         w.Line("// ---- Activation arena: one slice per tensor the backward pass needs, sized for MaxBatch rows.");
         ModelEmitter.ActivationFieldDeclarations(w, plan.Layout);
         foreach (var layer in plan.Layers)
-            w.Line($"private readonly {FlowValidator.ShortType(layer.Kind)} _{layer.Name}Layer;");
+            w.Line($"private readonly global::GenDsl.{FlowValidator.ShortType(layer.Kind)} _{layer.Name}Layer;");
         w.Line();
 
         // ---------------------------------------------------------------- constructor
@@ -90,10 +90,10 @@ internal static class FlowEmitter
             w.Line(layer.Kind switch
             {
                 LayerKind.AffineCoupling or LayerKind.AdditiveCoupling =>
-                    $"_{layer.Name}Layer = new Coupling(this, \"{layer.Name}\", {arr}, new[] {{ {Lit.Ints(layer.Kept)} }}, new[] {{ {Lit.Ints(layer.Transformed)} }}, {layer.NetLayers}, {(layer.Kind == LayerKind.AffineCoupling ? "true" : "false")});",
-                LayerKind.Permute => $"_{layer.Name}Layer = new Permutation(this, \"{layer.Name}\", {layer.Name}_Order.ToArray());",
-                LayerKind.ActNorm => $"_{layer.Name}Layer = new ActNorm(this, \"{layer.Name}\", {arr});",
-                _ => $"_{layer.Name}Layer = new InvertibleLinear(this, \"{layer.Name}\", {arr}, {layer.Name}_Order.ToArray());",
+                    $"_{layer.Name}Layer = new global::GenDsl.Coupling(this, \"{layer.Name}\", {arr}, new[] {{ {Lit.Ints(layer.Kept)} }}, new[] {{ {Lit.Ints(layer.Transformed)} }}, {layer.NetLayers}, {(layer.Kind == LayerKind.AffineCoupling ? "true" : "false")});",
+                LayerKind.Permute => $"_{layer.Name}Layer = new global::GenDsl.Permutation(this, \"{layer.Name}\", {layer.Name}_Order.ToArray());",
+                LayerKind.ActNorm => $"_{layer.Name}Layer = new global::GenDsl.ActNorm(this, \"{layer.Name}\", {arr});",
+                _ => $"_{layer.Name}Layer = new global::GenDsl.InvertibleLinear(this, \"{layer.Name}\", {arr}, {layer.Name}_Order.ToArray());",
             });
         }
         w.Line("ResetParameters(options.Seed);");
@@ -103,7 +103,7 @@ internal static class FlowEmitter
 
         // ---------------------------------------------------------------- members
         foreach (var layer in plan.Layers)
-            w.Line($"{layer.Spec.Accessibility} partial {FlowValidator.ShortType(layer.Kind)} {layer.Name} => _{layer.Name}Layer;");
+            w.Line($"{layer.Spec.Accessibility} partial global::GenDsl.{FlowValidator.ShortType(layer.Kind)} {layer.Name} => _{layer.Name}Layer;");
         w.Line();
         ModelEmitter.CommonMembers(w);
         w.Line("public int ParameterCount => TotalParameters;");
@@ -115,6 +115,7 @@ internal static class FlowEmitter
         // ---------------------------------------------------------------- init
         w.Line("/// <summary>Initialises every parameter: hidden layers as torch.nn.Linear (U(±1/√fan_in)), coupling output layers at zero (each coupling starts as the identity), scales at 1.</summary>");
         w.Open("public void ResetParameters(ulong seed)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         w.Line("var rng = new Rng(seed, stream: 0);");
         w.Line("var p = _parameters.Span;");
         w.Line("p.Clear();");
@@ -233,7 +234,9 @@ internal static class FlowEmitter
 
         w.Line("/// <summary>h = f⁻¹: maps data rows to latent rows and writes ln|det J_h| per row.</summary>");
         w.Open($"public void ToLatent(ReadOnlySpan2D<float> x, {yParam}Span2D<float> z, Span<float> logDet)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         w.Line("int rows = CheckBatch(x, nameof(x), FeatureCount);");
+        w.Line("CheckFinite(x, nameof(x));");
         if (cond) w.Line(yCheck);
         w.Line("CheckOutput(z, rows, FeatureCount, nameof(z));");
         w.Line("CheckVector(logDet, rows, nameof(logDet));");
@@ -246,7 +249,9 @@ internal static class FlowEmitter
 
         w.Line("/// <summary>f: maps latent rows to data rows (the generative direction).</summary>");
         w.Open($"public void FromLatent(ReadOnlySpan2D<float> z, {yParam}Span2D<float> x)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         w.Line("int rows = CheckBatch(z, nameof(z), FeatureCount);");
+        w.Line("CheckFinite(z, nameof(z));");
         if (cond) w.Line(yCheck);
         w.Line("CheckOutput(x, rows, FeatureCount, nameof(x));");
         w.Line($"z.CopyTo(Act(_x{n}, rows, FeatureCount));");
@@ -257,7 +262,9 @@ internal static class FlowEmitter
 
         w.Line("/// <summary>Exact log-density ln p(x) in nats, per row.</summary>");
         w.Open($"public void LogProb(ReadOnlySpan2D<float> x, {yParam}Span<float> logProb)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         w.Line("int rows = CheckBatch(x, nameof(x), FeatureCount);");
+        w.Line("CheckFinite(x, nameof(x));");
         if (cond) w.Line(yCheck);
         w.Line("CheckVector(logProb, rows, nameof(logProb));");
         w.Line("x.CopyTo(Act(_x0, rows, FeatureCount));");
@@ -271,6 +278,7 @@ internal static class FlowEmitter
 
         w.Line("/// <summary>Draws rows of x ~ p(x" + (cond ? "|y" : "") + "): Z ~ N(0, I) from <paramref name=\"rng\"/>, then X = f(Z).</summary>");
         w.Open($"public void Sample(Span2D<float> x, {yParam}Rng rng)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         w.Line("ArgumentNullException.ThrowIfNull(rng);");
         w.Line("int rows = CheckBatch(x, nameof(x), FeatureCount);");
         if (cond) w.Line(yCheck);
@@ -285,7 +293,9 @@ internal static class FlowEmitter
         w.Line("/// and returns the mean negative log-likelihood L = (1/B) Σ_r [½‖z_r‖² + (D/2)·ln 2π − ln|det J_h(x_r)|] in nats.");
         w.Line("/// </summary>");
         w.Open($"public float Backward(ReadOnlySpan2D<float> batch{(cond ? ", ReadOnlySpan2D<float> y" : "")})");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         w.Line("int rows = CheckBatch(batch, nameof(batch), FeatureCount);");
+        w.Line("CheckFinite(batch, nameof(batch));");
         if (cond) w.Line(yCheck);
         w.Line("batch.CopyTo(Act(_x0, rows, FeatureCount));");
         w.Line($"ForwardCore({yCore}rows, training: true);");
@@ -306,6 +316,7 @@ internal static class FlowEmitter
 
         w.Line("/// <summary>One training step: <see cref=\"Backward\"/>, then <paramref name=\"optimizer\"/>.Step(). Returns the batch's mean NLL (nats) before the step.</summary>");
         w.Open($"public float TrainStep(ReadOnlySpan2D<float> batch, {(cond ? "ReadOnlySpan2D<float> y, " : "")}Optimizer optimizer)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         w.Line("ArgumentNullException.ThrowIfNull(optimizer);");
         w.Line($"float loss = Backward(batch{(cond ? ", y" : "")});");
         w.Line("optimizer.Step();");
@@ -313,7 +324,7 @@ internal static class FlowEmitter
         w.Close();
         w.Line();
 
-        ModelEmitter.SaveLoad(w, spec.FullName, plan.HasActNorm
+        ModelEmitter.SaveLoad(w, spec.FullName, spec.ClassName, plan.HasActNorm
             ? new[] { "_actNormInitialized = true; // the saved ActNorm parameters are already data-initialised" }
             : System.Array.Empty<string>());
         w.Line();

@@ -133,7 +133,7 @@ internal static class FlowParser
 
         var (memberType, isPartialProperty) = MemberShape(member);
 
-        return new LayerSpec(member.Name, memberType, Accessibility(member.DeclaredAccessibility), isPartialProperty, kind,
+        return new LayerSpec(member.Name, memberType, MemberAccessibility(member, cancellationToken), isPartialProperty, kind,
             ShortName(attribute.AttributeClass!), mask, pattern, hidden, hiddenLayers, activation, permutationKind, order, seed)
         {
             Stub = Stub(type, member, cancellationToken),
@@ -186,6 +186,22 @@ internal static class FlowParser
         member is IPropertySymbol property
             ? (property.Type.ToDisplayString(), property.IsPartialDefinition && property.SetMethod is null && property.GetMethod is not null)
             : (((IFieldSymbol)member).Type.ToDisplayString(), false);
+
+    /// <summary>
+    /// A layer member's accessibility keywords as its declaration writes them, which its generated implementation
+    /// part repeats: "" for a partial property written without any (implicitly private: C# rejects an
+    /// implementation part that says "private" then, CS8799).
+    /// </summary>
+    internal static string MemberAccessibility(ISymbol member, CancellationToken cancellationToken)
+    {
+        foreach (var reference in member.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(cancellationToken) is PropertyDeclarationSyntax property
+                && !property.Modifiers.Any(m => m.Text is "public" or "private" or "protected" or "internal"))
+                return "";
+        }
+        return Accessibility(member.DeclaredAccessibility);
+    }
 
     internal static string Accessibility(Accessibility accessibility) => accessibility switch
     {

@@ -18,9 +18,12 @@ internal static class FlowValidator
         void Warn(string id, string message, int layer, FindingTarget target = FindingTarget.Attribute) =>
             found.Add(new DiagnosticInfo(id, message, layer, false, target));
 
-        if (!spec.IsPartial || spec.IsStatic || spec.IsAbstract || spec.IsGeneric || spec.IsNested)
+        // A half-typed name ("class {", "namespace ;") is a missing identifier: nothing could be generated for it.
+        bool unnamed = spec.ClassName.Length == 0 || spec.Namespace is not null && spec.Namespace.Split('.').Any(part => part.Length == 0);
+        if (!spec.IsPartial || spec.IsStatic || spec.IsAbstract || spec.IsGeneric || spec.IsNested || unnamed)
         {
-            string why = !spec.IsPartial ? "is not partial" : spec.IsStatic ? "is static" : spec.IsAbstract ? "is abstract"
+            string why = spec.ClassName.Length == 0 ? "has no name" : unnamed ? "is in a namespace with a missing name"
+                : !spec.IsPartial ? "is not partial" : spec.IsStatic ? "is static" : spec.IsAbstract ? "is abstract"
                 : spec.IsGeneric ? "is generic" : "is nested in another type";
             Error("GD0001", $"Model class '{spec.ClassName}' {why}: a model must be a non-static, non-abstract, non-generic, top-level 'partial' class", -1, FindingTarget.ClassName);
         }
@@ -35,6 +38,9 @@ internal static class FlowValidator
             Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Condition > Limits.MaxSize)
             Error("GD0015", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, "Condition");
+        int listing = spec.Layers.Count(l => l.Kind is LayerKind.AffineCoupling or LayerKind.AdditiveCoupling or LayerKind.Permute or LayerKind.InvertibleLinear);
+        if (spec.Features <= Limits.MaxSize && (long)spec.Features * listing > Limits.MaxFlowFeatureIndices)
+            Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features} and {listing} coupling, permutation or invertible-linear layers: {(long)spec.Features * listing} feature indices in the generated code, more than GenDsl's limit of {Limits.MaxFlowFeatureIndices}: use fewer features or fewer of those layers", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Layers.Count > Limits.MaxLayers)
             Error("GD0015", $"Flow '{spec.ClassName}' declares {spec.Layers.Count} layers, more than GenDsl's limit of {Limits.MaxLayers}", -1, FindingTarget.ClassName);
         for (int i = 0; i < spec.Layers.Count; i++)
@@ -72,9 +78,12 @@ internal static class FlowValidator
 
         int couplings = 0;
         int[]? previousKept = null; // kept set of the previous coupling while no mixing layer came in between
+        var names = new HashSet<string>();
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             var layer = spec.Layers[i];
+            if (!names.Add(layer.Member))
+                Error("GD0011", $"Layer '{layer.Member}' is declared more than once: give each layer member a name of its own", i, FindingTarget.MemberName);
             switch (layer.Kind)
             {
                 case LayerKind.NotInvertible:

@@ -74,7 +74,7 @@ internal static class NetEmitter
             : "// ---- Activation arena, sized for MaxBatch rows (the discriminator's slices for 2·MaxBatch: real and fake rows).");
         ModelEmitter.ActivationFieldDeclarations(w, layout);
         foreach (var (member, type, _) in plan.LayerViews)
-            w.Line($"private readonly {type} _{member}Layer;");
+            w.Line($"private readonly global::GenDsl.{type} _{member}Layer;");
         w.Line();
 
         // ---------------------------------------------------------------- constructor
@@ -86,7 +86,7 @@ internal static class NetEmitter
         w.Line($"_partB = new ParameterPart(\"{plan.B.Name}\", _parameters.Memory.Slice(PartBOffset), _gradients.Memory.Slice(PartBOffset), _pool);");
         ModelEmitter.AllocateActivations(w, layout);
         foreach (var (member, type, indices) in plan.LayerViews)
-            w.Line($"_{member}Layer = new {type}(this, \"{member}\", {(indices.Count == 0 ? "System.Array.Empty<TensorInfo>()" : $"new TensorInfo[] {{ {string.Join(", ", indices.Select(i => $"Tensors[{i}]"))} }}")});");
+            w.Line($"_{member}Layer = new global::GenDsl.{type}(this, \"{member}\", {(indices.Count == 0 ? "System.Array.Empty<TensorInfo>()" : $"new TensorInfo[] {{ {string.Join(", ", indices.Select(i => $"Tensors[{i}]"))} }}")});");
         w.Line("ResetParameters(options.Seed);");
         w.Close();
         w.Line();
@@ -96,7 +96,7 @@ internal static class NetEmitter
         foreach (var (member, type, _) in plan.LayerViews)
         {
             var layer = spec.Layers.First(l => l.Member == member);
-            w.Line($"{layer.Accessibility} partial {type} {member} => _{member}Layer;");
+            w.Line($"{layer.Accessibility} partial global::GenDsl.{type} {member} => _{member}Layer;");
         }
         w.Line();
         ModelEmitter.CommonMembers(w);
@@ -135,6 +135,7 @@ internal static class NetEmitter
         // ---------------------------------------------------------------- init
         w.Line("/// <summary>Initialises every layer as torch.nn does: dense and convolution weights and biases ~ U(±1/√fan_in), batch norms at γ = 1, β = 0 with running mean 0 and variance 1.</summary>");
         w.Open("public void ResetParameters(ulong seed)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         w.Line("var rng = new Rng(seed, stream: 0);");
         w.Line("var p = _parameters.Span;");
         w.Line("p.Clear();");
@@ -152,7 +153,7 @@ internal static class NetEmitter
         if (vae) EmitVae(w, plan);
         else EmitGan(w, plan);
 
-        ModelEmitter.SaveLoad(w, spec.FullName);
+        ModelEmitter.SaveLoad(w, spec.FullName, spec.ClassName);
         w.Close();
         return w.ToString();
     }
@@ -300,8 +301,10 @@ internal static class NetEmitter
         // Backward + TrainStep
         w.Line("/// <summary>Forward and backward on a batch: fills <see cref=\"Gradients\"/> (overwriting them) and returns the mean loss rec + β·KL and its two terms.</summary>");
         w.Open($"public VaeLoss Backward(ReadOnlySpan2D<float> batch{(cond ? ", ReadOnlySpan2D<float> y" : "")})");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         Pass(w, plan, training: true);
         w.Line($"int rows = CheckBatch(batch, nameof(batch), FeatureCount);");
+        w.Line("CheckFinite(batch, nameof(batch));");
         if (cond) w.Line(yCheck);
         w.Line($"batch.CopyTo(Act(_x, rows, {D}));");
         w.Line($"EncoderPass({yArg}rows);");
@@ -340,6 +343,7 @@ internal static class NetEmitter
 
         w.Line("/// <summary>One training step: <see cref=\"Backward\"/>, then <paramref name=\"optimizer\"/>.Step(). Returns the batch's loss before the step.</summary>");
         w.Open($"public VaeLoss TrainStep(ReadOnlySpan2D<float> batch, {(cond ? "ReadOnlySpan2D<float> y, " : "")}Optimizer optimizer)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         w.Line("ArgumentNullException.ThrowIfNull(optimizer);");
         w.Line($"var loss = Backward(batch{(cond ? ", y" : "")});");
         w.Line("optimizer.Step();");
@@ -350,8 +354,10 @@ internal static class NetEmitter
         // Encode / Decode / Reconstruct / Sample
         w.Line("/// <summary>The encoder's q(z|x): mean μ and log-variance ln σ² per row.</summary>");
         w.Open($"public void Encode(ReadOnlySpan2D<float> x, {yParam}Span2D<float> mu, Span2D<float> logVar)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         Pass(w, plan, training: false);
         w.Line("int rows = CheckBatch(x, nameof(x), FeatureCount);");
+        w.Line("CheckFinite(x, nameof(x));");
         if (cond) w.Line(yCheck);
         w.Line("CheckOutput(mu, rows, LatentCount, nameof(mu));");
         w.Line("CheckOutput(logVar, rows, LatentCount, nameof(logVar));");
@@ -368,8 +374,10 @@ internal static class NetEmitter
 
         w.Line("/// <summary>The decoder's mean E[x|z]" + (lk == 0 ? " (Bernoulli probabilities σ(l))" : "") + " per row.</summary>");
         w.Open($"public void Decode(ReadOnlySpan2D<float> z, {yParam}Span2D<float> x)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         Pass(w, plan, training: false);
         w.Line("int rows = CheckBatch(z, nameof(z), LatentCount);");
+        w.Line("CheckFinite(z, nameof(z));");
         if (cond) w.Line(yCheck);
         w.Line("CheckOutput(x, rows, FeatureCount, nameof(x));");
         EmitFillInput(w, plan, plan.B, "z", Z);
@@ -392,8 +400,10 @@ internal static class NetEmitter
 
         w.Line("/// <summary>x → μ(x) → decoder mean: the reconstruction without sampling noise.</summary>");
         w.Open($"public void Reconstruct(ReadOnlySpan2D<float> x, {yParam}Span2D<float> xHat)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         Pass(w, plan, training: false);
         w.Line("int rows = CheckBatch(x, nameof(x), FeatureCount);");
+        w.Line("CheckFinite(x, nameof(x));");
         if (cond) w.Line(yCheck);
         w.Line("CheckOutput(xHat, rows, FeatureCount, nameof(xHat));");
         w.Line($"x.CopyTo(Act(_x, rows, {D}));");
@@ -406,6 +416,7 @@ internal static class NetEmitter
 
         w.Line("/// <summary>Draws z ~ N(0, I) from <paramref name=\"rng\"/> and writes the decoder's mean for each row.</summary>");
         w.Open($"public void Sample(Span2D<float> x, {yParam}Rng rng)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         Pass(w, plan, training: false);
         w.Line("ArgumentNullException.ThrowIfNull(rng);");
         w.Line("int rows = CheckBatch(x, nameof(x), FeatureCount);");
@@ -423,8 +434,10 @@ internal static class NetEmitter
 
         w.Line("/// <summary>The ELBO per row (one sample of z; β = 1): ln p(x) ≥ −rec − KL.</summary>");
         w.Open($"public void Elbo(ReadOnlySpan2D<float> x, {yParam}Span<float> perRow)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         Pass(w, plan, training: false);
         w.Line("int rows = CheckBatch(x, nameof(x), FeatureCount);");
+        w.Line("CheckFinite(x, nameof(x));");
         if (cond) w.Line(yCheck);
         w.Line("CheckVector(perRow, rows, nameof(perRow));");
         w.Line($"x.CopyTo(Act(_x, rows, {D}));");
@@ -443,8 +456,10 @@ internal static class NetEmitter
         w.Line("/// ln (1/k) Σ_i p(x|z_i)·p(z_i)/q(z_i|x), z_i = μ + σ ⊙ ε_i. Tighter than the ELBO as k grows.");
         w.Line("/// </summary>");
         w.Open($"public void ImportanceLogLikelihood(ReadOnlySpan2D<float> x, {yParam}int k, Span<float> perRow)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         Pass(w, plan, training: false);
         w.Line("int rows = CheckBatch(x, nameof(x), FeatureCount);");
+        w.Line("CheckFinite(x, nameof(x));");
         if (cond) w.Line(yCheck);
         w.Line("CheckVector(perRow, rows, nameof(perRow));");
         w.Line("if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, \"k is the number of importance samples: use 1 or more.\");");
@@ -621,11 +636,14 @@ internal static class NetEmitter
         // Discriminator step on given real and fake (fake already in _disIn rows [rows, 2rows) or copied).
         w.Line("/// <summary>One discriminator update on real rows and fake rows (both with y); returns its loss.</summary>");
         w.Open($"public float TrainDiscriminator(ReadOnlySpan2D<float> real, ReadOnlySpan2D<float> fake, {yParam}Optimizer optimizer)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         Pass(w, plan, training: true);
         w.Line("ArgumentNullException.ThrowIfNull(optimizer);");
         w.Line("int rows = CheckBatch(real, nameof(real), FeatureCount);");
+        w.Line("CheckFinite(real, nameof(real));");
         w.Line("if (CheckBatch(fake, nameof(fake), FeatureCount) != rows)");
         w.Line("    throw new ArgumentException($\"fake has {fake.Height} rows but real has {rows}: pass as many fake rows as real ones.\", nameof(fake));");
+        w.Line("CheckFinite(fake, nameof(fake));");
         if (cond) w.Line(yCheck);
         w.Line("float loss = DiscriminatorStep(real, fake, " + yArg + "rows);");
         w.Line("optimizer.Step();");
@@ -710,11 +728,13 @@ internal static class NetEmitter
         w.Line("/// then one generator update. Returns the last discriminator loss and the generator loss.");
         w.Line("/// </summary>");
         w.Open($"public GanLosses TrainStep(ReadOnlySpan2D<float> batch, {yParam}Optimizer discriminatorOptimizer, Optimizer generatorOptimizer, int discriminatorSteps = 1)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         Pass(w, plan, training: true);
         w.Line("ArgumentNullException.ThrowIfNull(discriminatorOptimizer);");
         w.Line("ArgumentNullException.ThrowIfNull(generatorOptimizer);");
         w.Line("if (discriminatorSteps < 1) throw new ArgumentOutOfRangeException(nameof(discriminatorSteps), discriminatorSteps, \"Use 1 or more discriminator steps per generator step.\");");
         w.Line("int rows = CheckBatch(batch, nameof(batch), FeatureCount);");
+        w.Line("CheckFinite(batch, nameof(batch));");
         if (cond) w.Line(yCheck);
         w.Line("float dLoss = 0;");
         w.Open("for (int s = 0; s < discriminatorSteps; s++)");
@@ -773,6 +793,7 @@ internal static class NetEmitter
 
         w.Line("/// <summary>Draws rows x = f(z), z ~ N(0, I) from <paramref name=\"rng\"/>" + (cond ? ", for the given conditions" : "") + ".</summary>");
         w.Open($"public void Sample(Span2D<float> x, {yParam}Rng rng)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         Pass(w, plan, training: false);
         w.Line("ArgumentNullException.ThrowIfNull(rng);");
         w.Line("int rows = CheckBatch(x, nameof(x), FeatureCount);");
@@ -784,8 +805,10 @@ internal static class NetEmitter
 
         w.Line("/// <summary>The discriminator's probability d(x) = σ(logit) that each row is real.</summary>");
         w.Open($"public void Discriminate(ReadOnlySpan2D<float> x, {yParam}Span<float> probability)");
+        ModelEmitter.Guard(w, plan.Spec.ClassName);
         Pass(w, plan, training: false);
         w.Line("int rows = CheckBatch(x, nameof(x), FeatureCount);");
+        w.Line("CheckFinite(x, nameof(x));");
         if (cond) w.Line(yCheck);
         w.Line("CheckVector(probability, rows, nameof(probability));");
         w.Line($"var input = Act(_disIn, rows, {dIn});");

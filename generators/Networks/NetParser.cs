@@ -79,7 +79,7 @@ internal static class NetParser
                 continue;
 
             var (memberType, isPartialProperty) = FlowParser.MemberShape(member);
-            layers.Add(new NetLayerSpec(member.Name, memberType, FlowParser.Accessibility(member.DeclaredAccessibility), isPartialProperty,
+            layers.Add(new NetLayerSpec(member.Name, memberType, FlowParser.MemberAccessibility(member, cancellationToken), isPartialProperty,
                 op, ops, roles.ToEquatableArray(), other)
             {
                 Stub = FlowParser.Stub(type, member, cancellationToken),

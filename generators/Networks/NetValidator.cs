@@ -19,9 +19,12 @@ internal static class NetValidator
         void Error(string id, string message, int layer, FindingTarget target = FindingTarget.Attribute, string? argument = null) =>
             found.Add(new DiagnosticInfo(id, message, layer, true, target, argument));
 
-        if (!spec.IsPartial || spec.IsStatic || spec.IsAbstract || spec.IsGeneric || spec.IsNested)
+        // A half-typed name ("class {", "namespace ;") is a missing identifier: nothing could be generated for it.
+        bool unnamed = spec.ClassName.Length == 0 || spec.Namespace is not null && spec.Namespace.Split('.').Any(part => part.Length == 0);
+        if (!spec.IsPartial || spec.IsStatic || spec.IsAbstract || spec.IsGeneric || spec.IsNested || unnamed)
         {
-            string why = !spec.IsPartial ? "is not partial" : spec.IsStatic ? "is static" : spec.IsAbstract ? "is abstract"
+            string why = spec.ClassName.Length == 0 ? "has no name" : unnamed ? "is in a namespace with a missing name"
+                : !spec.IsPartial ? "is not partial" : spec.IsStatic ? "is static" : spec.IsAbstract ? "is abstract"
                 : spec.IsGeneric ? "is generic" : "is nested in another type";
             Error("GD0001", $"Model class '{spec.ClassName}' {why}: a model must be a non-static, non-abstract, non-generic, top-level 'partial' class", -1, FindingTarget.ClassName);
         }
@@ -101,9 +104,15 @@ internal static class NetValidator
 
         var allowed = spec.Kind == NetKind.Vae ? new[] { "Encoder", "Decoder" } : new[] { "Generator", "Discriminator" };
         bool layersOk = true;
+        var names = new HashSet<string>();
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             var layer = spec.Layers[i];
+            if (!names.Add(layer.Member))
+            {
+                Error("GD0011", $"Layer '{layer.Member}' is declared more than once: give each layer member a name of its own", i, FindingTarget.MemberName);
+                layersOk = false;
+            }
             if (layer.OtherLayerAttribute is not null)
             {
                 Error("GD0009", $"Layer '{layer.Member}' has [{layer.OtherLayerAttribute}], a flow layer, inside a {spec.KindName}: use [{allowed[0]}, Dense(width, activation)] or [{allowed[1]}, Dense(…)]", i, FindingTarget.MemberAttribute, layer.OtherLayerAttribute);
