@@ -46,8 +46,9 @@ public static class ModelInput
 {
     /// <summary>
     /// Throws when a value of <paramref name="x"/> is NaN or ±∞, naming the argument, row and column. One
-    /// vectorised sum per row (a non-finite value makes it non-finite); only a row whose sum is not finite
-    /// is scanned, and a finite row whose sum overflowed is not an error.
+    /// vectorised sum over the whole batch when its rows are contiguous (a non-finite value makes the sum
+    /// non-finite), else one per row; only when a sum is not finite are the rows summed and scanned one by
+    /// one, so finite values whose sum overflowed are not an error.
     /// </summary>
     /// <param name="x">The batch, one example per row.</param>
     /// <param name="argument">The argument's name.</param>
@@ -55,6 +56,8 @@ public static class ModelInput
     /// <exception cref="ArgumentException">A value is NaN or infinite.</exception>
     public static void ThrowIfNotFinite(ReadOnlySpan2D<float> x, string argument, string model)
     {
+        if (x.TryGetSpan(out var all) && float.IsFinite(TensorPrimitives.Sum(all)))
+            return;
         for (int r = 0; r < x.Height; r++)
         {
             var row = x.GetRowSpan(r);

@@ -71,15 +71,15 @@ public sealed class CheckpointFuzzTests(ITestOutputHelper output) : IDisposable
         byte[] saved = File.ReadAllBytes(savedPath);
         string path = Path.Combine(_folder.FullName, FileName);
 
-        // DigitsFlow's checkpoint is 2 MB: fewer cases, to stay within the time budget.
-        int iterations = which == "DigitsFlow" ? 500 : 2000;
-        var budget = TimeSpan.FromSeconds(4.5);
+        // A fixed number of cases (the same on every run, however busy the machine): DigitsFlow's checkpoint is
+        // 2 MB, so it gets fewer (about 3 s on a quiet 2-core box; each case writes and loads the file).
+        int iterations = which == "DigitsFlow" ? 250 : 2000;
         var clock = Stopwatch.StartNew();
         var model = Create(which, seed: 2);
         var before = State.Of(model);
         int clean = 0, rejected = 0, i = 0;
         var escapes = new List<string>();
-        for (; i < iterations && clock.Elapsed < budget; i++)
+        for (; i < iterations; i++)
         {
             var mutator = new CheckpointMutator(new Random(7000 + i));
             byte[] file = mutator.Mutate(saved);
@@ -101,7 +101,6 @@ public sealed class CheckpointFuzzTests(ITestOutputHelper output) : IDisposable
         }
         output.WriteLine($"{which}: {i} mutated checkpoints of {saved.Length:N0} bytes in {clock.Elapsed.TotalSeconds:F1} s: {clean} clean loads, {rejected} rejected, {escapes.Count} escapes");
         Assert.True(escapes.Count == 0, $"{escapes.Count} of {i} loads escaped:\n" + string.Join("\n", escapes.Take(10)));
-        Assert.True(i >= Math.Min(iterations, 250), $"only {i} cases ran in {budget.TotalSeconds} s");
         Assert.True(clean > 0 && rejected > 0, $"expected both clean loads and rejections ({clean}, {rejected})");
     }
 

@@ -173,6 +173,21 @@ public class ModelCallTests
     }
 
     [Fact]
+    public void ABatchWithAPitchIsCheckedOnlyWhereItLies()
+    {
+        // Two columns of a three-column array: the third is outside the batch and may hold anything.
+        var flow = new MoonsFlow(new ModelOptions { MaxBatch = 4, Seed = 1 });
+        var wide = new float[4, 3];
+        for (int r = 0; r < 4; r++)
+            wide[r, 2] = float.NaN;
+        var batch = new ReadOnlySpan2D<float>(wide).Slice(0, 0, 4, 2);
+        flow.LogProb(batch, new float[4]);
+        wide[3, 1] = float.PositiveInfinity;
+        var e = Assert.Throws<ArgumentException>(() => flow.LogProb(new ReadOnlySpan2D<float>(wide).Slice(0, 0, 4, 2), new float[4]));
+        Assert.Contains("x row 3, column 1 is +∞", e.Message);
+    }
+
+    [Fact]
     public void WithCheckFiniteOffANaNFlowsThroughAsInPyTorch()
     {
         var flow = new MoonsFlow(new ModelOptions { MaxBatch = 4, Seed = 1, CheckFinite = false });
