@@ -13,7 +13,8 @@ namespace GenDsl.Analyzers.Tests;
 /// Runs the GenDsl generator and analyzer in-process on one source text, as an IDE does on every
 /// keystroke, and checks the outcome: no exception escapes (a thrown exception, a generator result
 /// with an exception, the compiler's "generator failed" warnings CS8784/CS8785, an AD0001 analyzer
-/// exception), the case takes at most <see cref="DefaultMaxCaseTime"/> (unless told otherwise), and when the analyzer reports no GD
+/// exception), the case takes at most <see cref="DefaultMaxCaseTime"/> (unless told otherwise; the best of three runs when the
+/// first is slower), and when the analyzer reports no GD
 /// error the generated files compile (errors the half-typed user code causes in the user's file are
 /// not counted). Failures are collected (the first of each kind with its source) and reported at once.
 /// </summary>
@@ -103,6 +104,20 @@ internal sealed class GeneratorFuzzHarness(ITestOutputHelper output, TimeSpan? m
             return;
         }
         var outcome = run.Result;
+        if (outcome.RunTime > _maxCaseTime)
+        {
+            // Timed once, a case can be slow because of the machine (the other test classes run beside this one
+            // on 2 cores, a GC, a late JIT): it counts as slow only if it is slow twice more. A case that is slow
+            // because of its declaration (HiddenLayers = 100000 took minutes before the limits) is slow every time.
+            for (int again = 0; again < 2 && outcome.RunTime > _maxCaseTime; again++)
+            {
+                var retry = Task.Run(() => RunOnce(source, CancellationToken.None));
+                if (!retry.Wait(Abandon) || retry.IsFaulted)
+                    break;
+                if (retry.Result.RunTime < outcome.RunTime)
+                    outcome = retry.Result;
+            }
+        }
         if (outcome.RunTime > MaxTime)
         {
             MaxTime = outcome.RunTime;
