@@ -11,8 +11,8 @@ namespace GenDsl.Generators.Layers;
 /// <param name="Value">The value that fits.</param>
 internal readonly record struct ArgumentChange(string Argument, bool IsNamed, int Position, int Value)
 {
-    /// <summary>"Padding = 1", "channels 2", as in the messages.</summary>
-    public override string ToString() => IsNamed ? $"{Argument} = {Value}" : $"{Argument} {Value}";
+    /// <summary>"Padding = 1", "channels to 2", as the messages write "set …".</summary>
+    public override string ToString() => IsNamed ? $"{Argument} = {Value}" : $"{Argument} to {Value}";
 }
 
 /// <summary>
@@ -52,7 +52,8 @@ internal static class OutputFix
             {
                 // A padding of the kernel's side or more makes border pixels of nothing but zeros (or crops
                 // whole rows a transposed kernel wrote): valid, but never the fix one means.
-                int max = a.Name == "Padding" ? System.Math.Min(a.Max, op.Arg(spec, "kernel") - 1) : a.Max;
+                int kernel = KernelOf(op, spec);
+                int max = a.Name == "Padding" && kernel > 0 ? System.Math.Min(a.Max, kernel - 1) : a.Max;
                 values = Enumerable.Range(a.Min, System.Math.Max(0, max - a.Min + 1));
             }
             else
@@ -75,6 +76,15 @@ internal static class OutputFix
 
     /// <summary>"Padding = 1", "Padding = 0 or OutputPadding = 2".</summary>
     public static string Describe(List<ArgumentChange> changes) => string.Join(" or ", changes.Select(c => c.ToString()));
+
+    /// <summary>The op's kernel side, 0 when it has none (never throws, unlike <see cref="Op.Arg"/>).</summary>
+    private static int KernelOf(Op op, OpSpec spec)
+    {
+        for (int i = 0; i < op.Arguments.Count; i++)
+            if (op.Arguments[i].Name == "kernel")
+                return spec[i];
+        return 0;
+    }
 
     private static OpSpec With(OpSpec spec, int index, int value)
     {

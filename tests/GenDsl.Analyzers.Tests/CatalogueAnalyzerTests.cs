@@ -145,6 +145,19 @@ public class CatalogueAnalyzerTests
         """, "GD0016", "The generator ends with 'G4', whose output [1, 30, 30] is not the data's shape [1, 28, 28] (Channels = 1, Height = 28, Width = 28): set Padding = 1, which gives [1, 28, 28]");
 
     [Fact]
+    public Task GD0016_GaussianDecoderWithOneChannelNamesTheChannelsThatFit() => VerifyMessage("""
+        using GenDsl;
+        [Vae(Channels = 1, Height = 8, Width = 8, Latent = 2, Likelihood = Likelihood.Gaussian)]
+        public sealed partial class V
+        {
+            [Encoder, Dense(8)] public partial Dense E1 { get; }
+            [Decoder, Dense(4 * 4 * 4)] public partial Dense D1 { get; }
+            [Decoder, Unflatten(4, 4, 4)] public partial Reshape D2 { get; }
+            [Decoder, {|#0:ConvTranspose(1, 4, Stride = 2, Padding = 1, Activation = Activation.Identity)|}] public partial Conv D3 { get; }
+        }
+        """, "GD0016", "The decoder ends with 'D3', whose output [1, 8, 8] is not the data's shape [2, 8, 8] (Channels = 1, Height = 8, Width = 8; a Gaussian decoder outputs a mean and a log-variance channel per data channel): set channels to 2, which gives [2, 8, 8]");
+
+    [Fact]
     public Task GD0016_OutputThatNoPaddingFixes() => VerifyMessage("""
         using GenDsl;
         [Gan(Channels = 1, Height = 28, Width = 28, Noise = 8)]
