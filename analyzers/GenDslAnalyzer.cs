@@ -110,6 +110,14 @@ public sealed class GenDslAnalyzer : DiagnosticAnalyzer
             var properties = ImmutableDictionary<string, string?>.Empty;
             if (finding.Id == "GD0001" && !spec.IsPartial)
                 properties = properties.Add(GenDslDiagnostics.NotPartialProperty, "true");
+            if (finding.Fix is { } fix && finding.Layer >= 0 && finding.Layer < spec.Layers.Count)
+            {
+                properties = properties
+                    .Add(GenDslDiagnostics.FixMemberProperty, spec.Layers[finding.Layer].Member)
+                    .Add(GenDslDiagnostics.FixArgumentProperty, fix.Argument)
+                    .Add(GenDslDiagnostics.FixValueProperty, fix.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    .Add(GenDslDiagnostics.FixPositionProperty, fix.Position.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
 
             foreach (var location in LocateNet(type, model, spec, finding, cancellationToken))
                 context.ReportDiagnostic(Diagnostic.Create(descriptor, location, properties, finding.Message));

@@ -23,6 +23,22 @@ public static class GenDslDiagnostics
     /// <summary>Diagnostic property: the corrected pattern a code fix may write (GD0003, GD0006), when it is unambiguous.</summary>
     public const string PatternProperty = "Pattern";
 
+    /// <summary>
+    /// Diagnostic properties of a GD0016 whose fix is unambiguous (<c>OutputFix</c>): the layer member, the
+    /// argument of its attribute to set (as written: "Padding", "channels"), the value, and the position of a
+    /// constructor parameter ("-1" for a named argument).
+    /// </summary>
+    public const string FixMemberProperty = "FixMember";
+
+    /// <inheritdoc cref="FixMemberProperty"/>
+    public const string FixArgumentProperty = "FixArgument";
+
+    /// <inheritdoc cref="FixMemberProperty"/>
+    public const string FixValueProperty = "FixValue";
+
+    /// <inheritdoc cref="FixMemberProperty"/>
+    public const string FixPositionProperty = "FixPosition";
+
     /// <summary>Diagnostic property present when GD0001 is about a missing <c>partial</c> (the fix adds it).</summary>
     public const string NotPartialProperty = "NotPartial";
 

@@ -122,5 +122,6 @@ internal enum FindingTarget
 /// <param name="Argument">The named argument for <see cref="FindingTarget.NamedArgument"/>, the constructor parameter for
 /// <see cref="FindingTarget.ConstructorArgument"/> (null: all of them), the attribute for <see cref="FindingTarget.MemberAttribute"/>.</param>
 /// <param name="Role">Index in <see cref="FlowSpec.Roles"/> for <see cref="FindingTarget.Role"/>.</param>
+/// <param name="Fix">The one change of the layer's attribute that fixes it, when it is unambiguous (GD0016: <see cref="Layers.OutputFix"/>).</param>
 internal sealed record DiagnosticInfo(string Id, string Message, int Layer, bool IsError,
-    FindingTarget Target = FindingTarget.Attribute, string? Argument = null, int Role = -1);
+    FindingTarget Target = FindingTarget.Attribute, string? Argument = null, int Role = -1, Layers.ArgumentChange? Fix = null);

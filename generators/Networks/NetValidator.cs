@@ -193,10 +193,14 @@ internal static class NetValidator
             bool readsData = role == reading;
             var input = readsData ? DataInput(spec) : latentIn;
             string network = role.ToLowerInvariant();
-            var output = NetworkShapes.Chain(input, Role(spec, role), network, found);
-            if (output is null)
-                return;
             var layers = Role(spec, role).ToList();
+            var output = NetworkShapes.Chain(input, layers, network, found);
+            if (output is null)
+            {
+                if (!readsData)
+                    SuggestLastLayerFix(spec, input, layers, network, found);
+                return;
+            }
             parameters += Parameters(input, layers);
 
             if (!readsData && EndsWithImage(spec, role))
@@ -207,7 +211,17 @@ internal static class NetValidator
                 if (!output.Value.Equals(expected))
                 {
                     string data = spec.HasImageShape ? $"Channels = {spec.Channels}, Height = {spec.Height}, Width = {spec.Width}" : $"Features = {spec.Features} (declare Channels, Height and Width for image data)";
-                    NetworkShapes.Report(found, "GD0016", $"The {network} ends with '{lastItem.Member}', whose output {output} is not the data's shape {expected} ({data}{(vae && spec.Likelihood == 1 ? "; a Gaussian decoder outputs a mean and a log-variance channel per data channel" : "")}): change its channels, kernel, stride or padding, or end the {network} with a [Dense] layer so that a dense head is implied", lastItem.Layer, lastOp, null);
+                    var lastInput = NetworkShapes.Chain(input, layers.Take(layers.Count - 1), network, new List<DiagnosticInfo>());
+                    var changes = lastInput is null ? new List<ArgumentChange>() : OutputFix.Changes(lastItem.Spec, lastInput.Value, expected, lastItem.Member);
+                    string fix = changes.Count switch
+                    {
+                        0 => $"change its channels, kernel, stride or padding, or end the {network} with a [Dense] layer so that a dense head is implied",
+                        1 => $"set {changes[0]}, which gives {expected}",
+                        _ => $"{OutputFix.Describe(changes)} gives {expected} (one of them), or change its kernel or stride, or end the {network} with a [Dense] layer so that a dense head is implied",
+                    };
+                    NetworkShapes.Report(found, "GD0016", $"The {network} ends with '{lastItem.Member}', whose output {output} is not the data's shape {expected} ({data}{(vae && spec.Likelihood == 1 ? "; a Gaussian decoder outputs a mean and a log-variance channel per data channel" : "")}): {fix}", lastItem.Layer, lastOp, null);
+                    if (changes.Count == 1)
+                        found[found.Count - 1] = found[found.Count - 1] with { Fix = changes[0] };
                     return;
                 }
                 int act = lastOp.ActivationOf(lastItem.Spec);
@@ -236,6 +250,33 @@ internal static class NetValidator
         }
         if (parameters > Limits.MaxParameters)
             found.Add(new DiagnosticInfo("GD0015", $"{spec.KindName} '{spec.ClassName}' would have {parameters} parameters, more than GenDsl's limit of {Limits.MaxParameters}: use fewer or narrower layers", -1, true, FindingTarget.ClassName));
+    }
+
+    /// <summary>
+    /// When the chain of the network that makes data rows failed (GD0016) at its last layer, a [Conv] or
+    /// [ConvTranspose] that makes the image: the data's shape pins that layer's output, so the change of
+    /// one argument that gives it (<see cref="OutputFix"/>) is named in the message, and is the finding's
+    /// fix when it is the only one.
+    /// </summary>
+    private static void SuggestLastLayerFix(NetModelSpec spec, Shape input, List<NetworkShapes.Item> layers, string network, List<DiagnosticInfo> found)
+    {
+        if (layers.Count == 0 || found.Count == 0)
+            return;
+        var finding = found[found.Count - 1];
+        var last = layers[layers.Count - 1];
+        if (finding.Id != "GD0016" || finding.Layer != last.Layer || !OpCatalog.Get(last.Spec.Op).MakesImage)
+            return;
+        var lastInput = NetworkShapes.Chain(input, layers.Take(layers.Count - 1), network, new List<DiagnosticInfo>());
+        if (lastInput is null)
+            return;
+        var expected = ExpectedOutput(spec);
+        var changes = OutputFix.Changes(last.Spec, lastInput.Value, expected, last.Member);
+        if (changes.Count == 0)
+            return;
+        string fix = changes.Count == 1
+            ? $"; '{last.Member}' is the last layer of the {network}: set {changes[0]}, which gives the data's shape {expected}"
+            : $"; '{last.Member}' is the last layer of the {network}: {OutputFix.Describe(changes)} gives the data's shape {expected} (one of them)";
+        found[found.Count - 1] = finding with { Message = finding.Message + fix, Fix = changes.Count == 1 ? changes[0] : null };
     }
 
     /// <summary>Learned parameters of a validated chain of layers, as a long.</summary>

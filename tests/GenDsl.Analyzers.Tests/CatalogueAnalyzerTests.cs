@@ -142,7 +142,57 @@ public class CatalogueAnalyzerTests
             [Generator, ConvTranspose(32, 4, Stride = 2, Padding = 1)] public partial Conv G3 { get; }
             [Generator, {|#0:ConvTranspose(1, 4, Stride = 2)|}] public partial Conv G4 { get; }
         }
-        """, "GD0016", "The generator ends with 'G4', whose output [1, 30, 30] is not the data's shape [1, 28, 28] (Channels = 1, Height = 28, Width = 28): change its channels, kernel, stride or padding, or end the generator with a [Dense] layer so that a dense head is implied");
+        """, "GD0016", "The generator ends with 'G4', whose output [1, 30, 30] is not the data's shape [1, 28, 28] (Channels = 1, Height = 28, Width = 28): set Padding = 1, which gives [1, 28, 28]");
+
+    [Fact]
+    public Task GD0016_GaussianDecoderWithOneChannelNamesTheChannelsThatFit() => VerifyMessage("""
+        using GenDsl;
+        [Vae(Channels = 1, Height = 8, Width = 8, Latent = 2, Likelihood = Likelihood.Gaussian)]
+        public sealed partial class V
+        {
+            [Encoder, Dense(8)] public partial Dense E1 { get; }
+            [Decoder, Dense(4 * 4 * 4)] public partial Dense D1 { get; }
+            [Decoder, Unflatten(4, 4, 4)] public partial Reshape D2 { get; }
+            [Decoder, {|#0:ConvTranspose(1, 4, Stride = 2, Padding = 1, Activation = Activation.Identity)|}] public partial Conv D3 { get; }
+        }
+        """, "GD0016", "The decoder ends with 'D3', whose output [1, 8, 8] is not the data's shape [2, 8, 8] (Channels = 1, Height = 8, Width = 8; a Gaussian decoder outputs a mean and a log-variance channel per data channel): set channels to 2, which gives [2, 8, 8]");
+
+    [Fact]
+    public Task GD0016_OutputThatNoPaddingFixes() => VerifyMessage("""
+        using GenDsl;
+        [Gan(Channels = 1, Height = 28, Width = 28, Noise = 8)]
+        public sealed partial class G
+        {
+            [Generator, Dense(32 * 14 * 14)] public partial Dense G1 { get; }
+            [Generator, Unflatten(32, 14, 14)] public partial Reshape G2 { get; }
+            [Generator, {|#0:ConvTranspose(3, 4, Stride = 2)|}] public partial Conv G3 { get; }
+        }
+        """, "GD0016", "The generator ends with 'G3', whose output [3, 30, 30] is not the data's shape [1, 28, 28] (Channels = 1, Height = 28, Width = 28): change its channels, kernel, stride or padding, or end the generator with a [Dense] layer so that a dense head is implied");
+
+    [Fact]
+    public Task GD0016_OutputThatTwoArgumentsFixNamesBoth() => VerifyMessage("""
+        using GenDsl;
+        [Gan(Channels = 1, Height = 12, Width = 12, Noise = 8)]
+        public sealed partial class G
+        {
+            [Generator, Dense(4 * 4 * 4)] public partial Dense G1 { get; }
+            [Generator, Unflatten(4, 4, 4)] public partial Reshape G2 { get; }
+            [Generator, {|#0:ConvTranspose(1, 3, Stride = 3, Padding = 1)|}] public partial Conv G3 { get; }
+        }
+        """, "GD0016", "The generator ends with 'G3', whose output [1, 10, 10] is not the data's shape [1, 12, 12] (Channels = 1, Height = 12, Width = 12): Padding = 0 or OutputPadding = 2 gives [1, 12, 12] (one of them), or change its kernel or stride, or end the generator with a [Dense] layer so that a dense head is implied");
+
+    [Fact]
+    public Task GD0016_LastConvolutionThatDoesNotDivideNamesThePaddingOfTheDataShape() => VerifyMessage("""
+        using GenDsl;
+        [Vae(Channels = 1, Height = 9, Width = 9, Latent = 2)]
+        public sealed partial class V
+        {
+            [Encoder, Dense(8)] public partial Dense E1 { get; }
+            [Decoder, Dense(4 * 21 * 21)] public partial Dense D1 { get; }
+            [Decoder, Unflatten(4, 21, 21)] public partial Reshape D2 { get; }
+            [Decoder, Conv(1, 5, Stride = 3, {|#0:Padding = 0|}, Activation = Activation.Identity)] public partial Conv D3 { get; }
+        }
+        """, "GD0016", "Layer 'D3' has [Conv] with kernel 5, stride 3, padding 0 on [4, 21, 21]: (side + 2·0 − 5)/3 = (16/3, 16/3) is not an integer, so the last rows or columns would be dropped: change the padding or the stride (Padding = 1 fits) (input of 'D3' in the decoder: [4, 21, 21]); 'D3' is the last layer of the decoder: set Padding = 4, which gives the data's shape [1, 9, 9]");
 
     [Fact]
     public Task GD0016_BernoulliDecoderEndingWithAnActivation() => Verify("""

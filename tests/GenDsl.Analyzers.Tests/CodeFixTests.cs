@@ -361,4 +361,203 @@ public class CodeFixTests
             [AffineCoupling(Mask.SecondHalf)] public partial Coupling C4 { get; }
         }
         """, SameFeaturesCodeFix.FlipMaskKey);
+
+    // ---- GD0016: the one padding, output padding or channel count that gives the data's shape --
+
+    [Fact]
+    public Task GD0016_AddsThePaddingAndSetsTheChannels_FixAll() => CodeFixTest<LayerArgumentCodeFix>.VerifyAsync("""
+        using GenDsl;
+        [Gan(Channels = 1, Height = 28, Width = 28, Noise = 8)]
+        public sealed partial class G
+        {
+            [Generator, Dense(32 * 14 * 14)] public partial Dense G1 { get; }
+            [Generator, Unflatten(32, 14, 14)] public partial Reshape G2 { get; }
+            [Generator, {|GD0016:ConvTranspose(1, 4, Stride = 2)|}] public partial Conv G3 { get; }
+            [Discriminator, Conv(8, 4, Stride = 2, Padding = 1, Activation = Activation.LeakyRelu)] public partial Conv D1 { get; }
+        }
+
+        [Vae(Channels = 1, Height = 8, Width = 8, Latent = 2)]
+        public sealed partial class V
+        {
+            [Encoder, Conv(4, 4, Stride = 2, Padding = 1)] public partial Conv E1 { get; }
+            [Decoder, Dense(4 * 4 * 4)] public partial Dense D1 { get; }
+            [Decoder, Unflatten(4, 4, 4)] public partial Reshape D2 { get; }
+            [Decoder, {|GD0016:ConvTranspose(3, 4, Stride = 2, Padding = 1, Activation = Activation.Identity)|}] public partial Conv D3 { get; }
+        }
+        """, """
+        using GenDsl;
+        [Gan(Channels = 1, Height = 28, Width = 28, Noise = 8)]
+        public sealed partial class G
+        {
+            [Generator, Dense(32 * 14 * 14)] public partial Dense G1 { get; }
+            [Generator, Unflatten(32, 14, 14)] public partial Reshape G2 { get; }
+            [Generator, ConvTranspose(1, 4, Stride = 2, Padding = 1)] public partial Conv G3 { get; }
+            [Discriminator, Conv(8, 4, Stride = 2, Padding = 1, Activation = Activation.LeakyRelu)] public partial Conv D1 { get; }
+        }
+
+        [Vae(Channels = 1, Height = 8, Width = 8, Latent = 2)]
+        public sealed partial class V
+        {
+            [Encoder, Conv(4, 4, Stride = 2, Padding = 1)] public partial Conv E1 { get; }
+            [Decoder, Dense(4 * 4 * 4)] public partial Dense D1 { get; }
+            [Decoder, Unflatten(4, 4, 4)] public partial Reshape D2 { get; }
+            [Decoder, ConvTranspose(1, 4, Stride = 2, Padding = 1, Activation = Activation.Identity)] public partial Conv D3 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0016_ReplacesTheWrittenPaddingKeepingItsTrivia() => CodeFixTest<LayerArgumentCodeFix>.VerifyAsync("""
+        using GenDsl;
+        [Vae(Channels = 1, Height = 8, Width = 8, Latent = 2)]
+        public sealed partial class V
+        {
+            [Encoder, Dense(8)] public partial Dense E1 { get; }
+            [Decoder, Dense(4 * 4 * 4)] public partial Dense D1 { get; }
+            [Decoder, Unflatten(4, 4, 4)] public partial Reshape D2 { get; }
+            [Decoder, {|GD0016:ConvTranspose(1, 4, Stride = 2, Padding = /* border */ 0, Activation = Activation.Identity)|}] public partial Conv D3 { get; }
+        }
+        """, """
+        using GenDsl;
+        [Vae(Channels = 1, Height = 8, Width = 8, Latent = 2)]
+        public sealed partial class V
+        {
+            [Encoder, Dense(8)] public partial Dense E1 { get; }
+            [Decoder, Dense(4 * 4 * 4)] public partial Dense D1 { get; }
+            [Decoder, Unflatten(4, 4, 4)] public partial Reshape D2 { get; }
+            [Decoder, ConvTranspose(1, 4, Stride = 2, Padding = /* border */ 1, Activation = Activation.Identity)] public partial Conv D3 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0016_AddsTheOutputPaddingOnAnAttributeSplitOverLines() => CodeFixTest<LayerArgumentCodeFix>.VerifyAsync("""
+        using GenDsl;
+        [Gan(Channels = 1, Height = 8, Width = 8, Noise = 8)]
+        public sealed partial class G
+        {
+            [Generator, Dense(4 * 4 * 4)] public partial Dense G1 { get; }
+            [Generator, Unflatten(4, 4, 4)] public partial Reshape G2 { get; }
+            [Generator, {|GD0016:ConvTranspose(1, 3,
+                Stride = 2,
+                Padding = 1 /* 7×7 */)|}] public partial Conv G3 { get; }
+        }
+        """, """
+        using GenDsl;
+        [Gan(Channels = 1, Height = 8, Width = 8, Noise = 8)]
+        public sealed partial class G
+        {
+            [Generator, Dense(4 * 4 * 4)] public partial Dense G1 { get; }
+            [Generator, Unflatten(4, 4, 4)] public partial Reshape G2 { get; }
+            [Generator, ConvTranspose(1, 3,
+                Stride = 2,
+                Padding = 1,
+                OutputPadding = 1 /* 7×7 */)] public partial Conv G3 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0016_TheDataPinsThePaddingOfALastConvolutionThatDoesNotDivide() => CodeFixTest<LayerArgumentCodeFix>.VerifyAsync("""
+        using GenDsl;
+        [Vae(Channels = 1, Height = 9, Width = 9, Latent = 2)]
+        public sealed partial class V
+        {
+            [Encoder, Dense(8)] public partial Dense E1 { get; }
+            [Decoder, Dense(4 * 21 * 21)] public partial Dense D1 { get; }
+            [Decoder, Unflatten(4, 21, 21)] public partial Reshape D2 { get; }
+            [Decoder, {|GD0016:Conv(channels: 1, kernel: 5, Stride = 3, Activation = Activation.Identity)|}] public partial Conv D3 { get; }
+        }
+        """, """
+        using GenDsl;
+        [Vae(Channels = 1, Height = 9, Width = 9, Latent = 2)]
+        public sealed partial class V
+        {
+            [Encoder, Dense(8)] public partial Dense E1 { get; }
+            [Decoder, Dense(4 * 21 * 21)] public partial Dense D1 { get; }
+            [Decoder, Unflatten(4, 21, 21)] public partial Reshape D2 { get; }
+            [Decoder, Conv(channels: 1, kernel: 5, Stride = 3, Activation = Activation.Identity, Padding = 4)] public partial Conv D3 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0016_SetsTheChannelsWrittenByName() => CodeFixTest<LayerArgumentCodeFix>.VerifyAsync("""
+        using GenDsl;
+        [Vae(Channels = 1, Height = 8, Width = 8, Latent = 2, Likelihood = Likelihood.Gaussian)]
+        public sealed partial class V
+        {
+            [Encoder, Dense(8)] public partial Dense E1 { get; }
+            [Decoder, Dense(4 * 4 * 4)] public partial Dense D1 { get; }
+            [Decoder, Unflatten(4, 4, 4)] public partial Reshape D2 { get; }
+            [Decoder, {|GD0016:ConvTranspose(kernel: 4, channels: 1, Stride = 2, Padding = 1, Activation = Activation.Identity)|}] public partial Conv D3 { get; }
+        }
+        """, """
+        using GenDsl;
+        [Vae(Channels = 1, Height = 8, Width = 8, Latent = 2, Likelihood = Likelihood.Gaussian)]
+        public sealed partial class V
+        {
+            [Encoder, Dense(8)] public partial Dense E1 { get; }
+            [Decoder, Dense(4 * 4 * 4)] public partial Dense D1 { get; }
+            [Decoder, Unflatten(4, 4, 4)] public partial Reshape D2 { get; }
+            [Decoder, ConvTranspose(kernel: 4, channels: 2, Stride = 2, Padding = 1, Activation = Activation.Identity)] public partial Conv D3 { get; }
+        }
+        """);
+
+    private static Task GD0016_NoFix(string source) => CodeFixTest<LayerArgumentCodeFix>.VerifyAsync(source, source);
+
+    [Fact]
+    public Task GD0016_NoFixWhenPaddingAndOutputPaddingBothFit() => GD0016_NoFix("""
+        using GenDsl;
+        [Gan(Channels = 1, Height = 12, Width = 12, Noise = 8)]
+        public sealed partial class G
+        {
+            [Generator, Dense(4 * 4 * 4)] public partial Dense G1 { get; }
+            [Generator, Unflatten(4, 4, 4)] public partial Reshape G2 { get; }
+            [Generator, {|GD0016:ConvTranspose(1, 3, Stride = 3, Padding = 1)|}] public partial Conv G3 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0016_NoFixWhenTheChannelsAndTheSizeBothDiffer() => GD0016_NoFix("""
+        using GenDsl;
+        [Gan(Channels = 1, Height = 28, Width = 28, Noise = 8)]
+        public sealed partial class G
+        {
+            [Generator, Dense(32 * 14 * 14)] public partial Dense G1 { get; }
+            [Generator, Unflatten(32, 14, 14)] public partial Reshape G2 { get; }
+            [Generator, {|GD0016:ConvTranspose(3, 4, Stride = 2)|}] public partial Conv G3 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0016_NoFixWhenOnlyAPaddingOfTheKernelSideOrMoreGivesTheDataShape() => GD0016_NoFix("""
+        using GenDsl;
+        [Gan(Channels = 1, Height = 28, Width = 28, Noise = 8)]
+        public sealed partial class G
+        {
+            [Generator, Dense(32 * 14 * 14)] public partial Dense G1 { get; }
+            [Generator, Unflatten(32, 14, 14)] public partial Reshape G2 { get; }
+            [Generator, {|GD0016:ConvTranspose(1, 3, Stride = 3)|}] public partial Conv G3 { get; }   // [1, 42, 42]: Padding = 7 would crop it to 28
+        }
+        """);
+
+    [Fact]
+    public Task GD0016_NoFixInsideANetworkWhereSeveralPaddingsFit() => GD0016_NoFix("""
+        using GenDsl;
+        [Gan(Channels = 1, Height = 28, Width = 28, Noise = 8)]
+        public sealed partial class G
+        {
+            [Generator, Dense(8)] public partial Dense G1 { get; }
+            [Discriminator, Conv(16, 3, Stride = 3, {|GD0016:Padding = 0|})] public partial Conv D1 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0016_NoFixForAnUnflattenOfTheWrongSize() => GD0016_NoFix("""
+        using GenDsl;
+        [Gan(Channels = 1, Height = 8, Width = 8, Noise = 8)]
+        public sealed partial class G
+        {
+            [Generator, Dense(100)] public partial Dense G1 { get; }
+            [Generator, {|GD0016:Unflatten(4, 4, 4)|}] public partial Reshape G2 { get; }
+            [Generator, ConvTranspose(1, 4, Stride = 2, Padding = 1)] public partial Conv G3 { get; }
+        }
+        """);
 }
