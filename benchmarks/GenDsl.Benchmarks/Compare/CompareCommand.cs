@@ -22,13 +22,16 @@ public static class CompareCommand
     [
         new("gemm", "GEMM: Gemm.Multiply vs torch.matmul", GemmCases),
         new("models", "reference model workloads: training steps and sampling vs TorchSharp twins", Models.ModelSuite.Cases),
+        new("conv", "the Fashion models' convolutions: Conv2d / ConvTranspose2d vs torch conv2d / conv_transpose2d and their autograd backward", ConvCases),
     ];
 
     /// <summary>Usage lines for the help text.</summary>
     public const string Usage = """
           compare <suite> [--quick] [--threads T] [--json FILE] [--filter TEXT]
                           Time GenDsl against TorchSharp, interleaved, same thread count.
-                          Suites: gemm, models, all (= gemm + models).
+                          Suites: gemm, models, conv, all (= gemm + models + conv).
+                          conv: each convolution of the Fashion models, forward (fwd), input
+                          gradient (dx) and weight gradient (dw).
                           --quick      fewer workloads and samples (gemm under a minute, models ~30 s)
                           --threads T  threads for both (default: Environment.ProcessorCount)
                           --json FILE  also write the results as JSON
@@ -156,6 +159,22 @@ public static class CompareCommand
                 yield return () => new GemmComparison(shape, pool);
     }
 
+    private static IEnumerable<Func<IComparison>> ConvCases(CompareOptions options, WorkerPool pool)
+    {
+        // Warm the JIT on every pass of a small layer of each kind first (see GemmCases).
+        foreach (bool transposed in new[] { false, true })
+            foreach (var pass in new[] { ConvPass.Forward, ConvPass.InputGradient, ConvPass.WeightGradient })
+            {
+                using var warm = new ConvComparison(new ConvLayer(transposed, 16, 14, 14, 16, 4, 2, 1, 8, "warm-up"), pass, pool);
+                for (int i = 0; i < (options.Quick ? 60 : 200); i++) warm.RunOurs();
+            }
+        Thread.Sleep(200);
+
+        foreach (var (layer, pass) in ConvSuite.Cases(options.Quick))
+            if (options.Selects(layer.Name(pass)))
+                yield return () => new ConvComparison(layer, pass, pool);
+    }
+
     private static void PrintMachine(CompareOptions options)
     {
         Console.WriteLine($"CPU    : {CpuModel()} ({Environment.ProcessorCount} logical cores), SIMD {Simd.Hardware}");
@@ -171,13 +190,13 @@ public static class CompareCommand
         }
     }
 
-    private const string RowFormat = "{0,-28} {1,10} {2,10} {3,8} {4,9} {5,7} {6,9} {7,9}";
+    private const string RowFormat = "{0,-32} {1,10} {2,10} {3,8} {4,9} {5,7} {6,9} {7,9}";
 
     private static void PrintHeader()
     {
         Console.WriteLine(string.Format(CultureInfo.InvariantCulture, RowFormat,
             "name", "ours ms", "torch ms", "speedup", "ours GF/s", "% peak", "alloc B", "check"));
-        Console.WriteLine(new string('-', 98));
+        Console.WriteLine(new string('-', 102));
     }
 
     private static void PrintRow(CompareResult r) =>
