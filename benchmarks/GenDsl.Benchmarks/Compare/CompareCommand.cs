@@ -161,18 +161,24 @@ public static class CompareCommand
 
     private static IEnumerable<Func<IComparison>> ConvCases(CompareOptions options, WorkerPool pool)
     {
-        // Warm the JIT on every pass of a small layer of each kind first (see GemmCases).
-        foreach (bool transposed in new[] { false, true })
-            foreach (var pass in new[] { ConvPass.Forward, ConvPass.InputGradient, ConvPass.WeightGradient })
+        // Warm the JIT up on every selected workload of ours, at its real size, before anything is timed: the
+        // kernels take size-dependent paths (K blocks, chunk counts, parallel packing), and a path first met
+        // during a workload's own 400 ms warm-up can still be at tier 0 when its samples are taken (measured:
+        // the first weight-gradient workload ran 1.4–1.9× slower than the same product later in the suite).
+        var cases = ConvSuite.Cases(options.Quick).Where(c => options.Selects(c.Layer.Name(c.Pass))).ToList();
+        var perCase = TimeSpan.FromMilliseconds(options.Quick ? 60 : 150);
+        for (int round = 0; round < 2; round++)
+            foreach (var (layer, pass) in cases)
             {
-                using var warm = new ConvComparison(new ConvLayer(transposed, 16, 14, 14, 16, 4, 2, 1, 8, "warm-up"), pass, pool);
-                for (int i = 0; i < (options.Quick ? 60 : 200); i++) warm.RunOurs();
+                using var warm = new ConvComparison(layer, pass, pool);
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                do warm.RunOurs();
+                while (System.Diagnostics.Stopwatch.GetElapsedTime(start) < perCase);
             }
-        Thread.Sleep(200);
+        Thread.Sleep(500); // let the background tier-1 compilations finish
 
-        foreach (var (layer, pass) in ConvSuite.Cases(options.Quick))
-            if (options.Selects(layer.Name(pass)))
-                yield return () => new ConvComparison(layer, pass, pool);
+        foreach (var (layer, pass) in cases)
+            yield return () => new ConvComparison(layer, pass, pool);
     }
 
     private static void PrintMachine(CompareOptions options)
