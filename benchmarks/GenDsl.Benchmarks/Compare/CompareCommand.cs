@@ -31,8 +31,9 @@ public static class CompareCommand
                           Time GenDsl against TorchSharp, interleaved, same thread count.
                           Suites: gemm, models, conv, all (= gemm + models + conv).
                           conv: each convolution of the Fashion models, forward (fwd), input
-                          gradient (dx) and weight gradient (dw).
-                          --quick      fewer workloads and samples (gemm under a minute, models ~30 s)
+                          gradient (dx) and weight gradient (dw); ~85 s.
+                          --quick      fewer workloads and samples (gemm under a minute, models ~30 s,
+                                       conv ~15 s: the layers with >= 32 channels on both sides)
                           --threads T  threads for both (default: Environment.ProcessorCount)
                           --json FILE  also write the results as JSON
                           --filter TEXT  only the workloads whose name contains TEXT
