@@ -22,14 +22,18 @@ public static class CompareCommand
     [
         new("gemm", "GEMM: Gemm.Multiply vs torch.matmul", GemmCases),
         new("models", "reference model workloads: training steps and sampling vs TorchSharp twins", Models.ModelSuite.Cases),
+        new("conv", "the Fashion models' convolutions: Conv2d / ConvTranspose2d vs torch conv2d / conv_transpose2d and their autograd backward", ConvCases),
     ];
 
     /// <summary>Usage lines for the help text.</summary>
     public const string Usage = """
           compare <suite> [--quick] [--threads T] [--json FILE] [--filter TEXT]
                           Time GenDsl against TorchSharp, interleaved, same thread count.
-                          Suites: gemm, models, all (= gemm + models).
-                          --quick      fewer workloads and samples (gemm under a minute, models ~30 s)
+                          Suites: gemm, models, conv, all (= gemm + models + conv).
+                          conv: each convolution of the Fashion models, forward (fwd), input
+                          gradient (dx) and weight gradient (dw); ~85 s.
+                          --quick      fewer workloads and samples (gemm under a minute, models ~30 s,
+                                       conv ~15 s: the layers with >= 32 channels on both sides)
                           --threads T  threads for both (default: Environment.ProcessorCount)
                           --json FILE  also write the results as JSON
                           --filter TEXT  only the workloads whose name contains TEXT
@@ -156,6 +160,28 @@ public static class CompareCommand
                 yield return () => new GemmComparison(shape, pool);
     }
 
+    private static IEnumerable<Func<IComparison>> ConvCases(CompareOptions options, WorkerPool pool)
+    {
+        // Warm the JIT up on every selected workload of ours, at its real size, before anything is timed: the
+        // kernels take size-dependent paths (K blocks, chunk counts, parallel packing), and a path first met
+        // during a workload's own 400 ms warm-up can still be at tier 0 when its samples are taken (measured:
+        // the first weight-gradient workload ran 1.4–1.9× slower than the same product later in the suite).
+        var cases = ConvSuite.Cases(options.Quick).Where(c => options.Selects(c.Layer.Name(c.Pass))).ToList();
+        var perCase = TimeSpan.FromMilliseconds(options.Quick ? 60 : 150);
+        for (int round = 0; round < 2; round++)
+            foreach (var (layer, pass) in cases)
+            {
+                using var warm = new ConvComparison(layer, pass, pool);
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                do warm.RunOurs();
+                while (System.Diagnostics.Stopwatch.GetElapsedTime(start) < perCase);
+            }
+        Thread.Sleep(500); // let the background tier-1 compilations finish
+
+        foreach (var (layer, pass) in cases)
+            yield return () => new ConvComparison(layer, pass, pool);
+    }
+
     private static void PrintMachine(CompareOptions options)
     {
         Console.WriteLine($"CPU    : {CpuModel()} ({Environment.ProcessorCount} logical cores), SIMD {Simd.Hardware}");
@@ -171,13 +197,13 @@ public static class CompareCommand
         }
     }
 
-    private const string RowFormat = "{0,-28} {1,10} {2,10} {3,8} {4,9} {5,7} {6,9} {7,9}";
+    private const string RowFormat = "{0,-32} {1,10} {2,10} {3,8} {4,9} {5,7} {6,9} {7,9}";
 
     private static void PrintHeader()
     {
         Console.WriteLine(string.Format(CultureInfo.InvariantCulture, RowFormat,
             "name", "ours ms", "torch ms", "speedup", "ours GF/s", "% peak", "alloc B", "check"));
-        Console.WriteLine(new string('-', 98));
+        Console.WriteLine(new string('-', 102));
     }
 
     private static void PrintRow(CompareResult r) =>
