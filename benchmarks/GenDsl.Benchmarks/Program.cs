@@ -12,7 +12,7 @@ public static class Program
 {
     /// <summary>The help text.</summary>
     public static string UsageText => Usage.Replace("{compare}", CompareCommand.Usage.TrimEnd())
-        .Replace("{plot}", Models.PlotCommand.Usage.TrimEnd()).Replace("{reference}", Models.ReferenceCommand.Usage.TrimEnd() + "\n" + Models.QualityCommand.Usage.TrimEnd());
+        .Replace("{plot}", Models.PlotCommand.Usage.TrimEnd()).Replace("{reference}", Models.ReferenceCommand.Usage.TrimEnd() + "\n" + Models.QualityCommand.Usage.TrimEnd() + "\n" + Models.ConvLayersCommand.Usage.TrimEnd());
 
     private const string Usage = """
         GenDsl benchmarks
@@ -64,6 +64,7 @@ public static class Program
             case "reference":
                 return Models.ReferenceCommand.Run(args.AsSpan(1));
             case "quality": return Models.QualityCommand.Run(args.AsSpan(1));
+            case "conv-layers": return Models.ConvLayersCommand.Run(args.AsSpan(1));
             default:
                 Console.Error.WriteLine($"Unknown command '{args[0]}'.");
                 Console.Error.WriteLine(UsageText);

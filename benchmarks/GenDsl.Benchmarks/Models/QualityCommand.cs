@@ -3,7 +3,10 @@ using System.Globalization;
 using CommunityToolkit.HighPerformance;
 using GenDsl.Data;
 using GenDsl.Metrics;
+using GenDsl.Benchmarks.Torch;
 using GenDsl.Models;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace GenDsl.Benchmarks.Models;
 
@@ -21,7 +24,8 @@ public static class QualityCommand
                           train-vs-test Fréchet floor (classifier; --epochs, default 3); DCGAN FID and class
                           spread of K samples (default 10000) after each of the --steps; conditional DCGAN
                           accuracy (share of samples classified as the asked-for class) and FID; conv vs MLP
-                          VAE held-out -ELBO at equal steps and batch. Seeds default to 1,2,3.
+                          VAE held-out -ELBO at equal steps and batch, and the conv VAE's TorchSharp
+                          twin trained the same way. Seeds default to 1,2,3.
         """;
 
     private const int GanBatch = 64, VaeBatch = 128, SampleBatch = 250;
@@ -206,8 +210,14 @@ public static class QualityCommand
     {
         Console.WriteLine($"Conv VAE ({FashionConvVae.TotalParameters} parameters) vs MLP VAE ({FashionMlpVae.TotalParameters} parameters): " +
                           $"batch {VaeBatch}, Adam 1e-3, same steps; held-out -ELBO in nats per image on the {test.Rows} test images (one ε draw per image).");
+        Console.WriteLine("TorchSharp twin of the conv VAE (TorchConvVae: nn.Conv2d/ConvTranspose2d/Linear, optim.Adam 1e-3): our initial parameters " +
+                          "copied in, the same batches, its own ε (torch.manual_seed(seed)); evaluated by copying its parameters into a " +
+                          "FashionConvVae and running the same held-out estimator with the same ε draws as ours.");
+        TorchNativeLoader.EnsureLoaded(Console.Out);
+        torch.set_num_threads(Environment.ProcessorCount);
         var conv = steps.ToDictionary(s => s, _ => new List<double>());
         var mlp = steps.ToDictionary(s => s, _ => new List<double>());
+        var twin = steps.ToDictionary(s => s, _ => new List<double>());
         foreach (int seed in seeds)
         {
             var options = new ModelOptions { MaxBatch = VaeBatch, Seed = (ulong)seed };
@@ -217,8 +227,17 @@ public static class QualityCommand
             var ma = new Adam(m, 1e-3f);
             var cs = new BatchSampler(train, VaeBatch, (ulong)seed + 100, dropLast: true);
             var ms = new BatchSampler(train, VaeBatch, (ulong)seed + 100, dropLast: true);
+            var ts = new BatchSampler(train, VaeBatch, (ulong)seed + 100, dropLast: true);
+            torch.manual_seed(seed);
+            using var t = new TorchConvVae();
+            var tEval = new FashionConvVae(options); // the torch model's parameters, evaluated with our code
+            var map = ConvVaeTwins.Map(tEval, t);
+            map.CopyToTorch(c.Parameters.Span); // the same initial parameters (c is still untrained)
+            using var tAdam = optim.Adam(t.parameters(), lr: 1e-3);
+            var tBuffer = new float[VaeBatch * 784];
             var cw = new Stopwatch();
             var mw = new Stopwatch();
+            var tw = new Stopwatch();
             int done = 0;
             foreach (int target in steps)
             {
@@ -228,15 +247,31 @@ public static class QualityCommand
                 mw.Start();
                 for (int i = done; i < target; i++) m.TrainStep(ms.Next(), ma);
                 mw.Stop();
+                tw.Start();
+                for (int i = done; i < target; i++)
+                {
+                    ts.Next().CopyTo(tBuffer);
+                    using var scope = NewDisposeScope();
+                    tAdam.zero_grad();
+                    var loss = t.Loss(tensor(tBuffer, [VaeBatch, 784]));
+                    loss.backward();
+                    tAdam.step();
+                }
+                tw.Stop();
                 done = target;
+                map.CopyFromTorch(tEval.Parameters.Span);
+                tEval.NoisePosition = c.NoisePosition; // the held-out estimate below draws the same ε for both
                 double ce = HeldOut.NegativeMean(test, VaeBatch, c.Elbo), me = HeldOut.NegativeMean(test, VaeBatch, m.Elbo);
-                conv[target].Add(ce); mlp[target].Add(me);
+                double te = HeldOut.NegativeMean(test, VaeBatch, tEval.Elbo);
+                conv[target].Add(ce); mlp[target].Add(me); twin[target].Add(te);
                 Console.WriteLine($"seed {seed}, {target} steps: conv -ELBO {ce:F2} ({cw.Elapsed.TotalMilliseconds / done:F1} ms/step), " +
-                                  $"MLP -ELBO {me:F2} ({mw.Elapsed.TotalMilliseconds / done:F1} ms/step)");
+                                  $"MLP -ELBO {me:F2} ({mw.Elapsed.TotalMilliseconds / done:F1} ms/step), " +
+                                  $"torch conv -ELBO {te:F2} ({tw.Elapsed.TotalMilliseconds / done:F1} ms/step)");
             }
         }
         foreach (int s in steps)
-            Console.WriteLine($"{s} steps, mean ± s.d. over {seeds.Length} seeds: conv {Stat(conv[s], "F2")}, MLP {Stat(mlp[s], "F2")} nats");
+            Console.WriteLine($"{s} steps, mean ± s.d. over {seeds.Length} seeds: conv {Stat(conv[s], "F2")}, MLP {Stat(mlp[s], "F2")}, " +
+                              $"torch conv {Stat(twin[s], "F2")} nats");
     }
 
     private static ReadOnlySpan2D<float> Features(float[] features) =>
