@@ -18,10 +18,11 @@ public static class ConvLayersCommand
 {
     /// <summary>Usage lines for the help text.</summary>
     public const string Usage = """
-          conv-layers [--threads T] [--ms M]
+          conv-layers [--threads T] [--ms M] [--filter TEXT]
                           The conv layers of train-dcgan and train-convvae one by one at their step's batch:
                           ours forward / data gradient / weight gradient vs torch's Conv2d/ConvTranspose2d
-                          forward and backward (ms, GFLOP/s); M ms per measurement (default 300), median of 5.
+                          forward and backward (ms, GFLOP/s); M ms per measurement (default 300), median of 5;
+                          --filter: only the layers whose description contains TEXT.
         """;
 
     private sealed record Layer(string Name, bool Transposed, int InC, int InHW, int OutC, int Rows, int Calls, bool DataGradient);
@@ -47,9 +48,11 @@ public static class ConvLayersCommand
     {
         int threads = Environment.ProcessorCount;
         double ms = 300;
+        string? filter = null;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], out threads) && threads >= 1) i++;
+            else if (args[i] == "--filter" && i + 1 < args.Length) filter = args[++i];
             else if (args[i] == "--ms" && i + 1 < args.Length && double.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out ms) && ms > 0) i++;
             else
             {
@@ -66,7 +69,8 @@ public static class ConvLayersCommand
         Console.WriteLine();
         Console.WriteLine($"{"layer",-38}{"rows",5}{"GFLOP",7} | {"ours fwd",9}{"dgrad",8}{"wgrad",8} ms {"GF/s f/d/w",16} | {"torch fwd",10}{"bwd",8} ms {"GF/s f/b",12} | calls/step");
         foreach (var l in s_layers)
-            Measure(l, pool, ms);
+            if (filter is null || l.Name.Contains(filter, StringComparison.OrdinalIgnoreCase))
+                Measure(l, pool, ms);
         return 0;
     }
 
