@@ -88,12 +88,15 @@ public static class Program
         Models.ModelSuite.WarmUp(c, quick: true);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         long calls = 0;
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true); // every thread's, the pool's workers included
         while (sw.Elapsed.TotalSeconds < seconds)
         {
             c.RunOurs();
             calls++;
         }
-        Console.WriteLine($"{args[0]}: {calls} calls, {sw.Elapsed.TotalMilliseconds / calls:F4} ms per call (ours, {threads} threads)");
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        Console.WriteLine($"{args[0]}: {calls} calls, {sw.Elapsed.TotalMilliseconds / calls:F4} ms per call (ours, {threads} threads); " +
+                          $"{allocated} bytes allocated by all threads in the loop ({(double)allocated / calls:F1} per call)");
         return 0;
     }
 
