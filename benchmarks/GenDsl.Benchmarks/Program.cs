@@ -12,7 +12,7 @@ public static class Program
 {
     /// <summary>The help text.</summary>
     public static string UsageText => Usage.Replace("{compare}", CompareCommand.Usage.TrimEnd())
-        .Replace("{plot}", Models.PlotCommand.Usage.TrimEnd()).Replace("{reference}", Models.ReferenceCommand.Usage.TrimEnd() + "\n" + Models.QualityCommand.Usage.TrimEnd());
+        .Replace("{plot}", Models.PlotCommand.Usage.TrimEnd()).Replace("{reference}", Models.ReferenceCommand.Usage.TrimEnd() + "\n" + Models.QualityCommand.Usage.TrimEnd() + "\n" + Models.ConvLayersCommand.Usage.TrimEnd());
 
     private const string Usage = """
         GenDsl benchmarks
@@ -64,6 +64,7 @@ public static class Program
             case "reference":
                 return Models.ReferenceCommand.Run(args.AsSpan(1));
             case "quality": return Models.QualityCommand.Run(args.AsSpan(1));
+            case "conv-layers": return Models.ConvLayersCommand.Run(args.AsSpan(1));
             default:
                 Console.Error.WriteLine($"Unknown command '{args[0]}'.");
                 Console.Error.WriteLine(UsageText);
@@ -87,12 +88,15 @@ public static class Program
         Models.ModelSuite.WarmUp(c, quick: true);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         long calls = 0;
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true); // every thread's, the pool's workers included
         while (sw.Elapsed.TotalSeconds < seconds)
         {
             c.RunOurs();
             calls++;
         }
-        Console.WriteLine($"{args[0]}: {calls} calls, {sw.Elapsed.TotalMilliseconds / calls:F4} ms per call (ours, {threads} threads)");
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        Console.WriteLine($"{args[0]}: {calls} calls, {sw.Elapsed.TotalMilliseconds / calls:F4} ms per call (ours, {threads} threads); " +
+                          $"{allocated} bytes allocated by all threads in the loop ({(double)allocated / calls:F1} per call)");
         return 0;
     }
 

@@ -75,6 +75,18 @@ internal sealed class BatchCycle : IDisposable
         return new BatchCycle(Split(x, count, rows * 784), rows, 784);
     }
 
+    /// <summary>Fashion-MNIST training rows (the shipped 10,000) in a random order, pixels in [0, 1] (the conv VAE's data, and the DCGAN's: its generator ends in a sigmoid).</summary>
+    public static BatchCycle FashionPixels(int count, int rows, ulong seed)
+    {
+        var fashion = FashionMnist.LoadTrain();
+        var order = new int[fashion.Rows];
+        new Rng(seed, stream: 2).Permutation(order);
+        int n = count * rows;
+        var x = new float[n * 784];
+        fashion.CopyBatch(order.AsSpan(0, n), new Span2D<float>(x, n, 784));
+        return new BatchCycle(Split(x, count, rows * 784), rows, 784);
+    }
+
     /// <summary>
     /// MNIST rows, dequantised with uniform noise and logit-transformed (RealNVP's preprocessing,
     /// <see cref="LogitTransform"/> with 256 levels, α = 0.05): real-valued data a flow can model.

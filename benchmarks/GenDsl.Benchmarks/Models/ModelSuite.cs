@@ -14,7 +14,7 @@ public static class ModelSuite
     /// <summary>Every workload name, in the order the suite runs them.</summary>
     public static IReadOnlyList<string> Names { get; } =
     [
-        "train-flow2d", "train-flow784", "train-vae", "train-gan",
+        "train-flow2d", "train-flow784", "train-vae", "train-gan", "train-dcgan", "train-convvae",
         "sample-flow2d-b1", "sample-vae-b1", "sample-flow2d-b4096",
     ];
 
@@ -25,6 +25,8 @@ public static class ModelSuite
         "train-flow784" => new FlowTrainComparison(name, FlowSpec.Mnist784, BatchCycle.MnistLogits(4, 256, seed: 1), pool),
         "train-vae" => new VaeTrainComparison(BatchCycle.MnistPixels(8, 128, seed: 1), pool),
         "train-gan" => new GanTrainComparison(BatchCycle.MnistSigned(8, 64, seed: 1), pool),
+        "train-dcgan" => new DcganTrainComparison(BatchCycle.FashionPixels(4, 64, seed: 1), pool),
+        "train-convvae" => new ConvVaeTrainComparison(BatchCycle.FashionPixels(4, 128, seed: 1), pool),
         "sample-flow2d-b1" => new FlowSampleComparison(name, FlowSpec.Moons, 1, pool),
         "sample-vae-b1" => new VaeSampleComparison(name, 1, pool),
         "sample-flow2d-b4096" => new FlowSampleComparison(name, FlowSpec.Moons, 4096, pool),

@@ -46,6 +46,24 @@ internal sealed class ParameterMap
         return map;
     }
 
+    /// <summary>
+    /// Pairs by name after <paramref name="rename"/> (torch name → GenDsl checkpoint name, e.g. "G.G1.weight" → "G1.weight");
+    /// every torch parameter must rename to one of ours, and together they must cover ours.
+    /// </summary>
+    public static ParameterMap ByName(IGenerativeModel ours, torch.nn.Module torchModel, Func<string, string> rename)
+    {
+        var map = new ParameterMap();
+        var byName = ours.Tensors.Where(t => !t.IsBuffer).ToDictionary(t => t.Name);
+        foreach (var (name, p) in torchModel.named_parameters())
+        {
+            if (!byName.TryGetValue(rename(name), out var t))
+                throw new InvalidOperationException($"torch parameter '{name}' (as '{rename(name)}') has no GenDsl tensor of that name.");
+            map.Add(t, p);
+        }
+        map.CheckCovers(ours);
+        return map;
+    }
+
     /// <summary>Adds a pairing, checking that the shapes agree.</summary>
     public ParameterMap Add(TensorInfo ours, Parameter torchParameter, int rowStart = 0)
     {
@@ -85,6 +103,13 @@ internal sealed class ParameterMap
             using var t = torch.tensor(ours.Slice(e.Offset, e.Length).ToArray(), e.Torch.shape);
             e.Torch.copy_(t);
         }
+    }
+
+    /// <summary>Copies the torch parameters into our parameter arena (e.g. to evaluate a torch-trained model with our code).</summary>
+    public void CopyFromTorch(Span<float> ours)
+    {
+        foreach (var e in _entries)
+            e.Torch.data<float>().ToArray().CopyTo(ours.Slice(e.Offset, e.Length));
     }
 
     /// <summary>The torch gradients of the given entries, copied out (e.g. before a later backward adds to them).</summary>
@@ -153,5 +178,56 @@ internal sealed class ParameterMap
             maxAbs = Math.Max(maxAbs, Math.Abs(b[i]));
         }
         return maxAbs > 0 ? maxDiff / maxAbs : maxDiff;
+    }
+}
+
+/// <summary>
+/// Pairs batch norm's running statistics (our <see cref="IGenerativeModel.Buffers"/>, tensors with
+/// <see cref="TensorInfo.IsBuffer"/>) with torch's buffers of the same (renamed) name; torch's
+/// num_batches_tracked has no counterpart (it only matters for momentum = None).
+/// </summary>
+internal sealed class BufferMap
+{
+    private readonly List<(TensorInfo Ours, torch.Tensor Torch)> _entries = new();
+
+    public BufferMap(IGenerativeModel ours, torch.nn.Module torchModel, Func<string, string> rename)
+    {
+        var byName = ours.Tensors.Where(t => t.IsBuffer).ToDictionary(t => t.Name);
+        foreach (var (name, b) in torchModel.named_buffers())
+        {
+            if (name.EndsWith("num_batches_tracked", StringComparison.Ordinal))
+                continue;
+            if (!byName.Remove(rename(name), out var t))
+                throw new InvalidOperationException($"torch buffer '{name}' (as '{rename(name)}') has no GenDsl buffer of that name.");
+            if (b.numel() != t.Length)
+                throw new InvalidOperationException($"torch buffer '{name}' has {b.numel()} values, GenDsl's {t} {t.Length}.");
+            _entries.Add((t, b));
+        }
+        if (byName.Count > 0)
+            throw new InvalidOperationException($"GenDsl buffers without a torch buffer: {string.Join(", ", byName.Keys)}.");
+    }
+
+    /// <summary>Copies our buffers into torch's.</summary>
+    public void CopyToTorch(ReadOnlySpan<float> buffers)
+    {
+        using var _ = torch.no_grad();
+        foreach (var (t, b) in _entries)
+        {
+            using var v = torch.tensor(buffers.Slice(t.Offset, t.Length).ToArray(), b.shape);
+            b.copy_(v);
+        }
+    }
+
+    /// <summary>The largest ‖ours − torch‖₂ / ‖torch‖₂ over the buffers, and which one.</summary>
+    public (double RelDiff, string Worst) Compare(ReadOnlySpan<float> buffers)
+    {
+        double worst = 0;
+        string worstName = "";
+        foreach (var (t, b) in _entries)
+        {
+            double d = ParameterMap.RelativeDifference(buffers.Slice(t.Offset, t.Length), b.data<float>().ToArray());
+            if (!(d <= worst)) { worst = d; worstName = t.Name; }
+        }
+        return (worst, worstName);
     }
 }

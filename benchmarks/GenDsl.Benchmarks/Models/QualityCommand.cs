@@ -3,7 +3,10 @@ using System.Globalization;
 using CommunityToolkit.HighPerformance;
 using GenDsl.Data;
 using GenDsl.Metrics;
+using GenDsl.Benchmarks.Torch;
 using GenDsl.Models;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace GenDsl.Benchmarks.Models;
 
@@ -16,12 +19,13 @@ public static class QualityCommand
 {
     /// <summary>Usage lines for the help text.</summary>
     public const string Usage = """
-          quality classifier|dcgan|cdcgan|vae [--steps N,N,…] [--seeds S,S,…] [--samples K] [--epochs E]
+          quality classifier|dcgan|cdcgan|vae [--steps N,N,…] [--seeds S,S,…] [--samples K] [--epochs E] [--same-eps]
                           Fashion-MNIST quality (issue #12): the judging classifier's test accuracy and the
                           train-vs-test Fréchet floor (classifier; --epochs, default 3); DCGAN FID and class
                           spread of K samples (default 10000) after each of the --steps; conditional DCGAN
                           accuracy (share of samples classified as the asked-for class) and FID; conv vs MLP
-                          VAE held-out -ELBO at equal steps and batch. Seeds default to 1,2,3.
+                          VAE held-out -ELBO at equal steps and batch, and the conv VAE's TorchSharp
+                          twin trained the same way (--same-eps: given our ε instead of its own). Seeds default to 1,2,3.
         """;
 
     private const int GanBatch = 64, VaeBatch = 128, SampleBatch = 250;
@@ -39,8 +43,14 @@ public static class QualityCommand
         int[] steps = what == "vae" ? [2000] : [600, 2000];
         int[] seeds = [1, 2, 3];
         int samples = 10_000, epochs = FashionClassifier.DefaultEpochs;
+        bool sameEps = false;
         for (int i = 1; i < args.Length; i++)
         {
+            if (args[i] == "--same-eps")
+            {
+                sameEps = true;
+                continue;
+            }
             if (i + 1 >= args.Length)
                 return Bad(args[i]);
             switch (args[i])
@@ -61,7 +71,7 @@ public static class QualityCommand
             case "classifier": Classifier(train, test, epochs, seeds); break;
             case "dcgan": Gan(train, test, steps, seeds, samples, conditional: false); break;
             case "cdcgan": Gan(train, test, steps, seeds, samples, conditional: true); break;
-            default: Vae(train, test, steps, seeds); break;
+            default: Vae(train, test, steps, seeds, sameEps); break;
         }
         return 0;
     }
@@ -202,12 +212,20 @@ public static class QualityCommand
         }
     }
 
-    private static void Vae(Dataset train, Dataset test, int[] steps, int[] seeds)
+    private static void Vae(Dataset train, Dataset test, int[] steps, int[] seeds, bool sameEps)
     {
         Console.WriteLine($"Conv VAE ({FashionConvVae.TotalParameters} parameters) vs MLP VAE ({FashionMlpVae.TotalParameters} parameters): " +
                           $"batch {VaeBatch}, Adam 1e-3, same steps; held-out -ELBO in nats per image on the {test.Rows} test images (one ε draw per image).");
+        Console.WriteLine("TorchSharp twin of the conv VAE (TorchConvVae: nn.Conv2d/ConvTranspose2d/Linear, optim.Adam 1e-3): our initial parameters " +
+                          "copied in, the same batches, " +
+                          (sameEps ? "our ε (drawn as our model draws it: new Rng(seed, stream: 1), rows × 16 per step)" : "its own ε (torch.manual_seed(seed))") +
+                          "; evaluated by copying its parameters into a " +
+                          "FashionConvVae and running the same held-out estimator with the same ε draws as ours.");
+        TorchNativeLoader.EnsureLoaded(Console.Out);
+        torch.set_num_threads(Environment.ProcessorCount);
         var conv = steps.ToDictionary(s => s, _ => new List<double>());
         var mlp = steps.ToDictionary(s => s, _ => new List<double>());
+        var twin = steps.ToDictionary(s => s, _ => new List<double>());
         foreach (int seed in seeds)
         {
             var options = new ModelOptions { MaxBatch = VaeBatch, Seed = (ulong)seed };
@@ -217,8 +235,19 @@ public static class QualityCommand
             var ma = new Adam(m, 1e-3f);
             var cs = new BatchSampler(train, VaeBatch, (ulong)seed + 100, dropLast: true);
             var ms = new BatchSampler(train, VaeBatch, (ulong)seed + 100, dropLast: true);
+            var ts = new BatchSampler(train, VaeBatch, (ulong)seed + 100, dropLast: true);
+            torch.manual_seed(seed);
+            using var t = new TorchConvVae();
+            var tEval = new FashionConvVae(options); // the torch model's parameters, evaluated with our code
+            var map = ConvVaeTwins.Map(tEval, t);
+            map.CopyToTorch(c.Parameters.Span); // the same initial parameters (c is still untrained)
+            using var tAdam = optim.Adam(t.parameters(), lr: 1e-3);
+            var tBuffer = new float[VaeBatch * 784];
+            var tEps = new float[VaeBatch * FashionConvVae.LatentCount];
+            var epsRng = new Rng((ulong)seed, stream: 1); // our model's ε stream (its held-out estimate draws from it only after training)
             var cw = new Stopwatch();
             var mw = new Stopwatch();
+            var tw = new Stopwatch();
             int done = 0;
             foreach (int target in steps)
             {
@@ -228,15 +257,37 @@ public static class QualityCommand
                 mw.Start();
                 for (int i = done; i < target; i++) m.TrainStep(ms.Next(), ma);
                 mw.Stop();
+                tw.Start();
+                for (int i = done; i < target; i++)
+                {
+                    ts.Next().CopyTo(tBuffer);
+                    using var scope = NewDisposeScope();
+                    tAdam.zero_grad();
+                    Tensor? eps = null;
+                    if (sameEps)
+                    {
+                        epsRng.FillNormal(tEps);
+                        eps = tensor(tEps, [VaeBatch, FashionConvVae.LatentCount]);
+                    }
+                    var loss = t.Loss(tensor(tBuffer, [VaeBatch, 784]), eps);
+                    loss.backward();
+                    tAdam.step();
+                }
+                tw.Stop();
                 done = target;
+                map.CopyFromTorch(tEval.Parameters.Span);
+                tEval.NoisePosition = c.NoisePosition; // the held-out estimate below draws the same ε for both
                 double ce = HeldOut.NegativeMean(test, VaeBatch, c.Elbo), me = HeldOut.NegativeMean(test, VaeBatch, m.Elbo);
-                conv[target].Add(ce); mlp[target].Add(me);
+                double te = HeldOut.NegativeMean(test, VaeBatch, tEval.Elbo);
+                conv[target].Add(ce); mlp[target].Add(me); twin[target].Add(te);
                 Console.WriteLine($"seed {seed}, {target} steps: conv -ELBO {ce:F2} ({cw.Elapsed.TotalMilliseconds / done:F1} ms/step), " +
-                                  $"MLP -ELBO {me:F2} ({mw.Elapsed.TotalMilliseconds / done:F1} ms/step)");
+                                  $"MLP -ELBO {me:F2} ({mw.Elapsed.TotalMilliseconds / done:F1} ms/step), " +
+                                  $"torch conv -ELBO {te:F2} ({tw.Elapsed.TotalMilliseconds / done:F1} ms/step)");
             }
         }
         foreach (int s in steps)
-            Console.WriteLine($"{s} steps, mean ± s.d. over {seeds.Length} seeds: conv {Stat(conv[s], "F2")}, MLP {Stat(mlp[s], "F2")} nats");
+            Console.WriteLine($"{s} steps, mean ± s.d. over {seeds.Length} seeds: conv {Stat(conv[s], "F2")}, MLP {Stat(mlp[s], "F2")}, " +
+                              $"torch conv {Stat(twin[s], "F2")} nats");
     }
 
     private static ReadOnlySpan2D<float> Features(float[] features) =>

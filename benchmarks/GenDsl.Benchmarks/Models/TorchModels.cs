@@ -198,3 +198,85 @@ internal sealed class TorchGan : Module
         RegisterComponents();
     }
 }
+
+/// <summary>
+/// The DCGAN of <see cref="GenDsl.Models.FashionDcgan"/> as a TorchSharp user writes it. Generator: Linear 64 → 6272,
+/// BatchNorm1d(6272), ReLU, Unflatten to [128, 7, 7], ConvTranspose2d(128, 64, 4, 2, 1), BatchNorm2d(64), ReLU,
+/// ConvTranspose2d(64, 1, 4, 2, 1), Sigmoid. Discriminator on [N, 1, 28, 28]: Conv2d(1, 64, 4, 2, 1), LeakyReLU 0.2,
+/// Conv2d(64, 128, 4, 2, 1), LeakyReLU 0.2, Flatten, Linear 6272 → 1 (logits). The layers are named as ours
+/// ("G.G1.weight" is our "G1.weight", "D.head.weight" our "discriminator.head.weight"; see <see cref="OurName"/>);
+/// the batch norms keep torch's defaults (eps 1e-5, momentum 0.1, unbiased running variance), which are ours too.
+/// </summary>
+internal sealed class TorchDcgan : Module
+{
+    public readonly Sequential G, D;
+
+    public TorchDcgan() : base("Dcgan")
+    {
+        G = Sequential(
+            ("G1", Linear(64, 128 * 7 * 7)), ("G2", BatchNorm1d(128 * 7 * 7)), ("G2relu", ReLU()),
+            ("G3", Unflatten(1, [128, 7, 7])),
+            ("G4", ConvTranspose2d(128, 64, 4, 2, 1)), ("G5", BatchNorm2d(64)), ("G5relu", ReLU()),
+            ("G6", ConvTranspose2d(64, 1, 4, 2, 1)), ("G6sigmoid", Sigmoid()));
+        D = Sequential(
+            ("D1", Conv2d(1, 64, 4, 2, 1)), ("D1act", LeakyReLU(0.2)),
+            ("D2", Conv2d(64, 128, 4, 2, 1)), ("D2act", LeakyReLU(0.2)),
+            ("flatten", Flatten()), ("head", Linear(128 * 7 * 7, 1)));
+        RegisterComponents();
+    }
+
+    /// <summary>Torch's parameter or buffer name → our checkpoint name.</summary>
+    public static string OurName(string torchName) =>
+        torchName.StartsWith("D.head.", StringComparison.Ordinal) ? "discriminator.head." + torchName["D.head.".Length..] : torchName[2..];
+}
+
+/// <summary>
+/// The conv VAE of <see cref="GenDsl.Models.FashionConvVae"/> in TorchSharp. Encoder on [N, 1, 28, 28]: Conv2d(1, 32, 4, 2, 1),
+/// ReLU, Conv2d(32, 64, 4, 2, 1), ReLU, Flatten, then FcMu and FcLogVar (Linear 3136 → 16 each: our encoder head's rows
+/// 0…15 and 16…31). Decoder: Linear 16 → 3136, ReLU, Unflatten to [64, 7, 7], ConvTranspose2d(64, 32, 4, 2, 1), ReLU,
+/// ConvTranspose2d(32, 1, 4, 2, 1), Flatten: Bernoulli logits. Loss as <see cref="TorchVae"/>: BCE-with-logits summed + KL, mean over the batch.
+/// </summary>
+internal sealed class TorchConvVae : Module<Tensor, Tensor>
+{
+    public readonly Sequential Encoder, Decoder;
+    public readonly Linear FcMu, FcLogVar;
+
+    public TorchConvVae() : base("ConvVae")
+    {
+        Encoder = Sequential(
+            ("E1", Conv2d(1, 32, 4, 2, 1)), ("E1relu", ReLU()),
+            ("E2", Conv2d(32, 64, 4, 2, 1)), ("E2relu", ReLU()),
+            ("flatten", Flatten()));
+        FcMu = Linear(64 * 7 * 7, 16);
+        FcLogVar = Linear(64 * 7 * 7, 16);
+        Decoder = Sequential(
+            ("D1", Linear(16, 64 * 7 * 7)), ("D1relu", ReLU()),
+            ("D2", Unflatten(1, [64, 7, 7])),
+            ("D3", ConvTranspose2d(64, 32, 4, 2, 1)), ("D3relu", ReLU()),
+            ("D4", ConvTranspose2d(32, 1, 4, 2, 1)),
+            ("flatten", Flatten()));
+        RegisterComponents();
+    }
+
+    /// <summary>q(z|x) for rows of 784 pixels: (μ, ln σ²).</summary>
+    public (Tensor Mu, Tensor LogVar) Encode(Tensor x)
+    {
+        var h = Encoder.call(x.view(-1, 1, 28, 28));
+        return (FcMu.forward(h), FcLogVar.forward(h));
+    }
+
+    /// <summary>The decoder's mean σ(logits), rows of 784.</summary>
+    public override Tensor forward(Tensor z) => sigmoid(Decoder.call(z));
+
+    /// <summary>Negative ELBO, mean over the batch, with ε from randn_like unless given (see <see cref="TorchVae.Loss"/>).</summary>
+    public Tensor Loss(Tensor x, Tensor? eps = null)
+    {
+        var (mu, logVar) = Encode(x);
+        var std = exp(0.5 * logVar);
+        var z = mu + (eps ?? randn_like(std)) * std;
+        var logits = Decoder.call(z);
+        var rec = functional.binary_cross_entropy_with_logits(logits, x, reduction: Reduction.Sum);
+        var kld = -0.5 * (1 + logVar - mu.square() - logVar.exp()).sum();
+        return (rec + kld) / x.shape[0];
+    }
+}
