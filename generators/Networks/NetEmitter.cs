@@ -64,6 +64,8 @@ internal static class NetEmitter
         // ---------------------------------------------------------------- state
         ModelEmitter.StateFields(w, layout);
         w.Line("private readonly Rng _noise; // ε (VAE) or z (GAN) of training steps, from ModelOptions.Seed, stream 1");
+        if (vae)
+            w.Line("private readonly Rng _evalNoise; // ε of Elbo and ImportanceLogLikelihood, stream 2: evaluating mid-training leaves the training run unchanged");
         w.Line($"private readonly ParameterPart _partA; // the {plan.A.Name}");
         w.Line($"private readonly ParameterPart _partB; // the {plan.B.Name}");
         if (plan.UsesTrainingFlag)
@@ -82,6 +84,8 @@ internal static class NetEmitter
         w.Open($"public {spec.ClassName}(ModelOptions options)");
         ModelEmitter.ConstructorStart(w, layout);
         w.Line("_noise = new Rng(options.Seed, stream: 1);");
+        if (vae)
+            w.Line("_evalNoise = new Rng(options.Seed, stream: 2);");
         w.Line($"_partA = new ParameterPart(\"{plan.A.Name}\", _parameters.Memory.Slice(0, PartBOffset), _gradients.Memory.Slice(0, PartBOffset), _pool);");
         w.Line($"_partB = new ParameterPart(\"{plan.B.Name}\", _parameters.Memory.Slice(PartBOffset), _gradients.Memory.Slice(PartBOffset), _pool);");
         ModelEmitter.AllocateActivations(w, layout);
@@ -442,7 +446,7 @@ internal static class NetEmitter
         w.Line("CheckVector(perRow, rows, nameof(perRow));");
         w.Line($"x.CopyTo(Act(_x, rows, {D}));");
         w.Line($"EncoderPass({yArg}rows);");
-        w.Line($"SampleLatent({yArg}rows, _noise);");
+        w.Line($"SampleLatent({yArg}rows, _evalNoise);");
         w.Line("DecoderForward(rows);");
         w.Line("var rec = _activations.Span.Slice(_rowA, rows);");
         w.Line("var kl = _activations.Span.Slice(_rowB, rows);");
@@ -473,7 +477,7 @@ internal static class NetEmitter
         w.Line($"var zIn = Act(_decIn, rows, {Z + plan.K});");
         w.Line($"EncoderPass({yArg}rows); // q(z|x) once; k samples of z from it");
         w.Open("for (int i = 0; i < k; i++)");
-        w.Line($"SampleLatent({yArg}rows, _noise);");
+        w.Line($"SampleLatent({yArg}rows, _evalNoise);");
         w.Line("DecoderForward(rows);");
         w.Line("// log w = ln p(x|z) + ln N(z; 0, I) − ln N(z; μ, σ²) = −rec − ½Σz² + ½Σε² + ½Σ ln σ²; perRow holds rec meanwhile");
         w.Line("RowLosses(rows, perRow, Span<float>.Empty, gradient: false);");
