@@ -31,9 +31,11 @@ public static class ReferenceCommand
     /// <summary>Parses the arguments after "reference" and runs; returns the exit code.</summary>
     public static int Run(ReadOnlySpan<string> args)
     {
+        if (args.Length > 0 && args[0] == "moons-flow")
+            return MoonsFlowReference.Run(args[1..]);
         if (args.Length == 0 || args[0] != "vae-digits")
         {
-            Console.Error.WriteLine("reference: expected 'vae-digits'.");
+            Console.Error.WriteLine("reference: expected 'vae-digits' or 'moons-flow'.");
             Console.Error.WriteLine(Usage);
             return 2;
         }

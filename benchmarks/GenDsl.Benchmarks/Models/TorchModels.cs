@@ -23,16 +23,19 @@ internal sealed class TorchCoupling : Module<Tensor, (Tensor V, Tensor SumS)>
     private readonly Parameter scale;
     private readonly bool _keepFirst;
     private readonly long _d1, _d2;
+    private readonly int _hiddenLayers;
 
     /// <param name="name">Module name (as the GenDsl member, e.g. "C1").</param>
     /// <param name="features">D.</param>
     /// <param name="keepFirst">Keeps the first half 0…⌊D/2⌋−1 (even couplings of Mask.Alternating), else the second.</param>
     /// <param name="hidden">Width H of the hidden layers.</param>
     /// <param name="hiddenLayers">Number of hidden layers (ReLU).</param>
-    public TorchCoupling(string name, int features, bool keepFirst, int hidden, int hiddenLayers) : base(name)
+    /// <param name="learnedScale">False: s = tanh(r), the scale stays 1 and is not trained (the common PyTorch example's form).</param>
+    public TorchCoupling(string name, int features, bool keepFirst, int hidden, int hiddenLayers, bool learnedScale = true) : base(name)
     {
         int half = features / 2;
         _keepFirst = keepFirst;
+        _hiddenLayers = hiddenLayers;
         _d1 = keepFirst ? half : features - half;
         _d2 = features - _d1;
         // Layers named "0", "1", … (Linear) so that the parameter names are those of the GenDsl
@@ -47,8 +50,17 @@ internal sealed class TorchCoupling : Module<Tensor, (Tensor V, Tensor SumS)>
         }
         layers.Add(($"{hiddenLayers}", Linear(width, 2 * _d2)));
         net = Sequential(layers);
-        scale = new Parameter(ones(_d2));
+        scale = new Parameter(ones(_d2), requires_grad: learnedScale);
         RegisterComponents();
+    }
+
+    /// <summary>Zeroes the output layer (GenDsl's documented initialisation: the coupling starts as the identity).</summary>
+    public void ZeroOutputLayer()
+    {
+        using var _ = no_grad();
+        foreach (var (name, p) in net.named_parameters())
+            if (name.StartsWith($"{_hiddenLayers}.", StringComparison.Ordinal))
+                p.zero_();
     }
 
     private (Tensor Kept, Tensor Transformed) Split(Tensor x) => _keepFirst
@@ -95,15 +107,22 @@ internal sealed class TorchRealNvp : Module<Tensor, (Tensor Z, Tensor LogDet)>
     private readonly TorchCoupling[] _couplings;
     private readonly int _features;
 
-    public TorchRealNvp(int features, int couplings, int hidden, int hiddenLayers) : base("RealNvp")
+    public TorchRealNvp(int features, int couplings, int hidden, int hiddenLayers, bool learnedScale = true) : base("RealNvp")
     {
         _features = features;
         _couplings = new TorchCoupling[couplings];
         for (int c = 0; c < couplings; c++)
         {
-            _couplings[c] = new TorchCoupling($"C{c + 1}", features, keepFirst: c % 2 == 0, hidden, hiddenLayers);
+            _couplings[c] = new TorchCoupling($"C{c + 1}", features, keepFirst: c % 2 == 0, hidden, hiddenLayers, learnedScale);
             register_module($"C{c + 1}", _couplings[c]);
         }
+    }
+
+    /// <summary>Zeroes every coupling's output layer (GenDsl's initialisation).</summary>
+    public void ZeroOutputLayers()
+    {
+        foreach (var c in _couplings)
+            c.ZeroOutputLayer();
     }
 
     /// <summary>h = f⁻¹: x → (z, ln|det J_h| per row).</summary>
