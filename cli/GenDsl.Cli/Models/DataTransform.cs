@@ -18,6 +18,9 @@ internal abstract class DataTransform
     /// <summary>True for <see cref="Identity"/> (sessions then skip the copy).</summary>
     public virtual bool IsIdentity => false;
 
+    /// <summary>What the transform does, for messages ("model = 2·data − 1").</summary>
+    public virtual string Description => "model = data";
+
     /// <summary>
     /// Maps data rows to model rows and writes ln|det ∂model/∂data| per row to <paramref name="logDet"/>
     /// (for dequantised data including −D·ln L, so that log p_data ≥ log p_model + logDet: see
@@ -50,6 +53,9 @@ internal abstract class DataTransform
 
     private sealed class LogitDataTransform(LogitTransform transform) : DataTransform
     {
+        public override string Description => FormattableString.Invariant(
+            $"model = logit(α + (1 − 2α)·(k + u)/{transform.Levels}), pixel k = data·{transform.Levels - 1}, u ~ U[0, 1), α = {transform.Alpha} (GenDsl.Data.LogitTransform)");
+
         public override void ToModel(ReadOnlySpan2D<float> data, Span2D<float> model, Span<float> logDet, Rng rng) =>
             transform.Forward(data, model, logDet, rng);
 
@@ -73,6 +79,8 @@ internal abstract class DataTransform
 
     private sealed class AffineTransform(float scale, float shift) : DataTransform
     {
+        public override string Description => FormattableString.Invariant($"model = {scale}·data + {shift}");
+
         public override void ToModel(ReadOnlySpan2D<float> data, Span2D<float> model, Span<float> logDet, Rng rng)
         {
             float perElement = MathF.Log(MathF.Abs(scale)) * data.Width;
