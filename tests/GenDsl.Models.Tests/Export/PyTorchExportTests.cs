@@ -26,6 +26,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
     private const ulong Seed = 5;
     private const int Rows = 6;
     private const double Tolerance = 1e-5;
+    private const int IwaeSamples = 3;
 
     // ---------------------------------------------------------------------------------------- the cases
 
@@ -37,6 +38,9 @@ public class PyTorchExportTests(ITestOutputHelper output)
         Flow("MixedFlow", o => new MixedFlow(o)),
         Flow("ConditionalSmallFlow", o => new ConditionalSmallFlow(o)),
         Flow("WideFlow", o => new WideFlow(o)),
+        // ActNorm's data-dependent initialisation on the first loss, in both (the weights copied in without Load, which would mark it done)
+        Flow("MixedFlow", o => new MixedFlow(o)) with { ActNormInit = true },
+        Flow("WideFlow", o => new WideFlow(o)) with { ActNormInit = true },
     ];
 
     private static IEnumerable<Case> DenseVaes() =>
@@ -130,12 +134,20 @@ public class PyTorchExportTests(ITestOutputHelper output)
         var expected = new List<(Case Case, IGenerativeModel Model, Dictionary<string, float[]> Values, string Outputs, string Trained, Dictionary<string, float[]> Inputs)>();
         foreach (var c in list)
         {
-            string dir = Path.Combine(root, c.Name);
+            string dir = Path.Combine(root, c.Label);
             var model = c.Create();
             Perturb(model);
             ((IPyTorchExportable)model).ExportPyTorch(dir);
             model = c.Create();
-            model.Load(Path.Combine(dir, c.Name + ".safetensors"));   // as a user would: the exported file is the truth
+            string weights = Path.Combine(dir, c.Name + ".safetensors");
+            if (c.ActNormInit)
+            {
+                var file = SafeTensors.Read(weights);
+                foreach (var t in model.Tensors)
+                    file.CopyTo(t.Name, Arena(model, t).Span.Slice(t.Offset, t.Length));
+            }
+            else
+                model.Load(weights);   // as a user would: the exported file is the truth
             var inputs = c.Inputs(model);
             SafeTensors.Write(Path.Combine(dir, "inputs.safetensors"), inputs.Select(kv => new TensorEntry(kv.Key, Shape(kv.Key, kv.Value, model), kv.Value)).ToList());
             var values = c.Run(model, inputs);
@@ -146,6 +158,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
                 ["class"] = c.Name, ["family"] = c.Family,
                 ["python"] = Path.Combine(dir, c.Name + ".py"), ["weights"] = Path.Combine(dir, c.Name + ".safetensors"),
                 ["inputs"] = Path.Combine(dir, "inputs.safetensors"), ["outputs"] = outputs, ["trained"] = trained,
+                ["actnorm_init"] = c.ActNormInit, ["iwae_samples"] = IwaeSamples,
             };
             if (model is IGanModel gan)
                 entry["generator"] = model.Tensors.Where(t => !t.IsBuffer && t.Offset < gan.GeneratorPart.Parameters.Length).Select(t => t.Name).ToArray();
@@ -169,27 +182,28 @@ public class PyTorchExportTests(ITestOutputHelper output)
                 .Select(kv => torch.ToArray(kv.Key).Select(v => Math.Abs((double)v)).DefaultIfEmpty(0).Max()).DefaultIfEmpty(0).Max();
             void Check(string group, string name, float[] actual, string torchName)
             {
-                Assert.True(torch.Contains(torchName), $"{c.Name}: PyTorch wrote no '{torchName}'");
+                Assert.True(torch.Contains(torchName), $"{c.Label}: PyTorch wrote no '{torchName}'");
                 double e = RelativeError(actual, torch.ToArray(torchName), group == "gradients" ? 0.1 * gradientScale : 0);
                 if (!worst.TryGetValue(group, out var w) || e > w.Error) worst[group] = (e, name);
-                if (!(e <= Tolerance)) failures.Add($"{c.Name} {name}: relative error {e:g3} > {Tolerance:g1}");
+                if (!(e <= Tolerance)) failures.Add($"{c.Label} {name}: relative error {e:g3} > {Tolerance:g1}");
             }
             foreach (var (name, v) in values)
             {
                 string group = name.StartsWith("grad.", StringComparison.Ordinal) ? "gradients"
                     : name.StartsWith("buffer.", StringComparison.Ordinal) ? "running stats"
+                    : name.StartsWith("param.", StringComparison.Ordinal) ? "parameters after the pass"
                     : name == "loss" ? "losses" : "densities/outputs";
                 Check(group, name, v, name);
             }
             foreach (var t in model.Tensors.Where(t => !t.IsBuffer))
-                Assert.True(values.ContainsKey("grad." + t.Name), $"{c.Name}: no gradient compared for {t.Name}");
+                Assert.True(values.ContainsKey("grad." + t.Name), $"{c.Label}: no gradient compared for {t.Name}");
 
             // The weights after PyTorch's Adam step load into GenDsl and give PyTorch's outputs.
             var stepped = c.Create();
             Assert.Equal(1, stepped.Load(trained));
             foreach (var (name, v) in c.After(stepped, inputs))
                 Check("after PyTorch's step", name, v, name);
-            report.Append(CultureInfo.InvariantCulture, $"{c.Name,-22}");
+            report.Append(CultureInfo.InvariantCulture, $"{c.Label,-22}");
             foreach (var (group, (e, n)) in worst)
                 report.Append(CultureInfo.InvariantCulture, $"  {group} {e:0.0e+0} ({n})");
             report.AppendLine();
@@ -269,7 +283,11 @@ public class PyTorchExportTests(ITestOutputHelper output)
     {
         foreach (var t in m.Tensors)
             if (t.IsBuffer) values["buffer." + t.Name] = m.Buffers.Span.Slice(t.Offset, t.Length).ToArray();
-            else values["grad." + t.Name] = Grad(m, t);
+            else
+            {
+                values["grad." + t.Name] = Grad(m, t);
+                values["param." + t.Name] = m.Parameters.Span.Slice(t.Offset, t.Length).ToArray(); // ActNorm's are set by the first loss
+            }
     }
 
     private delegate void FlowCall(IGenerativeModel m, float[] x, float[]? y, float[] output, float[]? output2);
@@ -279,7 +297,13 @@ public class PyTorchExportTests(ITestOutputHelper output)
     private sealed record Case(string Name, string Family, Func<IGenerativeModel> Create,
         Func<IGenerativeModel, Dictionary<string, float[]>> Inputs,
         Func<IGenerativeModel, Dictionary<string, float[]>, Dictionary<string, float[]>> Run,
-        Func<IGenerativeModel, Dictionary<string, float[]>, Dictionary<string, float[]>> After);
+        Func<IGenerativeModel, Dictionary<string, float[]>, Dictionary<string, float[]>> After)
+    {
+        /// <summary>Start from weights whose ActNorm layers are not initialised yet: the first loss initialises them.</summary>
+        public bool ActNormInit { get; init; }
+
+        public string Label => ActNormInit ? Name + "+init" : Name;
+    }
 
     private static ModelOptions Options => new() { MaxBatch = 3 * Rows, Seed = Seed };
 
@@ -334,6 +358,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
                 // the model's own noise (stream 1 of its seed, from its position): ε of Elbo, then ε of Backward
                 var noise = new Rng(Seed, 1) { Position = vae.NoisePosition };
                 d["eps_elbo"] = Normal(noise, Rows * vae.LatentSize);
+                d["eps_iwae"] = Normal(noise, IwaeSamples * Rows * vae.LatentSize); // sample i: rows i·B … (i + 1)·B − 1
                 d["eps_loss"] = Normal(noise, Rows * vae.LatentSize);
                 return d;
             },
@@ -344,8 +369,11 @@ public class PyTorchExportTests(ITestOutputHelper output)
                 var v = Deterministic(api, vae, i, y, "");
                 var elbo = new float[Rows];
                 api.Elbo(m, i["x"], y, elbo);
+                var iwae = new float[Rows];
+                api.Iwae(m, i["x"], y, IwaeSamples, iwae);
                 var loss = api.Backward(m, i["x"], y);
                 v["elbo"] = elbo;
+                v["iwae"] = iwae;
                 v["loss"] = [loss.Loss, loss.Reconstruction, loss.Kl];
                 AddState(m, v);
                 return v;
@@ -461,15 +489,18 @@ public class PyTorchExportTests(ITestOutputHelper output)
         public required Action<IGenerativeModel, float[], float[]?, float[]> Decode;
         public required Action<IGenerativeModel, float[], float[]?, float[]> Elbo;
         public required Func<IGenerativeModel, float[], float[]?, VaeLoss> Backward;
+        public required Action<IGenerativeModel, float[], float[]?, int, float[]> Iwae;
 
+        internal delegate void IwaeC<T>(T m, ReadOnlySpan2D<float> x, ReadOnlySpan2D<float> y, int k, Span<float> e);
         internal delegate void EncodeC<T>(T m, ReadOnlySpan2D<float> x, ReadOnlySpan2D<float> y, Span2D<float> mu, Span2D<float> lv);
         internal delegate void DecodeC<T>(T m, ReadOnlySpan2D<float> z, ReadOnlySpan2D<float> y, Span2D<float> x);
         internal delegate void ElboC<T>(T m, ReadOnlySpan2D<float> x, ReadOnlySpan2D<float> y, Span<float> e);
         internal delegate VaeLoss BackwardC<T>(T m, ReadOnlySpan2D<float> x, ReadOnlySpan2D<float> y);
 
         /// <summary>y is an empty 0-column span for unconditional models (ignored by their lambdas).</summary>
-        private static VaeApi Make<T>(int d, int z, int k, EncodeC<T> en, DecodeC<T> de, ElboC<T> el, BackwardC<T> bw) => new()
+        private static VaeApi Make<T>(int d, int z, int k, EncodeC<T> en, DecodeC<T> de, ElboC<T> el, BackwardC<T> bw, IwaeC<T> iw) => new()
         {
+            Iwae = (m, x, y, samples, e) => iw((T)(object)m, R(x, d), Y(y, k), samples, e),
             Encode = (m, x, y, mu, lv) => en((T)(object)m, R(x, d), Y(y, k), W(mu, z), W(lv, z)),
             Decode = (m, zz, y, x) => de((T)(object)m, R(zz, z), Y(y, k), W(x, d)),
             Elbo = (m, x, y, e) => el((T)(object)m, R(x, d), Y(y, k), e),
@@ -478,18 +509,18 @@ public class PyTorchExportTests(ITestOutputHelper output)
 
         public static VaeApi For(Type t) => t.Name switch
         {
-            nameof(DigitsVae) => Make<DigitsVae>(64, 8, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x)),
-            nameof(DigitsCvae) => Make<DigitsCvae>(64, 8, 10, (m, x, y, mu, lv) => m.Encode(x, y, mu, lv), (m, z, y, x) => m.Decode(z, y, x), (m, x, y, e) => m.Elbo(x, y, e), (m, x, y) => m.Backward(x, y)),
-            nameof(MnistVae) => Make<MnistVae>(784, 20, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x)),
-            nameof(TinyBernoulliVae) => Make<TinyBernoulliVae>(5, 3, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x)),
-            nameof(TinyGaussianCvae) => Make<TinyGaussianCvae>(5, 3, 2, (m, x, y, mu, lv) => m.Encode(x, y, mu, lv), (m, z, y, x) => m.Decode(z, y, x), (m, x, y, e) => m.Elbo(x, y, e), (m, x, y) => m.Backward(x, y)),
-            nameof(TinyFixedVae) => Make<TinyFixedVae>(6, 2, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x)),
-            nameof(FashionConvVae) => Make<FashionConvVae>(784, 16, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x)),
-            nameof(FashionConvCvae) => Make<FashionConvCvae>(784, 16, 10, (m, x, y, mu, lv) => m.Encode(x, y, mu, lv), (m, z, y, x) => m.Decode(z, y, x), (m, x, y, e) => m.Elbo(x, y, e), (m, x, y) => m.Backward(x, y)),
-            nameof(ConvBernoulliVae) => Make<ConvBernoulliVae>(36, 3, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x)),
-            nameof(ConvGaussianVae) => Make<ConvGaussianVae>(50, 2, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x)),
-            nameof(ConvDenseHeadVae) => Make<ConvDenseHeadVae>(36, 2, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x)),
-            nameof(ConvCvae) => Make<ConvCvae>(25, 2, 2, (m, x, y, mu, lv) => m.Encode(x, y, mu, lv), (m, z, y, x) => m.Decode(z, y, x), (m, x, y, e) => m.Elbo(x, y, e), (m, x, y) => m.Backward(x, y)),
+            nameof(DigitsVae) => Make<DigitsVae>(64, 8, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
+            nameof(DigitsCvae) => Make<DigitsCvae>(64, 8, 10, (m, x, y, mu, lv) => m.Encode(x, y, mu, lv), (m, z, y, x) => m.Decode(z, y, x), (m, x, y, e) => m.Elbo(x, y, e), (m, x, y) => m.Backward(x, y), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, y, n, e)),
+            nameof(MnistVae) => Make<MnistVae>(784, 20, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
+            nameof(TinyBernoulliVae) => Make<TinyBernoulliVae>(5, 3, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
+            nameof(TinyGaussianCvae) => Make<TinyGaussianCvae>(5, 3, 2, (m, x, y, mu, lv) => m.Encode(x, y, mu, lv), (m, z, y, x) => m.Decode(z, y, x), (m, x, y, e) => m.Elbo(x, y, e), (m, x, y) => m.Backward(x, y), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, y, n, e)),
+            nameof(TinyFixedVae) => Make<TinyFixedVae>(6, 2, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
+            nameof(FashionConvVae) => Make<FashionConvVae>(784, 16, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
+            nameof(FashionConvCvae) => Make<FashionConvCvae>(784, 16, 10, (m, x, y, mu, lv) => m.Encode(x, y, mu, lv), (m, z, y, x) => m.Decode(z, y, x), (m, x, y, e) => m.Elbo(x, y, e), (m, x, y) => m.Backward(x, y), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, y, n, e)),
+            nameof(ConvBernoulliVae) => Make<ConvBernoulliVae>(36, 3, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
+            nameof(ConvGaussianVae) => Make<ConvGaussianVae>(50, 2, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
+            nameof(ConvDenseHeadVae) => Make<ConvDenseHeadVae>(36, 2, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
+            nameof(ConvCvae) => Make<ConvCvae>(25, 2, 2, (m, x, y, mu, lv) => m.Encode(x, y, mu, lv), (m, z, y, x) => m.Decode(z, y, x), (m, x, y, e) => m.Elbo(x, y, e), (m, x, y) => m.Backward(x, y), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, y, n, e)),
             _ => throw new ArgumentException(t.Name),
         };
     }

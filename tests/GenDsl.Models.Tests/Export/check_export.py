@@ -26,6 +26,8 @@ def run(case):
     x = {k: v.double() for k, v in inputs.items()}
     model = cls().double()
     model.load_safetensors(case["weights"])
+    if case.get("actnorm_init"):
+        model.actnorm_initialized = False  # the first loss initialises the ActNorm layers, as GenDsl's first Backward does
     out = {}
     y = x.get("y")
     family = case["family"]
@@ -53,6 +55,8 @@ def run(case):
             out["mu"], out["logvar"] = mu, logvar
             out["decode"] = model.decode(x["zin"], y)
             out["elbo"] = model.elbo(x["x"], y, eps=x["eps_elbo"])
+            k = case["iwae_samples"]
+            out["iwae"] = model.log_prob(x["x"], y, k=k, eps=x["eps_iwae"].reshape(k, x["x"].shape[0], -1))
         loss, rec, kl = model.loss_terms(x["x"], y, eps=x["eps_loss"])
         out["loss"] = torch.stack([loss, rec, kl]).detach()
         loss.backward()
@@ -79,6 +83,8 @@ def run(case):
         grads()
     for name, b in model.named_buffers():
         out["buffer." + name] = b.detach().clone()
+    for name, p in params.items():
+        out["param." + name] = p.detach().clone()
 
     # One Adam step on these gradients, saved as a GenDsl checkpoint, then the outputs of the saved weights.
     torch.optim.Adam(model.parameters(), lr=1e-2).step()
