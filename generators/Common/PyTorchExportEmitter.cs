@@ -353,6 +353,13 @@ def save_safetensors(path, tensors, metadata=None):
                     p.Line($"{m}.upper = nn.Parameter(torch.zeros(({I(D)}, {I(D)})))");
                     p.Line($"{m}.logs = nn.Parameter(torch.zeros(({I(D)},)))");
                     break;
+                default: // a layer kind without PyTorch code yet: its tensors still load (its forward raises)
+                    foreach (var (tensorName, _, shape) in layer.Tensors)
+                    {
+                        var parts = tensorName.Split('.');
+                        p.Line($"setattr({PyModule(parts.Take(parts.Length - 1).ToArray())}, {PyStr(parts[parts.Length - 1])}, nn.Parameter(torch.zeros(({Lit.Ints(shape)}{(shape.Length == 1 ? "," : "")}))))");
+                    }
+                    break;
             }
         }
         if (plan.HasActNorm)
@@ -493,6 +500,9 @@ def save_safetensors(path, tensors, metadata=None):
                 p.Line($"u = u @ _lu_weight({m}, {PyInts(layer.Order)}).t()");
                 p.Line($"ld = ld + {m}.logs.sum()");
                 break;
+            default: // a layer kind without PyTorch code yet
+                p.Line($"raise NotImplementedError({PyStr($"{name} ({layer.Kind}) has no PyTorch export yet")})");
+                break;
         }
     }
 
@@ -527,6 +537,9 @@ def save_safetensors(path, tensors, metadata=None):
             case LayerKind.InvertibleLinear:
                 p.Line($"# {name}: u = v · W⁻ᵀ");
                 p.Line($"v = torch.linalg.solve(_lu_weight({m}, {PyInts(layer.Order)}), v.t()).t()");
+                break;
+            default:
+                p.Line($"raise NotImplementedError({PyStr($"{name} ({layer.Kind}) has no PyTorch export yet")})");
                 break;
         }
     }
