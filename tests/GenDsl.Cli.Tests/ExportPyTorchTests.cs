@@ -12,6 +12,7 @@ public class ExportPyTorchTests : CliHarness
     [InlineData("moons-flow", "MoonsFlow")]
     [InlineData("digits-cvae", "DigitsCvae")]
     [InlineData("fashion-dcgan", "FashionDcgan")]
+    [InlineData("digits-flow", "DigitsFlow")] // trained on dequantised logits: data_transform.py comes along
     public void ExportWritesTheModuleAndTheCheckpointsWeights(string model, string className)
     {
         var entry = ModelRegistry.Get(model);
@@ -32,6 +33,7 @@ public class ExportPyTorchTests : CliHarness
         Assert.Equal(saved.Names.OrderBy(n => n, StringComparer.Ordinal), exported.Names.OrderBy(n => n, StringComparer.Ordinal));
         foreach (var name in saved.Names)
             Assert.Equal(saved.ToArray(name), exported.ToArray(name));
+        Assert.Equal(!entry.Transform.IsIdentity, File.Exists(P("py", "data_transform.py")));
     }
 
     [Fact]

@@ -17,7 +17,11 @@ internal sealed partial class ExportCommand
         string name = model.GetType().Name;
         context.Out.WriteLine($"Wrote {Path.Combine(directory, name + ".py")} and {Path.Combine(directory, name + ".safetensors")} ({session.Entry.Name}, checkpoint step {step}, {model.ParameterCount:N0} parameters).");
         context.Out.WriteLine($"  python3: from {name} import {name}; m = {name}(); m.load_safetensors(\"{Path.Combine(directory, name + ".safetensors")}\")");
-        if (!session.Entry.Transform.IsIdentity)
-            context.Out.WriteLine($"  note: gendsl trains {session.Entry.Name} on transformed rows, {session.Entry.Transform.Description}; the module takes and returns those rows.");
+        if (session.Entry.Transform.Python is { } transform)
+        {
+            File.WriteAllText(Path.Combine(directory, "data_transform.py"), transform.ReplaceLineEndings("\n") + "\n");
+            context.Out.WriteLine($"  note: gendsl trains {session.Entry.Name} on transformed rows, {session.Entry.Transform.Description}; the module takes and returns those rows,");
+            context.Out.WriteLine($"  and {Path.Combine(directory, "data_transform.py")} has to_model(data) and to_data(rows).");
+        }
     }
 }
