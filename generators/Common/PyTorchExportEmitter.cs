@@ -217,13 +217,22 @@ def save_safetensors(path, tensors, metadata=None):
                     paths.Add(prefix);
             }
         }
+        var items = new Dictionary<string, int>(); // module path → how many numbered children it has (a ModuleList)
+        foreach (var path in paths)
+        {
+            if (path.Length > 1 && IsIndex(path[path.Length - 1]))
+            {
+                string parent = string.Join(".", path.Take(path.Length - 1));
+                items[parent] = items.TryGetValue(parent, out int n) ? n + 1 : 1;
+            }
+        }
         foreach (var path in paths)
         {
             if (IsIndex(path[path.Length - 1]))
                 continue; // made by its ModuleList
             string dotted = string.Join(".", path);
-            int items = paths.Count(q => q.Length == path.Length + 1 && IsIndex(q[q.Length - 1]) && string.Join(".", q.Take(path.Length)) == dotted);
-            string value = items > 0 ? $"nn.ModuleList([nn.Module() for _ in range({items})])" : "nn.Module()";
+            int count = items.TryGetValue(dotted, out int c) ? c : 0;
+            string value = count > 0 ? $"nn.ModuleList([nn.Module() for _ in range({count})])" : "nn.Module()";
             string parent = PyModule(path.Take(path.Length - 1).ToArray());
             string last = path[path.Length - 1];
             yield return IsPlain(last) ? $"{parent}.{last} = {value}" : $"setattr({parent}, {PyStr(last)}, {value})";
