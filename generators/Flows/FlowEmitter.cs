@@ -207,6 +207,7 @@ internal static class FlowEmitter
         }
 
         w.Close();
+        PyTorchExportEmitter.EmitFlow(w, plan);
         return w.ToString();
     }
 

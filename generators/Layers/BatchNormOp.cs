@@ -77,4 +77,14 @@ internal sealed class BatchNormOp : Op
         w.Line($"// ∂L/∂x = γ·invStd/N·(N·gy − Σgy − x̂·Σ(gy·x̂)); ∂L/∂γ = Σ gy·x̂; ∂L/∂β = Σ gy (batch statistics of the forward pass)");
         w.Line($"BatchNormKernels.Backward(gy, Act({node.InputField}, {rows}, {size}), {c}, {P(node, "Gamma")}, {F(node, "mean")}, {F(node, "invStd")}, {gx}, {gGamma}, {gBeta}, accumulate: false, _pool);");
     }
+
+    // ---- PyTorch export: F.batch_norm with momentum 0.1, ε = 1e-5 (nn.BatchNorm1d/2d's), without num_batches_tracked.
+    protected override string PyTorchInitial(OpNode node, TensorDecl tensor) =>
+        tensor.Kind is "Gamma" or "RunVar" ? $"torch.ones({PyShape(tensor.Shape)})" : base.PyTorchInitial(node, tensor);
+
+    public override string? PyTorchForward(OpNode node, string module, string x)
+    {
+        string shaped = node.In.IsVector ? $"{x}.reshape(-1, {node.In.C})" : $"{x}.reshape(-1, {node.In.C}, {node.In.H}, {node.In.W})";
+        return PyActivation(node.Activation, $"F.batch_norm({shaped}, {module}.running_mean, {module}.running_var, {module}.weight, {module}.bias, training, 0.1, 1e-5)");
+    }
 }

@@ -101,4 +101,11 @@ internal sealed class ConvOp : Op
         if (context.GradInput is not null)
             w.Line($"Conv2d.BackwardData(gy, {Weight(node, "_parameters")}, Act({context.GradInput}, {rows}, {node.In.Size}), {node.Name}_Shape, {Scratch(node)}, _pool); // ∂L/∂x = convᵀ(gy, W)");
     }
+
+    // ---- PyTorch export: F.conv2d on nn.Conv2d's layout.
+    protected override string PyTorchInitial(OpNode node, TensorDecl tensor) =>
+        PyUniform(tensor.Shape, node.In.C * node.Arg("kernel") * node.Arg("kernel"));
+
+    public override string? PyTorchForward(OpNode node, string module, string x) =>
+        PyActivation(node.Activation, $"F.conv2d({x}.reshape(-1, {node.In.C}, {node.In.H}, {node.In.W}), {module}.weight, {module}.bias, stride={node.Arg("Stride")}, padding={node.Arg("Padding")})");
 }

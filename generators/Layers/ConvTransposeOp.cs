@@ -92,4 +92,11 @@ internal sealed class ConvTransposeOp : Op
         if (context.GradInput is not null)
             w.Line($"ConvTranspose2d.BackwardData(gy, {Weight(node, "_parameters")}, Act({context.GradInput}, {rows}, {node.In.Size}), {node.Name}_Shape, {Scratch(node)}, _pool); // ∂L/∂x = conv(gy, W): the adjoint's adjoint");
     }
+
+    // ---- PyTorch export: F.conv_transpose2d on nn.ConvTranspose2d's layout (torch's fan-in: weight.size(1)·k²).
+    protected override string PyTorchInitial(OpNode node, TensorDecl tensor) =>
+        PyUniform(tensor.Shape, node.Out.C * node.Arg("kernel") * node.Arg("kernel"));
+
+    public override string? PyTorchForward(OpNode node, string module, string x) =>
+        PyActivation(node.Activation, $"F.conv_transpose2d({x}.reshape(-1, {node.In.C}, {node.In.H}, {node.In.W}), {module}.weight, {module}.bias, stride={node.Arg("Stride")}, padding={node.Arg("Padding")}, output_padding={node.Arg("OutputPadding")})");
 }

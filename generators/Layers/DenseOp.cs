@@ -94,4 +94,11 @@ internal sealed class DenseOp : Op
         if (context.GradInput is not null)
             w.Line($"Gemm.Multiply(gy, false, Param({node.Const("W")}, {outW}, {inW}), false, Act({context.GradInput}, {rows}, {inW}), pool: _pool); // ∂L/∂x = ∂L/∂y · W");
     }
+
+    // ---- PyTorch export: F.linear on nn.Linear's layout; a coupling's output layer starts at zero.
+    protected override string PyTorchInitial(OpNode node, TensorDecl tensor) =>
+        node.ZeroInit ? base.PyTorchInitial(node, tensor) : PyUniform(tensor.Shape, node.In.Size);
+
+    public override string? PyTorchForward(OpNode node, string module, string x) =>
+        PyActivation(node.Activation, $"F.linear({x}{(node.In.IsVector ? "" : ".flatten(1)")}, {module}.weight, {module}.bias)");
 }

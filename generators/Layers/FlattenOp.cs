@@ -24,4 +24,7 @@ internal sealed class FlattenOp : Op
     public override void EmitBackward(Helpers.SourceWriter w, OpNode node, BackwardContext context)
     {
     }
+
+    // ---- PyTorch export: torch.flatten from dimension 1.
+    public override string? PyTorchForward(OpNode node, string module, string x) => $"{x}.flatten(1)";
 }

@@ -253,4 +253,59 @@ internal abstract class Op
 
     /// <summary>The rows expression scaled by the node's rows factor is already in the context; this is the width comment.</summary>
     protected static string Span(string rows, Shape s) => $"[{rows}, {(s.IsVector ? s.C.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{s.C}·{s.H}·{s.W}")}]";
+
+    // ---------------------------------------------------------------------------------------------
+    // PyTorch export (model.ExportPyTorch): every op writes its own PyTorch code. The module holds
+    // the op's tensors at the op's checkpoint names (module "self.E1" owns "E1.weight"), so the
+    // exported weights load with load_state_dict; forwards use torch.nn.functional on them.
+    // ---------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The Python statements of the module's <c>__init__</c> that create the node's tensors on
+    /// <paramref name="module"/> (an <c>nn.Module</c> expression, "self.E1"): parameters with
+    /// <c>nn.Parameter</c>, buffers with <c>register_buffer</c>, each initialised as <see cref="EmitInit"/> does.
+    /// </summary>
+    public virtual IEnumerable<string> PyTorchDeclarations(OpNode node, string module)
+    {
+        foreach (var (tensor, _, _) in node.Tensors)
+        {
+            string value = PyTorchInitial(node, tensor);
+            yield return tensor.IsBuffer
+                ? $"{module}.register_buffer(\"{tensor.Suffix}\", {value})"
+                : $"{module}.{tensor.Suffix} = nn.Parameter({value})";
+        }
+    }
+
+    /// <summary>The torch expression of a tensor's initial value (its shape in PyTorch's layout); zeros unless the op says otherwise.</summary>
+    protected virtual string PyTorchInitial(OpNode node, TensorDecl tensor) => $"torch.zeros({PyShape(tensor.Shape)})";
+
+    /// <summary>
+    /// The torch expression of the node's output given its input expression <paramref name="x"/> (a tensor of
+    /// rows: [B, n] for a vector, [B, C, H, W] or flat [B, C·H·W] for an image; the op reshapes what it needs),
+    /// with its parameters on <paramref name="module"/>. The Python variable <c>training</c> is in scope (batch
+    /// statistics or running ones). Null: the op has no PyTorch code yet (the export then raises NotImplementedError).
+    /// </summary>
+    public virtual string? PyTorchForward(OpNode node, string module, string x) => null;
+
+    /// <summary>"torch.relu(inner)", "F.leaky_relu(inner, 0.2)" … or inner for the identity (GenDsl's activations, exactly).</summary>
+    protected static string PyActivation(int activation, string inner) => activation switch
+    {
+        0 => inner,
+        1 => $"torch.relu({inner})",
+        2 => $"F.leaky_relu({inner}, 0.2)",
+        3 => $"torch.tanh({inner})",
+        4 => $"torch.sigmoid({inner})",
+        _ => $"_softplus({inner})",
+    };
+
+    /// <summary>"(64, 3, 4, 4)" or "(8,)".</summary>
+    protected static string PyShape(int[] shape) =>
+        shape.Length == 1 ? $"({shape[0].ToString(System.Globalization.CultureInfo.InvariantCulture)},)" : $"({Lit.Ints(shape)})";
+
+    /// <summary>torch.empty(shape).uniform_(−bound, bound): torch.nn's default initialisation of weights and biases.</summary>
+    protected static string PyUniform(int[] shape, int fanIn) =>
+        $"torch.empty({PyShape(shape)}).uniform_(-{PyFloat(1.0 / System.Math.Sqrt(fanIn))}, {PyFloat(1.0 / System.Math.Sqrt(fanIn))})";
+
+    /// <summary>A Python float literal (invariant culture, round-trip).</summary>
+    public static string PyFloat(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture) is var s && (s.Contains(".") || s.Contains("E")) ? s : s + ".0";
 }

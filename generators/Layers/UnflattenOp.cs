@@ -38,4 +38,7 @@ internal sealed class UnflattenOp : Op
     public override void EmitBackward(Helpers.SourceWriter w, OpNode node, BackwardContext context)
     {
     }
+
+    // ---- PyTorch export: nn.Unflatten(1, (c, h, w)) as a reshape.
+    public override string? PyTorchForward(OpNode node, string module, string x) => $"{x}.reshape(-1, {node.Out.C}, {node.Out.H}, {node.Out.W})";
 }

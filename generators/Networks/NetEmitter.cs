@@ -159,6 +159,7 @@ internal static class NetEmitter
 
         ModelEmitter.SaveLoad(w, spec.FullName, spec.ClassName);
         w.Close();
+        PyTorchExportEmitter.EmitNet(w, plan);
         return w.ToString();
     }
 

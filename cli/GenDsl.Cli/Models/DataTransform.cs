@@ -18,6 +18,16 @@ internal abstract class DataTransform
     /// <summary>True for <see cref="Identity"/> (sessions then skip the copy).</summary>
     public virtual bool IsIdentity => false;
 
+    /// <summary>What the transform does, for messages ("model = 2·data − 1").</summary>
+    public virtual string Description => "model = data";
+
+    /// <summary>
+    /// The transform in Python (torch only): <c>to_model(data, generator=None)</c> → (model rows, ln|det ∂model/∂data| per
+    /// row) and <c>to_data(rows)</c>, as <see cref="ToModel"/> and <see cref="ToData"/> compute them; null for the identity.
+    /// <c>gendsl export --pytorch</c> writes it next to the module as data_transform.py.
+    /// </summary>
+    public virtual string? Python => null;
+
     /// <summary>
     /// Maps data rows to model rows and writes ln|det ∂model/∂data| per row to <paramref name="logDet"/>
     /// (for dequantised data including −D·ln L, so that log p_data ≥ log p_model + logDet: see
@@ -50,6 +60,35 @@ internal abstract class DataTransform
 
     private sealed class LogitDataTransform(LogitTransform transform) : DataTransform
     {
+        public override string Description => FormattableString.Invariant(
+            $"model = logit(α + (1 − 2α)·(k + u)/{transform.Levels}), pixel k = data·{transform.Levels - 1}, u ~ U[0, 1), α = {transform.Alpha} (GenDsl.Data.LogitTransform)");
+
+        public override string Python => FormattableString.Invariant($$"""
+            # GenDsl.Data.LogitTransform(levels={{transform.Levels}}, alpha={{transform.Alpha}}): dequantisation and logit, as gendsl train applies it.
+            import math
+
+            import torch
+
+            LEVELS = {{transform.Levels}}
+            ALPHA = {{transform.Alpha}}
+
+
+            def to_model(data, generator=None):
+                # data: pixels k/(L − 1) → (y = logit(α + (1 − 2α)(k + u)/L) with u ~ U[0, 1), ln|det ∂y/∂v| per row)
+                k = torch.round(data * (LEVELS - 1))
+                u = torch.rand(data.shape, generator=generator, dtype=data.dtype, device=data.device)
+                s = ALPHA + (1 - 2 * ALPHA) * (k + u) / LEVELS
+                y = torch.log(s) - torch.log1p(-s)
+                logdet = data.shape[1] * (math.log(1 - 2 * ALPHA) - math.log(LEVELS)) - (torch.log(s) + torch.log1p(-s)).sum(1)
+                return y, logdet
+
+
+            def to_data(y):
+                # the continuous inverse: x = (L·u − ½)/(L − 1), u = (σ(y) − α)/(1 − 2α), clamped to [0, 1]
+                u = ((torch.sigmoid(y) - ALPHA) / (1 - 2 * ALPHA)).clamp(0, 1)
+                return ((u * LEVELS - 0.5) / (LEVELS - 1)).clamp(0, 1)
+            """);
+
         public override void ToModel(ReadOnlySpan2D<float> data, Span2D<float> model, Span<float> logDet, Rng rng) =>
             transform.Forward(data, model, logDet, rng);
 
@@ -73,6 +112,21 @@ internal abstract class DataTransform
 
     private sealed class AffineTransform(float scale, float shift) : DataTransform
     {
+        public override string Description => FormattableString.Invariant($"model = {scale}·data + {shift}");
+
+        public override string Python => FormattableString.Invariant($$"""
+            # model = {{scale}}·data + {{shift}}, as gendsl train applies it.
+            import math
+
+
+            def to_model(data, generator=None):
+                return data * {{scale}} + {{shift}}, data.new_full((data.shape[0],), data.shape[1] * math.log(abs({{scale}})))
+
+
+            def to_data(rows):
+                return (rows - {{shift}}) / {{scale}}
+            """);
+
         public override void ToModel(ReadOnlySpan2D<float> data, Span2D<float> model, Span<float> logDet, Rng rng)
         {
             float perElement = MathF.Log(MathF.Abs(scale)) * data.Width;

@@ -116,6 +116,9 @@ internal abstract class ModelSession
     /// <summary>Learned parameters (all parts of the model).</summary>
     public abstract int ParameterCount { get; }
 
+    /// <summary>The generated model behind the session.</summary>
+    public abstract IGenerativeModel GenerativeModel { get; }
+
     /// <summary>All parameters (checked for NaN before a checkpoint is written).</summary>
     public abstract ReadOnlySpan<float> Parameters { get; }
 
@@ -173,6 +176,7 @@ internal abstract class ModelSession<TModel> : ModelSession where TModel : class
 
     public override int MaxBatch => Model.MaxBatch;
     public override int ParameterCount => Model.ParameterCount;
+    public override IGenerativeModel GenerativeModel => Model;
     public override ReadOnlySpan<float> Parameters => Model.Parameters.Span;
     public override void Save(string path, long step) => Model.Save(path, step);
     public override long Load(string path) => Model.Load(path);

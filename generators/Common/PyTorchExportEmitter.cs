@@ -1,0 +1,795 @@
+using System.Collections.Generic;
+using System.Linq;
+using GenDsl.Generators.Flows;
+using GenDsl.Generators.Helpers;
+using GenDsl.Generators.Layers;
+using GenDsl.Generators.Networks;
+
+namespace GenDsl.Generators.Common;
+
+/// <summary>
+/// The PyTorch export of a model (issue #16): a second partial declaration of the model class with
+/// <c>PyTorchSource</c>, the text of a self-contained Python file defining a <c>torch.nn.Module</c> that
+/// mirrors the declaration, and <c>ExportPyTorch(directory)</c>, which writes that file and the weights.
+/// The module's parameter and buffer paths are the checkpoint names (<c>C1.net.0.weight</c>,
+/// <c>encoder.head.bias</c>, <c>G2.running_mean</c>), so a GenDsl checkpoint loads with
+/// <c>load_state_dict</c> and a state dict saved from PyTorch loads back with <c>model.Load</c>. Every
+/// network layer's code comes from its op (<see cref="Op.PyTorchDeclarations"/>, <see cref="Op.PyTorchForward"/>);
+/// this file writes the model kinds around them: the flow layers of docs/flow-layers.md, the VAE's
+/// ELBO and the GAN's losses exactly as the C# emitters compute them.
+/// </summary>
+internal static class PyTorchExportEmitter
+{
+    // ============================================================================ entry points
+
+    public static void EmitFlow(SourceWriter w, FlowPlan plan)
+    {
+        var spec = plan.Spec;
+        EmitPartial(w, spec.ClassName, FlowPython(plan), $"[Flow] {spec.FullName}: forward (x → z, ln|det J_h|), inverse, log_prob, sample and loss (the mean NLL TrainStep minimises)");
+    }
+
+    public static void EmitNet(SourceWriter w, NetModelPlan plan)
+    {
+        var spec = plan.Spec;
+        string what = spec.Kind == NetKind.Vae
+            ? "encode, decode, reconstruct, sample, elbo, log_prob (IWAE) and loss (the negative ELBO TrainStep minimises, ε optional)"
+            : "generate, discriminate, sample, discriminator_loss and generator_loss (the losses TrainStep minimises, given z)";
+        EmitPartial(w, spec.ClassName, NetPython(plan), $"[{(spec.Kind == NetKind.Vae ? "Vae" : "Gan")}] {spec.FullName}: {what}");
+    }
+
+    /// <summary>The C# partial declaration holding the Python text as a raw string constant.</summary>
+    private static void EmitPartial(SourceWriter w, string className, string python, string summary)
+    {
+        int quotes = 3, run = 0;
+        foreach (char c in python)
+        {
+            run = c == '"' ? run + 1 : 0;
+            if (run >= quotes) quotes = run + 1;
+        }
+        string delimiter = new('"', quotes);
+        w.Line();
+        w.Line($"/// <summary>PyTorch export of {Xml(summary)}.</summary>");
+        w.Open($"partial class {className} : global::GenDsl.IPyTorchExportable // [GeneratedCode] is on the first part");
+        w.Line($"/// <summary>The Python file <see cref=\"ExportPyTorch\"/> writes as {className}.py: a torch.nn.Module whose state_dict names are this model's checkpoint names.</summary>");
+        w.Line($"public const string PyTorchSource = {delimiter}");
+        foreach (var line in python.TrimEnd('\n').Split('\n'))
+            w.Line(line);
+        w.Line($"{delimiter};");
+        w.Line();
+        w.Line($"/// <summary>Writes {className}.py (<see cref=\"PyTorchSource\"/>) and {className}.safetensors (every parameter and buffer, as <see cref=\"Save\"/> writes them) to <paramref name=\"directory\"/>, creating it if needed.</summary>");
+        w.Line($"public void ExportPyTorch(string directory) => global::GenDsl.PyTorchExport.Write(this, directory, \"{className}\", PyTorchSource);");
+        w.Close();
+    }
+
+    private static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
+    // ============================================================================ shared Python
+
+    /// <summary>Imports, GenDsl's softplus, and a safetensors reader and writer using only torch, json and struct.</summary>
+    private const string Preamble = @"import json
+import math
+import os
+import struct
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+_HALF_LOG_2PI = 0.918938533204672742  # ½·ln(2π)
+
+
+def _softplus(x):
+    # GenDsl's softplus: max(x, 0) + log1p(exp(−|x|)) (torch's F.softplus switches to x above 20)
+    return torch.clamp(x, min=0) + torch.log1p(torch.exp(-x.abs()))
+
+
+def load_safetensors(path):
+    # Reads a safetensors file of F32 tensors: (dict name → tensor, metadata dict).
+    with open(path, ""rb"") as f:
+        data = f.read()
+    (n,) = struct.unpack(""<Q"", data[:8])
+    header = json.loads(data[8:8 + n].decode(""utf-8""))
+    metadata = header.pop(""__metadata__"", None) or {}
+    if sys.byteorder != ""little"":
+        raise RuntimeError(""safetensors data is little-endian; this reader runs on little-endian machines only"")
+    tensors = {}
+    for name, info in header.items():
+        if info[""dtype""] != ""F32"":
+            raise ValueError(""%s: tensor %s is %s; GenDsl checkpoints hold F32 tensors"" % (path, name, info[""dtype""]))
+        begin, end = info[""data_offsets""]
+        raw = bytearray(data[8 + n + begin:8 + n + end])
+        t = torch.frombuffer(raw, dtype=torch.float32) if len(raw) > 0 else torch.zeros(0)
+        tensors[name] = t.reshape(info[""shape""])
+    return tensors, metadata
+
+
+def save_safetensors(path, tensors, metadata=None):
+    # Writes tensors (name → tensor, stored as F32) and string metadata, atomically (a temporary file, then a rename).
+    header = {}
+    if metadata:
+        header[""__metadata__""] = {str(k): str(v) for k, v in metadata.items()}
+    blobs, offset = [], 0
+    for name, t in tensors.items():
+        t = t.detach().to(device=""cpu"", dtype=torch.float32).contiguous()
+        try:
+            blob = t.numpy().tobytes()
+        except Exception:  # torch built without numpy
+            blob = struct.pack(""<%df"" % t.numel(), *t.flatten().tolist())
+        header[name] = {""dtype"": ""F32"", ""shape"": list(t.shape), ""data_offsets"": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    text = json.dumps(header, separators=("","", "":"")).encode(""utf-8"")
+    text += b"" "" * (-len(text) % 8)
+    temporary = path + "".tmp""
+    with open(temporary, ""wb"") as f:
+        f.write(struct.pack(""<Q"", len(text)))
+        f.write(text)
+        for blob in blobs:
+            f.write(blob)
+    os.replace(temporary, path)
+";
+
+    /// <summary>The module's constants, constructor head, and the checkpoint methods every model kind has.</summary>
+    private static void ClassHead(SourceWriter p, string className, string fullName, string hash, string doc, ModelLayout layout,
+        IEnumerable<(string Name, string Value)> constants)
+    {
+        p.Line();
+        p.Line();
+        p.Line($"class {className}(nn.Module):");
+        p.Indent();
+        foreach (var line in doc.Split('\n'))
+            p.Line("# " + line);
+        p.Line($"MODEL = {PyStr(fullName)}");
+        p.Line($"DECLARATION_HASH = {PyStr(hash)}");
+        foreach (var (name, value) in constants)
+            p.Line($"{name} = {value}");
+        p.Line();
+        p.Line("def __init__(self):");
+        p.Indent();
+        p.Line("super().__init__()");
+        p.Line($"# containers at the checkpoint names' module paths ({layout.Tensors.Count} tensors)");
+        foreach (var line in Containers(layout))
+            p.Line(line);
+    }
+
+    /// <summary>The checkpoint methods, after the constructor.</summary>
+    private static void CheckpointMethods(SourceWriter p, string className, bool actNorm)
+    {
+        p.Line();
+        p.Line("def load_safetensors(self, path, strict=True):");
+        p.Line("    # Loads a GenDsl checkpoint (model.Save, ExportPyTorch) or a file written by save_safetensors; returns its step.");
+        p.Line("    tensors, metadata = load_safetensors(path)");
+        p.Line("    saved = metadata.get(\"gendsl.declaration_hash\")");
+        p.Line("    if saved is not None and saved != self.DECLARATION_HASH:");
+        p.Line($"        raise ValueError(\"%s was saved from another declaration than {className} (declaration hash %s, expected %s)\" % (path, saved, self.DECLARATION_HASH))");
+        p.Line("    self.load_state_dict(tensors, strict=strict)");
+        p.Line("    return int(metadata.get(\"gendsl.step\", \"0\"))");
+        p.Line();
+        p.Line("def save_safetensors(self, path, step=0):");
+        p.Line("    # Writes the state dict as a checkpoint that GenDsl's model.Load reads (same names, layouts and metadata).");
+        p.Line("    save_safetensors(path, self.state_dict(), {\"gendsl.model\": self.MODEL, \"gendsl.declaration_hash\": self.DECLARATION_HASH,");
+        p.Line("                                              \"gendsl.step\": str(int(step)), \"gendsl.format\": \"1\"})");
+        if (actNorm)
+        {
+            p.Line();
+            p.Line("def load_state_dict(self, state_dict, strict=True):");
+            p.Line("    result = super().load_state_dict(state_dict, strict)");
+            p.Line("    self.actnorm_initialized = True  # loaded ActNorm parameters are already data-initialised");
+            p.Line("    return result");
+        }
+        p.Line();
+        p.Line("def _like(self, t):");
+        p.Line("    # t as a tensor of the parameters' dtype and device");
+        p.Line("    ref = next(self.parameters())");
+        p.Line("    return torch.as_tensor(t).to(device=ref.device, dtype=ref.dtype)");
+    }
+
+    private static void Footer(SourceWriter p, string className, string example)
+    {
+        p.Unindent();
+        p.Line();
+        p.Line();
+        p.Line("if __name__ == \"__main__\":");
+        p.Line("    # python3 " + className + ".py: loads the weights written next to this file and runs the module once.");
+        p.Line("    model = " + className + "()");
+        p.Line("    weights = os.path.join(os.path.dirname(os.path.abspath(__file__)), \"" + className + ".safetensors\")");
+        p.Line("    if os.path.exists(weights):");
+        p.Line("        print(\"step\", model.load_safetensors(weights))");
+        p.Line("    model.eval()");
+        p.Line("    with torch.no_grad():");
+        p.Line("        " + example);
+        p.Line("    print(\"" + className + ":\", sum(t.numel() for t in model.parameters()), \"parameters\")");
+    }
+
+    /// <summary>"nn.Module()" / "nn.ModuleList(…)" lines creating every module on the tensors' paths.</summary>
+    private static IEnumerable<string> Containers(ModelLayout layout)
+    {
+        var paths = new List<string[]>();
+        var seen = new HashSet<string>();
+        foreach (var t in layout.Tensors)
+        {
+            var parts = t.Name.Split('.');
+            for (int k = 1; k < parts.Length; k++)
+            {
+                var prefix = parts.Take(k).ToArray();
+                if (seen.Add(string.Join(".", prefix)))
+                    paths.Add(prefix);
+            }
+        }
+        var items = new Dictionary<string, int>(); // module path → how many numbered children it has (a ModuleList)
+        foreach (var path in paths)
+        {
+            if (path.Length > 1 && IsIndex(path[path.Length - 1]))
+            {
+                string parent = string.Join(".", path.Take(path.Length - 1));
+                items[parent] = items.TryGetValue(parent, out int n) ? n + 1 : 1;
+            }
+        }
+        foreach (var path in paths)
+        {
+            if (IsIndex(path[path.Length - 1]))
+                continue; // made by its ModuleList
+            string dotted = string.Join(".", path);
+            int count = items.TryGetValue(dotted, out int c) ? c : 0;
+            string value = count > 0 ? $"nn.ModuleList([nn.Module() for _ in range({count})])" : "nn.Module()";
+            string parent = PyModule(path.Take(path.Length - 1).ToArray());
+            string last = path[path.Length - 1];
+            yield return IsPlain(last) ? $"{parent}.{last} = {value}" : $"setattr({parent}, {PyStr(last)}, {value})";
+        }
+    }
+
+    private static bool IsIndex(string segment) => segment.Length > 0 && segment.All(char.IsDigit);
+
+    private static readonly HashSet<string> s_keywords = new()
+    {
+        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif",
+        "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or",
+        "pass", "raise", "return", "try", "while", "with", "yield",
+    };
+
+    /// <summary>A segment usable as ".name" in Python: an ASCII identifier that is not a keyword.</summary>
+    private static bool IsPlain(string segment) =>
+        segment.Length > 0 && !char.IsDigit(segment[0]) && segment.All(c => c == '_' || (c < 128 && char.IsLetterOrDigit(c))) && !s_keywords.Contains(segment);
+
+    /// <summary>The Python expression of a module path: ["C1", "net", "0"] → self.C1.net[0].</summary>
+    private static string PyModule(string[] path)
+    {
+        var sb = new System.Text.StringBuilder("self");
+        foreach (var segment in path)
+        {
+            if (IsIndex(segment)) sb.Append('[').Append(segment).Append(']');
+            else if (IsPlain(segment)) sb.Append('.').Append(segment);
+            else sb.Insert(0, "getattr(").Append(", ").Append(PyStr(segment)).Append(')');
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The module of a node: the path of its tensors' names without the suffix ("C1.net.0.weight" → self.C1.net[0]).</summary>
+    private static string NodeModule(OpNode node)
+    {
+        if (node.Tensors.Count == 0)
+            return "self";
+        var parts = node.Tensors[0].Name.Split('.');
+        return PyModule(parts.Take(parts.Length - 1).ToArray());
+    }
+
+    private static string PyStr(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    private static string PyInts(IEnumerable<int> values) => "[" + Lit.Ints(values) + "]";
+
+    private static string I(int v) => Lit.I(v);
+
+    /// <summary>The op declarations of every node of a network.</summary>
+    private static void Declarations(SourceWriter p, NetworkPlan net)
+    {
+        foreach (var node in net.Emitting)
+            foreach (var line in node.Op.PyTorchDeclarations(node, NodeModule(node)))
+                p.Line(line);
+    }
+
+    /// <summary>def {name}(self, h, training): the network's ops in order, each a line of its own.</summary>
+    private static void NetworkMethod(SourceWriter p, string name, NetworkPlan net, string what)
+    {
+        p.Line();
+        p.Line($"def {name}(self, h, training):");
+        p.Indent();
+        p.Line($"# {what}: {NetworkEmitter.Widths(net)}");
+        foreach (var node in net.Nodes)
+        {
+            string? expression = node.Op.PyTorchForward(node, NodeModule(node), "h");
+            p.Line(expression is null
+                ? $"raise NotImplementedError({PyStr($"[{node.Op.Name}] ({node.Member}) has no PyTorch export yet")})"
+                : $"h = {expression}  # {node.Describe()}");
+        }
+        p.Line("return h.flatten(1)");
+        p.Unindent();
+    }
+
+    // ============================================================================ flows
+
+    private static string FlowPython(FlowPlan plan)
+    {
+        var spec = plan.Spec;
+        int D = plan.Features, K = plan.Condition;
+        bool cond = K > 0;
+        var p = new SourceWriter();
+        p.Line($"# Generated by GenDsl from the [Flow] declaration of {spec.FullName}: a torch.nn.Module that computes");
+        p.Line("# exactly what the generated C# computes (docs/flow-layers.md). Do not edit: change the declaration instead.");
+        p.Line("# Its state_dict names are the checkpoint names; load_safetensors/save_safetensors exchange weights with GenDsl.");
+        foreach (var line in Preamble.Replace("\r\n", "\n").Split('\n'))
+            p.Line(line);
+        p.Line("def _actnorm_init(layer, u):");
+        p.Line("    # Glow's data-dependent initialisation (FlowKernels.ActNormInitialize): unit variance, zero mean on this batch.");
+        p.Line("    with torch.no_grad():");
+        p.Line("        x = u.double()");
+        p.Line("        mean = x.mean(0)");
+        p.Line("        variance = torch.clamp((x * x).mean(0) - mean * mean, min=0)");
+        p.Line("        ls = -torch.log(torch.sqrt(variance) + 1e-6)");
+        p.Line("        layer.logscale.copy_(ls.float())");
+        p.Line("        layer.bias.copy_((-mean * torch.exp(ls)).float())");
+        p.Line();
+        p.Line();
+        p.Line("def _lu_weight(layer, order):");
+        p.Line("    # W = P·L·(U + diag(exp(logs))), P[i, π[i]] = 1: row i of W is row π[i] of L·Ũ");
+        p.Line("    eye = torch.eye(layer.logs.shape[0], dtype=layer.logs.dtype, device=layer.logs.device)");
+        p.Line("    lower = torch.tril(layer.lower, -1) + eye");
+        p.Line("    upper = torch.triu(layer.upper, 1) + torch.diag(torch.exp(layer.logs))");
+        p.Line("    return (lower @ upper)[order, :]");
+
+        string doc = $"Flow over {D} features{(cond ? $", conditioned on {K} values y" : "")}; layers in declaration order map data x to latent z.\n"
+            + "forward(x) = (z, ln|det J_h(x)|); inverse(z) = x; log_prob(x) = −½‖z‖² − (D/2)·ln 2π + ln|det J_h|;\n"
+            + "loss(x) = −mean log_prob (GenDsl's TrainStep loss; initialises ActNorm layers from the first batch, as GenDsl does).";
+        ClassHead(p, spec.ClassName, spec.FullName, plan.DeclarationHash, doc, plan.Layout,
+            new[] { ("FEATURES", I(D)), ("CONDITION", I(K)) });
+        foreach (var layer in plan.Layers)
+        {
+            string m = PyModule(new[] { layer.Name });
+            switch (layer.Kind)
+            {
+                case LayerKind.AffineCoupling:
+                case LayerKind.AdditiveCoupling:
+                    Declarations(p, layer.Network!);
+                    if (layer.Kind == LayerKind.AffineCoupling)
+                        p.Line($"{m}.scale = nn.Parameter(torch.ones(({I(layer.Transformed.Length)},)))");
+                    break;
+                case LayerKind.ActNorm:
+                    p.Line($"{m}.logscale = nn.Parameter(torch.zeros(({I(D)},)))");
+                    p.Line($"{m}.bias = nn.Parameter(torch.zeros(({I(D)},)))");
+                    break;
+                case LayerKind.InvertibleLinear:
+                    p.Line($"{m}.lower = nn.Parameter(torch.zeros(({I(D)}, {I(D)})))");
+                    p.Line($"{m}.upper = nn.Parameter(torch.zeros(({I(D)}, {I(D)})))");
+                    p.Line($"{m}.logs = nn.Parameter(torch.zeros(({I(D)},)))");
+                    break;
+                default: // a layer kind without PyTorch code yet: its tensors still load (its forward raises)
+                    foreach (var (tensorName, _, shape) in layer.Tensors)
+                    {
+                        var parts = tensorName.Split('.');
+                        p.Line($"setattr({PyModule(parts.Take(parts.Length - 1).ToArray())}, {PyStr(parts[parts.Length - 1])}, nn.Parameter(torch.zeros(({Lit.Ints(shape)}{(shape.Length == 1 ? "," : "")}))))");
+                    }
+                    break;
+            }
+        }
+        if (plan.HasActNorm)
+            p.Line("self.actnorm_initialized = False  # set by the first loss() (data-dependent init) or by loading weights");
+        p.Unindent();
+        CheckpointMethods(p, spec.ClassName, plan.HasActNorm);
+
+        // Inputs.
+        p.Line();
+        p.Line("def _inputs(self, x, y):");
+        p.Line("    x = self._like(x)");
+        if (cond)
+        {
+            p.Line("    if y is None:");
+            p.Line($"        raise ValueError(\"{spec.ClassName} is conditional: pass y, one row of {K} values per example\")");
+            p.Line("    return x, self._like(y)");
+        }
+        else
+            p.Line("    return x, None");
+
+        // Coupling networks.
+        foreach (var layer in plan.Layers.Where(l => l.Network is not null))
+            NetworkMethod(p, $"_{layer.Name}_net", layer.Network!, $"{layer.Name}'s network on [x_K{(cond ? ", y" : "")}]");
+
+        // Data → latent.
+        p.Line();
+        p.Line("def _to_latent(self, u, y, init):");
+        p.Indent();
+        p.Line("ld = u.new_zeros(u.shape[0])");
+        foreach (var layer in plan.Layers)
+            FlowLayerForward(p, plan, layer);
+        p.Line("return u, ld");
+        p.Unindent();
+
+        // Latent → data.
+        p.Line();
+        p.Line("def _to_data(self, v, y):");
+        p.Indent();
+        for (int i = plan.Layers.Count - 1; i >= 0; i--)
+            FlowLayerInverse(p, plan, plan.Layers[i]);
+        p.Line("return v");
+        p.Unindent();
+
+        string yArg = cond ? "y" : "y=None";
+        p.Line();
+        p.Line($"def forward(self, x, {yArg}):");
+        p.Line("    # data → latent: (z, ln|det J_h(x)|) per row; ToLatent in GenDsl");
+        p.Line("    x, y = self._inputs(x, y)");
+        p.Line("    return self._to_latent(x, y, False)");
+        p.Line();
+        p.Line($"def inverse(self, z, {yArg}):");
+        p.Line("    # latent → data (the generative direction); FromLatent in GenDsl");
+        p.Line("    z, y = self._inputs(z, y)");
+        p.Line("    return self._to_data(z, y)");
+        p.Line();
+        p.Line($"def log_prob(self, x, {yArg}):");
+        p.Line("    # exact ln p(x) in nats per row; LogProb in GenDsl");
+        p.Line("    z, ld = self.forward(x, y)");
+        p.Line($"    return -0.5 * (z * z).sum(1) - {I(D)} * _HALF_LOG_2PI + ld");
+        p.Line();
+        p.Line($"def loss(self, x, {yArg}):");
+        p.Line("    # the mean negative log-likelihood GenDsl's TrainStep minimises (Backward's return value)");
+        p.Line("    x, y = self._inputs(x, y)");
+        if (plan.HasActNorm)
+        {
+            p.Line("    z, ld = self._to_latent(x, y, not self.actnorm_initialized)");
+            p.Line("    self.actnorm_initialized = True");
+        }
+        else
+            p.Line("    z, ld = self._to_latent(x, y, False)");
+        p.Line($"    return (0.5 * (z * z).sum(1) + {I(D)} * _HALF_LOG_2PI - ld).mean()");
+        p.Line();
+        p.Line($"def sample(self, n, {(cond ? "y" : "y=None")}, generator=None):");
+        p.Line("    # n rows x = f(z), z ~ N(0, I)");
+        p.Line("    ref = next(self.parameters())");
+        p.Line($"    z = torch.randn(n, {I(D)}, generator=generator, dtype=ref.dtype, device=ref.device)");
+        p.Line("    return self.inverse(z, y)");
+        Footer(p, spec.ClassName, cond
+            ? $"print(model.sample(4, torch.zeros(4, {I(K)})))"
+            : "print(model.sample(4))");
+        return p.ToString();
+    }
+
+    /// <summary>The columns of [x_K, x_T] back in feature order, or "" when they already are.</summary>
+    private static string Reorder(LayerPlan layer)
+    {
+        var order = layer.Kept.Concat(layer.Transformed).ToArray();
+        var position = new int[order.Length];
+        for (int i = 0; i < order.Length; i++)
+            position[order[i]] = i;
+        return position.Select((v, i) => v == i).All(b => b) ? "" : $"[:, {PyInts(position)}]";
+    }
+
+    private static void CouplingOutputs(SourceWriter p, FlowPlan plan, LayerPlan layer, string source)
+    {
+        string kept = $"{source}[:, {PyInts(layer.Kept)}]";
+        p.Line($"o = self._{layer.Name}_net({(plan.Condition > 0 ? $"torch.cat([{kept}, y], 1)" : kept)}, True)");
+        int d2 = layer.Transformed.Length;
+        if (layer.Kind == LayerKind.AffineCoupling)
+        {
+            p.Line($"s = self.{layer.Name}.scale * torch.tanh(o[:, :{I(d2)}])  # s = scale ⊙ tanh(r)");
+            p.Line($"m = o[:, {I(d2)}:]");
+        }
+        else
+            p.Line("m = o");
+    }
+
+    private static void FlowLayerForward(SourceWriter p, FlowPlan plan, LayerPlan layer)
+    {
+        string name = layer.Name, m = PyModule(new[] { name });
+        switch (layer.Kind)
+        {
+            case LayerKind.AffineCoupling:
+            case LayerKind.AdditiveCoupling:
+            {
+                bool affine = layer.Kind == LayerKind.AffineCoupling;
+                p.Line($"# {name}: {(affine ? "affine" : "additive")} coupling, keeps {PyInts(layer.Kept)}, transforms {PyInts(layer.Transformed)}: v_T = {(affine ? "(u_T − m) ⊙ exp(−s); ln|det| −= Σ s" : "u_T − m")}");
+                CouplingOutputs(p, plan, layer, "u");
+                string t = $"u[:, {PyInts(layer.Transformed)}]";
+                p.Line($"u = torch.cat([u[:, {PyInts(layer.Kept)}], {(affine ? $"({t} - m) * torch.exp(-s)" : $"{t} - m")}], 1){Reorder(layer)}");
+                if (affine)
+                    p.Line("ld = ld - s.sum(1)");
+                break;
+            }
+            case LayerKind.Permute:
+                p.Line($"# {name}: permutation v[:, j] = u[:, π[j]]");
+                p.Line($"u = u[:, {PyInts(layer.Order)}]");
+                break;
+            case LayerKind.ActNorm:
+                p.Line($"# {name}: ActNorm v = u ⊙ exp(ls) + b; ln|det| += Σ ls");
+                p.Line("if init:");
+                p.Line($"    _actnorm_init({m}, u)");
+                p.Line($"u = u * torch.exp({m}.logscale) + {m}.bias");
+                p.Line($"ld = ld + {m}.logscale.sum()");
+                break;
+            case LayerKind.InvertibleLinear:
+                p.Line($"# {name}: invertible linear v = u · Wᵀ, W = P·L·(U + diag(exp(logs))); ln|det| += Σ logs");
+                p.Line($"u = u @ _lu_weight({m}, {PyInts(layer.Order)}).t()");
+                p.Line($"ld = ld + {m}.logs.sum()");
+                break;
+            default: // a layer kind without PyTorch code yet
+                p.Line($"raise NotImplementedError({PyStr($"{name} ({layer.Kind}) has no PyTorch export yet")})");
+                break;
+        }
+    }
+
+    private static void FlowLayerInverse(SourceWriter p, FlowPlan plan, LayerPlan layer)
+    {
+        string name = layer.Name, m = PyModule(new[] { name });
+        switch (layer.Kind)
+        {
+            case LayerKind.AffineCoupling:
+            case LayerKind.AdditiveCoupling:
+            {
+                bool affine = layer.Kind == LayerKind.AffineCoupling;
+                p.Line($"# {name}: u_K = v_K; u_T = {(affine ? "v_T ⊙ exp(s) + m" : "v_T + m")}");
+                CouplingOutputs(p, plan, layer, "v");
+                string t = $"v[:, {PyInts(layer.Transformed)}]";
+                p.Line($"v = torch.cat([v[:, {PyInts(layer.Kept)}], {(affine ? $"{t} * torch.exp(s) + m" : $"{t} + m")}], 1){Reorder(layer)}");
+                break;
+            }
+            case LayerKind.Permute:
+            {
+                var inverse = new int[layer.Order.Length];
+                for (int j = 0; j < inverse.Length; j++)
+                    inverse[layer.Order[j]] = j;
+                p.Line($"# {name}: u[:, π[j]] = v[:, j]");
+                p.Line($"v = v[:, {PyInts(inverse)}]");
+                break;
+            }
+            case LayerKind.ActNorm:
+                p.Line($"# {name}: u = (v − b) ⊙ exp(−ls)");
+                p.Line($"v = (v - {m}.bias) * torch.exp(-{m}.logscale)");
+                break;
+            case LayerKind.InvertibleLinear:
+                p.Line($"# {name}: u = v · W⁻ᵀ");
+                p.Line($"v = torch.linalg.solve(_lu_weight({m}, {PyInts(layer.Order)}), v.t()).t()");
+                break;
+            default:
+                p.Line($"raise NotImplementedError({PyStr($"{name} ({layer.Kind}) has no PyTorch export yet")})");
+                break;
+        }
+    }
+
+    // ============================================================================ VAEs and GANs
+
+    private static string NetPython(NetModelPlan plan)
+    {
+        var spec = plan.Spec;
+        bool vae = spec.Kind == NetKind.Vae;
+        int D = plan.D, Z = plan.Z, K = plan.K;
+        bool cond = K > 0;
+        var p = new SourceWriter();
+        p.Line($"# Generated by GenDsl from the [{(vae ? "Vae" : "Gan")}] declaration of {spec.FullName}: a torch.nn.Module that computes");
+        p.Line("# exactly what the generated C# computes. Do not edit: change the declaration instead.");
+        p.Line("# Its state_dict names are the checkpoint names; load_safetensors/save_safetensors exchange weights with GenDsl.");
+        foreach (var line in Preamble.Replace("\r\n", "\n").Split('\n'))
+            p.Line(line);
+
+        string shape = spec.HasImageShape ? $"{spec.Channels}×{spec.Height}×{spec.Width} images as rows of {D} values (channel-major)" : $"rows of {D} features";
+        string doc = vae
+            ? $"VAE on {shape}, latent {Z}{(cond ? $", condition y of {K} values" : "")}; {new[] { "Bernoulli (logits)", "Gaussian with learned variance", "Gaussian with fixed σ" }[spec.Likelihood]} likelihood, β = {Op.PyFloat(spec.Beta)}.\n"
+              + "loss(x, eps) = mean over rows of rec + β·KL with z = μ + exp(½ ln σ²) ⊙ eps (eps ~ N(0, I) unless given): GenDsl's TrainStep loss.\n"
+              + "Batch norms use batch statistics in loss() (as TrainStep) and otherwise follow self.training (GenDsl's Training)."
+            : $"GAN on {shape}, noise {Z}{(cond ? $", condition y of {K} values" : "")}; {new[] { "non-saturating", "minimax", "hinge", "Wasserstein (WGAN-GP)" }[spec.Loss]} loss on the discriminator's logits.\n"
+              + "discriminator_loss(real, z) and generator_loss(z) are the two losses of GenDsl's TrainStep (z₁ for the first, a fresh z₂ for the second).\n"
+              + "Batch norms use batch statistics in the losses (as TrainStep) and otherwise follow self.training (GenDsl's Training).";
+        var constants = new List<(string, string)> { ("FEATURES", I(D)), (vae ? "LATENT" : "NOISE", I(Z)), ("CONDITION", I(K)) };
+        if (spec.HasImageShape)
+            constants.Add(("IMAGE", $"({I(spec.Channels)}, {I(spec.Height)}, {I(spec.Width)})"));
+        if (vae)
+        {
+            constants.Add(("BETA", Op.PyFloat(spec.Beta)));
+            if (spec.Likelihood == 2)
+                constants.Add(("SIGMA", Op.PyFloat(spec.Sigma)));
+        }
+        else if (plan.Wasserstein)
+            constants.Add(("GRADIENT_PENALTY", Op.PyFloat(spec.GradientPenalty)));
+        ClassHead(p, spec.ClassName, spec.FullName, plan.DeclarationHash, doc, plan.Layout, constants);
+        Declarations(p, plan.A);
+        Declarations(p, plan.B);
+        p.Unindent();
+        CheckpointMethods(p, spec.ClassName, actNorm: false);
+
+        p.Line();
+        p.Line("def _cond(self, y):");
+        if (cond)
+        {
+            p.Line("    if y is None:");
+            p.Line($"        raise ValueError(\"{spec.ClassName} is conditional: pass y, one row of {K} values per example\")");
+            p.Line("    return self._like(y)");
+        }
+        else
+            p.Line("    return None");
+        p.Line();
+        p.Line("def _data_in(self, x, y):");
+        p.Line($"    # the input of the {(vae ? "encoder" : "discriminator")}: {(cond ? plan.ConditionAsChannels ? $"the image with y_k as constant channel {spec.Channels} + k" : "[x, y]" : "x")}");
+        if (!cond)
+            p.Line("    return x");
+        else if (plan.ConditionAsChannels)
+            p.Line($"    return torch.cat([x.reshape(-1, {I(spec.Channels)}, {I(spec.Height)}, {I(spec.Width)}), y[:, :, None, None].expand(-1, -1, {I(spec.Height)}, {I(spec.Width)})], 1)");
+        else
+            p.Line("    return torch.cat([x, y], 1)");
+        p.Line();
+        p.Line("def _latent_in(self, z, y):");
+        p.Line($"    # the input of the {(vae ? "decoder" : "generator")}: {(cond ? "[z, y]" : "z")}");
+        p.Line(cond ? "    return torch.cat([z, y], 1)" : "    return z");
+
+        NetworkMethod(p, vae ? "_encoder" : "_generator", plan.A, vae ? "encoder → [μ, ln σ²]" : "generator → x");
+        NetworkMethod(p, vae ? "_decoder" : "_discriminator", plan.B, vae ? "decoder → the likelihood's parameters" : "discriminator → logit");
+
+        string yArg = cond ? "y" : "y=None";
+        if (vae)
+            VaeMethods(p, plan, yArg);
+        else
+            GanMethods(p, plan, yArg);
+        string y4 = cond ? $", torch.zeros(4, {I(K)})" : "";
+        Footer(p, spec.ClassName, $"print(model.sample(4{y4}).shape)");
+        return p.ToString();
+    }
+
+    private static void VaeMethods(SourceWriter p, NetModelPlan plan, string yArg)
+    {
+        int D = plan.D, Z = plan.Z;
+        int lk = plan.Spec.Likelihood;
+        p.Line();
+        p.Line("def _head(self, x, y, training):");
+        p.Line("    h = self._encoder(self._data_in(x, y), training)");
+        p.Line($"    return h[:, :{I(Z)}], h[:, {I(Z)}:]");
+        p.Line();
+        p.Line($"def encode(self, x, {yArg}):");
+        p.Line("    # q(z|x): (μ, ln σ²) per row; Encode in GenDsl");
+        p.Line("    x, y = self._like(x), self._cond(y)");
+        p.Line("    return self._head(x, y, self.training)");
+        p.Line();
+        p.Line("def _mean(self, o):");
+        p.Line(lk switch
+        {
+            0 => "    return torch.sigmoid(o)  # Bernoulli probabilities",
+            1 => $"    return o[:, :{I(D)}]  # the Gaussian's mean",
+            _ => "    return o",
+        });
+        p.Line();
+        p.Line($"def decode(self, z, {yArg}):");
+        p.Line("    # the decoder's mean E[x|z] per row; Decode in GenDsl");
+        p.Line("    z, y = self._like(z), self._cond(y)");
+        p.Line("    return self._mean(self._decoder(self._latent_in(z, y), self.training))");
+        p.Line();
+        p.Line($"def reconstruct(self, x, {yArg}):");
+        p.Line("    # x → μ(x) → decoder mean; Reconstruct in GenDsl");
+        p.Line("    x, y = self._like(x), self._cond(y)");
+        p.Line("    mu, _ = self._head(x, y, self.training)");
+        p.Line("    return self._mean(self._decoder(self._latent_in(mu, y), self.training))");
+        p.Line();
+        p.Line($"def sample(self, n, {(plan.K > 0 ? "y" : "y=None")}, generator=None):");
+        p.Line("    ref = next(self.parameters())");
+        p.Line($"    z = torch.randn(n, {I(Z)}, generator=generator, dtype=ref.dtype, device=ref.device)");
+        p.Line("    return self.decode(z, y)");
+        p.Line();
+        p.Line("def _reconstruction(self, o, x):");
+        p.Line("    # rec = −ln p(x|z) per row");
+        switch (lk)
+        {
+            case 0:
+                p.Line("    return (_softplus(o) - x * o).sum(1)  # Bernoulli on logits: Σ softplus(l) − x·l");
+                break;
+            case 1:
+                p.Line($"    m, v = o[:, :{I(D)}], o[:, {I(D)}:]");
+                p.Line("    return 0.5 * ((x - m) ** 2 * torch.exp(-v) + v).sum(1) + x.shape[1] * _HALF_LOG_2PI");
+                break;
+            default:
+                p.Line("    return (0.5 * (x - o) ** 2 / (self.SIGMA * self.SIGMA) + math.log(self.SIGMA) + _HALF_LOG_2PI).sum(1)");
+                break;
+        }
+        p.Line();
+        p.Line("def _terms(self, x, y, eps, training):");
+        p.Line("    # (rec, KL, z) per row with z = μ + σ ⊙ eps");
+        p.Line("    mu, logvar = self._head(x, y, training)");
+        p.Line("    eps = torch.randn_like(mu) if eps is None else self._like(eps)");
+        p.Line("    z = mu + torch.exp(0.5 * logvar) * eps");
+        p.Line("    rec = self._reconstruction(self._decoder(self._latent_in(z, y), training), x)");
+        p.Line("    kl = 0.5 * (mu * mu + torch.exp(logvar) - logvar - 1).sum(1)");
+        p.Line("    return rec, kl, z, mu, logvar, eps");
+        p.Line();
+        p.Line($"def loss_terms(self, x, {yArg}, eps=None):");
+        p.Line("    # (loss, rec, KL) as batch means: GenDsl's VaeLoss(Loss, Reconstruction, Kl); batch statistics in batch norms");
+        p.Line("    x, y = self._like(x), self._cond(y)");
+        p.Line("    rec, kl = self._terms(x, y, eps, True)[:2]");
+        p.Line("    return (rec + self.BETA * kl).mean(), rec.mean(), kl.mean()");
+        p.Line();
+        p.Line($"def loss(self, x, {yArg}, eps=None):");
+        p.Line("    # the negative ELBO (β-weighted) GenDsl's TrainStep minimises; eps: the rows of ε (default: fresh normals)");
+        p.Line("    return self.loss_terms(x, y, eps)[0]");
+        p.Line();
+        p.Line($"def elbo(self, x, {yArg}, eps=None):");
+        p.Line("    # the ELBO per row (β = 1, one sample of z); Elbo in GenDsl");
+        p.Line("    x, y = self._like(x), self._cond(y)");
+        p.Line("    rec, kl = self._terms(x, y, eps, self.training)[:2]");
+        p.Line("    return -(rec + kl)");
+        p.Line();
+        p.Line($"def log_prob(self, x, {yArg}, k=64, eps=None):");
+        p.Line("    # the importance-weighted estimate of ln p(x) per row (IWAE, k samples; eps: [k, rows, latent]); ImportanceLogLikelihood in GenDsl");
+        p.Line("    x, y = self._like(x), self._cond(y)");
+        p.Line("    mu, logvar = self._head(x, y, self.training)");
+        p.Line("    weights = []");
+        p.Line("    for i in range(k):");
+        p.Line("        e = torch.randn_like(mu) if eps is None else self._like(eps[i])");
+        p.Line("        z = mu + torch.exp(0.5 * logvar) * e");
+        p.Line("        rec = self._reconstruction(self._decoder(self._latent_in(z, y), self.training), x)");
+        p.Line("        weights.append(-rec + 0.5 * (e * e - z * z + logvar).sum(1))");
+        p.Line("    return torch.logsumexp(torch.stack(weights), 0) - math.log(k)");
+    }
+
+    private static void GanMethods(SourceWriter p, NetModelPlan plan, string yArg)
+    {
+        int Z = plan.Z;
+        int loss = plan.Spec.Loss;
+        p.Line();
+        p.Line($"def generate(self, z, {yArg}):");
+        p.Line("    # x = f(z) per row");
+        p.Line("    z, y = self._like(z), self._cond(y)");
+        p.Line("    return self._generator(self._latent_in(z, y), self.training)");
+        p.Line();
+        p.Line($"def sample(self, n, {(plan.K > 0 ? "y" : "y=None")}, generator=None):");
+        p.Line("    ref = next(self.parameters())");
+        p.Line($"    z = torch.randn(n, {I(Z)}, generator=generator, dtype=ref.dtype, device=ref.device)");
+        p.Line("    return self.generate(z, y)");
+        p.Line();
+        p.Line($"def logits(self, x, {yArg}):");
+        p.Line("    # the discriminator's logit per row");
+        p.Line("    x, y = self._like(x), self._cond(y)");
+        p.Line("    return self._discriminator(self._data_in(x, y), self.training)[:, 0]");
+        p.Line();
+        p.Line($"def discriminate(self, x, {yArg}):");
+        p.Line("    # d(x) = σ(logit): the probability that each row is real; Discriminate in GenDsl");
+        p.Line("    return torch.sigmoid(self.logits(x, y))");
+        p.Line();
+        p.Line($"def discriminator_loss(self, real, z, {yArg}{(plan.Wasserstein ? ", eps=None" : "")}):");
+        p.Line("    # the discriminator step's loss on real rows and fakes f(z) (no gradient into the generator): real and fake rows");
+        p.Line($"    # go through the discriminator as one batch of {(plan.Wasserstein ? "3" : "2")}·rows{(plan.Wasserstein ? " (with the interpolates x̂ = ε·x + (1 − ε)·f(z), eps ~ U(0, 1) per row)" : "")}, as in GenDsl's TrainStep");
+        p.Line("    real, z, y = self._like(real), self._like(z), self._cond(y)");
+        p.Line("    fake = self._generator(self._latent_in(z, y), True).detach()");
+        p.Line("    rows = real.shape[0]");
+        if (plan.Wasserstein)
+        {
+            p.Line("    eps = torch.rand(rows, dtype=real.dtype, device=real.device) if eps is None else self._like(eps)");
+            p.Line("    xhat = (eps[:, None] * real + (1 - eps[:, None]) * fake).detach().requires_grad_(True)");
+            p.Line("    parts = [real, fake, xhat]");
+        }
+        else
+            p.Line("    parts = [real, fake]");
+        p.Line(plan.K > 0
+            ? "    logit = self._discriminator(torch.cat([self._data_in(t, y) for t in parts], 0), True)[:, 0]"
+            : "    logit = self._discriminator(torch.cat(parts, 0), True)[:, 0]");
+        p.Line("    lr, lf = logit[:rows], logit[rows:2 * rows]");
+        switch (loss)
+        {
+            case 2:
+                p.Line("    return (torch.relu(1 - lr) + torch.relu(1 + lf)).mean()  # hinge");
+                break;
+            case 3:
+                p.Line("    # λ·(‖∇ₓD(x̂)‖ − 1)², the gradient taken over the data columns (not the condition), differentiable (create_graph)");
+                p.Line("    grad = torch.autograd.grad(logit[2 * rows:].sum(), xhat, create_graph=True)[0]");
+                p.Line("    norm = grad.flatten(1).norm(dim=1)");
+                p.Line("    return (lf - lr).mean() + self.GRADIENT_PENALTY * ((norm - 1) ** 2).mean()");
+                break;
+            default:
+                p.Line("    return (_softplus(-lr) + _softplus(lf)).mean()  # −ln σ(l_real) − ln(1 − σ(l_fake))");
+                break;
+        }
+        p.Line();
+        p.Line($"def generator_loss(self, z, {yArg}):");
+        p.Line("    # the generator step's loss on f(z), through the discriminator (batch statistics, as in GenDsl's TrainStep)");
+        p.Line("    z, y = self._like(z), self._cond(y)");
+        p.Line("    fake = self._generator(self._latent_in(z, y), True)");
+        p.Line("    logit = self._discriminator(self._data_in(fake, y), True)[:, 0]");
+        p.Line(loss switch
+        {
+            0 => "    return _softplus(-logit).mean()  # non-saturating: −ln σ(l)",
+            1 => "    return (-_softplus(logit)).mean()  # minimax: ln(1 − σ(l))",
+            _ => "    return (-logit).mean()",
+        });
+    }
+}
