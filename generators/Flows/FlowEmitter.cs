@@ -207,6 +207,7 @@ internal static class FlowEmitter
         }
 
         w.Close();
+        OnnxExportEmitter.Flow(w, plan);
         return w.ToString();
     }
 

@@ -52,6 +52,23 @@ internal sealed class DenseOp : Op
     public override string Describe(OpNode node) =>
         $"{node.OutName} = {Apply(node.Activation, $"{node.InName} · W{node.Index}ᵀ + b{node.Index}")}";
 
+    public override void EmitOnnx(SourceWriter w, OpNode node, OnnxContext context)
+    {
+        string g = context.Builder, name = context.ValueName, input = context.Input;
+        int act = node.Activation;
+        w.Line($"// {name}: {node.Describe()}   [batch, {node.In.Size}] → [batch, {node.Out.Size}]");
+        if (!node.In.IsVector)
+        {
+            w.Line($"var {context.Output}_flat = {g}.Flatten({Lit.Str(name + ".flatten")}, {input}); // the {node.In} image read flat, channel-major");
+            input = context.Output + "_flat";
+        }
+        w.Line($"var {context.Output} = {g}.Gemm({Lit.Str(act == 0 ? name : name + ".linear")}, {input},");
+        w.Line($"    {OnnxInitializer(node, context, "W")},");
+        w.Line($"    {OnnxInitializer(node, context, "B")});");
+        if (act != 0)
+            w.Line($"{context.Output} = {g}.Activation({Lit.Str(name)}, {context.Output}, Activation.{ActivationNames[act]});");
+    }
+
     public override void EmitForward(SourceWriter w, OpNode node, ForwardContext context)
     {
         int inW = node.In.Size, outW = node.Out.Size, act = node.Activation;

@@ -155,6 +155,7 @@ internal static class NetEmitter
 
         ModelEmitter.SaveLoad(w, spec.FullName, spec.ClassName);
         w.Close();
+        OnnxExportEmitter.Net(w, plan);
         return w.ToString();
     }
 
