@@ -110,6 +110,9 @@ internal abstract class ModelSession
 
     public ModelEntry Entry { get; }
 
+    /// <summary>The generated model behind the session (for what works on any model: its ONNX export).</summary>
+    public abstract IGenerativeModel GenerativeModel { get; }
+
     /// <summary>The largest batch any method accepts.</summary>
     public abstract int MaxBatch { get; }
 
@@ -170,6 +173,8 @@ internal abstract class ModelSession<TModel> : ModelSession where TModel : class
 
     /// <summary>The generated model.</summary>
     public TModel Model { get; }
+
+    public override IGenerativeModel GenerativeModel => Model;
 
     public override int MaxBatch => Model.MaxBatch;
     public override int ParameterCount => Model.ParameterCount;
