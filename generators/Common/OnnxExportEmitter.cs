@@ -133,6 +133,16 @@ internal static class OnnxExportEmitter
             w.Line("g.Output(g.Add(\"log_prob.sum\", v_logBase, v_logDet), \"log_prob\");");
         }
         w.Close();
+
+        // the coupling networks, shared by both graphs (each graph adds their initialisers once)
+        foreach (var layer in plan.Layers.Where(l => l.Network is not null))
+        {
+            w.Line();
+            w.Line($"/// <summary>{layer.Name}'s network {NetworkEmitter.Widths(layer.Network!)} on the value named <paramref name=\"input\"/>: the name of its output [r, m] (or m).</summary>");
+            w.Open($"private string {layer.Name}_OnnxNetwork({Builder} g, string input)");
+            w.Line($"return {NetworkEmitter.EmitOnnx(w, layer.Network!, "g", "input")};");
+            w.Close();
+        }
         w.Close();
     }
 
@@ -171,7 +181,8 @@ internal static class OnnxExportEmitter
                     w.Line($"var {output}_input = g.Concat(\"{n}.input\", 1, {output}_kept, v_y);");
                     netIn = $"{output}_input";
                 }
-                string o = NetworkEmitter.EmitOnnx(w, layer.Network!, "g", netIn);
+                w.Line($"var {output}_o = {n}_OnnxNetwork(g, {netIn}); // [batch, {layer.NetOut}]");
+                string o = $"{output}_o";
                 string m = o;
                 if (affine)
                 {

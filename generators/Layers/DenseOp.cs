@@ -62,11 +62,8 @@ internal sealed class DenseOp : Op
             w.Line($"var {context.Output}_flat = {g}.Flatten({Lit.Str(name + ".flatten")}, {input}); // the {node.In} image read flat, channel-major");
             input = context.Output + "_flat";
         }
-        w.Line($"var {context.Output} = {g}.Gemm({Lit.Str(act == 0 ? name : name + ".linear")}, {input},");
-        w.Line($"    {OnnxInitializer(node, context, "W")},");
-        w.Line($"    {OnnxInitializer(node, context, "B")});");
-        if (act != 0)
-            w.Line($"{context.Output} = {g}.Activation({Lit.Str(name)}, {context.Output}, Activation.{ActivationNames[act]});");
+        // one builder call: Gemm (+ activation), the weight and bias as initialisers under their checkpoint names
+        w.Line($"var {context.Output} = {g}.Dense({Lit.Str(name)}, {input}, _parameters.Span, {Lit.Str(node.Tensors[0].Name)}, {node.Const("W")}, {Lit.Str(node.Tensors[1].Name)}, {node.Const("B")}, {node.Out.Size}, {node.In.Size}, Activation.{ActivationNames[act]});");
     }
 
     public override void EmitForward(SourceWriter w, OpNode node, ForwardContext context)

@@ -241,6 +241,21 @@ public sealed class OnnxGraphBuilder
     public string Gemm(string hint, string x, string weight, string bias) =>
         Node("Gemm", hint, new[] { x, weight, bias }, OnnxAttribute.Int("transB", 1));
 
+    /// <summary>
+    /// A dense layer act(x · Wᵀ + b) (torch.nn.Linear's layout): W [outputs, inputs] and b [outputs] are read from
+    /// <paramref name="parameters"/> at their offsets and added as the initialisers <paramref name="weightName"/> and
+    /// <paramref name="biasName"/>; the output is named <paramref name="name"/>. One call per layer keeps the
+    /// generated code of deep coupling networks small.
+    /// </summary>
+    public string Dense(string name, string x, ReadOnlySpan<float> parameters, string weightName, int weightOffset, string biasName, int biasOffset,
+        int outputs, int inputs, Activation activation)
+    {
+        string weight = Initializer(weightName, parameters.Slice(weightOffset, outputs * inputs), outputs, inputs);
+        string bias = Initializer(biasName, parameters.Slice(biasOffset, outputs), outputs);
+        string linear = Gemm(activation == GenDsl.Activation.Identity ? name : name + ".linear", x, weight, bias);
+        return Activation(name, linear, activation);
+    }
+
     /// <summary>x · Wᵀ for W [out, in].</summary>
     public string MatMulTransposed(string hint, string x, string weight) =>
         MatMul(hint, x, Node("Transpose", hint + ".T", new[] { weight }, OnnxAttribute.Ints("perm", 1, 0)));
