@@ -208,6 +208,7 @@ internal static class FlowEmitter
 
         w.Close();
         PyTorchExportEmitter.EmitFlow(w, plan);
+        OnnxExportEmitter.Flow(w, plan);
         return w.ToString();
     }
 

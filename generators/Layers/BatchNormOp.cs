@@ -49,6 +49,21 @@ internal sealed class BatchNormOp : Op
     public override string Describe(OpNode node) =>
         $"{node.OutName} = {Apply(node.Activation, $"γ{node.Index} ⊙ ({node.InName} − μ)/√(σ² + ε) + β{node.Index}")}";
 
+    public override void EmitOnnx(SourceWriter w, OpNode node, OnnxContext context)
+    {
+        string g = context.Builder, name = context.ValueName;
+        int act = node.Activation;
+        w.Line($"// {name}: {node.Describe()} with the running μ, σ² (inference form), ε = 1e-5   {node.In}");
+        w.Line($"var {context.Output} = {g}.BatchNormalization({Lit.Str(act == 0 ? name : name + ".bn")}, {context.Input},");
+        w.Line($"    {OnnxInitializer(node, context, "Gamma")},");
+        w.Line($"    {OnnxInitializer(node, context, "Beta")},");
+        w.Line($"    {OnnxInitializer(node, context, "RunMean")},");
+        w.Line($"    {OnnxInitializer(node, context, "RunVar")},");
+        w.Line("    epsilon: BatchNormKernels.DefaultEps);");
+        if (act != 0)
+            w.Line($"{context.Output} = {g}.Activation({Lit.Str(name)}, {context.Output}, Activation.{ActivationNames[act]});");
+    }
+
     private static string P(OpNode node, string kind, string arena = "_parameters") => $"{arena}.Span.Slice({node.Const(kind)}, {node.In.C})";
     private static string F(OpNode node, string suffix) => $"_activations.Span.Slice({node.Field(suffix)}, {node.In.C})";
 

@@ -70,6 +70,26 @@ internal sealed class ConvTransposeOp : Op
     public override string Describe(OpNode node) =>
         $"{node.OutName} = {Apply(node.Activation, $"convT{node.Arg("kernel")}x{node.Arg("kernel")}/s{node.Arg("Stride")}/p{node.Arg("Padding")}({node.InName}, W{node.Index}) + b{node.Index}")}";
 
+    public override void EmitOnnx(SourceWriter w, OpNode node, OnnxContext context)
+    {
+        string g = context.Builder, name = context.ValueName, input = context.Input;
+        int act = node.Activation;
+        w.Line($"// {name}: {node.Describe()}   {node.In} → {node.Out}");
+        if (node.In.IsVector)
+        {
+            w.Line($"var {context.Output}_image = {OnnxAsImage(context, input, node.In, name + ".image")}; // [batch, {node.In.C}] as [batch, {node.In.C}, 1, 1]");
+            input = context.Output + "_image";
+        }
+        w.Line($"var {context.Output} = {g}.ConvTranspose({Lit.Str(act == 0 && !node.Out.IsVector ? name : name + ".convT")}, {input},");
+        w.Line($"    {OnnxInitializer(node, context, "W")},");
+        w.Line($"    {OnnxInitializer(node, context, "B")},");
+        w.Line($"    kernel: {node.Arg("kernel")}, stride: {node.Arg("Stride")}, padding: {node.Arg("Padding")}, outputPadding: {node.Arg("OutputPadding")});");
+        if (act != 0)
+            w.Line($"{context.Output} = {g}.Activation({Lit.Str(node.Out.IsVector ? name + ".act" : name)}, {context.Output}, Activation.{ActivationNames[act]});");
+        if (node.Out.IsVector)
+            w.Line($"{context.Output} = {g}.Flatten({Lit.Str(name)}, {context.Output}); // a 1×1 output is a vector [batch, {node.Out.C}]");
+    }
+
     private static string Weight(OpNode node, string arena) => $"{arena}.Span.Slice({node.Const("W")}, {node.Tensors[0].Tensor.Length})";
     private static string Scratch(OpNode node) => $"_activations.Span.Slice({node.Field("scratch")}, {node.FieldLength("scratch")})";
 

@@ -52,6 +52,20 @@ internal sealed class DenseOp : Op
     public override string Describe(OpNode node) =>
         $"{node.OutName} = {Apply(node.Activation, $"{node.InName} · W{node.Index}ᵀ + b{node.Index}")}";
 
+    public override void EmitOnnx(SourceWriter w, OpNode node, OnnxContext context)
+    {
+        string g = context.Builder, name = context.ValueName, input = context.Input;
+        int act = node.Activation;
+        w.Line($"// {name}: {node.Describe()}   [batch, {node.In.Size}] → [batch, {node.Out.Size}]");
+        if (!node.In.IsVector)
+        {
+            w.Line($"var {context.Output}_flat = {g}.Flatten({Lit.Str(name + ".flatten")}, {input}); // the {node.In} image read flat, channel-major");
+            input = context.Output + "_flat";
+        }
+        // one builder call: Gemm (+ activation), the weight and bias as initialisers under their checkpoint names
+        w.Line($"var {context.Output} = {g}.Dense({Lit.Str(name)}, {input}, _parameters.Span, {Lit.Str(node.Tensors[0].Name)}, {node.Const("W")}, {Lit.Str(node.Tensors[1].Name)}, {node.Const("B")}, {node.Out.Size}, {node.In.Size}, Activation.{ActivationNames[act]});");
+    }
+
     public override void EmitForward(SourceWriter w, OpNode node, ForwardContext context)
     {
         int inW = node.In.Size, outW = node.Out.Size, act = node.Activation;

@@ -17,6 +17,11 @@ internal sealed class FlattenOp : Op
 
     public override string Describe(OpNode node) => $"{node.OutName} = flatten({node.InName})";
 
+    public override void EmitOnnx(Helpers.SourceWriter w, OpNode node, OnnxContext context) =>
+        w.Line(node.In.IsVector
+            ? $"var {context.Output} = {context.Input}; // {context.ValueName}: flatten of a vector, nothing to do"
+            : $"var {context.Output} = {context.Builder}.Flatten({Helpers.Lit.Str(context.ValueName)}, {context.Input}); // {context.ValueName}: {node.In} → {node.Out}");
+
     public override void EmitForward(Helpers.SourceWriter w, OpNode node, ForwardContext context)
     {
     }

@@ -44,6 +44,35 @@ internal static class NetworkEmitter
         }
     }
 
+    /// <summary>
+    /// Emits the C# that adds the network's ONNX nodes to builder <paramref name="builder"/>, op by op (views included: a
+    /// reshape is a node there), starting from the value whose name is in the C# variable <paramref name="input"/>
+    /// (rank 2 for a vector input, rank 4 for an image). Returns the C# variable holding the output value's name.
+    /// </summary>
+    public static string EmitOnnx(SourceWriter w, NetworkPlan net, string builder, string input)
+    {
+        string current = input;
+        foreach (var node in net.Nodes)
+        {
+            string output = "onnx_" + node.Name;
+            node.Op.EmitOnnx(w, node, new OnnxContext(builder, current, output, OnnxName(node)));
+            current = output;
+        }
+        return current;
+    }
+
+    /// <summary>A node's ONNX name: its tensors' checkpoint prefix ("C1.net.0", "encoder.head"), else its member.</summary>
+    private static string OnnxName(OpNode node)
+    {
+        if (node.Tensors.Count > 0)
+        {
+            string tensor = node.Tensors[0].Name;
+            int dot = tensor.LastIndexOf('.');
+            return dot > 0 ? tensor.Substring(0, dot) : tensor;
+        }
+        return node.Member.Length > 0 ? node.Member : node.Name;
+    }
+
     /// <summary>Every node's class-level declarations (static shapes).</summary>
     public static void EmitDeclarations(SourceWriter w, NetworkPlan net)
     {

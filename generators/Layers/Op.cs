@@ -106,6 +106,13 @@ internal sealed record ForwardContext(string Rows, string Training);
 /// <param name="ParameterGradients">Write ∂L/∂(parameters) (overwriting); false: leave the gradient arena untouched.</param>
 internal sealed record BackwardContext(string Rows, string GradOutput, string? GradInput, bool ParameterGradients);
 
+/// <summary>What the ONNX emission of a node may use (the generated code builds the graph through a GenDsl.Export.OnnxGraphBuilder).</summary>
+/// <param name="Builder">The C# expression of the graph builder ("g").</param>
+/// <param name="Input">The C# variable holding the ONNX name of the node's input value: [batch, C] for a vector input, [batch, C, H, W] for an image.</param>
+/// <param name="Output">The C# variable to declare with the ONNX name of the node's output, in the same convention (a view may alias its input).</param>
+/// <param name="ValueName">The ONNX name hint of the output ("E1", "C1.net.0"): the declaration's names.</param>
+internal sealed record OnnxContext(string Builder, string Input, string Output, string ValueName);
+
 /// <summary>
 /// One kind of network layer: everything the generator knows about it lives in its subclass, in one
 /// file — its attribute and arguments, its shape rule and validation, its parameter tensors (PyTorch
@@ -227,6 +234,30 @@ internal abstract class Op
 
     /// <summary>"h2 = relu(h1 · W1ᵀ + b1)": the forward line, quoted above the backward that differentiates it.</summary>
     public abstract string Describe(OpNode node);
+
+    /// <summary>
+    /// Emits the C# that adds the node's ONNX nodes (and its tensors as initialisers, named as in checkpoints) to the
+    /// graph builder of <paramref name="context"/>: inference form (batch norm with its running statistics), float32.
+    /// The input and output values follow the shapes: rank 2 for a vector, rank 4 for an image.
+    /// </summary>
+    public abstract void EmitOnnx(SourceWriter w, OpNode node, OnnxContext context);
+
+    /// <summary>The builder call that adds tensor <paramref name="kind"/> of the node as an initialiser named as in checkpoints; evaluates to its ONNX name.</summary>
+    protected static string OnnxInitializer(OpNode node, OnnxContext context, string kind)
+    {
+        foreach (var (tensor, name, constName) in node.Tensors)
+        {
+            if (tensor.Kind != kind)
+                continue;
+            string arena = tensor.IsBuffer ? "_buffers" : "_parameters";
+            return $"{context.Builder}.Initializer({Lit.Str(name)}, {arena}.Span.Slice({constName}, {tensor.Length}), {Lit.Ints(tensor.Shape)})";
+        }
+        throw new System.ArgumentException($"{node.Name} has no tensor {kind}");
+    }
+
+    /// <summary>The builder call that reshapes a rank-2 input to the image <paramref name="shape"/> (rank 4).</summary>
+    protected static string OnnxAsImage(OnnxContext context, string value, Shape shape, string hint) =>
+        $"{context.Builder}.Reshape({Lit.Str(hint)}, {value}, {shape.C}, {shape.H}, {shape.W})";
 
     public abstract void EmitForward(SourceWriter w, OpNode node, ForwardContext context);
 

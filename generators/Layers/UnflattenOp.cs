@@ -31,6 +31,13 @@ internal sealed class UnflattenOp : Op
 
     public override string Describe(OpNode node) => $"{node.OutName} = unflatten({node.InName}, {node.Out})";
 
+    public override void EmitOnnx(Helpers.SourceWriter w, OpNode node, OnnxContext context) =>
+        w.Line(!node.Out.IsVector
+            ? $"var {context.Output} = {OnnxAsImage(context, context.Input, node.Out, context.ValueName)}; // {context.ValueName}: {node.In} → {node.Out}"
+            : node.In.IsVector
+                ? $"var {context.Output} = {context.Input}; // {context.ValueName}: unflatten to a vector, nothing to do"
+                : $"var {context.Output} = {context.Builder}.Flatten({Helpers.Lit.Str(context.ValueName)}, {context.Input}); // {context.ValueName}: {node.In} → {node.Out}");
+
     public override void EmitForward(Helpers.SourceWriter w, OpNode node, ForwardContext context)
     {
     }

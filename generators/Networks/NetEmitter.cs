@@ -160,6 +160,7 @@ internal static class NetEmitter
         ModelEmitter.SaveLoad(w, spec.FullName, spec.ClassName);
         w.Close();
         PyTorchExportEmitter.EmitNet(w, plan);
+        OnnxExportEmitter.Net(w, plan);
         return w.ToString();
     }
 

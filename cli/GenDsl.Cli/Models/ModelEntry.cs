@@ -110,14 +110,14 @@ internal abstract class ModelSession
 
     public ModelEntry Entry { get; }
 
+    /// <summary>The generated model behind the session (for what works on any model: its ONNX export).</summary>
+    public abstract IGenerativeModel GenerativeModel { get; }
+
     /// <summary>The largest batch any method accepts.</summary>
     public abstract int MaxBatch { get; }
 
     /// <summary>Learned parameters (all parts of the model).</summary>
     public abstract int ParameterCount { get; }
-
-    /// <summary>The generated model behind the session.</summary>
-    public abstract IGenerativeModel GenerativeModel { get; }
 
     /// <summary>All parameters (checked for NaN before a checkpoint is written).</summary>
     public abstract ReadOnlySpan<float> Parameters { get; }
@@ -174,9 +174,10 @@ internal abstract class ModelSession<TModel> : ModelSession where TModel : class
     /// <summary>The generated model.</summary>
     public TModel Model { get; }
 
+    public override IGenerativeModel GenerativeModel => Model;
+
     public override int MaxBatch => Model.MaxBatch;
     public override int ParameterCount => Model.ParameterCount;
-    public override IGenerativeModel GenerativeModel => Model;
     public override ReadOnlySpan<float> Parameters => Model.Parameters.Span;
     public override void Save(string path, long step) => Model.Save(path, step);
     public override long Load(string path) => Model.Load(path);

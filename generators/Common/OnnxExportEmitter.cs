@@ -1,0 +1,390 @@
+using System.Collections.Generic;
+using System.Linq;
+using GenDsl.Generators.Flows;
+using GenDsl.Generators.Helpers;
+using GenDsl.Generators.Layers;
+using GenDsl.Generators.Networks;
+
+namespace GenDsl.Generators.Common;
+
+/// <summary>
+/// Emits <c>ExportOnnx</c> for every model kind, as a second part of the generated class that
+/// implements <c>GenDsl.Export.IOnnxExportable</c>: one private method per exported part, building
+/// the graph through <c>GenDsl.Export.OnnxGraphBuilder</c> (opset 17, float32, dynamic batch).
+/// The networks' nodes come from the ops themselves (<see cref="Op.EmitOnnx"/> through
+/// <see cref="NetworkEmitter.EmitOnnx"/>); this file adds what the model kind puts around them:
+/// the flow layers (couplings, permutations, ActNorm, invertible linear maps) and the base density,
+/// the VAE's heads and likelihood mean, the GAN's inputs and logit. Every value is named after the
+/// declaration (members, checkpoint tensor names); inputs and outputs are x, y, z, log_prob, mu,
+/// log_var and logit.
+/// </summary>
+internal static class OnnxExportEmitter
+{
+    private const string Builder = "global::GenDsl.Export.OnnxGraphBuilder";
+    private const string Part = "global::GenDsl.Export.OnnxPart";
+
+    // ------------------------------------------------------------------------------------ shared
+
+    /// <summary>The public members: the parts, the three ExportOnnx overloads and the dispatch to the part methods.</summary>
+    private static void PublicMembers(SourceWriter w, string className, (string Part, string Method)[] parts)
+    {
+        w.Line("/// <summary>The parts <see cref=\"ExportOnnx(string, global::GenDsl.Export.OnnxPart)\"/> writes for this model.</summary>");
+        w.Line($"public static global::System.Collections.Generic.IReadOnlyList<{Part}> OnnxParts {{ get; }} = new[] {{ {string.Join(", ", parts.Select(p => $"{Part}.{p.Part}"))} }};");
+        w.Line($"global::System.Collections.Generic.IReadOnlyList<{Part}> global::GenDsl.Export.IOnnxExportable.OnnxExportParts => OnnxParts;");
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Writes <paramref name=\"part\"/> as an ONNX model (opset 17, float32, a dynamic batch dimension) to <paramref name=\"path\"/>,");
+        w.Line("/// with the current parameters as initialisers named as in checkpoints. Throws an IOException naming the path when it cannot be written.");
+        w.Line("/// </summary>");
+        w.Open($"public void ExportOnnx(string path, {Part} part)");
+        w.Line("ArgumentException.ThrowIfNullOrWhiteSpace(path);");
+        w.Line($"{Builder}.Write(path, ExportOnnx(part), \"{className}\");");
+        w.Close();
+        w.Line();
+        w.Line($"/// <summary>As <see cref=\"ExportOnnx(string, global::GenDsl.Export.OnnxPart)\"/>, the part by name: {string.Join(", ", parts.Select(p => $"\"{PartName(p.Part)}\""))}.</summary>");
+        w.Line($"public void ExportOnnx(string path, string part) => ExportOnnx(path, global::GenDsl.Export.OnnxParts.Parse(part, \"{className}\", OnnxParts));");
+        w.Line();
+        w.Line("/// <summary>The ONNX model of <paramref name=\"part\"/> as bytes (what the other overloads write).</summary>");
+        w.Open($"public byte[] ExportOnnx({Part} part)");
+        ModelEmitter.Guard(w, className);
+        w.Line($"global::GenDsl.Export.OnnxParts.Check(part, \"{className}\", OnnxParts);");
+        w.Line($"var g = new {Builder}(\"{className}\", global::GenDsl.Export.OnnxParts.Name(part), OnnxDoc(part), \"x\", \"y\", \"z\", \"log_prob\", \"mu\", \"log_var\", \"logit\");");
+        w.Line($"g.Metadata(\"gendsl.declaration_hash\", DeclarationHash);");
+        w.Line("switch (part)");
+        w.Open();
+        foreach (var (part, method) in parts)
+            w.Line($"case {Part}.{part}: {method}(g); break;");
+        w.Close();
+        w.Line("return g.ToBytes();");
+        w.Close();
+        w.Line();
+    }
+
+    private static string PartName(string part) => part switch
+    {
+        "LogProb" => "log_prob",
+        _ => part.ToLowerInvariant(),
+    };
+
+    private static void Doc(SourceWriter w, (string Part, string Text)[] docs)
+    {
+        w.Line($"private static string OnnxDoc({Part} part) => part switch");
+        w.Open();
+        foreach (var (part, text) in docs)
+            w.Line($"{Part}.{part} => {Lit.Str(text)},");
+        w.Line("_ => \"\",");
+        w.Close(";");
+        w.Line();
+    }
+
+    // ------------------------------------------------------------------------------------ flows
+
+    /// <summary>The ONNX export of a flow: <c>sample</c> (z → x, the inverses in reverse order) and <c>log_prob</c> (x → ln p(x)).</summary>
+    public static void Flow(SourceWriter w, FlowPlan plan)
+    {
+        var spec = plan.Spec;
+        int D = plan.Features;
+        bool cond = plan.Condition > 0;
+        string yText = cond ? $" and y [batch, {plan.Condition}]" : "";
+        w.Line();
+        w.Line("/// <summary>ONNX export (opset 17): the flow's sample and log_prob graphs. See the README, \"Export to ONNX\".</summary>");
+        w.Open($"partial class {spec.ClassName} : global::GenDsl.Export.IOnnxExportable");
+        PublicMembers(w, spec.ClassName, new[] { ("Sample", "OnnxSample"), ("LogProb", "OnnxLogProb") });
+        Doc(w, new[]
+        {
+            ("Sample", $"{spec.ClassName}.sample: z [batch, {D}]{yText} → x [batch, {D}], x = f(z), the layers' inverses in reverse declaration order."),
+            ("LogProb", $"{spec.ClassName}.log_prob: x [batch, {D}]{yText} → log_prob [batch], ln p(x) in nats = −½‖h(x)‖² − (D/2)·ln 2π + ln|det J_h(x)|."),
+        });
+
+        // sample: z → x
+        w.Line("/// <summary>sample: z → x, the layers' inverses in reverse declaration order.</summary>");
+        w.Open($"private void OnnxSample({Builder} g)");
+        w.Line($"var v_z = g.Input(\"z\", {D});");
+        if (cond) w.Line($"var v_y = g.Input(\"y\", {plan.Condition});");
+        string value = "v_z";
+        for (int i = plan.Layers.Count - 1; i >= 0; i--)
+            value = FlowLayer(w, plan, plan.Layers[i], value, inverse: true, null);
+        w.Line($"g.Output({value}, \"x\", {D});");
+        w.Close();
+        w.Line();
+
+        // log_prob: x → ln p(x)
+        w.Line("/// <summary>log_prob: x → z = h(x) with ln|det J_h| per row, then ln p(x) = −½‖z‖² − (D/2)·ln 2π + ln|det J_h|.</summary>");
+        w.Open($"private void OnnxLogProb({Builder} g)");
+        w.Line($"var v_x = g.Input(\"x\", {D});");
+        if (cond) w.Line($"var v_y = g.Input(\"y\", {plan.Condition});");
+        value = "v_x";
+        var logDet = new List<string>();
+        foreach (var layer in plan.Layers)
+            value = FlowLayer(w, plan, layer, value, inverse: false, logDet);
+        w.Line("// the base density: ln N(z; 0, I) = −½‖z‖² − (D/2)·ln 2π");
+        w.Line($"var v_sumSq = g.SumColumns(\"z.sum_sq\", g.Mul(\"z.sq\", {value}, {value}));");
+        w.Line($"var v_logBase = g.Sub(\"log_base\", g.Mul(\"z.half_sum_sq\", v_sumSq, g.Scalar(\"minus_half\", -0.5f)), g.Scalar(\"half_d_log_2pi\", FeatureCount * HalfLog2Pi));");
+        if (logDet.Count == 0)
+        {
+            w.Line("// no layer has a log-determinant (permutations and additive couplings only)");
+            w.Line("g.Output(v_logBase, \"log_prob\");");
+        }
+        else
+        {
+            w.Line("var v_logDet = " + logDet[0] + ";");
+            for (int i = 1; i < logDet.Count; i++)
+                w.Line($"v_logDet = g.Add(\"log_det\", v_logDet, {logDet[i]});");
+            w.Line("g.Output(g.Add(\"log_prob.sum\", v_logBase, v_logDet), \"log_prob\");");
+        }
+        w.Close();
+
+        // the coupling networks, shared by both graphs (each graph adds their initialisers once)
+        foreach (var layer in plan.Layers.Where(l => l.Network is not null))
+        {
+            w.Line();
+            w.Line($"/// <summary>{layer.Name}'s network {NetworkEmitter.Widths(layer.Network!)} on the value named <paramref name=\"input\"/>: the name of its output [r, m] (or m).</summary>");
+            w.Open($"private string {layer.Name}_OnnxNetwork({Builder} g, string input)");
+            w.Line($"return {NetworkEmitter.EmitOnnx(w, layer.Network!, "g", "input")};");
+            w.Close();
+        }
+        w.Close();
+    }
+
+    /// <summary>
+    /// One flow layer, data → latent (<paramref name="inverse"/> false; its ln|det| term, a [batch] or scalar value,
+    /// is added to <paramref name="logDet"/>) or latent → data. Returns the C# variable of the layer's output.
+    /// </summary>
+    private static string FlowLayer(SourceWriter w, FlowPlan plan, LayerPlan layer, string input, bool inverse, List<string>? logDet)
+    {
+        int D = plan.Features;
+        string n = layer.Name;
+        string output = $"layer_{n}";
+        string dir = inverse ? "inverse" : "forward";
+        switch (layer.Kind)
+        {
+            case LayerKind.AffineCoupling:
+            case LayerKind.AdditiveCoupling:
+            {
+                bool affine = layer.Kind == LayerKind.AffineCoupling;
+                int d1 = layer.Kept.Length, d2 = layer.Transformed.Length;
+                // the inverse of a merge: cat = [kept, transformed] back into feature order
+                var position = new int[D];
+                for (int j = 0; j < d1; j++) position[layer.Kept[j]] = j;
+                for (int j = 0; j < d2; j++) position[layer.Transformed[j]] = d1 + j;
+                w.Line($"// {n} ({dir}): {(affine ? "affine" : "additive")} coupling, keeps [{Lit.Ints(layer.Kept)}], transforms [{Lit.Ints(layer.Transformed)}]; network {NetworkEmitter.Widths(layer.Network!)}");
+                w.Line(affine
+                    ? inverse ? "// u_K = v_K ; u_T = v_T ⊙ exp(s) + m, s = scale ⊙ tanh(r), [r, m] = net([v_K" + (plan.Condition > 0 ? ", y" : "") + "])"
+                              : "// v_K = u_K ; v_T = (u_T − m) ⊙ exp(−s), s = scale ⊙ tanh(r), [r, m] = net([u_K" + (plan.Condition > 0 ? ", y" : "") + "]) ; ln|det| −= Σ s"
+                    : inverse ? "// u_K = v_K ; u_T = v_T + m, m = net([v_K" + (plan.Condition > 0 ? ", y" : "") + "])"
+                              : "// v_K = u_K ; v_T = u_T − m, m = net([u_K" + (plan.Condition > 0 ? ", y" : "") + "]) ; ln|det| += 0");
+                w.Line($"var {output}_kept = g.GatherColumns(\"{n}.kept\", {input}, {n}_Kept);");
+                w.Line($"var {output}_t = g.GatherColumns(\"{n}.transformed\", {input}, {n}_Transformed);");
+                string netIn = $"{output}_kept";
+                if (plan.Condition > 0)
+                {
+                    w.Line($"var {output}_input = g.Concat(\"{n}.input\", 1, {output}_kept, v_y);");
+                    netIn = $"{output}_input";
+                }
+                w.Line($"var {output}_o = {n}_OnnxNetwork(g, {netIn}); // [batch, {layer.NetOut}]");
+                string o = $"{output}_o";
+                string m = o;
+                if (affine)
+                {
+                    w.Line($"var {output}_s = g.Mul(\"{n}.s\", g.Initializer(\"{n}.scale\", _parameters.Span.Slice({layer.ScaleConst}, {d2}), {d2}), g.Tanh(\"{n}.tanh_r\", g.Columns(\"{n}.r\", {o}, 0, {d2}))); // s = scale ⊙ tanh(r)");
+                    w.Line($"var {output}_m = g.Columns(\"{n}.m\", {o}, {d2}, {d2});");
+                    m = $"{output}_m";
+                    w.Line(inverse
+                        ? $"var {output}_new = g.Add(\"{n}.u_t\", g.Mul(\"{n}.scaled\", {output}_t, g.Exp(\"{n}.exp_s\", {output}_s)), {m}); // u_T = v_T ⊙ exp(s) + m"
+                        : $"var {output}_new = g.Mul(\"{n}.v_t\", g.Sub(\"{n}.centred\", {output}_t, {m}), g.Exp(\"{n}.exp_minus_s\", g.Neg(\"{n}.minus_s\", {output}_s))); // v_T = (u_T − m) ⊙ exp(−s)");
+                    logDet?.Add($"g.Neg(\"{n}.log_det\", g.SumColumns(\"{n}.sum_s\", {output}_s))");
+                }
+                else
+                {
+                    w.Line(inverse
+                        ? $"var {output}_new = g.Add(\"{n}.u_t\", {output}_t, {m}); // u_T = v_T + m"
+                        : $"var {output}_new = g.Sub(\"{n}.v_t\", {output}_t, {m}); // v_T = u_T − m");
+                }
+                w.Line($"var {output} = g.GatherColumns(\"{n}\", g.Concat(\"{n}.merged\", 1, {output}_kept, {output}_new), [{Lit.Ints(position)}]); // back into feature order");
+                break;
+            }
+            case LayerKind.Permute:
+            {
+                var inv = Inverse(layer.Order);
+                w.Line(inverse
+                    ? $"var {output} = g.GatherColumns(\"{n}\", {input}, [{Lit.Ints(inv)}]); // {n} (inverse): u[:, π[j]] = v[:, j]"
+                    : $"var {output} = g.GatherColumns(\"{n}\", {input}, {n}_Order); // {n}: v[:, j] = u[:, π[j]]");
+                break;
+            }
+            case LayerKind.ActNorm:
+            {
+                w.Line($"// {n} ({dir}): ActNorm {(inverse ? "u = (v − b) ⊙ exp(−ls)" : "v = u ⊙ exp(ls) + b ; ln|det| += Σ ls")}");
+                w.Line($"var {output}_ls = g.Initializer(\"{n}.logscale\", _parameters.Span.Slice({layer.LogScaleConst}, {D}), {D});");
+                w.Line($"var {output}_b = g.Initializer(\"{n}.bias\", _parameters.Span.Slice({layer.BiasConst}, {D}), {D});");
+                w.Line(inverse
+                    ? $"var {output} = g.Mul(\"{n}\", g.Sub(\"{n}.centred\", {input}, {output}_b), g.Exp(\"{n}.exp_minus_ls\", g.Neg(\"{n}.minus_ls\", {output}_ls)));"
+                    : $"var {output} = g.Add(\"{n}\", g.Mul(\"{n}.scaled\", {input}, g.Exp(\"{n}.exp_ls\", {output}_ls)), {output}_b);");
+                logDet?.Add($"g.SumAll(\"{n}.log_det\", {output}_ls)");
+                break;
+            }
+            case LayerKind.InvertibleLinear:
+            {
+                w.Line($"// {n} ({dir}): invertible linear, W = P·L·Ũ, L = I + strictly-lower(lower), Ũ = strictly-upper(upper) + diag(exp(logs)), W[i, :] = (L·Ũ)[π[i], :]");
+                w.Line(inverse
+                    ? "// u = W⁻¹ v per row: t = Pᵀ v, then L⁻¹ and Ũ⁻¹ = (I + diag(exp(−logs))·U)⁻¹·diag(exp(−logs)), unit-triangular inverses as finite Neumann products"
+                    : "// v = u · Wᵀ ; ln|det| += Σ logs");
+                w.Line($"var {output}_lower = g.StrictTriangle(\"{n}.strict_lower\", g.Initializer(\"{n}.lower\", _parameters.Span.Slice({layer.LowerConst}, {D * D}), {D}, {D}), {D}, lower: true);");
+                w.Line($"var {output}_upper = g.StrictTriangle(\"{n}.strict_upper\", g.Initializer(\"{n}.upper\", _parameters.Span.Slice({layer.UpperConst}, {D * D}), {D}, {D}), {D}, lower: false);");
+                w.Line($"var {output}_logs = g.Initializer(\"{n}.logs\", _parameters.Span.Slice({layer.LogSConst}, {D}), {D});");
+                if (!inverse)
+                {
+                    w.Line($"var {output}_eye = g.Identity(\"{n}.I\", {D});");
+                    w.Line($"var {output}_l = g.Add(\"{n}.L\", {output}_eye, {output}_lower);");
+                    w.Line($"var {output}_u = g.Add(\"{n}.U\", {output}_upper, g.Mul(\"{n}.diag\", {output}_eye, g.Reshape(\"{n}.exp_logs_column\", g.Exp(\"{n}.exp_logs\", {output}_logs), 1)));");
+                    w.Line($"var {output}_w = g.GatherRows(\"{n}.W\", g.MatMul(\"{n}.LU\", {output}_l, {output}_u), {n}_Order);");
+                    w.Line($"var {output} = g.MatMulTransposed(\"{n}\", {input}, {output}_w);");
+                    logDet?.Add($"g.SumAll(\"{n}.log_det\", {output}_logs)");
+                }
+                else
+                {
+                    w.Line($"var {output}_t = g.GatherColumns(\"{n}.unpermuted\", {input}, [{Lit.Ints(Inverse(layer.Order))}]); // t[:, π[i]] = v[:, i]");
+                    w.Line($"var {output}_lInv = g.UnitTriangularInverse(\"{n}.L_inv\", {output}_lower, {D});");
+                    w.Line($"var {output}_expMinusLogs = g.Exp(\"{n}.exp_minus_logs\", g.Neg(\"{n}.minus_logs\", {output}_logs));");
+                    w.Line($"var {output}_m = g.Mul(\"{n}.M\", {output}_upper, g.Reshape(\"{n}.exp_minus_logs_column\", {output}_expMinusLogs, 1)); // M = diag(exp(−logs))·U, strictly upper");
+                    w.Line($"var {output}_uInv = g.Mul(\"{n}.U_inv\", g.UnitTriangularInverse(\"{n}.M_inv\", {output}_m, {D}), {output}_expMinusLogs); // Ũ⁻¹ = (I + M)⁻¹·diag(exp(−logs))");
+                    w.Line($"var {output} = g.MatMulTransposed(\"{n}\", g.MatMulTransposed(\"{n}.solved_l\", {output}_t, {output}_lInv), {output}_uInv);");
+                }
+                break;
+            }
+            default:
+                w.Line($"var {output} = {input}; // {n}: not an invertible layer (the validator rejects it)");
+                break;
+        }
+        return output;
+    }
+
+    private static int[] Inverse(int[] order)
+    {
+        var inv = new int[order.Length];
+        for (int j = 0; j < order.Length; j++)
+            if (order[j] >= 0 && order[j] < order.Length)
+                inv[order[j]] = j;
+        return inv;
+    }
+
+    // ------------------------------------------------------------------------------------ VAEs and GANs
+
+    /// <summary>The ONNX export of a VAE (<c>encode</c>, <c>decode</c>) or a GAN (<c>generate</c>, <c>discriminate</c>).</summary>
+    public static void Net(SourceWriter w, NetModelPlan plan)
+    {
+        var spec = plan.Spec;
+        bool vae = spec.Kind == NetKind.Vae;
+        bool cond = plan.K > 0;
+        int D = plan.D, Z = plan.Z, K = plan.K;
+        string yText = cond ? $" and y [batch, {K}]" : "";
+        string image = spec.HasImageShape ? $" (a {spec.Channels}×{spec.Height}×{spec.Width} image per row, flat, channel-major)" : "";
+        w.Line();
+        w.Line($"/// <summary>ONNX export (opset 17): the {(vae ? "VAE's encode and decode" : "GAN's generate and discriminate")} graphs. See the README, \"Export to ONNX\".</summary>");
+        w.Open($"partial class {spec.ClassName} : global::GenDsl.Export.IOnnxExportable");
+        if (vae)
+        {
+            PublicMembers(w, spec.ClassName, new[] { ("Encode", "OnnxEncode"), ("Decode", "OnnxDecode") });
+            string mean = spec.Likelihood switch { 0 => "the Bernoulli probabilities σ(logits)", 1 => "the mean of p(x|z) (the log-variance columns are dropped)", _ => "the mean of p(x|z)" };
+            Doc(w, new[]
+            {
+                ("Encode", $"{spec.ClassName}.encode: x [batch, {D}]{image}{yText} → mu [batch, {Z}], log_var [batch, {Z}] of q(z|x)."),
+                ("Decode", $"{spec.ClassName}.decode: z [batch, {Z}]{yText} → x [batch, {D}]{image}, {mean}."),
+            });
+
+            w.Line("/// <summary>encode: x (with y) → the encoder → its head [μ, ln σ²].</summary>");
+            w.Open($"private void OnnxEncode({Builder} g)");
+            string head = NetFromData(w, plan, plan.A);
+            w.Line($"g.Output(g.Columns(\"mu.columns\", {head}, 0, {Z}), \"mu\", {Z});");
+            w.Line($"g.Output(g.Columns(\"log_var.columns\", {head}, {Z}, {Z}), \"log_var\", {Z});");
+            w.Close();
+            w.Line();
+
+            w.Line("/// <summary>decode: [z, y] → the decoder → " + mean + ".</summary>");
+            w.Open($"private void OnnxDecode({Builder} g)");
+            string o = NetFromLatent(w, plan, plan.B);
+            switch (spec.Likelihood)
+            {
+                case 0:
+                    w.Line($"g.Output(g.Activation(\"probabilities\", {o}, Activation.Sigmoid), \"x\", {D}); // Bernoulli: p = σ(logits)");
+                    break;
+                case 1:
+                    w.Line($"g.Output(g.Columns(\"mean\", {o}, 0, {D}), \"x\", {D}); // [mean, ln σ²]: the mean");
+                    break;
+                default:
+                    w.Line($"g.Output({o}, \"x\", {D}); // the mean (σ is fixed)");
+                    break;
+            }
+            w.Close();
+        }
+        else
+        {
+            PublicMembers(w, spec.ClassName, new[] { ("Generate", "OnnxGenerate"), ("Discriminate", "OnnxDiscriminate") });
+            Doc(w, new[]
+            {
+                ("Generate", $"{spec.ClassName}.generate: z [batch, {Z}]{yText} → x [batch, {D}]{image}, x = G(z)."),
+                ("Discriminate", $"{spec.ClassName}.discriminate: x [batch, {D}]{image}{yText} → logit [batch], {(plan.Wasserstein ? "the critic's score" : "the discriminator's logit (P(real) = σ(logit))")}."),
+            });
+
+            w.Line("/// <summary>generate: [z, y] → the generator → x.</summary>");
+            w.Open($"private void OnnxGenerate({Builder} g)");
+            string o = NetFromLatent(w, plan, plan.A);
+            w.Line($"g.Output({o}, \"x\", {D});");
+            w.Close();
+            w.Line();
+
+            w.Line("/// <summary>discriminate: x (with y) → the discriminator → logit.</summary>");
+            w.Open($"private void OnnxDiscriminate({Builder} g)");
+            string logit = NetFromData(w, plan, plan.B);
+            w.Line($"g.Output(g.Reshape(\"logit.column\", {logit}), \"logit\"); // [batch, 1] → [batch]");
+            w.Close();
+        }
+        w.Close();
+    }
+
+    /// <summary>The inputs x (and y) of a network that reads data (encoder, discriminator), the network, and its output as [batch, n].</summary>
+    private static string NetFromData(SourceWriter w, NetModelPlan plan, NetworkPlan net)
+    {
+        var spec = plan.Spec;
+        w.Line($"var v_x = g.Input(\"x\", {plan.D});");
+        if (plan.K > 0) w.Line($"var v_y = g.Input(\"y\", {plan.K});");
+        string input = "v_x";
+        if (spec.HasImageShape)
+        {
+            w.Line($"var v_image = g.Reshape(\"x.image\", v_x, {spec.Channels}, {spec.Height}, {spec.Width}); // rows are {spec.Channels}×{spec.Height}×{spec.Width} images, channel-major");
+            input = "v_image";
+            if (plan.K > 0)
+            {
+                w.Line($"var v_input = g.Concat(\"{net.Name}.input\", 1, v_image, g.ConditionChannels(\"y.channels\", v_y, {plan.K}, {spec.Height}, {spec.Width})); // y_k fills channel {spec.Channels} + k");
+                input = "v_input";
+            }
+        }
+        else if (plan.K > 0)
+        {
+            w.Line($"var v_input = g.Concat(\"{net.Name}.input\", 1, v_x, v_y); // [x, y]");
+            input = "v_input";
+        }
+        return Flat(w, net, NetworkEmitter.EmitOnnx(w, net, "g", input));
+    }
+
+    /// <summary>The inputs z (and y) of a network that reads the latent (decoder, generator), the network, and its output as [batch, n].</summary>
+    private static string NetFromLatent(SourceWriter w, NetModelPlan plan, NetworkPlan net)
+    {
+        w.Line($"var v_z = g.Input(\"z\", {plan.Z});");
+        string input = "v_z";
+        if (plan.K > 0)
+        {
+            w.Line($"var v_y = g.Input(\"y\", {plan.K});");
+            w.Line($"var v_input = g.Concat(\"{net.Name}.input\", 1, v_z, v_y); // [z, y]");
+            input = "v_input";
+        }
+        return Flat(w, net, NetworkEmitter.EmitOnnx(w, net, "g", input));
+    }
+
+    private static string Flat(SourceWriter w, NetworkPlan net, string output)
+    {
+        if (net.OutputShape.IsVector)
+            return output;
+        w.Line($"var v_{net.Name}Flat = g.Flatten(\"{net.Name}.flat\", {output}); // {net.OutputShape} → [batch, {net.OutputShape.Size}], channel-major");
+        return $"v_{net.Name}Flat";
+    }
+}

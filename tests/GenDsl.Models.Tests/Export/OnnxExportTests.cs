@@ -1,0 +1,334 @@
+using CommunityToolkit.HighPerformance;
+using GenDsl.Export;
+using GenDsl.Models.Tests.ConvNets;
+using GenDsl.Models.Tests.Flows;
+using GenDsl.Models.Tests.Networks;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Xunit.Abstractions;
+
+namespace GenDsl.Models.Tests.Export;
+
+/// <summary>
+/// Every exported part of every model family and layer kind, run by ONNX Runtime on a fixed batch and
+/// compared with GenDsl's own outputs: relative error ‖onnx − gendsl‖∞ / ‖gendsl‖∞ over the whole output
+/// (all rows and columns) ≤ 1e-5. The parameters are perturbed away from their initialisation (coupling
+/// output layers start at zero, invertible linear maps at a permutation, running statistics at 0 and 1),
+/// so every tensor matters. Each graph runs at two batch sizes (the batch dimension is dynamic).
+/// </summary>
+public sealed class OnnxExportTests(ITestOutputHelper output)
+{
+    private const double Tolerance = 1e-5;
+    private static readonly int[] s_batches = [7, 1];
+
+    private static ModelOptions Options() => new() { MaxBatch = 16, Seed = 11 };
+
+    // ------------------------------------------------------------------------------------ cases
+
+    /// <summary>A model and, per part, GenDsl's computation of the graph's outputs from its inputs (arrays of rows × columns).</summary>
+    private sealed record Case(IGenerativeModel Model, Func<OnnxPart, int, (string Name, float[] Data, int Columns)[]> Inputs,
+        Func<OnnxPart, int, (string Name, float[] Data, int Columns)[], Dictionary<string, float[]>> Expected);
+
+    private static ReadOnlySpan2D<float> R(float[] a, int rows) => new(a, rows, a.Length / rows);
+    private static Span2D<float> W(float[] a, int rows) => new(a, rows, a.Length / rows);
+
+    private static float[] Normal(int n, ulong seed, float std = 1f)
+    {
+        var a = new float[n];
+        new Rng(seed, stream: 7).FillNormal(a, 0f, std);
+        return a;
+    }
+
+    private static float[] Uniform01(int n, ulong seed)
+    {
+        var a = new float[n];
+        new Rng(seed, stream: 8).FillUniform(a, 0f, 1f);
+        return a;
+    }
+
+    private static float[] OneHot(int rows, int k)
+    {
+        var a = new float[rows * k];
+        for (int r = 0; r < rows; r++) a[r * k + (r * 3 + 1) % k] = 1f;
+        return a;
+    }
+
+    /// <summary>Moves every parameter off its initialisation (and the running statistics off 0 and 1).</summary>
+    private static T Perturb<T>(T model, float std = 0.15f) where T : IGenerativeModel
+    {
+        var p = model.Parameters.Span;
+        var noise = Normal(p.Length, 99, std);
+        for (int i = 0; i < p.Length; i++) p[i] += noise[i];
+        var b = model.Buffers.Span;
+        foreach (var t in model.Tensors.Where(t => t.IsBuffer))
+        {
+            int n = t.Shape.Aggregate(1, (x, y) => x * y);
+            var values = Uniform01(n, (ulong)t.Offset + 5);
+            for (int i = 0; i < n; i++)
+                b[t.Offset + i] = t.Name.EndsWith(".running_var", StringComparison.Ordinal) ? 0.5f + values[i] : 0.4f * (values[i] - 0.5f);
+        }
+        return model;
+    }
+
+    private delegate void FlowLogProb(float[] x, float[] y, float[] logProb, int rows);
+    private delegate void FlowFromLatent(float[] z, float[] y, float[] x, int rows);
+
+    private static Case Flow(IGenerativeModel m, FlowLogProb logProb, FlowFromLatent fromLatent) =>
+        new(m,
+            (part, rows) =>
+            {
+                var main = (part == OnnxPart.Sample ? "z" : "x", Normal(rows * m.Features, 3), m.Features);
+                return m.ConditionSize > 0 ? [main, ("y", OneHot(rows, m.ConditionSize), m.ConditionSize)] : [main];
+            },
+            (part, rows, inputs) =>
+            {
+                var y = m.ConditionSize > 0 ? inputs[1].Data : [];
+                if (part == OnnxPart.LogProb)
+                {
+                    var lp = new float[rows];
+                    logProb(inputs[0].Data, y, lp, rows);
+                    return new() { ["log_prob"] = lp };
+                }
+                var x = new float[rows * m.Features];
+                fromLatent(inputs[0].Data, y, x, rows);
+                return new() { ["x"] = x };
+            });
+
+    private delegate void VaeEncode(float[] x, float[] y, float[] mu, float[] logVar, int rows);
+    private delegate void VaeDecode(float[] z, float[] y, float[] x, int rows);
+
+    private static Case Vae(IVaeModel m, VaeEncode encode, VaeDecode decode) =>
+        new(m,
+            (part, rows) =>
+            {
+                var main = part == OnnxPart.Encode ? ("x", Uniform01(rows * m.Features, 4), m.Features) : ("z", Normal(rows * m.LatentSize, 5), m.LatentSize);
+                return m.ConditionSize > 0 ? [main, ("y", OneHot(rows, m.ConditionSize), m.ConditionSize)] : [main];
+            },
+            (part, rows, inputs) =>
+            {
+                var y = m.ConditionSize > 0 ? inputs[1].Data : [];
+                if (part == OnnxPart.Encode)
+                {
+                    float[] mu = new float[rows * m.LatentSize], lv = new float[rows * m.LatentSize];
+                    encode(inputs[0].Data, y, mu, lv, rows);
+                    return new() { ["mu"] = mu, ["log_var"] = lv };
+                }
+                var x = new float[rows * m.Features];
+                decode(inputs[0].Data, y, x, rows);
+                return new() { ["x"] = x };
+            });
+
+    private delegate void GanSample(float[] y, float[] x, int rows, Rng rng);
+    private delegate void GanDiscriminate(float[] x, float[] y, float[] probability, int rows);
+
+    /// <summary>GenDsl's Sample draws z row by row from its Rng; the ONNX input is the same z, drawn from an equal Rng.</summary>
+    private static Case Gan(IGanModel m, GanSample sample, GanDiscriminate discriminate) =>
+        new(m,
+            (part, rows) =>
+            {
+                (string, float[], int) main;
+                if (part == OnnxPart.Generate)
+                {
+                    var z = new float[rows * m.NoiseSize];
+                    var rng = new Rng(21);
+                    for (int r = 0; r < rows; r++) rng.FillNormal(z.AsSpan(r * m.NoiseSize, m.NoiseSize));
+                    main = ("z", z, m.NoiseSize);
+                }
+                else
+                    main = ("x", Normal(rows * m.Features, 6), m.Features);
+                return m.ConditionSize > 0 ? [main, ("y", OneHot(rows, m.ConditionSize), m.ConditionSize)] : [main];
+            },
+            (part, rows, inputs) =>
+            {
+                var y = m.ConditionSize > 0 ? inputs[1].Data : [];
+                if (part == OnnxPart.Generate)
+                {
+                    var x = new float[rows * m.Features];
+                    sample(y, x, rows, new Rng(21));
+                    return new() { ["x"] = x };
+                }
+                var p = new float[rows];
+                discriminate(inputs[0].Data, y, p, rows);
+                return new() { ["probability"] = p }; // compared with σ(logit) of the graph
+            });
+
+    private static readonly Dictionary<string, Func<Case>> s_cases = new()
+    {
+        // flows: every layer kind (MixedFlow: affine, additive, permutations, ActNorm, invertible linear; HiddenLayers 0…2)
+        ["MoonsFlow"] = () => { var m = Perturb(new MoonsFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ConditionalMoonsFlow"] = () => { var m = Perturb(new ConditionalMoonsFlow(Options())); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
+        ["DigitsFlow"] = () => { var m = Perturb(new DigitsFlow(Options()), 0.05f); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["MixedFlow"] = () => { var m = Perturb(new MixedFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ConditionalSmallFlow"] = () => { var m = Perturb(new ConditionalSmallFlow(Options())); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
+        ["WideFlow"] = () => { var m = Perturb(new WideFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        // VAEs: dense, conv, conv transpose, batch norm, flatten, unflatten; Bernoulli, Gaussian, fixed σ; conditional (vector and channels)
+        ["DigitsVae"] = () => { var m = Perturb(new DigitsVae(Options())); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
+        ["MnistVae"] = () => { var m = Perturb(new MnistVae(Options()), 0.02f); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
+        ["DigitsCvae"] = () => { var m = Perturb(new DigitsCvae(Options())); return Vae(m, (x, y, mu, lv, n) => m.Encode(R(x, n), R(y, n), W(mu, n), W(lv, n)), (z, y, x, n) => m.Decode(R(z, n), R(y, n), W(x, n))); },
+        ["FashionConvVae"] = () => { var m = Perturb(new FashionConvVae(Options()), 0.02f); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
+        ["FashionConvCvae"] = () => { var m = Perturb(new FashionConvCvae(Options()), 0.02f); return Vae(m, (x, y, mu, lv, n) => m.Encode(R(x, n), R(y, n), W(mu, n), W(lv, n)), (z, y, x, n) => m.Decode(R(z, n), R(y, n), W(x, n))); },
+        ["FashionMlpVae"] = () => { var m = Perturb(new FashionMlpVae(Options()), 0.02f); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
+        ["TinyBernoulliVae"] = () => { var m = Perturb(new TinyBernoulliVae(Options())); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
+        ["TinyGaussianCvae"] = () => { var m = Perturb(new TinyGaussianCvae(Options())); return Vae(m, (x, y, mu, lv, n) => m.Encode(R(x, n), R(y, n), W(mu, n), W(lv, n)), (z, y, x, n) => m.Decode(R(z, n), R(y, n), W(x, n))); },
+        ["TinyFixedVae"] = () => { var m = Perturb(new TinyFixedVae(Options())); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
+        ["ConvBernoulliVae"] = () => { var m = Perturb(new ConvBernoulliVae(Options())); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
+        ["ConvGaussianVae"] = () => { var m = Perturb(new ConvGaussianVae(Options())); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
+        ["ConvDenseHeadVae"] = () => { var m = Perturb(new ConvDenseHeadVae(Options())); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
+        ["ConvCvae"] = () => { var m = Perturb(new ConvCvae(Options())); return Vae(m, (x, y, mu, lv, n) => m.Encode(R(x, n), R(y, n), W(mu, n), W(lv, n)), (z, y, x, n) => m.Decode(R(z, n), R(y, n), W(x, n))); },
+        // GANs: every loss, dense and conv (DCGANs with batch norm), conditional (vector and channels)
+        ["RingGan"] = () => { var m = Perturb(new RingGan(Options())); return Gan(m, (_, x, n, rng) => m.Sample(W(x, n), rng), (x, _, p, n) => m.Discriminate(R(x, n), p)); },
+        ["RingCgan"] = () => { var m = Perturb(new RingCgan(Options())); return Gan(m, (y, x, n, rng) => m.Sample(W(x, n), R(y, n), rng), (x, y, p, n) => m.Discriminate(R(x, n), R(y, n), p)); },
+        ["MnistGan"] = () => { var m = Perturb(new MnistGan(Options()), 0.02f); return Gan(m, (_, x, n, rng) => m.Sample(W(x, n), rng), (x, _, p, n) => m.Discriminate(R(x, n), p)); },
+        ["FashionDcgan"] = () => { var m = Perturb(new FashionDcgan(Options()), 0.02f); return Gan(m, (_, x, n, rng) => m.Sample(W(x, n), rng), (x, _, p, n) => m.Discriminate(R(x, n), p)); },
+        ["FashionCdcgan"] = () => { var m = Perturb(new FashionCdcgan(Options()), 0.02f); return Gan(m, (y, x, n, rng) => m.Sample(W(x, n), R(y, n), rng), (x, y, p, n) => m.Discriminate(R(x, n), R(y, n), p)); },
+        ["TinyNsGan"] = () => { var m = Perturb(new TinyNsGan(Options())); return Gan(m, (_, x, n, rng) => m.Sample(W(x, n), rng), (x, _, p, n) => m.Discriminate(R(x, n), p)); },
+        ["TinyMinimaxCgan"] = () => { var m = Perturb(new TinyMinimaxCgan(Options())); return Gan(m, (y, x, n, rng) => m.Sample(W(x, n), R(y, n), rng), (x, y, p, n) => m.Discriminate(R(x, n), R(y, n), p)); },
+        ["TinyHingeGan"] = () => { var m = Perturb(new TinyHingeGan(Options())); return Gan(m, (_, x, n, rng) => m.Sample(W(x, n), rng), (x, _, p, n) => m.Discriminate(R(x, n), p)); },
+        ["TinyWgan"] = () => { var m = Perturb(new TinyWgan(Options())); return Gan(m, (y, x, n, rng) => m.Sample(W(x, n), R(y, n), rng), (x, y, p, n) => m.Discriminate(R(x, n), R(y, n), p)); },
+        ["ConvBnGan"] = () => { var m = Perturb(new ConvBnGan(Options())); return Gan(m, (_, x, n, rng) => m.Sample(W(x, n), rng), (x, _, p, n) => m.Discriminate(R(x, n), p)); },
+        ["ConvCgan"] = () => { var m = Perturb(new ConvCgan(Options())); return Gan(m, (y, x, n, rng) => m.Sample(W(x, n), R(y, n), rng), (x, y, p, n) => m.Discriminate(R(x, n), R(y, n), p)); },
+        ["ConvHingeGan"] = () => { var m = Perturb(new ConvHingeGan(Options())); return Gan(m, (_, x, n, rng) => m.Sample(W(x, n), rng), (x, _, p, n) => m.Discriminate(R(x, n), p)); },
+    };
+
+    public static TheoryData<string> Models() => new(s_cases.Keys);
+
+    // ------------------------------------------------------------------------------------ the comparison
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void EveryPartMatchesGenDslUnderOnnxRuntime(string name)
+    {
+        var c = s_cases[name]();
+        var exportable = (IOnnxExportable)c.Model;
+        Assert.Equal(2, exportable.OnnxExportParts.Count);
+        foreach (var part in exportable.OnnxExportParts)
+        {
+            byte[] bytes = exportable.ExportOnnx(part);
+            using var session = new InferenceSession(bytes);
+            double worst = 0;
+            foreach (int rows in s_batches)
+            {
+                var inputs = c.Inputs(part, rows);
+                var expected = c.Expected(part, rows, inputs);
+                var feeds = inputs.Select(i => NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<float>(i.Data, [rows, i.Columns]))).ToList();
+                using var results = session.Run(feeds);
+                foreach (var (outputName, want) in expected)
+                {
+                    float[] got;
+                    if (outputName == "probability")
+                        got = results.Single(r => r.Name == "logit").AsEnumerable<float>().Select(l => 1f / (1f + MathF.Exp(-l))).ToArray();
+                    else
+                        got = results.Single(r => r.Name == outputName).AsEnumerable<float>().ToArray();
+                    if (rows > 1)
+                        Assert.True(want.Max() - want.Min() > 1e-3 * Math.Max(1.0, want.Max(Math.Abs)) && want.All(v => MathF.Abs(v) < 1e30f),
+                            $"{name}.{OnnxParts.Name(part)} output {outputName}: GenDsl's rows are (nearly) constant or saturated, so the comparison would prove little");
+                    double error = RelativeError(got, want);
+                    worst = Math.Max(worst, error);
+                    Assert.True(error <= Tolerance, $"{name}.{OnnxParts.Name(part)} output {outputName} at batch {rows}: relative error {error:E2} > {Tolerance:E0}");
+                }
+            }
+            output.WriteLine($"{name}.{OnnxParts.Name(part)}: max relative error {worst:E2}");
+        }
+    }
+
+    /// <summary>‖a − b‖∞ / ‖b‖∞ (NaN-safe: a NaN anywhere is an infinite error).</summary>
+    private static double RelativeError(float[] got, float[] want)
+    {
+        Assert.Equal(want.Length, got.Length);
+        double diff = 0, scale = 0;
+        for (int i = 0; i < want.Length; i++)
+        {
+            double d = Math.Abs((double)got[i] - want[i]);
+            if (double.IsNaN(d)) return double.PositiveInfinity;
+            diff = Math.Max(diff, d);
+            scale = Math.Max(scale, Math.Abs(want[i]));
+        }
+        return diff / Math.Max(scale, 1e-30);
+    }
+
+    // ------------------------------------------------------------------------------------ the graph's shape and names
+
+    [Fact]
+    public void GraphsUseOpset17ADynamicBatchAndTheDeclarationsNames()
+    {
+        var m = new ConditionalSmallFlow(Options());
+        var model = Onnx.ModelProto.Parser.ParseFrom(m.ExportOnnx(OnnxPart.LogProb));
+        Assert.Equal(17, model.OpsetImport.Single(o => o.Domain == "").Version);
+        Assert.Equal(new[] { "x", "y" }, model.Graph.Input.Select(i => i.Name));
+        Assert.Equal("log_prob", model.Graph.Output.Single().Name);
+        Assert.All(model.Graph.Input.Concat(model.Graph.Output), v => Assert.Equal("batch", v.Type.TensorType.Shape.Dim[0].DimParam));
+        // every learned tensor is an initialiser named as in checkpoints, holding the model's values
+        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name);
+        foreach (var t in ConditionalSmallFlow.Tensors)
+        {
+            Assert.True(initializers.TryGetValue(t.Name, out var init), $"no initialiser {t.Name}");
+            Assert.Equal(t.Shape.Select(d => (long)d), init.Dims);
+            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(init.RawData.Span).ToArray();
+            Assert.Equal(m.Parameters.Span.Slice(t.Offset, values.Length).ToArray(), values);
+        }
+        Assert.Contains("C1.net.0.weight", initializers.Keys);
+
+        var gan = Onnx.ModelProto.Parser.ParseFrom(new FashionCdcgan(Options()).ExportOnnx(OnnxPart.Generate));
+        Assert.Equal(new[] { "z", "y" }, gan.Graph.Input.Select(i => i.Name));
+        var names = gan.Graph.Initializer.Select(t => t.Name).ToHashSet();
+        Assert.Contains("G2.running_mean", names);
+        Assert.Contains("G4.weight", names);
+        Assert.DoesNotContain("D1.weight", names); // the discriminator is not part of generate
+
+        var vae = Onnx.ModelProto.Parser.ParseFrom(new DigitsVae(Options()).ExportOnnx(OnnxPart.Encode));
+        Assert.Equal(new[] { "mu", "log_var" }, vae.Graph.Output.Select(o => o.Name));
+        Assert.Contains("encoder.head.weight", vae.Graph.Initializer.Select(t => t.Name));
+    }
+
+    [Fact]
+    public void ExportWritesAFileThatOnnxRuntimeLoads()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "gendsl-onnx-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var m = new MoonsFlow(Options());
+            string path = Path.Combine(folder, "moons.onnx");
+            m.ExportOnnx(path, "log_prob");
+            using var session = new InferenceSession(path);
+            Assert.Equal("x", session.InputMetadata.Keys.Single());
+            Assert.Equal(-1, session.InputMetadata["x"].Dimensions[0]); // dynamic batch
+            Assert.Equal(new[] { path }, Directory.GetFiles(folder)); // no temporary file left behind
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ bad input
+
+    [Fact]
+    public void AnUnwritablePathIsAnIOExceptionNamingIt()
+    {
+        var m = new TinyNsGan(Options());
+        string missing = Path.Combine(Path.GetTempPath(), "gendsl-no-such-folder-" + Guid.NewGuid().ToString("N"), "gan.onnx");
+        var e = Assert.Throws<IOException>(() => m.ExportOnnx(missing, OnnxPart.Generate));
+        Assert.Contains(missing, e.Message);
+        Assert.Contains("does not exist", e.Message);
+
+        string folder = Path.GetTempPath();
+        var e2 = Assert.Throws<IOException>(() => m.ExportOnnx(folder, OnnxPart.Generate));
+        Assert.Contains("is a folder", e2.Message);
+
+        Assert.Throws<ArgumentException>(() => m.ExportOnnx("", OnnxPart.Generate));
+    }
+
+    [Fact]
+    public void AnUnknownPartNamesTheValidOnes()
+    {
+        var flow = new MoonsFlow(Options());
+        var e = Assert.Throws<ArgumentException>(() => flow.ExportOnnx(Path.Combine(Path.GetTempPath(), "x.onnx"), "encode"));
+        Assert.Contains("MoonsFlow has no ONNX part 'encode': use 'sample' or 'log_prob'", e.Message);
+        var e2 = Assert.Throws<ArgumentException>(() => flow.ExportOnnx(OnnxPart.Discriminate));
+        Assert.Contains("'sample' or 'log_prob'", e2.Message);
+        var e3 = Assert.Throws<ArgumentException>(() => new DigitsVae(Options()).ExportOnnx(Path.Combine(Path.GetTempPath(), "x.onnx"), "nonsense"));
+        Assert.Contains("use 'encode' or 'decode'", e3.Message);
+        Assert.Equal(OnnxPart.LogProb, OnnxParts.Parse("LOG-PROB", "MoonsFlow", MoonsFlow.OnnxParts));
+    }
+}
