@@ -19,8 +19,10 @@ namespace GenDsl.Numerics;
 /// tiny network outputs saturate softmax and softplus but never overflow); the bin of a value is the last
 /// knot ≤ it (a value on a knot starts a bin, B itself is in the last bin); ξ is clamped to [0, 1] and the
 /// output to its bin; the inverse's discriminant is clamped at 0 and its root taken as
-/// ξ = 2c / (−b − √(b² − 4ac)), whose denominator is negative for every value in a bin. So every finite
-/// input gives a finite output, log-derivative and gradient.
+/// ξ = 2c / (−b − √(b² − 4ac)), whose denominator is negative for every value in a bin, then checked against
+/// the forward map (|g(ξ) − y| ≤ 10⁻⁹·h_k) and replaced by a 64-step bisection on ξ when huge derivatives
+/// made a and b differences of huge terms; gradients beyond float's range are clamped to ±float.MaxValue.
+/// So every finite input gives a finite output, log-derivative and gradient.
 /// </para>
 /// <para>
 /// Deterministic (a fixed order of operations, no threads) and allocation-free: the per-feature knots live
@@ -155,7 +157,7 @@ public static class SplineKernels
             for (int j = 0; j < columns.Length; j++)
             {
                 int c = columns[j];
-                gur[c] = (float)Differentiate(ur[c], tr.Slice(j * p, p), bins, tailBound, gvr[c], -invRows, gtr.Slice(j * p, p), work);
+                gur[c] = ToFloat(Differentiate(ur[c], tr.Slice(j * p, p), bins, tailBound, gvr[c], -invRows, gtr.Slice(j * p, p), work));
             }
         }
     }
@@ -207,7 +209,7 @@ public static class SplineKernels
         if (gradTheta.Length != theta.Length)
             throw new ArgumentException($"gradTheta has length {gradTheta.Length} but theta has {theta.Length}: pass one gradient per parameter.", nameof(gradTheta));
         Span<double> work = stackalloc double[WorkLength(bins)];
-        return (float)Differentiate(x, theta, bins, tailBound, gradY, gradLogDerivative, gradTheta, work);
+        return ToFloat(Differentiate(x, theta, bins, tailBound, gradY, gradLogDerivative, gradTheta, work));
     }
 
     // =====================================================================================
@@ -327,8 +329,33 @@ public static class SplineKernels
         double disc = Math.Max(qb * qb - 4 * qa * qc, 0); // ≥ 0 in exact arithmetic; float round-off clamped
         double den = -qb - Math.Sqrt(disc);              // < 0 for every y in the bin
         double xi = den < 0 ? Math.Clamp(2 * qc / den, 0, 1) : 0;
+        // Check the root against the forward map (a sum of non-negative terms, no cancellation). With huge
+        // derivatives (δ ≫ 1) a and b are differences of huge terms and the root can be wrong by a whole bin:
+        // then bisect on ξ ∈ [0, 1], where y_k + h·[sξ² + δ_kξ(1−ξ)]/den(ξ) increases, to the nearest double.
+        if (!(Math.Abs(Residual(xi, h, s, d0, d1, dy)) <= 1e-9 * h))
+        {
+            double lo = 0, hi = 1;
+            for (int i = 0; i < 64; i++)
+            {
+                double mid = 0.5 * (lo + hi);
+                if (Residual(mid, h, s, d0, d1, dy) < 0) lo = mid;
+                else hi = mid;
+            }
+            xi = 0.5 * (lo + hi);
+        }
         return Math.Clamp(xs[bin] + xi * w, xs[bin], xs[bin + 1]);
     }
+
+    /// <summary>g(ξ) − y within the bin: h·[sξ² + δ_kξ(1−ξ)] / [s((1−ξ)² + ξ²) + (δ_k + δ_{k+1})ξ(1−ξ)] − (y − y_k).</summary>
+    private static double Residual(double xi, double h, double s, double d0, double d1, double dy)
+    {
+        double om = 1 - xi, t = xi * om;
+        return h * (s * xi * xi + d0 * t) / (s * (om * om + xi * xi) + (d0 + d1) * t) - dy;
+    }
+
+    /// <summary>A double gradient as a float, clamped to ±float.MaxValue: near a knot with a huge derivative the exact
+    /// gradient of ln g′ can exceed float's range, and ±∞ would turn the optimizer's state into NaN.</summary>
+    private static float ToFloat(double gradient) => (float)Math.Clamp(gradient, -float.MaxValue, float.MaxValue);
 
     private static double Differentiate(double x, ReadOnlySpan<float> theta, int k, double b, double gy, double gl, Span<float> gTheta, Span<double> work)
     {
@@ -377,7 +404,7 @@ public static class SplineKernels
         KnotsBackward(gX, pw, MinBinWidth, b, gTheta.Slice(0, k));
         KnotsBackward(gY, ph, MinBinHeight, b, gTheta.Slice(k, k));
         for (int i = 1; i < k; i++)
-            gTheta[2 * k + i - 1] = (float)(gD[i] * Sigmoid(theta[2 * k + i - 1]));
+            gTheta[2 * k + i - 1] = ToFloat(gD[i] * Sigmoid(theta[2 * k + i - 1]));
         return gx;
     }
 
@@ -401,7 +428,7 @@ public static class SplineKernels
         {
             if (j + 1 < k)
                 suffix += gKnots[j + 1];
-            gTheta[j] = (float)(p[j] * (scale * suffix - dot));
+            gTheta[j] = ToFloat(p[j] * (scale * suffix - dot));
         }
     }
 

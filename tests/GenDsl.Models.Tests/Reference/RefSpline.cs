@@ -120,6 +120,35 @@ internal static class RefSpline
         return (y, Dual.Log(deriv));
     }
 
+    /// <summary>g(x; θ) in plain doubles (no derivatives; the same formulas): for checks that evaluate it millions of times.</summary>
+    public static double Value(double x, double[] theta, int k, double b)
+    {
+        if (x < -b || x > b) return x;
+        double[] Knots(int start, double min)
+        {
+            double max = double.NegativeInfinity, sum = 0, cum = 0;
+            for (int i = 0; i < k; i++) max = Math.Max(max, theta[start + i]);
+            for (int i = 0; i < k; i++) sum += Math.Exp(theta[start + i] - max);
+            var knots = new double[k + 1];
+            knots[0] = -b;
+            for (int i = 1; i < k; i++)
+            {
+                cum += min + (1 - min * k) * Math.Exp(theta[start + i - 1] - max) / sum;
+                knots[i] = -b + 2 * b * cum;
+            }
+            knots[k] = b;
+            return knots;
+        }
+        var xs = Knots(0, MinWidth);
+        var ys = Knots(k, MinHeight);
+        double Delta(int i) => i == 0 || i == k ? 1 : MinDerivative + Math.Max(theta[2 * k + i - 1], 0) + Math.Log(1 + Math.Exp(-Math.Abs(theta[2 * k + i - 1])));
+        int bin = 0;
+        for (int i = 1; i < k; i++) if (xs[i] <= x) bin = i;
+        double w = xs[bin + 1] - xs[bin], h = ys[bin + 1] - ys[bin], s = h / w, xi = (x - xs[bin]) / w, t = xi * (1 - xi);
+        double d0 = Delta(bin), d1 = Delta(bin + 1);
+        return ys[bin] + h * (s * xi * xi + d0 * t) / (s + (d1 + d0 - 2 * s) * t);
+    }
+
     /// <summary>g(x; θ) alone.</summary>
     public static double Forward(double x, double[] theta, int k, double b, out double logDerivative)
     {
