@@ -225,6 +225,9 @@ internal static class FlowEmitter
         return w.ToString();
     }
 
+    /// <summary>A tail bound as the comments write it (3, 2.5).</summary>
+    private static string B(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
     private static int TensorIndex(FlowPlan plan, string name)
     {
         int i = 0;
@@ -371,7 +374,7 @@ internal static class FlowEmitter
         w.Line($"// network {widths} ({ActivationNames[layer.Spec.Activation]} hidden){(cond ? $", input [x_K, y]" : "")}.");
         if (spline)
         {
-            w.Line($"// data → latent: v_K = u_K ; v_T = g(u_T; θ), g monotonic rational-quadratic on [−{Lit.F(layer.Spec.TailBound)}, {Lit.F(layer.Spec.TailBound)}] with {layer.Bins} bins, identity outside ;");
+            w.Line($"// data → latent: v_K = u_K ; v_T = g(u_T; θ), g monotonic rational-quadratic on [−{B(layer.Spec.TailBound)}, {B(layer.Spec.TailBound)}] with {layer.Bins} bins, identity outside ;");
             w.Line($"// ln|det| += Σ ln g′(u_T). θ = o: transformed feature j's {layer.SplineParameters} values start at column {layer.SplineParameters}·j,");
             w.Line($"// [{layer.Bins} widths | {layer.Bins} heights | {layer.Bins - 1} interior derivatives] (softmax, softmax, softplus; minimums 1e-3; δ = 1 at ±B).");
         }
