@@ -41,6 +41,7 @@ internal static class PatternRepair
 
                 case LayerKind.AffineCoupling:
                 case LayerKind.AdditiveCoupling:
+                case LayerKind.SplineCoupling:
                 {
                     var effective = layer;
                     if (layer.Pattern is not null)

@@ -46,3 +46,21 @@ public sealed partial class DigitsFlow
     [AffineCoupling(Mask.Even, Hidden = 256, HiddenLayers = 2)] public partial Coupling C5 { get; }
     [AffineCoupling(Mask.Odd, Hidden = 256, HiddenLayers = 2)] public partial Coupling C6 { get; }
 }
+
+/// <summary>
+/// A neural spline flow on 2-D data (two moons): the <see cref="MoonsFlow"/> shape with rational-quadratic
+/// spline couplings (8 bins on [−3, 3], linear tails), each network 1 → 64 → 64 → 23 with ReLU.
+/// The workload <c>train-nsf2d</c>.
+/// </summary>
+[Flow(Features = 2)]
+public sealed partial class MoonsSplineFlow
+{
+    [SplineCoupling(Mask.Alternating, Bins = 8, TailBound = 3, Hidden = 64, HiddenLayers = 2)] public partial Coupling C1 { get; }
+    [SplineCoupling(Mask.Alternating, Bins = 8, TailBound = 3, Hidden = 64, HiddenLayers = 2)] public partial Coupling C2 { get; }
+    [SplineCoupling(Mask.Alternating, Bins = 8, TailBound = 3, Hidden = 64, HiddenLayers = 2)] public partial Coupling C3 { get; }
+    [SplineCoupling(Mask.Alternating, Bins = 8, TailBound = 3, Hidden = 64, HiddenLayers = 2)] public partial Coupling C4 { get; }
+    [SplineCoupling(Mask.Alternating, Bins = 8, TailBound = 3, Hidden = 64, HiddenLayers = 2)] public partial Coupling C5 { get; }
+    [SplineCoupling(Mask.Alternating, Bins = 8, TailBound = 3, Hidden = 64, HiddenLayers = 2)] public partial Coupling C6 { get; }
+    [SplineCoupling(Mask.Alternating, Bins = 8, TailBound = 3, Hidden = 64, HiddenLayers = 2)] public partial Coupling C7 { get; }
+    [SplineCoupling(Mask.Alternating, Bins = 8, TailBound = 3, Hidden = 64, HiddenLayers = 2)] public partial Coupling C8 { get; }
+}

@@ -206,6 +206,7 @@ public sealed class SameFeaturesCodeFix : CodeFixProvider
                     break;
                 case LayerKind.AffineCoupling:
                 case LayerKind.AdditiveCoupling:
+                case LayerKind.SplineCoupling:
                 {
                     var kept = Kept(layer, features, couplings);
                     if (kept is not null && previousKept is not null && kept.SequenceEqual(previousKept) && targets.Contains(layer.Member))

@@ -50,11 +50,16 @@ internal static class FlowEmitter
         bool tables = false;
         foreach (var layer in plan.Layers)
         {
-            if (layer.Kind is LayerKind.AffineCoupling or LayerKind.AdditiveCoupling)
+            if (layer.Spec.IsCoupling)
             {
                 tables = true;
                 w.Line($"private static ReadOnlySpan<int> {layer.Name}_Kept => [{Lit.Ints(layer.Kept)}]; // the features the coupling keeps (network input)");
                 w.Line($"private static ReadOnlySpan<int> {layer.Name}_Transformed => [{Lit.Ints(layer.Transformed)}]; // the features it transforms");
+                if (layer.Kind == LayerKind.SplineCoupling)
+                {
+                    w.Line($"private const int {layer.Name}_Bins = {layer.Bins}; // K: each transformed feature's spline has K bins, 3K − 1 = {layer.SplineParameters} network outputs");
+                    w.Line($"private const float {layer.Name}_TailBound = {Lit.F(layer.Spec.TailBound)}; // B: the splines act on [−B, B], identity outside");
+                }
             }
             else if (layer.Kind is LayerKind.Permute or LayerKind.InvertibleLinear)
             {
@@ -91,6 +96,8 @@ internal static class FlowEmitter
             {
                 LayerKind.AffineCoupling or LayerKind.AdditiveCoupling =>
                     $"_{layer.Name}Layer = new global::GenDsl.Coupling(this, \"{layer.Name}\", {arr}, new[] {{ {Lit.Ints(layer.Kept)} }}, new[] {{ {Lit.Ints(layer.Transformed)} }}, {layer.NetLayers}, {(layer.Kind == LayerKind.AffineCoupling ? "true" : "false")});",
+                LayerKind.SplineCoupling =>
+                    $"_{layer.Name}Layer = new global::GenDsl.Coupling(this, \"{layer.Name}\", {arr}, new[] {{ {Lit.Ints(layer.Kept)} }}, new[] {{ {Lit.Ints(layer.Transformed)} }}, {layer.NetLayers}, false, {layer.Name}_Bins, {layer.Name}_TailBound);",
                 LayerKind.Permute => $"_{layer.Name}Layer = new global::GenDsl.Permutation(this, \"{layer.Name}\", {layer.Name}_Order.ToArray());",
                 LayerKind.ActNorm => $"_{layer.Name}Layer = new global::GenDsl.ActNorm(this, \"{layer.Name}\", {arr});",
                 _ => $"_{layer.Name}Layer = new global::GenDsl.InvertibleLinear(this, \"{layer.Name}\", {arr}, {layer.Name}_Order.ToArray());",
@@ -113,7 +120,9 @@ internal static class FlowEmitter
         w.Line();
 
         // ---------------------------------------------------------------- init
-        w.Line("/// <summary>Initialises every parameter: hidden layers as torch.nn.Linear (U(±1/√fan_in)), coupling output layers at zero (each coupling starts as the identity), scales at 1.</summary>");
+        w.Line(plan.Layers.Any(l => l.Kind == LayerKind.SplineCoupling)
+            ? "/// <summary>Initialises every parameter: hidden layers as torch.nn.Linear (U(±1/√fan_in)), coupling output layers at zero but for the splines' derivative biases (each coupling starts as the identity), scales at 1.</summary>"
+            : "/// <summary>Initialises every parameter: hidden layers as torch.nn.Linear (U(±1/√fan_in)), coupling output layers at zero (each coupling starts as the identity), scales at 1.</summary>");
         w.Open("public void ResetParameters(ulong seed)");
         ModelEmitter.Guard(w, plan.Spec.ClassName);
         w.Line("var rng = new Rng(seed, stream: 0);");
@@ -125,6 +134,11 @@ internal static class FlowEmitter
                 NetworkEmitter.EmitInit(w, layer.Network);
             if (layer.Kind == LayerKind.AffineCoupling)
                 w.Line($"p.Slice({layer.ScaleConst}, {layer.Transformed.Length}).Fill(1f);");
+            if (layer.Kind == LayerKind.SplineCoupling)
+            {
+                w.Line($"// {layer.Name}: the output bias's derivative entries at ln(e^(1 − m_d) − 1), so that every δ = 1: with the zero weights the spline starts as the identity");
+                w.Line($"for (int j = 0; j < {layer.Transformed.Length}; j++) p.Slice({layer.OutputBiasConst} + j * {layer.SplineParameters} + 2 * {layer.Name}_Bins, {layer.Name}_Bins - 1).Fill(SplineKernels.IdentityDerivative);");
+            }
         }
         if (plan.HasActNorm)
             w.Line("_actNormInitialized = false;");
@@ -152,7 +166,7 @@ internal static class FlowEmitter
         {
             string extra = layer.Kind switch
             {
-                LayerKind.AffineCoupling or LayerKind.AdditiveCoupling => cond ? "y, rows" : "rows",
+                LayerKind.AffineCoupling or LayerKind.AdditiveCoupling or LayerKind.SplineCoupling => cond ? "y, rows" : "rows",
                 LayerKind.ActNorm => "rows, initActNorm",
                 _ => "rows",
             };
@@ -192,6 +206,7 @@ internal static class FlowEmitter
             {
                 case LayerKind.AffineCoupling:
                 case LayerKind.AdditiveCoupling:
+                case LayerKind.SplineCoupling:
                     EmitCoupling(w, plan, layer, gIn, gOut);
                     break;
                 case LayerKind.Permute:
@@ -211,6 +226,9 @@ internal static class FlowEmitter
         OnnxExportEmitter.Flow(w, plan);
         return w.ToString();
     }
+
+    /// <summary>A tail bound as the comments write it (3, 2.5).</summary>
+    private static string B(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     private static int TensorIndex(FlowPlan plan, string name)
     {
@@ -340,6 +358,7 @@ internal static class FlowEmitter
     private static void EmitCoupling(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
     {
         bool affine = layer.Kind == LayerKind.AffineCoupling;
+        bool spline = layer.Kind == LayerKind.SplineCoupling;
         bool cond = plan.Condition > 0;
         int D = plan.Features;
         string name = layer.Name;
@@ -353,11 +372,18 @@ internal static class FlowEmitter
         string Shift(string o) => affine ? $"{o}.Slice(0, {d2}, rows, {d2})" : o;
 
         w.Line("// -------------------------------------------------------------------------------------");
-        w.Line($"// {name}: {(affine ? "affine" : "additive")} coupling, keeps [{Lit.Ints(layer.Kept)}], transforms [{Lit.Ints(layer.Transformed)}];");
+        w.Line($"// {name}: {(affine ? "affine" : spline ? "rational-quadratic spline" : "additive")} coupling, keeps [{Lit.Ints(layer.Kept)}], transforms [{Lit.Ints(layer.Transformed)}];");
         w.Line($"// network {widths} ({ActivationNames[layer.Spec.Activation]} hidden){(cond ? $", input [x_K, y]" : "")}.");
-        w.Line(affine
-            ? "// data → latent: v_K = u_K ; v_T = (u_T − m) ⊙ exp(−s), s = scale ⊙ tanh(r) ; ln|det| −= Σ s"
-            : "// data → latent: v_K = u_K ; v_T = u_T − m ; ln|det| += 0");
+        if (spline)
+        {
+            w.Line($"// data → latent: v_K = u_K ; v_T = g(u_T; θ), g monotonic rational-quadratic on [−{B(layer.Spec.TailBound)}, {B(layer.Spec.TailBound)}] with {layer.Bins} bins, identity outside ;");
+            w.Line($"// ln|det| += Σ ln g′(u_T). θ = o: transformed feature j's {layer.SplineParameters} values start at column {layer.SplineParameters}·j,");
+            w.Line($"// [{layer.Bins} widths | {layer.Bins} heights | {layer.Bins - 1} interior derivatives] (softmax, softmax, softplus; minimums 1e-3; δ = 1 at ±B).");
+        }
+        else
+            w.Line(affine
+                ? "// data → latent: v_K = u_K ; v_T = (u_T − m) ⊙ exp(−s), s = scale ⊙ tanh(r) ; ln|det| −= Σ s"
+                : "// data → latent: v_K = u_K ; v_T = u_T − m ; ln|det| += 0");
         w.Line("// -------------------------------------------------------------------------------------");
         w.Line();
 
@@ -384,6 +410,11 @@ internal static class FlowEmitter
             w.Line("// v_T = (u_T − m) ⊙ exp(−s), s = scale ⊙ tanh(r), all rows at once; ln|det| −= Σ s");
             w.Line($"CouplingKernels.AffineForward(u, {transformed}, {Raw("o")}, {Shift("o")}, _parameters.Span.Slice({layer.ScaleConst}, {d2}), v, _activations.Span.Slice(_logDet, rows));");
         }
+        else if (spline)
+        {
+            w.Line("// v_T = g(u_T; θ) per transformed feature, all rows; ln|det| += Σ ln g′(u_T)");
+            w.Line($"SplineKernels.Forward(u, {transformed}, o, {name}_Bins, {name}_TailBound, v, _activations.Span.Slice(_logDet, rows));");
+        }
         else
         {
             w.Line($"CouplingKernels.AdditiveForward(u, {transformed}, o, v); // v_T = u_T − m");
@@ -401,6 +432,8 @@ internal static class FlowEmitter
         w.Line("v.CopyTo(u); // u_K = v_K (u_T is overwritten below)");
         if (affine)
             w.Line($"CouplingKernels.AffineInverse(v, {transformed}, {Raw("o")}, {Shift("o")}, _parameters.Span.Slice({layer.ScaleConst}, {d2}), u); // u_T = v_T ⊙ exp(s) + m");
+        else if (spline)
+            w.Line($"SplineKernels.Inverse(v, {transformed}, o, {name}_Bins, {name}_TailBound, u); // u_T = g⁻¹(v_T; θ): ξ = 2c / (−b − √(b² − 4ac)) in the bin of v_T");
         else
             w.Line($"CouplingKernels.AdditiveInverse(v, {transformed}, o, u); // u_T = v_T + m");
         w.Close();
@@ -421,6 +454,14 @@ internal static class FlowEmitter
             w.Line("// ∂L/∂scale = Σ_rows ∂L/∂s·tanh(r) (overwritten)");
             w.Line($"CouplingKernels.AffineBackward(gv, v, {transformed}, {Raw("o")}, _parameters.Span.Slice({layer.ScaleConst}, {d2}), invRows,");
             w.Line($"    gu, {Raw("go")}, {Shift("go")}, _gradients.Span.Slice({layer.ScaleConst}, {d2}));");
+        }
+        else if (spline)
+        {
+            w.Line($"var u = Act({u}, rows, {D}); // the forward input: the spline's derivatives are recomputed from u and θ");
+            w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
+            w.Line("// v_T = g(u_T; θ), ln|det| += ln g′(u_T; θ), ∂L/∂ln|det| = −1/B: ∂L/∂u_T = ∂L/∂v_T·g′ − (1/B)·∂ln g′/∂u_T,");
+            w.Line("// ∂L/∂θ = ∂L/∂v_T·∂g/∂θ − (1/B)·∂ln g′/∂θ through the knots, softmax and softplus (0 in the tails)");
+            w.Line($"SplineKernels.Backward(gv, u, {transformed}, o, {name}_Bins, {name}_TailBound, invRows, gu, go);");
         }
         else
         {

@@ -24,6 +24,7 @@ internal static class FlowParser
             ["GenDsl.PermuteAttribute"] = LayerKind.Permute,
             ["GenDsl.ActNormAttribute"] = LayerKind.ActNorm,
             ["GenDsl.InvertibleLinearAttribute"] = LayerKind.InvertibleLinear,
+            ["GenDsl.SplineCouplingAttribute"] = LayerKind.SplineCoupling,
         };
         foreach (var op in Layers.OpCatalog.All)
             kinds[op.AttributeFullName] = LayerKind.NotInvertible;
@@ -102,7 +103,8 @@ internal static class FlowParser
 
     private static LayerSpec ParseLayer(INamedTypeSymbol type, ISymbol member, AttributeData attribute, LayerKind kind, CancellationToken cancellationToken)
     {
-        int mask = -1, permutationKind = -1, hidden = 64, hiddenLayers = 2, activation = 1, seed = 0;
+        int mask = -1, permutationKind = -1, hidden = 64, hiddenLayers = 2, activation = 1, seed = 0, bins = 8;
+        float tailBound = 3f;
         string? pattern = null;
         var order = EquatableArray<int>.Empty;
 
@@ -128,6 +130,8 @@ internal static class FlowParser
                 case "HiddenLayers" when named.Value.Value is int n: hiddenLayers = n; break;
                 case "Activation" when named.Value.Value is int a: activation = a; break;
                 case "Seed" when named.Value.Value is int sd: seed = sd; break;
+                case "Bins" when named.Value.Value is int k: bins = k; break;
+                case "TailBound" when named.Value.Value is float b: tailBound = b; break;
             }
         }
 
@@ -137,6 +141,8 @@ internal static class FlowParser
             ShortName(attribute.AttributeClass!), mask, pattern, hidden, hiddenLayers, activation, permutationKind, order, seed)
         {
             Stub = Stub(type, member, cancellationToken),
+            Bins = bins,
+            TailBound = tailBound,
         };
     }
 

@@ -17,7 +17,11 @@ internal sealed class LayerPlan
     public int[] Kept = new int[0];
     public int[] Transformed = new int[0];
     public int NetIn;    // d1 + condition
-    public int NetOut;   // 2·d2 (affine) or d2 (additive)
+    public int NetOut;   // 2·d2 (affine), d2 (additive) or (3K − 1)·d2 (spline)
+    /// <summary>A spline coupling's K (0 for other layers) and P = 3K − 1, its raw parameters per transformed feature.</summary>
+    public int Bins, SplineParameters;
+    /// <summary>The offset constant of a spline coupling's output bias (its derivative entries start at ln(e^(1 − m_d) − 1)).</summary>
+    public string OutputBiasConst = "";
     /// <summary>The coupling's network (dense ops of the catalogue), or null for other layers.</summary>
     public NetworkPlan? Network;
     /// <summary>Layers of the coupling's network (0 for other layers).</summary>
@@ -77,13 +81,22 @@ internal sealed class FlowPlan
             {
                 case LayerKind.AffineCoupling:
                 case LayerKind.AdditiveCoupling:
+                case LayerKind.SplineCoupling:
                 {
                     bool affine = spec_i.Kind == LayerKind.AffineCoupling;
+                    bool spline = spec_i.Kind == LayerKind.SplineCoupling;
                     layer.CouplingNumber = couplings++;
                     layer.Kept = FlowMath.Kept(spec_i, D, layer.CouplingNumber);
                     layer.Transformed = FlowMath.Complement(layer.Kept, D);
                     layer.NetIn = layer.Kept.Length + spec.Condition;
-                    layer.NetOut = affine ? 2 * layer.Transformed.Length : layer.Transformed.Length;
+                    if (spline)
+                    {
+                        layer.Bins = spec_i.Bins;
+                        layer.SplineParameters = 3 * spec_i.Bins - 1;
+                    }
+                    layer.NetOut = affine ? 2 * layer.Transformed.Length
+                        : spline ? layer.SplineParameters * layer.Transformed.Length
+                        : layer.Transformed.Length;
                     layer.NetInputField = $"_{n}_in";
                     layout.AddField(layer.NetInputField, layer.NetIn, 1, $"{n}: network input [x_K{(spec.Condition > 0 ? ", y" : "")}]");
                     // The network: HiddenLayers dense layers of Hidden units, then the output layer (zero-initialised).
@@ -93,11 +106,13 @@ internal sealed class FlowPlan
                         bool last = l == spec_i.HiddenLayers;
                         requests.Add(new NodeRequest(n, DenseOp.Make(last ? layer.NetOut : spec_i.Hidden, last ? 0 : spec_i.Activation),
                             $"{n}.net.{l}", n, $"{l}", last ? $"_{n}_out" : $"_{n}_h{l + 1}",
-                            last ? $"{n}: network output [{(affine ? "raw s, m" : "m")}]" : $"{n}: hidden layer {l + 1}", ZeroInit: last));
+                            last ? $"{n}: network output [{(affine ? "raw s, m" : spline ? $"per transformed feature: {spec_i.Bins} widths, {spec_i.Bins} heights, {spec_i.Bins - 1} derivatives" : "m")}]" : $"{n}: hidden layer {l + 1}", ZeroInit: last));
                     }
                     layer.Network = NetworkPlan.Create(layout, n, layer.NetInputField, Shape.Vector(layer.NetIn), 1, requests,
                         node => layer.Tensors.AddRange(node.Tensors.Select(t => (t.Name, t.Const, t.Tensor.Shape))), lastName: "o");
                     plan.MaxHidden = System.Math.Max(plan.MaxHidden, layer.Network.MaxHidden);
+                    if (spline)
+                        layer.OutputBiasConst = layer.Network.LastEmitting.Const("B");
                     if (affine)
                         layer.ScaleConst = AddParam($"{n}_Scale", $"{n}.scale", new[] { layer.Transformed.Length }, layer);
                     plan.MaxNetOut = System.Math.Max(plan.MaxNetOut, layer.NetOut);
@@ -155,6 +170,8 @@ internal sealed class FlowPlan
             sb.Append('|').Append(l.Member).Append(':').Append(l.Kind).Append(':').Append(l.Mask).Append(':').Append(l.Pattern)
               .Append(':').Append(l.Hidden).Append(':').Append(l.HiddenLayers).Append(':').Append(l.Activation)
               .Append(':').Append(l.PermutationKind).Append(':').Append(string.Join(",", l.Order)).Append(':').Append(l.Seed);
+            if (l.Kind == LayerKind.SplineCoupling) // only for splines: the other layers' hashes (and checkpoints) stay as they were
+                sb.Append(':').Append(l.Bins).Append(':').Append(l.TailBound.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
         }
         return sb.ToString();
     }

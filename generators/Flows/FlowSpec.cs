@@ -10,6 +10,8 @@ internal enum LayerKind
     Permute,
     ActNorm,
     InvertibleLinear,
+    /// <summary>A rational-quadratic spline coupling ([SplineCoupling]).</summary>
+    SplineCoupling,
     /// <summary>A layer attribute that has no exact inverse (e.g. [Dense]): rejected in a flow.</summary>
     NotInvertible,
 }
@@ -53,6 +55,15 @@ internal sealed record LayerSpec(
     /// accessors throw, emitted when the model has errors (else null). See <c>FlowStubEmitter</c>.
     /// </summary>
     public string? Stub { get; init; }
+
+    /// <summary>K, the bins of a [SplineCoupling] (its default 8 for other layers, which ignore it).</summary>
+    public int Bins { get; init; } = 8;
+
+    /// <summary>B, the tail bound of a [SplineCoupling] (its default 3 for other layers).</summary>
+    public float TailBound { get; init; } = 3f;
+
+    /// <summary>A coupling of any kind (affine, additive, spline): a mask, a network, kept and transformed features.</summary>
+    public bool IsCoupling => Kind is LayerKind.AffineCoupling or LayerKind.AdditiveCoupling or LayerKind.SplineCoupling;
 }
 
 /// <summary>A flow declaration as plain values.</summary>

@@ -38,7 +38,7 @@ internal static class FlowValidator
             Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Condition > Limits.MaxSize)
             Error("GD0015", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, "Condition");
-        int listing = spec.Layers.Count(l => l.Kind is LayerKind.AffineCoupling or LayerKind.AdditiveCoupling or LayerKind.Permute or LayerKind.InvertibleLinear);
+        int listing = spec.Layers.Count(l => l.IsCoupling || l.Kind is LayerKind.Permute or LayerKind.InvertibleLinear);
         if (spec.Features <= Limits.MaxSize && (long)spec.Features * listing > Limits.MaxFlowFeatureIndices)
             Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features} and {listing} coupling, permutation or invertible-linear layers: {(long)spec.Features * listing} feature indices in the generated code, more than GenDsl's limit of {Limits.MaxFlowFeatureIndices}: use fewer features or fewer of those layers", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Layers.Count > Limits.MaxLayers)
@@ -46,7 +46,7 @@ internal static class FlowValidator
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             var layer = spec.Layers[i];
-            if (layer.Kind is not (LayerKind.AffineCoupling or LayerKind.AdditiveCoupling))
+            if (!layer.IsCoupling)
                 continue;
             if (layer.Hidden > Limits.MaxSize)
                 Error("GD0015", $"Coupling '{layer.Member}' has Hidden = {layer.Hidden}, more than GenDsl's limit of {Limits.MaxSize}", i, FindingTarget.NamedArgument, "Hidden");
@@ -54,8 +54,15 @@ internal static class FlowValidator
                 Error("GD0015", $"Coupling '{layer.Member}' has HiddenLayers = {layer.HiddenLayers}, more than GenDsl's limit of {Limits.MaxLayers}", i, FindingTarget.NamedArgument, "HiddenLayers");
             if (layer.Activation is < 0 or > 5)
                 Error("GD0005", $"Coupling '{layer.Member}' has Activation = {layer.Activation}, which is not a value of GenDsl.Activation: use one of its named members", i, FindingTarget.NamedArgument, "Activation");
+            if (layer.Kind == LayerKind.SplineCoupling)
+            {
+                if (layer.Bins > MaxBins)
+                    Error("GD0015", $"Spline coupling '{layer.Member}' has Bins = {layer.Bins}, more than GenDsl's limit of {MaxBins} (each bin keeps at least 1/1000 of the interval, so K·0.001 must stay well below 1)", i, FindingTarget.NamedArgument, "Bins");
+                if (float.IsInfinity(layer.TailBound) || layer.TailBound > MaxTailBound)
+                    Error("GD0015", $"Spline coupling '{layer.Member}' has TailBound = {FormatBound(layer.TailBound)}, more than GenDsl's limit of {MaxTailBound}: the spline's interval [−B, B] must be finite (scale the data instead)", i, FindingTarget.NamedArgument, "TailBound");
+            }
         }
-        long netLayers = spec.Layers.Where(l => l.Kind is LayerKind.AffineCoupling or LayerKind.AdditiveCoupling).Sum(l => (long)System.Math.Max(l.HiddenLayers, 0) + 1);
+        long netLayers = spec.Layers.Where(l => l.IsCoupling).Sum(l => (long)System.Math.Max(l.HiddenLayers, 0) + 1);
         if (netLayers > Limits.MaxNetworkLayers)
             Error("GD0015", $"Flow '{spec.ClassName}' has {netLayers} dense layers in its coupling networks, more than GenDsl's limit of {Limits.MaxNetworkLayers} (the generated code grows with each): use fewer couplings or HiddenLayers", -1, FindingTarget.ClassName);
         if (found.Any(f => f.Id == "GD0015"))
@@ -87,12 +94,20 @@ internal static class FlowValidator
             switch (layer.Kind)
             {
                 case LayerKind.NotInvertible:
-                    Error("GD0002", $"Layer '{layer.Member}' uses [{layer.AttributeName}], which has no exact inverse and log-determinant: a flow accepts only [AffineCoupling], [AdditiveCoupling], [Permute], [ActNorm] and [InvertibleLinear]", i);
+                    Error("GD0002", $"Layer '{layer.Member}' uses [{layer.AttributeName}], which has no exact inverse and log-determinant: a flow accepts only [AffineCoupling], [AdditiveCoupling], [SplineCoupling], [Permute], [ActNorm] and [InvertibleLinear]", i);
                     break;
 
                 case LayerKind.AffineCoupling:
                 case LayerKind.AdditiveCoupling:
+                case LayerKind.SplineCoupling:
                 {
+                    if (layer.Kind == LayerKind.SplineCoupling)
+                    {
+                        if (layer.Bins < 2)
+                            Error("GD0005", $"Spline coupling '{layer.Member}' has Bins = {layer.Bins}: a spline needs at least 2 bins (8 is the usual choice)", i, FindingTarget.NamedArgument, "Bins");
+                        if (!(layer.TailBound > 0))
+                            Error("GD0005", $"Spline coupling '{layer.Member}' has TailBound = {FormatBound(layer.TailBound)}: the spline acts on [−B, B], so B must be > 0 (3 is the usual choice for standardised data)", i, FindingTarget.NamedArgument, "TailBound");
+                    }
                     if (layer.Hidden <= 0)
                         Error("GD0005", $"Coupling '{layer.Member}' has Hidden = {layer.Hidden}: the width of its hidden layers must be ≥ 1", i, FindingTarget.NamedArgument, "Hidden");
                     if (layer.HiddenLayers < 0)
@@ -168,6 +183,14 @@ internal static class FlowValidator
         return found;
     }
 
+    /// <summary>The most bins of a [SplineCoupling] (the runtime's SplineKernels.MaxBins).</summary>
+    public const int MaxBins = 256;
+
+    /// <summary>The largest tail bound B of a [SplineCoupling]: 10^6 (the knots are computed in double, the data are floats).</summary>
+    public const float MaxTailBound = 1e6f;
+
+    private static string FormatBound(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The flow's learned parameters (and InvertibleLinear's D×D work space) as a long, from bounded sizes only.</summary>
     private static long Parameters(FlowSpec spec)
     {
@@ -178,11 +201,13 @@ internal static class FlowValidator
             {
                 case LayerKind.AffineCoupling:
                 case LayerKind.AdditiveCoupling:
+                case LayerKind.SplineCoupling:
                 {
                     long width = d + System.Math.Max(spec.Condition, 0), hidden = System.Math.Max(layer.Hidden, 1);
+                    long perFeature = layer.Kind == LayerKind.SplineCoupling ? 3L * System.Math.Min(System.Math.Max(layer.Bins, 1), MaxBins) - 1 : 2;
                     for (int l = 0; l <= System.Math.Max(layer.HiddenLayers, 0); l++)
                     {
-                        long outW = l == layer.HiddenLayers ? 2 * d : hidden;
+                        long outW = l == layer.HiddenLayers ? perFeature * d : hidden;
                         total += (width + 1) * outW;
                         width = outW;
                     }
@@ -202,7 +227,7 @@ internal static class FlowValidator
 
     public static string ShortType(LayerKind kind) => kind switch
     {
-        LayerKind.AffineCoupling or LayerKind.AdditiveCoupling => "Coupling",
+        LayerKind.AffineCoupling or LayerKind.AdditiveCoupling or LayerKind.SplineCoupling => "Coupling",
         LayerKind.Permute => "Permutation",
         LayerKind.ActNorm => "ActNorm",
         LayerKind.InvertibleLinear => "InvertibleLinear",

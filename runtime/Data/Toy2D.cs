@@ -175,6 +175,20 @@ public static class Toy2D
     }
 
     /// <summary>
+    /// The exact log-density of <see cref="Checkerboard"/> at (x, y), in nats: ln(1 / (8·cellSize²)) on the 8 dark
+    /// cells (half-open, [c₀, c₀ + cellSize) × [r₀, r₀ + cellSize), as the sampler draws them), −∞ elsewhere.
+    /// </summary>
+    public static double CheckerboardLogDensity(double x, double y, double cellSize = 2)
+    {
+        if (!(cellSize > 0) || double.IsInfinity(cellSize))
+            throw new ArgumentOutOfRangeException(nameof(cellSize), cellSize, "The cell size must be positive and finite.");
+        double cx = Math.Floor(x / cellSize) + 2, cy = Math.Floor(y / cellSize) + 2; // column and row, 0 … 3 on the board
+        if (!(cx >= 0 && cx <= 3 && cy >= 0 && cy <= 3) || ((int)cx + (int)cy) % 2 != 0)
+            return double.NegativeInfinity;
+        return -Math.Log(8 * cellSize * cellSize);
+    }
+
+    /// <summary>
     /// Two interleaved spirals (after FFJORD's <c>2spirals</c>, without its uniform jitter): each
     /// sample picks a spiral uniformly, draws t = 3π√u with u uniform on [0, 1) (so points are uniform
     /// along the arc length, roughly), and takes (−t cos t, t sin t) / 3 for spiral 0 or its negation

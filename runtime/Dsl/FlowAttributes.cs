@@ -97,6 +97,44 @@ public sealed class AdditiveCouplingAttribute : Attribute
     public Activation Activation { get; set; } = Activation.Relu;
 }
 
+/// <summary>
+/// Rational-quadratic spline coupling (Neural Spline Flows, Durkan et al. 2019): the kept features x₁ pass
+/// through; each other feature goes through its own monotonic rational-quadratic spline of
+/// <see cref="Bins"/> bins on [−<see cref="TailBound"/>, <see cref="TailBound"/>] (identity outside),
+/// whose 3·Bins − 1 parameters (widths, heights, interior derivatives) the network computes from x₁.
+/// Log-det of h: Σ ln g′. The exact semantics are in docs/flow-layers.md.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
+public sealed class SplineCouplingAttribute : Attribute
+{
+    /// <summary>A coupling with a named mask.</summary>
+    public SplineCouplingAttribute(Mask mask) => Mask = mask;
+
+    /// <summary>A coupling with a pattern such as <c>"1100"</c>: '1' marks the features kept unchanged.</summary>
+    public SplineCouplingAttribute(string pattern) => Pattern = pattern;
+
+    /// <summary>The named mask (when no pattern is given).</summary>
+    public Mask Mask { get; }
+
+    /// <summary>The explicit pattern, or null.</summary>
+    public string? Pattern { get; }
+
+    /// <summary>K, the number of bins of each spline (2 … 256).</summary>
+    public int Bins { get; set; } = 8;
+
+    /// <summary>B: each spline acts on [−B, B] and is the identity outside (linear tails).</summary>
+    public float TailBound { get; set; } = 3f;
+
+    /// <summary>Width of each hidden layer of the coupling network.</summary>
+    public int Hidden { get; set; } = 64;
+
+    /// <summary>Number of hidden layers of the coupling network (0: a single linear map).</summary>
+    public int HiddenLayers { get; set; } = 2;
+
+    /// <summary>Activation of the hidden layers.</summary>
+    public Activation Activation { get; set; } = Activation.Relu;
+}
+
 /// <summary>A fixed permutation of the features; log-det 0.</summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
 public sealed class PermuteAttribute : Attribute

@@ -108,16 +108,33 @@ public sealed class Coupling : FlowLayer
     private readonly int[] _transformed;
 
     public Coupling(IParameterized owner, string name, TensorInfo[] tensors, int[] kept, int[] transformed, int netLayers, bool isAffine)
+        : this(owner, name, tensors, kept, transformed, netLayers, isAffine, bins: 0, tailBound: 0)
+    {
+    }
+
+    /// <summary>A coupling; <paramref name="bins"/> &gt; 0 makes it a rational-quadratic spline coupling on [−tailBound, tailBound].</summary>
+    public Coupling(IParameterized owner, string name, TensorInfo[] tensors, int[] kept, int[] transformed, int netLayers, bool isAffine, int bins, float tailBound)
         : base(owner, name, tensors)
     {
         _kept = kept;
         _transformed = transformed;
         NetLayers = netLayers;
         IsAffine = isAffine;
+        Bins = bins;
+        TailBound = tailBound;
     }
 
-    /// <summary>True for an affine coupling (learned scale), false for an additive one.</summary>
+    /// <summary>True for an affine coupling (learned scale), false for an additive or spline one.</summary>
     public bool IsAffine { get; }
+
+    /// <summary>True for a rational-quadratic spline coupling ([SplineCoupling]).</summary>
+    public bool IsSpline => Bins > 0;
+
+    /// <summary>K, the bins of each spline of a spline coupling (0 for affine and additive couplings).</summary>
+    public int Bins { get; }
+
+    /// <summary>B, the spline's interval [−B, B] (0 for affine and additive couplings).</summary>
+    public float TailBound { get; }
 
     /// <summary>Number of linear layers of the network (hidden layers + the output layer).</summary>
     public int NetLayers { get; }
@@ -143,7 +160,7 @@ public sealed class Coupling : FlowLayer
     /// <summary>The learnable bound of s = scale ⊙ tanh(raw) (affine couplings only).</summary>
     public Span<float> Scale => IsAffine
         ? Parameter("scale")
-        : throw new InvalidOperationException($"Coupling '{Name}' is additive: it has no scale.");
+        : throw new InvalidOperationException($"Coupling '{Name}' is {(IsSpline ? "a spline coupling" : "additive")}: it has no scale.");
 
     private int CheckLayer(int layer) =>
         (uint)layer < (uint)NetLayers

@@ -113,6 +113,34 @@ public static class FlowMetrics
     }
 
     /// <summary>
+    /// KL(p‖q) = E_p[ln p − ln q] estimated on fresh samples x_i ~ p: the mean of ln p(x_i) − ln q(x_i), in nats, and
+    /// its standard error s/√n (s the sample standard deviation of the differences, n − 1 in its denominator).
+    /// The distance of a model q to the true density p, 0 at the physical limit.
+    /// </summary>
+    /// <param name="logP">ln p(x_i), the target's exact log-density at each sample.</param>
+    /// <param name="logQ">ln q(x_i), the model's log-density at the same samples.</param>
+    /// <param name="standardError">The standard error of the estimate.</param>
+    public static double KlDivergence(ReadOnlySpan<double> logP, ReadOnlySpan<float> logQ, out double standardError)
+    {
+        if (logP.Length != logQ.Length)
+            throw new ArgumentException($"logQ has {logQ.Length} values but logP has {logP.Length}: pass both densities at the same samples.", nameof(logQ));
+        if (logP.Length < 2)
+            throw new ArgumentException($"logP has {logP.Length} values: the estimate and its standard error need at least 2 samples.", nameof(logP));
+        double mean = 0;
+        for (int i = 0; i < logP.Length; i++)
+            mean += logP[i] - logQ[i];
+        mean /= logP.Length;
+        double squares = 0;
+        for (int i = 0; i < logP.Length; i++)
+        {
+            double d = logP[i] - logQ[i] - mean;
+            squares += d * d;
+        }
+        standardError = Math.Sqrt(squares / (logP.Length - 1) / logP.Length);
+        return mean;
+    }
+
+    /// <summary>
     /// Bits per dimension: <paramref name="meanNllNats"/> / (D·ln 2), the mean NLL per example converted from
     /// nats to bits and divided by the number of dimensions D = <paramref name="dims"/>.
     /// Example: 64 pixels, NLL 150 nats → 150 / (64 · 0.6931) = 3.381 bits/dim.

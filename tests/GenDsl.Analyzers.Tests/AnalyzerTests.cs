@@ -272,6 +272,57 @@ public class AnalyzerTests
         }
         """);
 
+    // ---- [SplineCoupling] ----------------------------------------------------------------------
+
+    [Fact]
+    public Task SplineCouplingsHaveNoDiagnostic() => Verify("""
+        using GenDsl;
+        [Flow(Features = 2)]
+        public sealed partial class MoonsSplineFlow
+        {
+            [SplineCoupling(Mask.Alternating, Bins = 8, TailBound = 3, Hidden = 64, HiddenLayers = 2)] public partial Coupling C1 { get; }
+            [SplineCoupling(Mask.Alternating)] public partial Coupling C2 { get; }
+            [SplineCoupling(Mask.Alternating, Bins = 2, TailBound = 0.25f, Activation = Activation.Tanh)] public partial Coupling C3 { get; }
+            [SplineCoupling(Mask.Alternating, Bins = 256, TailBound = 1e6f)] public partial Coupling C4 { get; }
+        }
+        """);
+
+    [Theory]
+    [InlineData("{|GD0005:Bins = 1|}")]
+    [InlineData("{|GD0005:Bins = 0|}")]
+    [InlineData("{|GD0005:Bins = -3|}")]
+    [InlineData("{|GD0015:Bins = 257|}")]
+    [InlineData("{|GD0015:Bins = int.MaxValue|}")]
+    [InlineData("{|GD0005:TailBound = 0|}")]
+    [InlineData("{|GD0005:TailBound = -1|}")]
+    [InlineData("{|GD0005:TailBound = float.NaN|}")]
+    [InlineData("{|GD0015:TailBound = float.PositiveInfinity|}")]
+    [InlineData("{|GD0015:TailBound = 2e6f|}")]
+    [InlineData("{|GD0005:Hidden = 0|}")]
+    public Task SplineCouplingArgumentsOutOfRange(string argument) => Verify($$"""
+        using GenDsl;
+        [Flow(Features = 2)]
+        public sealed partial class F
+        {
+            [SplineCoupling(Mask.Alternating, {{argument}})] public partial Coupling C1 { get; }
+            [SplineCoupling(Mask.Alternating)] public partial Coupling C2 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task SplineCouplingMasksAndTypesAreCheckedLikeOtherCouplings() => Verify("""
+        using GenDsl;
+        [Flow(Features = 4)]
+        public sealed partial class F
+        {
+            [SplineCoupling(Mask.FirstHalf)] public partial Coupling C1 { get; }
+            [SplineCoupling({|GD0007:Mask.FirstHalf|})] public partial Coupling C2 { get; }
+            [SplineCoupling({|GD0003:"1111"|})] public partial Coupling C3 { get; }
+            [SplineCoupling({|GD0006:"11"|})] public partial Coupling C4 { get; }
+            [SplineCoupling(Mask.SecondHalf)] public partial {|GD0012:Permutation|} C5 { get; }
+        }
+        """);
+
     // ---- GD0006 -------------------------------------------------------------------------------
 
     [Theory]

@@ -42,6 +42,18 @@ internal static class GeneratorFuzzCorpus
                 [AffineCoupling("010101", Hidden = 4, HiddenLayers = 3, Activation = Activation.Sigmoid)] internal partial Coupling C5 { get; }
             }
             """),
+        ("SplineFlows", "flows", """
+            [Flow(Features = 5, Condition = 3)]
+            public sealed partial class SplineFlows
+            {
+                [SplineCoupling(Mask.Alternating, Bins = 8, TailBound = 3, Hidden = 16, HiddenLayers = 2, Activation = Activation.Tanh)] public partial Coupling S1 { get; }
+                [Permute(PermutationKind.Reverse)] public partial Permutation P1 { get; }
+                [SplineCoupling("10110", Bins = 2, TailBound = 0.5f, Hidden = 4, HiddenLayers = 0)] public partial Coupling S2 { get; }
+                [ActNorm] public partial ActNorm N1 { get; }
+                [SplineCoupling(Mask.Even, Bins = 256, TailBound = 1e6f, Hidden = 2, HiddenLayers = 1)] public partial Coupling S3 { get; }
+                [AffineCoupling(Mask.Odd)] public partial Coupling C1 { get; }
+            }
+            """),
         ("MixingOnlyFlow", "flows", """
             [Flow(Features = 8)]
             public sealed partial class MixingOnlyFlow

@@ -126,7 +126,7 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
         string all = string.Join("\n", GeneratorFuzzCorpus.Seeds.Select(s => s.Source));
         foreach (var used in new[]
         {
-            "[ActNorm]", "[AffineCoupling(Mask.", "[AdditiveCoupling(\"", "[Permute(PermutationKind.Reverse)]", "[Permute(PermutationKind.Random", "[Permute(5,",
+            "[ActNorm]", "[AffineCoupling(Mask.", "[SplineCoupling(Mask.", "[SplineCoupling(\"", "Bins =", "TailBound =", "[AdditiveCoupling(\"", "[Permute(PermutationKind.Reverse)]", "[Permute(PermutationKind.Random", "[Permute(5,",
             "[InvertibleLinear(", "Conv(", "ConvTranspose(", "OutputPadding =", "BatchNorm", "Flatten]", "Unflatten(", "Channels =", "Height =", "Width =",
             "Condition =", "Sigma =", "Beta =", "GradientPenalty =", "Output =", "Likelihood.Gaussian,", "Likelihood.GaussianFixed", "GanLoss.Wasserstein",
             "GanLoss.Hinge", "GanLoss.Minimax", "HiddenLayers =", "Activation = Activation.",
@@ -134,6 +134,6 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
             Assert.Contains(used, all);
         foreach (var fuzzClass in s_classes)
             Assert.True(GeneratorFuzzCorpus.Of(fuzzClass).Count() >= 3, $"fewer than 3 seeds of the {fuzzClass}");
-        Assert.Equal(14, GeneratorFuzzCorpus.Seeds.Count(s => s.Name.StartsWith("models/", StringComparison.Ordinal)));
+        Assert.Equal(15, GeneratorFuzzCorpus.Seeds.Count(s => s.Name.StartsWith("models/", StringComparison.Ordinal)));
     }
 }

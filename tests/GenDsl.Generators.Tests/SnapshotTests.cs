@@ -67,6 +67,24 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void ConditionalSplineFlow()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Flow(Features = 3, Condition = 2)]
+            public sealed partial class Nsf
+            {
+                [SplineCoupling(Mask.FirstHalf, Bins = 4, TailBound = 2.5f, Hidden = 16, HiddenLayers = 1)] public partial Coupling S1 { get; }
+                [Permute(Permutation.Reverse)] public partial Permutation P1 { get; }
+                [SplineCoupling(Mask.FirstHalf, Bins = 8, TailBound = 3, Hidden = 16, HiddenLayers = 2, Activation = Activation.Tanh)] public partial Coupling S2 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
+    [Fact]
     public void ConditionalGaussianVae()
     {
         var (generated, _) = GeneratorHarness.Run("""

@@ -27,6 +27,14 @@ internal static class ModelRegistry
             sample: static (m, x, _, rng) => m.Sample(x, rng),
             training: new TrainingDefaults(Batch: 256, LearningRate: 1e-3f, Steps: 2000)),
 
+        new FlowEntry<MoonsSplineFlow>(
+            "moons-spline-flow", "Neural spline flow, 8 rational-quadratic spline couplings (8 bins on [−3, 3], 64-64 ReLU)", defaultData: "moons",
+            MoonsSplineFlow.FeatureCount, MoonsSplineFlow.ConditionCount, o => new MoonsSplineFlow(o),
+            trainStep: static (m, x, _, opt) => m.TrainStep(x, opt),
+            logProb: static (m, x, _, logp) => m.LogProb(x, logp),
+            sample: static (m, x, _, rng) => m.Sample(x, rng),
+            training: new TrainingDefaults(Batch: 512, LearningRate: 1e-3f, Steps: 1000)),
+
         new FlowEntry<ConditionalMoonsFlow>(
             "conditional-moons-flow", "RealNVP p(x | which moon): 6 couplings fed a one-hot label of 2 classes", defaultData: "moons",
             ConditionalMoonsFlow.FeatureCount, ConditionalMoonsFlow.ConditionCount, o => new ConditionalMoonsFlow(o),

@@ -35,3 +35,24 @@ public sealed partial class WideFlow
     [Permute(Permutation.Random, Seed = 2)] public partial Permutation P1 { get; }
     [AdditiveCoupling(Mask.Odd, Hidden = 20, HiddenLayers = 2, Activation = Activation.LeakyRelu)] public partial Coupling C3 { get; }
 }
+
+// Spline couplings mixed with every other layer kind; small bins, a pattern mask, a tail bound that data and latents cross.
+[Flow(Features = 4)]
+public sealed partial class SplineMixedFlow
+{
+    [SplineCoupling("1100", Bins = 5, TailBound = 1.5f, Hidden = 8, HiddenLayers = 2, Activation = Activation.Tanh)] public partial Coupling S1 { get; }
+    [Permute(Permutation.Reverse)] public partial Permutation P1 { get; }
+    [AffineCoupling(Mask.Even, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
+    [ActNorm] public partial ActNorm N1 { get; }
+    [SplineCoupling(Mask.Odd, Bins = 3, TailBound = 2, Hidden = 8, HiddenLayers = 0)] public partial Coupling S2 { get; }
+    [InvertibleLinear(Seed = 4)] public partial InvertibleLinear L1 { get; }
+    [SplineCoupling(Mask.Alternating, Bins = 8, TailBound = 2.5f, Hidden = 8, HiddenLayers = 1, Activation = Activation.Softplus)] public partial Coupling S3 { get; }
+}
+
+[Flow(Features = 3, Condition = 2)]
+public sealed partial class ConditionalSplineFlow
+{
+    [SplineCoupling(Mask.FirstHalf, Bins = 4, TailBound = 2, Hidden = 6, HiddenLayers = 2, Activation = Activation.LeakyRelu)] public partial Coupling S1 { get; }
+    [Permute(Permutation.Random, Seed = 5)] public partial Permutation P1 { get; }
+    [SplineCoupling(Mask.SecondHalf, Bins = 6, TailBound = 1, Hidden = 6, HiddenLayers = 1)] public partial Coupling S2 { get; }
+}

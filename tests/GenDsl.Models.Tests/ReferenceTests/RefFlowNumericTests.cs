@@ -45,6 +45,47 @@ public sealed class RefFlowNumericTests
                     }
     }
 
+    /// <summary>
+    /// One spline coupling alone, D = 2…6, k = 0 and 2, bins 2…9, tail bounds that the inputs (uniform in [−1.5, 1.5)) cross,
+    /// so that rows hit the spline and both linear tails.
+    /// </summary>
+    [Theory]
+    [InlineData(Activation.Relu, 2)]
+    [InlineData(Activation.Tanh, 1)]
+    [InlineData(Activation.Softplus, 0)]
+    public void SingleSplineCoupling(Activation act, int hiddenLayers)
+    {
+        var rng = new Random(3000 + 10 * (int)act + hiddenLayers);
+        for (int d = 2; d <= 6; d++)
+            foreach (int k in new[] { 0, 2 })
+                foreach (string maskKind in MaskKinds)
+                {
+                    int[] kept = MaskKept(maskKind, d, 0, rng);
+                    int bins = 2 + rng.Next(8);
+                    double tailBound = 1.3 + 0.4 * rng.NextDouble();
+                    var layer = new RefSplineCoupling(kept, bins, tailBound, 2 + rng.Next(3), hiddenLayers, act);
+                    CheckEverything(new RefFlow(d, k, layer), rng, $"D={d} k={k} {maskKind} {layer} K={bins} B={tailBound:F3}");
+                }
+    }
+
+    /// <summary>Splines stacked with affine couplings, ActNorm, permutations and an invertible linear layer.</summary>
+    [Fact]
+    public void StackedSplineFlow()
+    {
+        var rng = new Random(4000);
+        for (int d = 2; d <= 5; d++)
+        {
+            var flow = new RefFlow(d, 1,
+                new RefSplineCoupling(RefFlow.MaskKept("Alternating", d, 0), 4, 1.2, 3, 1, Activation.Tanh),
+                new RefActNorm(),
+                new RefPermutation(RefFlow.ReversePermutation(d)),
+                new RefAffineCoupling(RefFlow.MaskKept("Alternating", d, 1), 3, 1, Activation.Relu),
+                new RefInvertibleLinear(RefFlow.RandomPermutation(d, 2)),
+                new RefSplineCoupling(RefFlow.MaskKept("Even", d, 2), 6, 2.0, 3, 2, Activation.Softplus));
+            CheckEverything(flow, rng, $"D={d} spline stack");
+        }
+    }
+
     [Fact]
     public void SinglePermutation()
     {
