@@ -70,6 +70,29 @@ public static class SemiSupervisedExperiment
         return chosen.ToArray();
     }
 
+    /// <summary>
+    /// The generative classifier's test error: argmax_y ELBO(x, y) (one z sample per class). Near chance when the
+    /// decoder ignores y (z then carries the class), low when y carries it: the signal the unlabelled term gives q(y|x).
+    /// </summary>
+    public static double GenerativeError(ISemiSupervisedModel model, Dataset test, int rows = 500)
+    {
+        int k = model.ClassCount, n = Math.Min(rows, test.Rows), per = Math.Max(1, model.MaxBatch / 1);
+        var x = new float[per * model.Features];
+        var labels = new int[per];
+        var elbo = new float[per];
+        int wrong = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int m = Math.Min(k, per);
+            for (int y = 0; y < m; y++) { test.Row(i).CopyTo(x.AsSpan(y * model.Features, model.Features)); labels[y] = y; }
+            model.Elbo(new ReadOnlySpan2D<float>(x, m, model.Features), labels.AsSpan(0, m), elbo.AsSpan(0, m));
+            int best = 0;
+            for (int y = 1; y < m; y++) if (elbo[y] > elbo[best]) best = y;
+            if (best != test.Labels[i]) wrong++;
+        }
+        return (double)wrong / n;
+    }
+
     /// <summary>Test error of a classifier given by <paramref name="predict"/>, in batches of <paramref name="batch"/>.</summary>
     public static double Error(Dataset test, int batch, Action<ReadOnlySpan2D<float>, Span<int>> predict)
     {
@@ -87,9 +110,9 @@ public static class SemiSupervisedExperiment
 
     /// <summary>
     /// Trains M2 for one label draw and returns it with the measurement. <paramref name="progress"/> (may be null)
-    /// is called every 100 steps with (step, loss, current test error or NaN when not evaluated).
+    /// is called every 100 steps with (step, loss, model).
     /// </summary>
-    public static (MnistM2 Model, M2Result Result) Run(M2Settings settings, Action<int, SemiSupervisedLoss>? progress = null, Dataset? trainSplit = null, Dataset? testSplit = null)
+    public static (ISemiSupervisedModel Model, M2Result Result) Run(M2Settings settings, Action<int, SemiSupervisedLoss, ISemiSupervisedModel>? progress = null, Dataset? trainSplit = null, Dataset? testSplit = null, Func<ModelOptions, ISemiSupervisedModel>? create = null)
     {
         var (train, test) = trainSplit is not null && testSplit is not null ? (trainSplit, testSplit) : Split();
         var labelledRows = DrawLabelled(train, settings.LabelsPerClass, settings.LabelSeed);
@@ -101,12 +124,13 @@ public static class SemiSupervisedExperiment
 
         int lb = Math.Min(settings.LabelledBatch, labelled.Rows), ub = settings.UnlabelledBatch;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var model = new MnistM2(new ModelOptions { MaxBatch = Math.Max(Math.Max(lb, ub), Math.Max(labelled.Rows, 200)), Seed = settings.ModelSeed });
+        create ??= options => new MnistM2(options);
+        var model = create(new ModelOptions { MaxBatch = Math.Max(Math.Max(lb, ub), Math.Max(labelled.Rows, 200)), Seed = settings.ModelSeed });
         if (settings.Alpha is { } alpha) model.Alpha = alpha;
         var adam = new Adam(model, settings.LearningRate);
         var unlabelledSampler = new BatchSampler(unlabelled, ub, seed: settings.LabelSeed + 200);
         var labelBuffer = new int[lb];
-        var labelledBatch = new float[lb * MnistM2.FeatureCount];
+        var labelledBatch = new float[lb * model.Features];
         var indices = new int[lb];
         var labelOrder = new int[labelled.Rows];
         for (int i = 0; i < labelOrder.Length; i++) labelOrder[i] = i;
@@ -122,21 +146,22 @@ public static class SemiSupervisedExperiment
                 indices[i] = labelOrder[cursor++];
                 labelBuffer[i] = labelled.Labels[indices[i]];
             }
-            labelled.CopyBatch(indices, new Span2D<float>(labelledBatch, lb, MnistM2.FeatureCount));
-            loss = model.TrainStep(new ReadOnlySpan2D<float>(labelledBatch, lb, MnistM2.FeatureCount), labelBuffer, unlabelledSampler.Next(), adam);
-            if (progress is not null && step % 100 == 0) progress(step, loss);
+            labelled.CopyBatch(indices, new Span2D<float>(labelledBatch, lb, model.Features));
+            loss = model.TrainStep(new ReadOnlySpan2D<float>(labelledBatch, lb, model.Features), labelBuffer, unlabelledSampler.Next(), adam);
+            if (progress is not null && step % 100 == 0) progress(step, loss, model);
         }
         double m2Error = Error(test, 200, model.Predict);
         double seconds = clock.Elapsed.TotalSeconds;
 
-        double baselineError = Baseline(labelled, test, settings);
+        double baselineError = settings.BaselineSteps > 0 ? Baseline(labelled, test, settings, create) : double.NaN;
         return (model, new M2Result(settings.LabelSeed, labelled.Rows, unlabelled.Rows, test.Rows, m2Error, baselineError, seconds, loss.Loss));
     }
 
     /// <summary>The same classifier network (an <see cref="MnistM2"/>'s C1, C2 and head, same initialisation) trained on the labelled rows alone.</summary>
-    public static double Baseline(Dataset labelled, Dataset test, M2Settings settings)
+    public static double Baseline(Dataset labelled, Dataset test, M2Settings settings, Func<ModelOptions, ISemiSupervisedModel>? create = null)
     {
-        var model = new MnistM2(new ModelOptions { MaxBatch = Math.Max(labelled.Rows, 200), Seed = settings.ModelSeed });
+        create ??= options => new MnistM2(options);
+        var model = create(new ModelOptions { MaxBatch = Math.Max(labelled.Rows, 200), Seed = settings.ModelSeed });
         var adam = new Adam(model.ClassifierPart, settings.LearningRate);
         var x = labelled.AsSpan2D();
         for (int step = 0; step < settings.BaselineSteps; step++)

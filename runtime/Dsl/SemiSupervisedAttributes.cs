@@ -1,3 +1,5 @@
+using CommunityToolkit.HighPerformance;
+
 namespace GenDsl;
 
 /// <summary>
@@ -62,4 +64,28 @@ public interface ISemiSupervisedModel : IGenerativeModel, INoisyModel
 
     /// <summary>The classifier's parameters (to train it alone, e.g. on the labels only, with its own optimizer).</summary>
     IParameterized ClassifierPart { get; }
+
+    /// <summary>α, the weight of the labelled rows' −ln q(y|x).</summary>
+    float Alpha { get; set; }
+
+    /// <summary>One step on a labelled batch (labels 0…K−1) and an unlabelled batch (either may be empty); returns the loss before the step.</summary>
+    SemiSupervisedLoss TrainStep(ReadOnlySpan2D<float> labelled, ReadOnlySpan<int> labels, ReadOnlySpan2D<float> unlabelled, Optimizer optimizer);
+
+    /// <summary>One step of the classifier alone on labelled rows (an optimizer over <see cref="ClassifierPart"/>); returns the mean −ln q(y|x).</summary>
+    float TrainClassifier(ReadOnlySpan2D<float> labelled, ReadOnlySpan<int> labels, Optimizer optimizer);
+
+    /// <summary>q(y|x) per row.</summary>
+    void Classify(ReadOnlySpan2D<float> x, Span2D<float> probabilities);
+
+    /// <summary>argmax q(y|x) per row.</summary>
+    void Predict(ReadOnlySpan2D<float> x, Span<int> classes);
+
+    /// <summary>ELBO(x, y) per row for the given labels.</summary>
+    void Elbo(ReadOnlySpan2D<float> x, ReadOnlySpan<int> labels, Span<float> perRow);
+
+    /// <summary>Decoder means for z ~ N(0, I) and the given classes.</summary>
+    void Sample(Span2D<float> x, ReadOnlySpan<int> classes, Rng rng);
+
+    /// <summary>Each row's style (z of q(z|x, argmax q(y|x))) decoded with the given class.</summary>
+    void Transfer(ReadOnlySpan2D<float> x, ReadOnlySpan<int> classes, Span2D<float> output, Rng? rng = null);
 }
