@@ -301,3 +301,64 @@ public class SemiSupervisedTests
         Assert.Contains("Both batches are empty", e.Message);
     }
 }
+
+/// <summary>A convolutional M2: y enters the conv encoder as constant channels; conv classifier with a batch norm.</summary>
+[SemiSupervisedVae(Channels = 1, Height = 6, Width = 6, Latent = 2, Classes = 3, Alpha = 2f)]
+public sealed partial class TinyConvM2
+{
+    [Encoder, Conv(3, 4, Stride = 2, Padding = 1, Activation = Activation.Tanh)] public partial Conv E1 { get; }
+    [Decoder, Dense(2 * 3 * 3, Activation.Softplus)] public partial Dense D1 { get; }
+    [Decoder, Unflatten(2, 3, 3)] public partial Reshape D2 { get; }
+    [Decoder, ConvTranspose(1, 3, Stride = 2, Padding = 1, OutputPadding = 1, Activation = Activation.Identity)] public partial Conv D3 { get; }
+    [Classifier, Conv(3, 4, Stride = 2, Padding = 1, Activation = Activation.Identity)] public partial Conv C1 { get; }
+    [Classifier, BatchNorm(Activation = Activation.Tanh)] public partial BatchNorm C2 { get; }
+    [Classifier, Dense(5, Activation.Tanh)] public partial Dense C3 { get; }
+}
+
+/// <summary>
+/// The convolutional M2's gradients against central finite differences of its own loss (float, step 1e-2, the same
+/// ε for every evaluation by resetting the noise position): every tensor, a few entries each.
+/// </summary>
+public class ConvSemiSupervisedTests
+{
+    [Fact]
+    public void GradientsMatchFiniteDifferencesOfTheLoss()
+    {
+        const int d = 36, nl = 4, nu = 3;
+        var model = new TinyConvM2(new ModelOptions { MaxBatch = 8, Seed = 2 });
+        var rng = new Rng(11, 3);
+        var x = new float[(nl + nu) * d];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextUniform() < 0.4f ? 1f : rng.NextUniform() * 0.3f;
+        var labels = new[] { 0, 1, 2, 1 };
+        var unlabelled = x.AsSpan(nl * d).ToArray();
+        float Loss(ulong position)
+        {
+            model.NoisePosition = position;
+            return model.Backward(new ReadOnlySpan2D<float>(x, nl, d), labels, new ReadOnlySpan2D<float>(unlabelled, nu, d)).Loss;
+        }
+        ulong start = model.NoisePosition;
+        Loss(start);
+        var g = model.Gradients.ToArray();
+        var p = model.Parameters.Span;
+        const float h = 1e-2f;
+        int checkedEntries = 0;
+        foreach (var t in TinyConvM2.Tensors.Where(t => !t.IsBuffer))
+        {
+            for (int k = 0; k < Math.Min(6, t.Length); k++)
+            {
+                int i = t.Offset + (int)((long)k * 7919 % t.Length);
+                float saved = p[i];
+                p[i] = saved + h;
+                double up = Loss(start);
+                p[i] = saved - h;
+                double down = Loss(start);
+                p[i] = saved;
+                double fd = (up - down) / (2 * h);
+                double err = Math.Abs(fd - g[i]);
+                Assert.True(err <= 2e-2 * Math.Max(0.05, Math.Abs(fd)), $"{t.Name}[{i - t.Offset}]: finite difference {fd:G5}, gradient {g[i]:G5}");
+                checkedEntries++;
+            }
+        }
+        Assert.True(checkedEntries > 40);
+    }
+}
