@@ -76,18 +76,20 @@ public static class SemiSupervisedExperiment
     /// </summary>
     public static double GenerativeError(ISemiSupervisedModel model, Dataset test, int rows = 500)
     {
-        int k = model.ClassCount, n = Math.Min(rows, test.Rows), per = Math.Max(1, model.MaxBatch / 1);
-        var x = new float[per * model.Features];
-        var labels = new int[per];
-        var elbo = new float[per];
+        int k = model.ClassCount, d = model.Features, n = Math.Min(rows, test.Rows);
+        if (model.MaxBatch < k)
+            throw new ArgumentException($"The model's MaxBatch ({model.MaxBatch}) must hold one row per class ({k}).", nameof(model));
+        var x = new float[k * d];
+        var labels = new int[k];
+        var elbo = new float[k];
+        for (int y = 0; y < k; y++) labels[y] = y;
         int wrong = 0;
         for (int i = 0; i < n; i++)
         {
-            int m = Math.Min(k, per);
-            for (int y = 0; y < m; y++) { test.Row(i).CopyTo(x.AsSpan(y * model.Features, model.Features)); labels[y] = y; }
-            model.Elbo(new ReadOnlySpan2D<float>(x, m, model.Features), labels.AsSpan(0, m), elbo.AsSpan(0, m));
+            for (int y = 0; y < k; y++) test.Row(i).CopyTo(x.AsSpan(y * d, d));
+            model.Elbo(new ReadOnlySpan2D<float>(x, k, d), labels, elbo);
             int best = 0;
-            for (int y = 1; y < m; y++) if (elbo[y] > elbo[best]) best = y;
+            for (int y = 1; y < k; y++) if (elbo[y] > elbo[best]) best = y;
             if (best != test.Labels[i]) wrong++;
         }
         return (double)wrong / n;

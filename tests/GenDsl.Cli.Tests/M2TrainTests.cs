@@ -17,6 +17,7 @@ public class M2TrainTests : CliHarness
         Assert.Equal(100, metrics.RootElement.GetProperty("labelled").GetInt32());
         Assert.InRange(metrics.RootElement.GetProperty("m2_test_error").GetDouble(), 0, 1);
         Assert.InRange(metrics.RootElement.GetProperty("labels_only_test_error").GetDouble(), 0, 0.6);
+        Assert.InRange(metrics.RootElement.GetProperty("generative_test_error").GetDouble(), 0, 1);
         var png = File.ReadAllBytes(P("m2", "style-transfer.png"));
         Assert.True(png.Length > 1000 && png[1] == (byte)'P' && png[2] == (byte)'N' && png[3] == (byte)'G');
     }
