@@ -52,7 +52,7 @@ for (int d = 0; d < draws; d++)
             Console.WriteLine(string.Create(inv, $"  draw {s.LabelSeed} step {step}: loss {loss.Loss:F2} (labelled {loss.Labelled:F2}, −ln q(y|x) {loss.Classification:F3}, unlabelled {loss.Unlabelled:F2}); test error {100 * SemiSupervisedExperiment.Error(test, 200, m.Predict):F2} %"));
     }, train, test, create);
     results.Add(r);
-    Console.WriteLine(string.Create(inv, $"  generative classifier argmax_y ELBO(x, y) on 500 test images: {100 * SemiSupervisedExperiment.GenerativeError(model, test):F1} % error"));
+    Console.WriteLine(string.Create(inv, $"  generative classifier argmax_y ELBO(x, y) on the {test.Rows} test images: {100 * SemiSupervisedExperiment.GenerativeError(model, test, test.Rows):F2} % error"));
     Console.WriteLine(string.Create(inv, $"draw {r.LabelSeed}: {r.Labelled} labelled, {r.Unlabelled} unlabelled, {r.Test} test: M2 {100 * r.M2Error:F2} %, labels only {100 * r.BaselineError:F2} % ({r.Seconds:F0} s)"));
 }
 static (double Mean, double Sd) Stats(IEnumerable<double> v)
