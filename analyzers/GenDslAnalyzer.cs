@@ -32,8 +32,9 @@ public sealed class GenDslAnalyzer : DiagnosticAnalyzer
             var models = new ModelAttributes(
                 start.Compilation.GetTypeByMetadataName(FlowParser.FlowAttribute),
                 start.Compilation.GetTypeByMetadataName(NetParser.VaeAttribute),
-                start.Compilation.GetTypeByMetadataName(NetParser.GanAttribute));
-            if (models.Flow is null && models.Vae is null && models.Gan is null)
+                start.Compilation.GetTypeByMetadataName(NetParser.GanAttribute),
+                start.Compilation.GetTypeByMetadataName(NetParser.SemiSupervisedVaeAttribute));
+            if (models.Flow is null && models.Vae is null && models.Gan is null && models.SemiSupervisedVae is null)
                 return; // GenDsl is not referenced: nothing to check
             start.RegisterSymbolAction(symbolContext => AnalyzeType(symbolContext, models), SymbolKind.NamedType);
         });
@@ -42,16 +43,18 @@ public sealed class GenDslAnalyzer : DiagnosticAnalyzer
     /// <summary>The model attribute classes of the compilation (null when absent).</summary>
     private sealed class ModelAttributes
     {
-        public ModelAttributes(INamedTypeSymbol? flow, INamedTypeSymbol? vae, INamedTypeSymbol? gan)
+        public ModelAttributes(INamedTypeSymbol? flow, INamedTypeSymbol? vae, INamedTypeSymbol? gan, INamedTypeSymbol? semiSupervisedVae)
         {
             Flow = flow;
             Vae = vae;
             Gan = gan;
+            SemiSupervisedVae = semiSupervisedVae;
         }
 
         public INamedTypeSymbol? Flow { get; }
         public INamedTypeSymbol? Vae { get; }
         public INamedTypeSymbol? Gan { get; }
+        public INamedTypeSymbol? SemiSupervisedVae { get; }
     }
 
     private static void AnalyzeType(SymbolAnalysisContext context, ModelAttributes models)
@@ -68,6 +71,8 @@ public sealed class GenDslAnalyzer : DiagnosticAnalyzer
                 AnalyzeNet(context, type, attribute, NetKind.Vae);
             else if (models.Gan is not null && SymbolEqualityComparer.Default.Equals(attributeClass, models.Gan))
                 AnalyzeNet(context, type, attribute, NetKind.Gan);
+            else if (models.SemiSupervisedVae is not null && SymbolEqualityComparer.Default.Equals(attributeClass, models.SemiSupervisedVae))
+                AnalyzeNet(context, type, attribute, NetKind.SemiSupervisedVae);
             else
                 continue;
             return; // one model attribute per class (the generator, too, reads the first of each kind)

@@ -14,6 +14,7 @@ internal static class NetParser
 {
     public const string VaeAttribute = "GenDsl.VaeAttribute";
     public const string GanAttribute = "GenDsl.GanAttribute";
+    public const string SemiSupervisedVaeAttribute = "GenDsl.SemiSupervisedVaeAttribute";
     public const string DenseAttribute = "GenDsl.DenseAttribute";
 
     /// <summary>Role attribute full names → role names.</summary>
@@ -23,12 +24,14 @@ internal static class NetParser
         ["GenDsl.DecoderAttribute"] = "Decoder",
         ["GenDsl.GeneratorAttribute"] = "Generator",
         ["GenDsl.DiscriminatorAttribute"] = "Discriminator",
+        ["GenDsl.ClassifierAttribute"] = "Classifier",
     };
 
     public static NetModelSpec Parse(NetKind kind, INamedTypeSymbol type, AttributeData attribute, CancellationToken cancellationToken)
     {
         int features = 0, latent = 0, condition = 0, likelihood = 0, loss = 0, output = 0, channels = 0, height = 0, width = 0;
-        float sigma = 1f, beta = 1f, penalty = 10f;
+        int classes = 0;
+        float sigma = 1f, beta = 1f, penalty = 10f, alpha = 1f;
         foreach (var arg in attribute.NamedArguments)
         {
             switch (arg.Key)
@@ -46,8 +49,12 @@ internal static class NetParser
                 case "Channels" when arg.Value.Value is int ch: channels = ch; break;
                 case "Height" when arg.Value.Value is int h: height = h; break;
                 case "Width" when arg.Value.Value is int wd: width = wd; break;
+                case "Classes" when arg.Value.Value is int k: classes = k; break;
+                case "Alpha" when arg.Value.Value is float al: alpha = al; break;
             }
         }
+        if (kind == NetKind.SemiSupervisedVae)
+            condition = classes; // y = onehot(class) is the encoder's and the decoder's condition
 
         var layers = new List<NetLayerSpec>();
         var declarations = new HashSet<SyntaxNode>();
@@ -99,6 +106,6 @@ internal static class NetParser
             type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
             type.Name, isPartial, type.IsStatic, type.IsAbstract, type.IsGenericType, type.ContainingType is not null,
             features, latent, condition, likelihood, sigma, beta, loss, output, declarations.Count, layers.ToEquatableArray(), penalty,
-            channels, height, width);
+            channels, height, width, classes, alpha);
     }
 }

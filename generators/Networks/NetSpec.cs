@@ -3,11 +3,13 @@ using GenDsl.Generators.Layers;
 
 namespace GenDsl.Generators.Networks;
 
-/// <summary>The two model kinds built from [Dense] layers.</summary>
+/// <summary>The model kinds built from network layers (the catalogue's ops).</summary>
 internal enum NetKind
 {
     Vae,
     Gan,
+    /// <summary>[SemiSupervisedVae]: Kingma et al.'s M2 (encoder, decoder and classifier); see SemiSupervisedPlan.</summary>
+    SemiSupervisedVae,
 }
 
 /// <summary>One layer member of a VAE or GAN, as plain values: its role and its op from the layer catalogue.</summary>
@@ -62,7 +64,9 @@ internal sealed record NetModelSpec(
     float GradientPenalty = 10f,
     int Channels = 0,
     int Height = 0,
-    int Width = 0)
+    int Width = 0,
+    int Classes = 0,
+    float Alpha = 1f)
 {
     /// <summary>True when the data is declared as images (Channels, Height or Width given).</summary>
     public bool HasImageShape => Channels != 0 || Height != 0 || Width != 0;
@@ -72,5 +76,5 @@ internal sealed record NetModelSpec(
 
     public string FullName => Namespace is null ? ClassName : Namespace + "." + ClassName;
 
-    public string KindName => Kind == NetKind.Vae ? "VAE" : "GAN";
+    public string KindName => Kind switch { NetKind.Vae => "VAE", NetKind.Gan => "GAN", _ => "Semi-supervised VAE" };
 }

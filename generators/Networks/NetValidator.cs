@@ -29,7 +29,8 @@ internal static class NetValidator
             Error("GD0001", $"Model class '{spec.ClassName}' {why}: a model must be a non-static, non-abstract, non-generic, top-level 'partial' class", -1, FindingTarget.ClassName);
         }
 
-        string latentName = spec.Kind == NetKind.Vae ? "Latent" : "Noise";
+        string latentName = spec.Kind == NetKind.Gan ? "Noise" : "Latent";
+        bool semi = spec.Kind == NetKind.SemiSupervisedVae;
         bool sizesOk = true;
         void Size(string name, int value, int min, int max, string what)
         {
@@ -68,7 +69,14 @@ internal static class NetValidator
         else
             Size("Features", spec.Features, 1, Limits.MaxSize, "set Features to the number of columns of a data row (≥ 1)");
         Size(latentName, spec.Latent, 1, Limits.MaxSize, $"set {latentName} to the size of Z (≥ 1)");
-        Size("Condition", spec.Condition, 0, Limits.MaxSize, "use 0 for an unconditional model or the size of Y");
+        if (semi)
+        {
+            Size("Classes", spec.Classes, 2, Limits.MaxSize, "set Classes to the number of classes of the labels y, at least 2 (10 for digits)");
+            if (!(spec.Alpha >= 0) || float.IsInfinity(spec.Alpha))
+                Error("GD0005", $"Semi-supervised VAE '{spec.ClassName}' has Alpha = {spec.Alpha}: the classification weight α must be a finite number ≥ 0 (the paper's 0.1·N is Alpha = 0.1·N/N_labelled here; see docs/semi-supervised.md)", -1, FindingTarget.NamedArgument, "Alpha");
+        }
+        else
+            Size("Condition", spec.Condition, 0, Limits.MaxSize, "use 0 for an unconditional model or the size of Y");
 
         if (spec.Kind == NetKind.Vae && spec.Likelihood is < 0 or > 2)
             Error("GD0005", $"VAE '{spec.ClassName}' has Likelihood = {spec.Likelihood}, which is not a value of GenDsl.Likelihood: use Bernoulli, Gaussian or GaussianFixed", -1, FindingTarget.NamedArgument, "Likelihood");
@@ -102,7 +110,12 @@ internal static class NetValidator
             return found;
         }
 
-        var allowed = spec.Kind == NetKind.Vae ? new[] { "Encoder", "Decoder" } : new[] { "Generator", "Discriminator" };
+        var allowed = spec.Kind switch
+        {
+            NetKind.Vae => new[] { "Encoder", "Decoder" },
+            NetKind.Gan => new[] { "Generator", "Discriminator" },
+            _ => new[] { "Encoder", "Decoder", "Classifier" },
+        };
         bool layersOk = true;
         var names = new HashSet<string>();
         for (int i = 0; i < spec.Layers.Count; i++)
@@ -150,6 +163,12 @@ internal static class NetValidator
             }
         }
 
+        if (semi && layersOk && !spec.Layers.Any(l => l.Roles.Count == 1 && l.Roles[0] == "Classifier"))
+        {
+            Error("GD0013", $"Semi-supervised VAE '{spec.ClassName}' has no [Classifier] layer: q(y|x) needs one, e.g. '[Classifier, Dense(500, Activation.Relu)] public partial Dense C1 {{ get; }}' (its softmax head over the {spec.Classes} classes is implied)", -1, FindingTarget.Attribute);
+            layersOk = false;
+        }
+
         if (layersOk && sizesOk && !found.Any(f => f.IsError && f.Layer < 0 && f.Id == "GD0005"))
             CheckShapes(spec, found);
         return found;
@@ -181,17 +200,19 @@ internal static class NetValidator
 
     private static void CheckShapes(NetModelSpec spec, List<DiagnosticInfo> found)
     {
-        bool vae = spec.Kind == NetKind.Vae;
+        bool vae = spec.Kind != NetKind.Gan;
         var latentIn = Shape.Vector(spec.Latent + spec.Condition);
         var (first, second) = vae ? ("Encoder", "Decoder") : ("Generator", "Discriminator");
         var reading = vae ? first : second;   // the network that reads data rows
         var making = vae ? second : first;    // the network that makes them
         long parameters = 0;
 
-        foreach (var role in new[] { first, second })
+        // A semi-supervised VAE's classifier q(y|x) reads the data alone (no condition) and has an implied softmax head.
+        var roles = spec.Kind == NetKind.SemiSupervisedVae ? new[] { first, second, "Classifier" } : new[] { first, second };
+        foreach (var role in roles)
         {
-            bool readsData = role == reading;
-            var input = readsData ? DataInput(spec) : latentIn;
+            bool readsData = role == reading || role == "Classifier";
+            var input = role == "Classifier" ? spec.DataShape : readsData ? DataInput(spec) : latentIn;
             string network = role.ToLowerInvariant();
             var layers = Role(spec, role).ToList();
             var output = NetworkShapes.Chain(input, layers, network, found);
@@ -243,6 +264,7 @@ internal static class NetValidator
                 {
                     "Encoder" => 2 * spec.Latent,
                     "Discriminator" => 1,
+                    "Classifier" => spec.Classes,
                     _ => ExpectedOutput(spec).Size,
                 };
                 parameters += ((long)output.Value.LongSize + 1) * headOut;

@@ -6,7 +6,7 @@ namespace GenDsl.Analyzers.Tests;
 
 /// <summary>A seed declaration of the fuzz corpus: one model class, with the usings it needs.</summary>
 /// <param name="Name">Where it comes from ("models/MoonsFlow.cs:MoonsFlow", "AllFlowLayers").</param>
-/// <param name="Class">Which fuzz class it belongs to: "flows", "vaes", "gans" or "layers" (a VAE or GAN using the conv ops, batch norm, flatten, unflatten or image shapes).</param>
+/// <param name="Class">Which fuzz class it belongs to: "flows", "vaes" (semi-supervised VAEs too), "gans" or "layers" (a VAE, semi-supervised VAE or GAN using the conv ops, batch norm, flatten, unflatten or image shapes).</param>
 /// <param name="Source">The compilable source.</param>
 internal sealed record FuzzSeed(string Name, string Class, string Source)
 {
@@ -137,6 +137,30 @@ internal static class GeneratorFuzzCorpus
                 [Discriminator, Dense(16, Activation.LeakyRelu)] public partial Dense D4 { get; }
             }
             """),
+        ("SemiSupervisedVae", "vaes", """
+            [SemiSupervisedVae(Features = 6, Latent = 2, Classes = 3, Alpha = 0.5f)]
+            public sealed partial class TinyM2
+            {
+                [Encoder, Dense(8, Activation.Softplus)] public partial Dense E1 { get; }
+                [Decoder, Dense(8, Activation.Softplus)] public partial Dense D1 { get; }
+                [Classifier, Dense(8)] public partial Dense C1 { get; }
+                [Classifier, Dense(4, Activation.Tanh)] public partial Dense C2 { get; }
+            }
+            """),
+        ("ConvSemiSupervisedVae", "layers", """
+            [SemiSupervisedVae(Channels = 1, Height = 6, Width = 6, Latent = 2, Classes = 2, Alpha = 3f)]
+            public sealed partial class TinyConvM2
+            {
+                [Encoder, Conv(4, 4, Stride = 2, Padding = 1)] public partial Conv E1 { get; }
+                [Decoder, Dense(4 * 3 * 3)] public partial Dense D1 { get; }
+                [Decoder, Unflatten(4, 3, 3)] public partial Reshape D2 { get; }
+                [Decoder, ConvTranspose(1, 3, Stride = 2, Padding = 1, OutputPadding = 1, Activation = Activation.Identity)] public partial Conv D3 { get; }
+                [Classifier, Conv(4, 4, Stride = 2, Padding = 1)] public partial Conv C1 { get; }
+                [Classifier, BatchNorm(Activation = Activation.Relu)] public partial BatchNorm C2 { get; }
+                [Classifier, Flatten] public partial Reshape C3 { get; }
+                [Classifier, Dense(8)] public partial Dense C4 { get; }
+            }
+            """),
         ("ImageGanWithDenseGenerator", "layers", """
             [Gan(Channels = 3, Height = 4, Width = 4, Features = 48, Noise = 8, Output = Activation.Tanh)]
             public sealed partial class ImageGan
@@ -161,7 +185,7 @@ internal static class GeneratorFuzzCorpus
             foreach (var type in root.DescendantNodes().OfType<ClassDeclarationSyntax>())
             {
                 var attributes = type.AttributeLists.SelectMany(l => l.Attributes).Select(a => a.Name.ToString()).ToList();
-                string? kind = attributes.Contains("Flow") ? "flows" : attributes.Contains("Vae") ? "vaes" : attributes.Contains("Gan") ? "gans" : null;
+                string? kind = attributes.Contains("Flow") ? "flows" : attributes.Contains("Vae") || attributes.Contains("SemiSupervisedVae") ? "vaes" : attributes.Contains("Gan") ? "gans" : null;
                 if (kind is null)
                     continue;
                 bool usesCatalogue = type.DescendantNodes().OfType<AttributeSyntax>().Any(a => CatalogueOps.Contains(a.Name.ToString()))

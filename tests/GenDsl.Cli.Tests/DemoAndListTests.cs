@@ -80,9 +80,10 @@ public class DemoAndListTests : CliHarness
         var r = Run("models");
         AssertExit(ExitCodes.Ok, r);
         var lines = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(ModelRegistry.All.Count, lines.Length);
+        Assert.Equal(ModelRegistry.All.Count + 1, lines.Length); // + mnist-m2, trained by its own path (M2Train)
         foreach (var entry in ModelRegistry.All)
             Assert.Single(lines, l => l.StartsWith(entry.Name + " ", StringComparison.Ordinal) && l.Contains(entry.Description));
+        Assert.Single(lines, l => l.StartsWith("mnist-m2 ", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -203,4 +203,44 @@ public class SnapshotTests
             """);
         Approvals.Verify(Assert.Single(generated));
     }
+
+    [Fact]
+    public void SemiSupervisedVae()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [SemiSupervisedVae(Features = 6, Latent = 2, Classes = 3, Alpha = 0.5f)]
+            public sealed partial class TinyM2
+            {
+                [Encoder, Dense(8, Activation.Softplus)] public partial Dense E1 { get; }
+                [Decoder, Dense(8, Activation.Softplus)] public partial Dense D1 { get; }
+                [Classifier, Dense(8)] public partial Dense C1 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
+    [Fact]
+    public void ConvolutionalSemiSupervisedVae()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [SemiSupervisedVae(Channels = 1, Height = 6, Width = 6, Latent = 2, Classes = 2)]
+            public sealed partial class TinyConvM2
+            {
+                [Encoder, Conv(4, 4, Stride = 2, Padding = 1)] public partial Conv E1 { get; }
+                [Decoder, Dense(4 * 3 * 3)] public partial Dense D1 { get; }
+                [Decoder, Unflatten(4, 3, 3)] public partial Reshape D2 { get; }
+                [Decoder, ConvTranspose(1, 3, Stride = 2, Padding = 1, OutputPadding = 1, Activation = Activation.Identity)] public partial Conv D3 { get; }
+                [Classifier, Conv(4, 4, Stride = 2, Padding = 1)] public partial Conv C1 { get; }
+                [Classifier, BatchNorm(Activation = Activation.Relu)] public partial BatchNorm C2 { get; }
+                [Classifier, Dense(8)] public partial Dense C3 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
 }

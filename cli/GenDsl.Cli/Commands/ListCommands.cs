@@ -19,6 +19,7 @@ internal sealed class ModelsCommand : Command
             string shape = m.IsConditional ? $"{m.Features} features | {m.ConditionSize} classes" : $"{m.Features} features";
             context.Out.WriteLine($"{m.Name,-24} {m.Family.ToString().ToLowerInvariant(),-5} {shape,-26} data: {m.DefaultData,-11} {m.Description}");
         }
+        context.Out.WriteLine($"{M2Train.Name,-24} {"m2",-5} {"784 features | 10 classes",-26} data: {"mnist",-11} {M2Train.Description} (train only)");
         return ExitCodes.Ok;
     }
 }

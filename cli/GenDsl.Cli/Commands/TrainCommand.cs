@@ -31,12 +31,17 @@ internal sealed class TrainCommand : Command
         OptionSpec.Value("--checkpoint-every", "N", "write a checkpoint every N steps (default 500; always at the end)"),
         OptionSpec.Value("--clip", "X", "clip the gradient norm to X (default 0: off)"),
         OptionSpec.Value("--lr-drop", "F", "multiply the learning rate by 0.1 after this fraction of --steps (default: the model's; GANs 0.6, DCGANs and others 1 = never)"),
+        OptionSpec.Value("--labels", "N", "mnist-m2 only: labelled training images, N/10 per class (default 100); the rest are unlabelled"),
     ];
 
     public override int Execute(CommandLine line, CliContext context)
     {
         line.ExpectPositionals(1, 1, Usage);
         line.Exclusive("--steps", "--epochs");
+        if (string.Equals(line.Positionals[0], M2Train.Name, StringComparison.OrdinalIgnoreCase))
+            return M2Train.Run(line, context); // semi-supervised: labelled and unlabelled batches (see M2Train)
+        if (line.Has("--labels"))
+            throw CliException.Usage($"--labels is for {M2Train.Name} (semi-supervised training) only.");
         var entry = ModelRegistry.Get(line.Positionals[0]);
         string outDir = line.GetString("--out") ?? Path.Combine("runs", entry.Name);
         bool resume = line.Has("--resume");
