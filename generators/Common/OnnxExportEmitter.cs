@@ -252,7 +252,7 @@ internal static class OnnxExportEmitter
                 break;
             }
             default:
-                w.Line($"var {output} = {input}; // {n}: not an invertible layer (the validator rejects it)");
+                w.Line($"var {output} = g.Unsupported(\"{n}\", \"{layer.Kind}\"); // {n}: no ONNX form yet (throws)");
                 break;
         }
         return output;

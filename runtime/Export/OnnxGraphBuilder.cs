@@ -297,6 +297,10 @@ public sealed class OnnxGraphBuilder
         return Node("Reshape", hint, new[] { x, Int64s(hint + ".shape", shape) });
     }
 
+    /// <summary>A layer kind that has no ONNX form yet: throws a NotSupportedException naming the layer (no graph is written).</summary>
+    public string Unsupported(string layer, string kind) =>
+        throw new NotSupportedException($"{_model}: layer '{layer}' ({kind}) has no ONNX export yet, so no graph was written.");
+
     /// <summary>Columns <paramref name="indices"/> of x [batch, n], in that order: [batch, indices.Length].</summary>
     public string GatherColumns(string hint, string x, ReadOnlySpan<int> indices) =>
         Node("Gather", hint, new[] { x, Indices(hint + ".indices", indices) }, OnnxAttribute.Int("axis", 1));

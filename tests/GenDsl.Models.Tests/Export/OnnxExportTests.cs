@@ -331,4 +331,19 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         Assert.Contains("use 'encode' or 'decode'", e3.Message);
         Assert.Equal(OnnxPart.LogProb, OnnxParts.Parse("LOG-PROB", "MoonsFlow", MoonsFlow.OnnxParts));
     }
+
+    [Fact]
+    public void ALayerWithoutAnOnnxFormIsNotSupportedNamingIt()
+    {
+        // Spline couplings have no ONNX graph yet: the export refuses (and writes nothing) rather than emit a wrong graph.
+        var flow = new MoonsSplineFlow(Options());
+        string path = Path.Combine(Path.GetTempPath(), "gendsl-spline-" + Guid.NewGuid().ToString("N") + ".onnx");
+        foreach (var part in MoonsSplineFlow.OnnxParts)
+        {
+            var e = Assert.Throws<NotSupportedException>(() => flow.ExportOnnx(path, part));
+            Assert.Contains("MoonsSplineFlow: layer 'C", e.Message);
+            Assert.Contains("(SplineCoupling) has no ONNX export yet", e.Message);
+        }
+        Assert.False(File.Exists(path));
+    }
 }
