@@ -358,10 +358,13 @@ public class PyTorchExportTests(ITestOutputHelper output)
                 var rng = new Rng(37, 1);
                 var d = new Dictionary<string, float[]> { ["x"] = Uniform(rng, Rows * m.Features), ["zin"] = Normal(rng, Rows * vae.LatentSize) };
                 if (m.ConditionSize > 0) d["y"] = Uniform(rng, Rows * m.ConditionSize);
-                // the model's own noise (stream 1 of its seed, from its position): ε of Elbo, then ε of Backward
+                // the model's own noise: ε of Elbo, then of ImportanceLogLikelihood, from its evaluation stream
+                // (stream 2 of its seed, unused so far by this fresh model); ε of Backward from its training stream
+                // (stream 1, from its position)
+                var evalNoise = new Rng(Seed, 2);
+                d["eps_elbo"] = Normal(evalNoise, Rows * vae.LatentSize);
+                d["eps_iwae"] = Normal(evalNoise, IwaeSamples * Rows * vae.LatentSize); // sample i: rows i·B … (i + 1)·B − 1
                 var noise = new Rng(Seed, 1) { Position = vae.NoisePosition };
-                d["eps_elbo"] = Normal(noise, Rows * vae.LatentSize);
-                d["eps_iwae"] = Normal(noise, IwaeSamples * Rows * vae.LatentSize); // sample i: rows i·B … (i + 1)·B − 1
                 d["eps_loss"] = Normal(noise, Rows * vae.LatentSize);
                 return d;
             },
