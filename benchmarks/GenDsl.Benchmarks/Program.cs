@@ -12,7 +12,7 @@ public static class Program
 {
     /// <summary>The help text.</summary>
     public static string UsageText => Usage.Replace("{compare}", CompareCommand.Usage.TrimEnd())
-        .Replace("{plot}", Models.PlotCommand.Usage.TrimEnd()).Replace("{reference}", Models.ReferenceCommand.Usage.TrimEnd() + "\n" + Models.MoonsFlowReference.Usage.TrimEnd() + "\n" + Models.QualityCommand.Usage.TrimEnd() + "\n" + Models.ConvLayersCommand.Usage.TrimEnd());
+        .Replace("{plot}", Models.PlotCommand.Usage.TrimEnd()).Replace("{reference}", Models.ReferenceCommand.Usage.TrimEnd() + "\n" + Models.MoonsFlowReference.Usage.TrimEnd() + "\n" + Models.ToyKlCommand.Usage.TrimEnd() + "\n" + Models.QualityCommand.Usage.TrimEnd() + "\n" + Models.ConvLayersCommand.Usage.TrimEnd());
 
     private const string Usage = """
         GenDsl benchmarks

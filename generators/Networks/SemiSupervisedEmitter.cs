@@ -63,7 +63,8 @@ internal static class SemiSupervisedEmitter
 
         // ---------------------------------------------------------------- state
         ModelEmitter.StateFields(w, layout);
-        w.Line("private readonly Rng _noise; // ε of training steps and of Elbo, from ModelOptions.Seed, stream 1");
+        w.Line("private readonly Rng _noise; // ε of training steps, from ModelOptions.Seed, stream 1");
+        w.Line("private readonly Rng _evalNoise; // ε of Elbo, stream 2: evaluating mid-training leaves the training run unchanged");
         w.Line("private readonly ParameterPart _encoderPart, _decoderPart, _classifierPart;");
         w.Line("private readonly int[] _rowClass; // the class y of each encoder/decoder row");
         if (plan.UsesTrainingFlag)
@@ -80,6 +81,7 @@ internal static class SemiSupervisedEmitter
         w.Open($"public {spec.ClassName}(ModelOptions options)");
         ModelEmitter.ConstructorStart(w, layout);
         w.Line("_noise = new Rng(options.Seed, stream: 1);");
+        w.Line("_evalNoise = new Rng(options.Seed, stream: 2);");
         w.Line("_encoderPart = new ParameterPart(\"encoder\", _parameters.Memory.Slice(0, DecoderOffset), _gradients.Memory.Slice(0, DecoderOffset), _pool);");
         w.Line("_decoderPart = new ParameterPart(\"decoder\", _parameters.Memory.Slice(DecoderOffset, ClassifierOffset - DecoderOffset), _gradients.Memory.Slice(DecoderOffset, ClassifierOffset - DecoderOffset), _pool);");
         w.Line("_classifierPart = new ParameterPart(\"classifier\", _parameters.Memory.Slice(ClassifierOffset), _gradients.Memory.Slice(ClassifierOffset), _pool);");
@@ -122,6 +124,8 @@ internal static class SemiSupervisedEmitter
         w.Line("public IParameterized ClassifierPart => _classifierPart;");
         w.Line("/// <summary>Position of the training-noise generator; saved in checkpoints so that a resumed run continues bit-identically.</summary>");
         w.Line("public ulong NoisePosition { get => _noise.Position; set => _noise.Position = value; }");
+        w.Line("/// <summary>The position of the evaluation stream (Elbo's ε; ModelOptions.Seed, stream 2): set it back to replay an evaluation's draws.</summary>");
+        w.Line("public ulong EvaluationNoisePosition { get => _evalNoise.Position; set => _evalNoise.Position = value; }");
         w.Line("global::System.Collections.Generic.IReadOnlyList<TensorInfo> IGenerativeModel.Tensors => Tensors;");
         w.Line("string IGenerativeModel.DeclarationHash => DeclarationHash;");
         w.Line();
@@ -565,7 +569,7 @@ internal static class SemiSupervisedEmitter
         w.Close();
         w.Line();
 
-        w.Line("/// <summary>ELBO(x, y) = −L(x, y) per row for the given labels (one sample of z from the model's noise; includes ln p(y) = −ln K).</summary>");
+        w.Line("/// <summary>ELBO(x, y) = −L(x, y) per row for the given labels (one sample of z from the evaluation stream, ModelOptions.Seed stream 2; includes ln p(y) = −ln K).</summary>");
         w.Open("public void Elbo(ReadOnlySpan2D<float> x, ReadOnlySpan<int> labels, Span<float> perRow)");
         ModelEmitter.Guard(w, cls);
         Pass(w, plan, training: false);
@@ -575,7 +579,7 @@ internal static class SemiSupervisedEmitter
         w.Line("CheckVector(perRow, rows, nameof(perRow));");
         w.Line("for (int r = 0; r < rows; r++) SetEncoderRow(r, x.GetRowSpan(r), labels[r]);");
         w.Line("EncoderForward(rows);");
-        w.Line("SampleLatent(rows, _noise);");
+        w.Line("SampleLatent(rows, _evalNoise);");
         w.Line("DecoderForward(rows);");
         w.Line("RowLosses(rows, gradient: false);");
         w.Line("var loss = _activations.Span.Slice(_rowLoss, rows);");
@@ -596,7 +600,7 @@ internal static class SemiSupervisedEmitter
         w.Line("    for (int y = 0; y < ClassCount; y++) SetEncoderRow(u * ClassCount + y, x.GetRowSpan(u), y);");
         w.Line("int all = ClassCount * rows;");
         w.Line("EncoderForward(all);");
-        w.Line("SampleLatent(all, _noise);");
+        w.Line("SampleLatent(all, _evalNoise);");
         w.Line("DecoderForward(all);");
         w.Line("RowLosses(all, gradient: false);");
         w.Line("var loss = _activations.Span.Slice(_rowLoss, all);");

@@ -11,7 +11,7 @@ namespace GenDsl.Data;
 /// own. Random draws come from a seeded xoshiro256** generator, so the numbers differ from NumPy's
 /// for the same seed, but the distributions are the same.
 /// </remarks>
-public static class Toy2D
+public static partial class Toy2D
 {
     private static readonly string[] s_names =
         ["moons", "circles", "8gaussians", "25gaussians", "checkerboard", "2spirals", "pinwheel"];

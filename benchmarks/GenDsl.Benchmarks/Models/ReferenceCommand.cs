@@ -33,9 +33,11 @@ public static class ReferenceCommand
     {
         if (args.Length > 0 && args[0] == "moons-flow")
             return MoonsFlowReference.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "toy-kl")
+            return ToyKlCommand.Run(args[1..]);
         if (args.Length == 0 || args[0] != "vae-digits")
         {
-            Console.Error.WriteLine("reference: expected 'vae-digits' or 'moons-flow'.");
+            Console.Error.WriteLine("reference: expected 'vae-digits', 'moons-flow' or 'toy-kl'.");
             Console.Error.WriteLine(Usage);
             return 2;
         }
