@@ -72,13 +72,26 @@ internal sealed class Flow784Adapter(Flow784 flow) : FlowAdapter
     public override void ResetParameters(ulong seed) => flow.ResetParameters(seed);
 }
 
-/// <summary>A RealNVP workload's architecture, and how to build our model of it.</summary>
+/// <summary><see cref="FlowAdapter"/> for <see cref="MoonsSplineFlow"/>.</summary>
+internal sealed class MoonsSplineFlowAdapter(MoonsSplineFlow flow) : FlowAdapter
+{
+    public override IFlowModel Model => flow;
+    public override float Backward(ReadOnlySpan2D<float> batch) => flow.Backward(batch);
+    public override float TrainStep(ReadOnlySpan2D<float> batch, Optimizer optimizer) => flow.TrainStep(batch, optimizer);
+    public override void FromLatent(ReadOnlySpan2D<float> z, Span2D<float> x) => flow.FromLatent(z, x);
+    public override void Sample(Span2D<float> x, Rng rng) => flow.Sample(x, rng);
+    public override void ResetParameters(ulong seed) => flow.ResetParameters(seed);
+}
+
+/// <summary>A coupling-flow workload's architecture (RealNVP, or spline couplings when Bins &gt; 0), and how to build our model of it.</summary>
 /// <param name="Features">D.</param>
 /// <param name="Couplings">Number of affine couplings (alternating halves).</param>
 /// <param name="Hidden">Hidden width H.</param>
 /// <param name="HiddenLayers">Hidden layers per coupling network.</param>
 /// <param name="Create">Builds our model.</param>
-internal sealed record FlowSpec(int Features, int Couplings, int Hidden, int HiddenLayers, Func<ModelOptions, FlowAdapter> Create)
+/// <param name="Bins">K of the spline couplings; 0 for affine couplings.</param>
+/// <param name="TailBound">B of the spline couplings.</param>
+internal sealed record FlowSpec(int Features, int Couplings, int Hidden, int HiddenLayers, Func<ModelOptions, FlowAdapter> Create, int Bins = 0, double TailBound = 3)
 {
     /// <summary>MoonsFlow: 2 features, 8 couplings, 1 → 64 → 64 → 2.</summary>
     public static FlowSpec Moons { get; } = new(2, 8, 64, 2, o => new MoonsFlowAdapter(new MoonsFlow(o)));
@@ -86,8 +99,16 @@ internal sealed record FlowSpec(int Features, int Couplings, int Hidden, int Hid
     /// <summary>Flow784: 784 features, 4 couplings, 392 → 1024 → 1024 → 784.</summary>
     public static FlowSpec Mnist784 { get; } = new(784, 4, 1024, 2, o => new Flow784Adapter(new Flow784(o)));
 
+    /// <summary>MoonsSplineFlow: 2 features, 8 spline couplings (8 bins, B = 3), 1 → 64 → 64 → 23.</summary>
+    public static FlowSpec MoonsSpline { get; } = new(2, 8, 64, 2, o => new MoonsSplineFlowAdapter(new MoonsSplineFlow(o)), Bins: 8, TailBound: 3);
+
     /// <summary>The TorchSharp twin.</summary>
-    public TorchRealNvp CreateTorch() => new(Features, Couplings, Hidden, HiddenLayers);
+    public TorchFlowModule CreateTorch() => Bins > 0
+        ? new TorchSplineFlow(Features, Couplings, Hidden, HiddenLayers, Bins, TailBound)
+        : new TorchRealNvp(Features, Couplings, Hidden, HiddenLayers);
+
+    /// <summary>Network outputs per transformed feature: 2 (log-scale and shift) or 3K − 1 (a spline's).</summary>
+    private int OutputsPerFeature => Bins > 0 ? 3 * Bins - 1 : 2;
 
     /// <summary>Multiply-adds per row of one pass through all coupling networks (the GEMMs).</summary>
     public double MacsPerRow
@@ -95,7 +116,7 @@ internal sealed record FlowSpec(int Features, int Couplings, int Hidden, int Hid
         get
         {
             int d1 = Features / 2, d2 = Features - d1; // equal halves here (D even)
-            double perNet = (double)d1 * Hidden + (HiddenLayers - 1.0) * Hidden * Hidden + (double)Hidden * 2 * d2;
+            double perNet = (double)d1 * Hidden + (HiddenLayers - 1.0) * Hidden * Hidden + (double)Hidden * OutputsPerFeature * d2;
             return Couplings * perNet;
         }
     }
@@ -103,7 +124,7 @@ internal sealed record FlowSpec(int Features, int Couplings, int Hidden, int Hid
     /// <summary>
     /// FLOPs of one training step on <paramref name="rows"/> rows: forward, and a backward with a weight
     /// gradient and an input gradient per layer (the input gradient of the first layer too: u_K needs it), i.e.
-    /// 3 × 2 × MACs. Element-wise work (tanh, exp, Adam) is not counted.
+    /// 3 × 2 × MACs. Element-wise work (tanh, exp, the splines, Adam) is not counted.
     /// </summary>
     public double TrainFlops(int rows) => 3 * 2 * MacsPerRow * rows;
 

@@ -25,7 +25,7 @@ internal sealed class FlowTrainComparison : IComparison, IVerificationReport
     private readonly WorkerPool _pool;
     private readonly FlowAdapter _ours;
     private readonly Adam _adam;
-    private readonly TorchRealNvp _torch;
+    private readonly TorchFlowModule _torch;
     private readonly ParameterMap _map;
     private readonly optim.Optimizer _torchAdam;
     private readonly BatchCycle _data;
@@ -109,7 +109,7 @@ internal sealed class FlowSampleComparison : IComparison, IVerificationReport
     private readonly FlowSpec _spec;
     private readonly int _rows;
     private readonly FlowAdapter _ours;
-    private readonly TorchRealNvp _torch;
+    private readonly TorchFlowModule _torch;
     private readonly float[] _x;
     private readonly Rng _rng = new(5);
 

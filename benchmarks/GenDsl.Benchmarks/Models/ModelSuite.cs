@@ -14,14 +14,15 @@ public static class ModelSuite
     /// <summary>Every workload name, in the order the suite runs them.</summary>
     public static IReadOnlyList<string> Names { get; } =
     [
-        "train-flow2d", "train-flow784", "train-vae", "train-gan", "train-dcgan", "train-convvae",
-        "sample-flow2d-b1", "sample-vae-b1", "sample-flow2d-b4096",
+        "train-flow2d", "train-nsf2d", "train-flow784", "train-vae", "train-gan", "train-dcgan", "train-convvae",
+        "sample-flow2d-b1", "sample-vae-b1", "sample-flow2d-b4096", "sample-nsf2d-b4096",
     ];
 
     /// <summary>Builds the workload <paramref name="name"/> (data, both models, both optimizers).</summary>
     public static IComparison Create(string name, WorkerPool pool) => name switch
     {
         "train-flow2d" => new FlowTrainComparison(name, FlowSpec.Moons, BatchCycle.Moons(8, 512, seed: 1), pool),
+        "train-nsf2d" => new FlowTrainComparison(name, FlowSpec.MoonsSpline, BatchCycle.Moons(8, 512, seed: 1), pool),
         "train-flow784" => new FlowTrainComparison(name, FlowSpec.Mnist784, BatchCycle.MnistLogits(4, 256, seed: 1), pool),
         "train-vae" => new VaeTrainComparison(BatchCycle.MnistPixels(8, 128, seed: 1), pool),
         "train-gan" => new GanTrainComparison(BatchCycle.MnistSigned(8, 64, seed: 1), pool),
@@ -30,6 +31,7 @@ public static class ModelSuite
         "sample-flow2d-b1" => new FlowSampleComparison(name, FlowSpec.Moons, 1, pool),
         "sample-vae-b1" => new VaeSampleComparison(name, 1, pool),
         "sample-flow2d-b4096" => new FlowSampleComparison(name, FlowSpec.Moons, 4096, pool),
+        "sample-nsf2d-b4096" => new FlowSampleComparison(name, FlowSpec.MoonsSpline, 4096, pool),
         _ => throw new ArgumentException($"Unknown model workload '{name}': use one of {string.Join(", ", Names)}.", nameof(name)),
     };
 

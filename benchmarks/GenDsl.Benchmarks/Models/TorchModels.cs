@@ -101,9 +101,8 @@ internal sealed class TorchCoupling : Module<Tensor, (Tensor V, Tensor SumS)>
 /// when c is even): the TorchSharp twin of <see cref="GenDsl.Models.MoonsFlow"/> and <see cref="Flow784"/>.
 /// Parameter names are the GenDsl checkpoint names ("C1.net.0.weight", …, "C1.scale").
 /// </summary>
-internal sealed class TorchRealNvp : Module<Tensor, (Tensor Z, Tensor LogDet)>
+internal sealed class TorchRealNvp : TorchFlowModule
 {
-    private static readonly double s_halfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
     private readonly TorchCoupling[] _couplings;
     private readonly int _features;
 
@@ -138,15 +137,10 @@ internal sealed class TorchRealNvp : Module<Tensor, (Tensor Z, Tensor LogDet)>
         return (x, logDet!);
     }
 
-    /// <summary>Mean negative log-likelihood in nats: mean_r(½‖z_r‖² + (D/2)·ln 2π − ln|det J_h(x_r)|).</summary>
-    public Tensor Loss(Tensor x)
-    {
-        var (z, logDet) = forward(x);
-        return (0.5 * z.square().sum(1) + _features * s_halfLog2Pi - logDet).mean();
-    }
+    protected override int Features => _features;
 
     /// <summary>f: latent → data (sampling), the inverses in reverse order.</summary>
-    public Tensor Inverse(Tensor z)
+    public override Tensor Inverse(Tensor z)
     {
         for (int c = _couplings.Length - 1; c >= 0; c--)
             z = _couplings[c].Inverse(z);
