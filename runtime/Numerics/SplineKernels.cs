@@ -219,26 +219,26 @@ public static class SplineKernels
     private static int WorkLength(int bins) => 8 * (bins + 1);
 
     /// <summary>
-    /// Knots from θ: xs[0…K] (x_0 = −B, x_K = B), ys[0…K], ds[0…K] (δ_0 = δ_K = 1), and the softmax
-    /// probabilities pw[0…K−1], ph[0…K−1] (kept for the backward pass).
+    /// Knots from θ: xs[0…K] (x_0 = −B, x_K = B), ys[0…K], and the softmax probabilities pw[0…K−1], ph[0…K−1]
+    /// (kept for the backward pass). The derivatives δ are computed only where needed (<see cref="KnotDerivative"/>):
+    /// a value uses the two of its bin, so the other K − 2 softplus would be wasted.
     /// </summary>
     private static void Knots(ReadOnlySpan<float> theta, int k, double b, Span<double> work,
-        out Span<double> xs, out Span<double> ys, out Span<double> ds, out Span<double> pw, out Span<double> ph)
+        out Span<double> xs, out Span<double> ys, out Span<double> pw, out Span<double> ph)
     {
         xs = work.Slice(0, k + 1);
         ys = work.Slice(k + 1, k + 1);
-        ds = work.Slice(2 * (k + 1), k + 1);
         pw = work.Slice(3 * (k + 1), k);
         ph = work.Slice(4 * (k + 1), k);
         Softmax(theta.Slice(0, k), pw);
         Softmax(theta.Slice(k, k), ph);
         Cumulative(pw, MinBinWidth, b, xs);
         Cumulative(ph, MinBinHeight, b, ys);
-        ds[0] = 1;
-        ds[k] = 1;
-        for (int i = 1; i < k; i++)
-            ds[i] = MinDerivative + Softplus(theta[2 * k + i - 1]);
     }
+
+    /// <summary>δ_i: 1 at the end knots (i = 0, K), m_d + softplus(θ_d[i − 1]) inside.</summary>
+    private static double KnotDerivative(ReadOnlySpan<float> theta, int k, int i) =>
+        i == 0 || i == k ? 1 : MinDerivative + Softplus(theta[2 * k + i - 1]);
 
     /// <summary>p = softmax(θ), with the maximum subtracted (huge and tiny θ saturate instead of overflowing).</summary>
     private static void Softmax(ReadOnlySpan<float> theta, Span<double> p)
@@ -302,9 +302,9 @@ public static class SplineKernels
             logDerivative = 0;
             return x;
         }
-        Knots(theta, k, b, work, out var xs, out var ys, out var ds, out _, out _);
+        Knots(theta, k, b, work, out var xs, out var ys, out _, out _);
         int bin = Bin(xs, k, x);
-        double w = xs[bin + 1] - xs[bin], h = ys[bin + 1] - ys[bin], s = h / w, d0 = ds[bin], d1 = ds[bin + 1];
+        double w = xs[bin + 1] - xs[bin], h = ys[bin + 1] - ys[bin], s = h / w, d0 = KnotDerivative(theta, k, bin), d1 = KnotDerivative(theta, k, bin + 1);
         double xi = Math.Clamp((x - xs[bin]) / w, 0, 1), om = 1 - xi, t = xi * om;
         // s + (δ_{k+1} + δ_k − 2s)·ξ(1 − ξ), written as a sum of non-negative terms (no cancellation, never 0)
         double den = s * (om * om + xi * xi) + (d0 + d1) * t;
@@ -318,9 +318,9 @@ public static class SplineKernels
     {
         if (!(y >= -b && y <= b))
             return y;
-        Knots(theta, k, b, work, out var xs, out var ys, out var ds, out _, out _);
+        Knots(theta, k, b, work, out var xs, out var ys, out _, out _);
         int bin = Bin(ys, k, y);
-        double w = xs[bin + 1] - xs[bin], h = ys[bin + 1] - ys[bin], s = h / w, d0 = ds[bin], d1 = ds[bin + 1];
+        double w = xs[bin + 1] - xs[bin], h = ys[bin + 1] - ys[bin], s = h / w, d0 = KnotDerivative(theta, k, bin), d1 = KnotDerivative(theta, k, bin + 1);
         double dy = y - ys[bin], sum = d0 + d1 - 2 * s;
         // a ξ² + b ξ + c = 0 with a + b = h·s > 0 and c = −s·(y − y_k) ≤ 0: one root in [0, 1]
         double qa = h * (s - d0) + dy * sum;
@@ -362,7 +362,7 @@ public static class SplineKernels
         gTheta.Clear();
         if (!(x >= -b && x <= b))
             return gy; // identity: ∂y/∂x = 1, no parameter gradient
-        Knots(theta, k, b, work, out var xs, out var ys, out var ds, out var pw, out var ph);
+        Knots(theta, k, b, work, out var xs, out var ys, out var pw, out var ph);
         var gX = work.Slice(5 * (k + 1), k + 1); // ∂L/∂x_i (knots)
         var gY = work.Slice(6 * (k + 1), k + 1); // ∂L/∂y_i
         var gD = work.Slice(7 * (k + 1), k + 1); // ∂L/∂δ_i
@@ -372,7 +372,7 @@ public static class SplineKernels
 
         // ---- forward quantities of the bin (as in Evaluate)
         int bin = Bin(xs, k, x);
-        double w = xs[bin + 1] - xs[bin], h = ys[bin + 1] - ys[bin], s = h / w, d0 = ds[bin], d1 = ds[bin + 1];
+        double w = xs[bin + 1] - xs[bin], h = ys[bin + 1] - ys[bin], s = h / w, d0 = KnotDerivative(theta, k, bin), d1 = KnotDerivative(theta, k, bin + 1);
         double xi = Math.Clamp((x - xs[bin]) / w, 0, 1), om = 1 - xi, t = xi * om;
         double den = s * (om * om + xi * xi) + (d0 + d1) * t;
         double a = s * xi * xi + d0 * t;               // num = h·a
@@ -403,7 +403,8 @@ public static class SplineKernels
         // ---- knots → softmax inputs; δ_i = m_d + softplus(θ_d[i−1]) for the interior knots
         KnotsBackward(gX, pw, MinBinWidth, b, gTheta.Slice(0, k));
         KnotsBackward(gY, ph, MinBinHeight, b, gTheta.Slice(k, k));
-        for (int i = 1; i < k; i++)
+        // ∂L/∂δ is non-zero only at the bin's two knots (gTheta was cleared above)
+        for (int i = Math.Max(bin, 1); i <= Math.Min(bin + 1, k - 1); i++)
             gTheta[2 * k + i - 1] = ToFloat(gD[i] * Sigmoid(theta[2 * k + i - 1]));
         return gx;
     }

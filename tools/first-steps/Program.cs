@@ -46,6 +46,14 @@ const int B = 128;
     Report("MoonsFlow", l, m.Parameters.Span);
 }
 {
+    var m = new MoonsSplineFlow(new ModelOptions { MaxBatch = B, Seed = 1 }); var o = new Adam(m, 1e-3f); var l = new List<float>();
+    for (int s = 0; s < 100; s++) l.Add(m.TrainStep(new ReadOnlySpan2D<float>(Rows(moons, s * B, B)), o));
+    var x = new float[B * 2];
+    m.Sample(new Span2D<float>(x, B, 2), new Rng(4)); // the inverse too
+    l.AddRange(x);
+    Report("MoonsSplineFlow", l, m.Parameters.Span);
+}
+{
     var m = new ConditionalMoonsFlow(new ModelOptions { MaxBatch = B, Seed = 1 }); var o = new Adam(m, 1e-3f); var l = new List<float>();
     for (int s = 0; s < 100; s++) l.Add(m.TrainStep(new ReadOnlySpan2D<float>(Rows(moons, s * B, B)), new ReadOnlySpan2D<float>(MoonLabels(B, s)), o));
     Report("ConditionalMoonsFlow", l, m.Parameters.Span);
