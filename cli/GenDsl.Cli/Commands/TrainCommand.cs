@@ -31,6 +31,9 @@ internal sealed class TrainCommand : Command
         OptionSpec.Value("--checkpoint-every", "N", "write a checkpoint every N steps (default 500; always at the end)"),
         OptionSpec.Value("--clip", "X", "clip the gradient norm to X (default 0: off)"),
         OptionSpec.Value("--lr-drop", "F", "multiply the learning rate by 0.1 after this fraction of --steps (default: the model's; GANs 0.6, DCGANs and others 1 = never)"),
+        OptionSpec.Value("--validation", "F", "hold out this fraction of the training rows (0 < F ≤ 0.5) and stop early when their NLL (flows) or −ELBO (VAEs) stops improving; the best parameters go to DIR/best.safetensors"),
+        OptionSpec.Value("--validate-every", "N", "with --validation: score the held-out rows every N steps (default 100)"),
+        OptionSpec.Value("--patience", "N", "with --validation: stop after N scores in a row without a new best (default 5)"),
         OptionSpec.Value("--labels", "N", "mnist-m2 only: labelled training images, N/10 per class (default 100); the rest are unlabelled"),
     ];
 
@@ -63,11 +66,27 @@ internal sealed class TrainCommand : Command
         int every = line.GetInt("--checkpoint-every", 500, min: 1);
         double lrDrop = line.GetFloat("--lr-drop", (float)(saved?.LearningRateDropAt ?? entry.Training.LearningRateDropAt), 0f, 1f);
 
+        double validationFraction = line.Has("--validation") ? line.GetFloat("--validation", 0f, 0f, 0.5f) : saved?.Validation ?? 0;
+        if (!line.Has("--validation") && (line.Has("--validate-every") || line.Has("--patience")) && validationFraction == 0)
+            throw CliException.Usage("--validate-every and --patience need --validation F (the fraction of the training rows to hold out, e.g. --validation 0.1).");
+        long validateEvery = line.GetInt("--validate-every", (int)(saved?.ValidateEvery is > 0 ? saved.ValidateEvery : 100), min: 1);
+        int patience = line.GetInt("--patience", saved?.Patience is > 0 ? saved.Patience : 5, min: 1, max: 1_000_000);
+
         var data = DataCatalog.Load(dataName, entry);
-        if (batch > data.Train.Rows)
-            throw CliException.Usage($"--batch {batch} is larger than the {Shared.Count(data.Train.Rows)} training rows of {data.Source}; use --batch {data.Train.Rows} or less.");
+        var train = data.Train;
+        GenDsl.Data.Dataset? validation = null;
+        if (validationFraction > 0)
+        {
+            if (entry.Family == ModelFamily.Gan)
+                throw CliException.Usage($"--validation is for flows and VAEs: a GAN's losses do not measure its samples' quality, so there is nothing to stop early on ({entry.Name} is a GAN).");
+            (train, validation) = data.Train.Split(validationFraction, seed ^ 0x76616C6964UL);
+            if (validation.Rows < 1 || train.Rows < 1)
+                throw CliException.Usage($"--validation {validationFraction.ToString(CultureInfo.InvariantCulture)} of {Shared.Count(data.Train.Rows)} training rows leaves an empty part; choose a fraction that keeps rows on both sides.");
+        }
+        if (batch > train.Rows)
+            throw CliException.Usage($"--batch {batch} is larger than the {Shared.Count(train.Rows)} training rows of {data.Source}{(validation is null ? "" : " left after --validation")}; use --batch {train.Rows} or less.");
         long steps = line.Has("--epochs")
-            ? (long)line.GetInt("--epochs", 1, min: 1) * (data.Train.Rows / batch)
+            ? (long)line.GetInt("--epochs", 1, min: 1) * (train.Rows / batch)
             : line.GetInt("--steps", entry.Training.Steps, min: 1);
 
         using var pool = Shared.CreatePool(line);
@@ -76,14 +95,16 @@ internal sealed class TrainCommand : Command
         {
             Steps = steps, Batch = batch, LearningRate = lr, Seed = seed, Clip = clip, LearningRateDropAt = lrDrop,
             OutDir = outDir, CheckpointEvery = every, Resume = resume,
+            Validation = validation, ValidateEvery = validateEvery, Patience = patience,
         };
 
         context.Out.WriteLine(
-            $"Training {entry.Name} ({Shared.Count(session.ParameterCount)} parameters) on {data.Source} ({Shared.Count(data.Train.Rows)} rows): " +
+            $"Training {entry.Name} ({Shared.Count(session.ParameterCount)} parameters) on {data.Source} ({Shared.Count(train.Rows)} rows" +
+            (validation is null ? "" : $", {Shared.Count(validation.Rows)} held out for early stopping: every {validateEvery} steps, patience {patience}") + "): " +
             $"{Shared.Count(steps)} steps of {batch}, Adam lr {lr.ToString("G3", CultureInfo.InvariantCulture)}, seed {seed}, {pool.Threads} thread{(pool.Threads == 1 ? "" : "s")} → {outDir}");
-        var run = new TrainingRun(session, data.Train, settings) { Note = context.Out.WriteLine };
+        var run = new TrainingRun(session, train, settings) { Note = context.Out.WriteLine };
         run.Prepare(); // resume notes before the live display starts (and a mismatching checkpoint fails before anything is written)
-        new RunInfo(entry.Name, dataName, batch, lr, seed, clip, lrDrop).Write(outDir);
+        new RunInfo(entry.Name, dataName, batch, lr, seed, clip, lrDrop, validationFraction, validateEvery, patience).Write(outDir);
         var result = TrainingDisplay.Run(context, entry.Name, steps, progress =>
         {
             run.Progress = progress;
@@ -105,19 +126,29 @@ internal sealed class TrainCommand : Command
                 context.Out.WriteLine($"Continue with: gendsl train {entry.Name} --out {outDir} --resume");
                 return ExitCodes.Interrupted;
         }
-        if (result.Message.Length > 0)
+        if (result.Outcome == TrainOutcome.Completed && result.Message.Length > 0)
         {
             context.Out.WriteLine(result.Message);
             return ExitCodes.Ok;
         }
+        if (result.Outcome == TrainOutcome.EarlyStopped)
+            context.Out.WriteLine(result.Message);
         double speed = (result.Step - result.StartStep) / Math.Max(result.Seconds, 1e-9);
         context.Out.WriteLine(
             $"Done: step {result.Step} in {result.Seconds:F1} s ({speed:F0} steps/s); last loss: " +
             string.Join(", ", result.LossNames.Select((n, i) => $"{n} {Shared.Number(result.LastLosses[i])}")) + ".");
         context.Out.WriteLine($"Checkpoint: {Path.Combine(outDir, TrainingRun.ModelFile)}   losses: {lossPath}   curve: {lossPng}");
+        if (run.ValidationSummary is { } summary)
+            context.Out.WriteLine(summary);
 
+        string which = "";
+        if (validation is not null && File.Exists(run.BestPath))
+        {
+            long bestStep = session.Load(run.BestPath); // score the parameters early stopping kept, not the last ones
+            which = $", best parameters of step {bestStep}";
+        }
         var metrics = session.Evaluate(Limit(data.Test, 10_000), data.Source, seed, context.CancellationToken);
-        context.Out.WriteLine($"Held-out ({data.Source}{(ReferenceEquals(data.Train, data.Test) ? ", the training file itself" : "")}): " +
+        context.Out.WriteLine($"Held-out ({data.Source}{(ReferenceEquals(data.Train, data.Test) ? ", the training file itself" : "")}{which}): " +
             string.Join(", ", metrics.Select(m => $"{m.Label} {Shared.Number(m.Value)}")));
         return ExitCodes.Ok;
     }

@@ -76,6 +76,11 @@ internal sealed class FlowSession<TFlow>(FlowEntry<TFlow> entry, TFlow flow) : M
     /// conditional flows the accuracy of the Bayes classifier argmax_k p(x | k) (uniform prior) —
     /// a conditional density model is also a classifier.
     /// </summary>
+    public override double? ValidationLoss(Dataset validation, ulong seed, CancellationToken cancellationToken) =>
+        Evaluate(validation, "", seed, cancellationToken)[0].Value; // the NLL, with the same dequantisation noise at every check
+
+    public override string ValidationName => "nll";
+
     public override IReadOnlyList<Metric> Evaluate(Dataset test, string source, ulong seed, CancellationToken cancellationToken)
     {
         int batch = Model.MaxBatch, d = Model.Features, classes = Model.ConditionSize;

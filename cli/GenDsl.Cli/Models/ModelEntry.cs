@@ -145,6 +145,16 @@ internal abstract class ModelSession
     /// </summary>
     public abstract IReadOnlyList<Metric> Evaluate(Dataset test, string source, ulong seed, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The number early stopping watches (<c>train --validation</c>), lower is better: a flow's held-out NLL, a VAE's
+    /// −ELBO (one draw per row, from the model's evaluation stream). Null for a family without one (GANs: their losses
+    /// do not measure the samples' quality).
+    /// </summary>
+    public virtual double? ValidationLoss(Dataset validation, ulong seed, CancellationToken cancellationToken) => null;
+
+    /// <summary>What <see cref="ValidationLoss"/> is, for messages and the validation log's header.</summary>
+    public virtual string ValidationName => "validation loss";
+
     /// <summary>Writes the parameters to a checkpoint (atomically), with the step count.</summary>
     public abstract void Save(string path, long step);
 

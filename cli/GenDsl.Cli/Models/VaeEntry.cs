@@ -85,6 +85,38 @@ internal sealed class VaeSession<TVae>(VaeEntry<TVae> entry, TVae vae) : ModelSe
         ToData(output, xHat);
     }
 
+    public override double? ValidationLoss(Dataset validation, ulong seed, CancellationToken cancellationToken) =>
+        NegativeBounds(validation, iwae: false, cancellationToken).Elbo;
+
+    public override string ValidationName => "negative_elbo";
+
+    /// <summary>Mean −ELBO (one draw) and, if asked, the IWAE bound over the rows of <paramref name="data"/>.</summary>
+    private (double Elbo, double Iwae) NegativeBounds(Dataset data, bool iwae, CancellationToken cancellationToken)
+    {
+        int batch = Model.MaxBatch, classes = Model.ConditionSize;
+        var perRow = new float[batch];
+        var y = new float[batch * Math.Max(classes, 1)];
+        double elbo = 0, iw = 0;
+        for (int start = 0; start < data.Rows; start += batch)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int n = Math.Min(batch, data.Rows - start);
+            var x = ToModel(data.GetRows(start, n), TrainingNoise(0));
+            var cond = ReadOnlySpan2D<float>.Empty;
+            if (classes > 0)
+            {
+                OneHot.Fill(y, data.Labels.Slice(start, n), classes);
+                cond = new ReadOnlySpan2D<float>(y, n, classes);
+            }
+            entry.ElboAdapter(Model, x, cond, 1, perRow.AsSpan(0, n));
+            for (int i = 0; i < n; i++) elbo -= perRow[i];
+            if (!iwae) continue;
+            entry.IwaeAdapter(Model, x, cond, IwaeSamples, perRow.AsSpan(0, n));
+            for (int i = 0; i < n; i++) iw -= perRow[i];
+        }
+        return (elbo / data.Rows, iw / data.Rows);
+    }
+
     /// <summary>
     /// Held-out metrics: the negative ELBO and the IWAE estimate of −ln p(x) with
     /// <see cref="IwaeSamples"/> samples (tighter), in nats per row and in bits per dimension, each
@@ -92,28 +124,8 @@ internal sealed class VaeSession<TVae>(VaeEntry<TVae> entry, TVae vae) : ModelSe
     /// </summary>
     public override IReadOnlyList<Metric> Evaluate(Dataset test, string source, ulong seed, CancellationToken cancellationToken)
     {
-        int batch = Model.MaxBatch, d = Model.Features, classes = Model.ConditionSize;
-        var perRow = new float[batch];
-        var y = new float[batch * Math.Max(classes, 1)];
-        double elbo = 0, iwae = 0;
-        for (int start = 0; start < test.Rows; start += batch)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            int n = Math.Min(batch, test.Rows - start);
-            var x = ToModel(test.GetRows(start, n), TrainingNoise(0));
-            var cond = ReadOnlySpan2D<float>.Empty;
-            if (classes > 0)
-            {
-                OneHot.Fill(y, test.Labels.Slice(start, n), classes);
-                cond = new ReadOnlySpan2D<float>(y, n, classes);
-            }
-            entry.ElboAdapter(Model, x, cond, 1, perRow.AsSpan(0, n));
-            for (int i = 0; i < n; i++) elbo -= perRow[i];
-            entry.IwaeAdapter(Model, x, cond, IwaeSamples, perRow.AsSpan(0, n));
-            for (int i = 0; i < n; i++) iwae -= perRow[i];
-        }
-        elbo /= test.Rows;
-        iwae /= test.Rows;
+        int d = Model.Features;
+        var (elbo, iwae) = NegativeBounds(test, iwae: true, cancellationToken);
         return
         [
             new("negative_elbo", elbo, "−ELBO (nats per row)"),

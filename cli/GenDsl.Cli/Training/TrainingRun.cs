@@ -26,6 +26,12 @@ internal sealed record TrainSettings
     public long CheckpointEvery { get; init; } = 500;
     /// <summary>Continue from the checkpoint in <see cref="OutDir"/>.</summary>
     public bool Resume { get; init; }
+    /// <summary>Held-out rows for early stopping (<c>--validation</c>); null: none.</summary>
+    public Dataset? Validation { get; init; }
+    /// <summary>Score <see cref="Validation"/> every this many steps.</summary>
+    public long ValidateEvery { get; init; } = 100;
+    /// <summary>Stop after this many scores in a row without a new best.</summary>
+    public int Patience { get; init; } = 5;
 }
 
 /// <summary>A progress report (at most a few per second).</summary>
@@ -38,7 +44,7 @@ internal sealed record TrainSettings
 internal sealed record TrainProgress(long Step, long TargetSteps, IReadOnlyList<string> LossNames, double[] Losses, double StepsPerSecond, TimeSpan Eta);
 
 /// <summary>How a run ended.</summary>
-internal enum TrainOutcome { Completed, Interrupted, Diverged }
+internal enum TrainOutcome { Completed, Interrupted, Diverged, EarlyStopped }
 
 /// <summary>The result of a run: outcome, steps, the last losses and the rows of the folder's (bounded) loss log.</summary>
 internal sealed record TrainResult(TrainOutcome Outcome, long StartStep, long Step, long CheckpointStep, double Seconds,
@@ -66,6 +72,10 @@ internal sealed class TrainingRun
     public const string OptimizerFile = "optimizer.safetensors";
     public const string LossFile = "losses.csv";
     public const string RunFile = "run.json";
+    /// <summary>The parameters of the best validation score so far (<c>--validation</c>), a checkpoint like model.safetensors.</summary>
+    public const string BestFile = "best.safetensors";
+    /// <summary>The validation scores: <c>step,&lt;name&gt;</c>, a row per check.</summary>
+    public const string ValidationFile = "validation.csv";
 
     /// <summary>Metadata key of the optimizer file: the loss log's block in progress (<see cref="LossLog.PendingState"/>).</summary>
     public const string LossBlockKey = "gendsl.loss_block";
@@ -93,9 +103,14 @@ internal sealed class TrainingRun
     public string ModelPath => Path.Combine(_settings.OutDir, ModelFile);
     public string OptimizerPath => Path.Combine(_settings.OutDir, OptimizerFile);
     public string LossPath => Path.Combine(_settings.OutDir, LossFile);
+    public string BestPath => Path.Combine(_settings.OutDir, BestFile);
+    public string ValidationPath => Path.Combine(_settings.OutDir, ValidationFile);
 
     /// <summary>Called with progress reports (from the training thread).</summary>
     public Action<TrainProgress>? Progress { get; set; }
+
+    /// <summary>With <c>--validation</c>, after <see cref="Run"/>: the best score and where its parameters are.</summary>
+    public string? ValidationSummary { get; private set; }
 
     /// <summary>Called with notes for the user (resumed from step …, optimizer state not restored …).</summary>
     public Action<string>? Note { get; init; }
@@ -147,6 +162,7 @@ internal sealed class TrainingRun
         double lastReport = -1;
         long step = startStep, checkpointStep = settings.Resume ? startStep : -1;
         long dropStep = (long)Math.Floor(settings.LearningRateDropAt * settings.Steps);
+        var validation = settings.Validation is null ? null : EarlyStopping.Open(this, _session, settings, startStep);
 
         TrainResult Finish(TrainOutcome outcome, string message)
         {
@@ -190,6 +206,15 @@ internal sealed class TrainingRun
             for (int i = 0; i < window.Length; i++) { window[i] += stepLosses[i]; last[i] = stepLosses[i]; }
             windowCount++;
 
+            if (validation is not null && step % settings.ValidateEvery == 0 && validation.Check(step, cancellationToken) is { } stop)
+            {
+                if (!Checkpoint(step, optimizers, losses))
+                    return Finish(TrainOutcome.Diverged, DivergedMessage(step, "a parameter became NaN or infinite", checkpointStep));
+                checkpointStep = step;
+                ValidationSummary = validation.Summary(step);
+                return Finish(TrainOutcome.EarlyStopped, stop);
+            }
+
             if (step % settings.CheckpointEvery == 0 && step < settings.Steps)
             {
                 if (!Checkpoint(step, optimizers, losses))
@@ -213,6 +238,7 @@ internal sealed class TrainingRun
         if (!Checkpoint(step, optimizers, losses))
             return Finish(TrainOutcome.Diverged, DivergedMessage(step, "a parameter became NaN or infinite", checkpointStep));
         checkpointStep = step;
+        ValidationSummary = validation?.Summary(step);
         return Finish(TrainOutcome.Completed,
             step == startStep ? $"Nothing to do: the checkpoint is already at step {step} (--steps {settings.Steps})." : "");
     }
@@ -364,8 +390,89 @@ internal sealed class TrainingRun
     internal static string FormatLoss(float value) => value.ToString("R", CultureInfo.InvariantCulture);
 }
 
+/// <summary>
+/// Early stopping (<c>train --validation F</c>): every <see cref="TrainSettings.ValidateEvery"/> steps the session's
+/// <see cref="ModelSession.ValidationLoss"/> on the held-out rows is appended to <c>validation.csv</c>; a new best writes
+/// <c>best.safetensors</c> (atomically, like every checkpoint); <see cref="TrainSettings.Patience"/> checks in a row without
+/// a new best stop the run. A resumed run reads <c>validation.csv</c> back (rows up to the checkpoint's step), so its
+/// best score and patience count continue where they were.
+/// </summary>
+internal sealed class EarlyStopping
+{
+    private readonly TrainingRun _run;
+    private readonly ModelSession _session;
+    private readonly TrainSettings _settings;
+    private double _best = double.PositiveInfinity;
+    private long _bestStep = -1;
+    private int _stale;
+
+    private EarlyStopping(TrainingRun run, ModelSession session, TrainSettings settings)
+    {
+        _run = run;
+        _session = session;
+        _settings = settings;
+    }
+
+    public static EarlyStopping Open(TrainingRun run, ModelSession session, TrainSettings settings, long startStep)
+    {
+        var e = new EarlyStopping(run, session, settings);
+        var kept = new List<string>();
+        if (settings.Resume && File.Exists(run.ValidationPath))
+        {
+            foreach (string line in File.ReadLines(run.ValidationPath).Skip(1))
+            {
+                var parts = line.Split(',');
+                if (parts.Length != 2 || !long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long step)
+                    || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || step > startStep)
+                    continue; // a torn last line, or checks after the checkpoint (redone now)
+                kept.Add(line);
+                e.Record(step, value);
+            }
+        }
+        else if (File.Exists(run.BestPath))
+            File.Delete(run.BestPath); // a fresh run: an old folder's best is not this run's
+        File.WriteAllLines(run.ValidationPath + ".tmp", [$"step,{session.ValidationName}", .. kept]);
+        File.Move(run.ValidationPath + ".tmp", run.ValidationPath, overwrite: true);
+        return e;
+    }
+
+    /// <summary>Scores the validation rows at <paramref name="step"/>; returns the stop message once patience runs out, else null.</summary>
+    public string? Check(long step, CancellationToken cancellationToken)
+    {
+        double value = _session.ValidationLoss(_settings.Validation!, _settings.Seed, cancellationToken) ?? double.NaN;
+        File.AppendAllText(_run.ValidationPath, $"{step.ToString(CultureInfo.InvariantCulture)},{value.ToString("R", CultureInfo.InvariantCulture)}\n");
+        if (Record(step, value))
+            _session.Save(_run.BestPath, step);
+        if (_stale < _settings.Patience)
+            return null;
+        return $"Early stop at step {step}: the validation {_session.ValidationName} has not improved for {_stale} checks " +
+               $"({_stale * _settings.ValidateEvery} steps).";
+    }
+
+    /// <summary>Where the best parameters are.</summary>
+    public string Summary(long step) => _bestStep < 0
+        ? "No validation check ran (fewer steps than --validate-every)."
+        : $"Best validation {_session.ValidationName} {_best.ToString("0.####", CultureInfo.InvariantCulture)} at step {_bestStep}: " +
+          $"{_run.BestPath} (use it in place of the folder: gendsl eval {_run.BestPath}); scores in {_run.ValidationPath}.";
+
+    /// <summary>True for a new best (strictly lower, and finite).</summary>
+    private bool Record(long step, double value)
+    {
+        if (double.IsFinite(value) && value < _best)
+        {
+            _best = value;
+            _bestStep = step;
+            _stale = 0;
+            return true;
+        }
+        _stale++;
+        return false;
+    }
+}
+
 /// <summary>The settings of a training folder (<c>run.json</c>), so that <c>--resume</c> can default to them.</summary>
-internal sealed record RunInfo(string Model, string Data, int Batch, float LearningRate, ulong Seed, float Clip, double LearningRateDropAt = 1.0)
+internal sealed record RunInfo(string Model, string Data, int Batch, float LearningRate, ulong Seed, float Clip, double LearningRateDropAt = 1.0,
+    double Validation = 0, long ValidateEvery = 0, int Patience = 0)
 {
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
