@@ -54,6 +54,15 @@ internal static class ModelRegistry
             // Pixels are counts 0 … 16 scaled to [0, 1]: 17 levels, dequantised, then logit (GenDsl.Data.LogitTransform).
             transform: DataTransform.DequantizeLogit(levels: 17)),
 
+        new FlowEntry<DigitsSplineFlow>(
+            "digits-spline-flow", "Neural spline flow on 8×8 digits: DigitsFlow's layout with spline couplings (8 bins on [−5, 5], 104-104)", defaultData: "digits",
+            DigitsSplineFlow.FeatureCount, DigitsSplineFlow.ConditionCount, o => new DigitsSplineFlow(o),
+            trainStep: static (m, x, _, opt) => m.TrainStep(x, opt),
+            logProb: static (m, x, _, logp) => m.LogProb(x, logp),
+            sample: static (m, x, _, rng) => m.Sample(x, rng),
+            training: new TrainingDefaults(Batch: 128, LearningRate: 1e-3f, Steps: 250),
+            transform: DataTransform.DequantizeLogit(levels: 17)),
+
         // ---- Variational auto-encoders (models/VaeGanModels.cs) ----
         new VaeEntry<DigitsVae>(
             "digits-vae", "VAE on 8×8 digits: 64 → 128 → z(8) → 128 → 64, Bernoulli likelihood", defaultData: "digits",

@@ -53,7 +53,7 @@ public class TargetKlTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Measurement (asserts only finiteness): the affine MoonsFlow (35,352 parameters) and MoonsSplineFlow (46,264)
+    /// Measurement, and on 8 Gaussians and the moons the spline flow must be the closer: the affine MoonsFlow (35,352 parameters) and MoonsSplineFlow (46,264)
     /// trained 1000 steps of batch 512 (Adam 1e-3, seed 3) on 8 Gaussians, the checkerboard and the moons, KL(p‖q) on 20,000
     /// fresh samples. The numbers are in benchmarks/RESULTS.md.
     /// </summary>
@@ -87,5 +87,10 @@ public class TargetKlTests(Xunit.Abstractions.ITestOutputHelper output)
         double klSpline = Kl(spline, (x, o) => spline.TrainStep(x, o), spline.LogProb, out double seSpline);
         output.WriteLine($"{target}, {steps} steps of {batch}: MoonsFlow ({MoonsFlow.TotalParameters} parameters) KL = {klAffine:F4} ± {seAffine:F4}; MoonsSplineFlow ({MoonsSplineFlow.TotalParameters}) KL = {klSpline:F4} ± {seSpline:F4}");
         Assert.True(double.IsFinite(klAffine) && double.IsFinite(klSpline));
+        // Measured (seed 3): 8 Gaussians 4.35 vs 0.18, moons 0.082 vs 0.044 — the spline flow is the closer one. Not on
+        // the checkerboard (0.22 vs 2.19): its data reach ±4, outside MoonsSplineFlow's TailBound 3, where a spline is the
+        // identity (with TailBound 5 it reaches 0.043 at 5,000 steps: benchmarks/RESULTS.md).
+        if (target != "checkerboard")
+            Assert.True(klSpline + 4 * seSpline < klAffine, $"{target}: the spline flow's KL {klSpline} ± {seSpline} is not below the affine flow's {klAffine}");
     }
 }
