@@ -130,6 +130,103 @@ def save_safetensors(path, tensors, metadata=None):
     os.replace(temporary, path)
 ";
 
+    /// <summary>
+    /// The rational-quadratic spline of [SplineCoupling] (docs/flow-layers.md; runtime/Numerics/SplineKernels.cs) in torch
+    /// ops, in the dtype of its inputs: knots, the forward map with its log-derivative, and the inverse by the stable root
+    /// with the bisection fallback. Emitted only into flows that have a spline coupling.
+    /// </summary>
+    private const string SplineHelpers = @"
+
+_MIN_BIN_WIDTH = 1e-3  # m_w, as a fraction of 2B
+_MIN_BIN_HEIGHT = 1e-3  # m_h
+_MIN_DERIVATIVE = 1e-3  # m_d
+
+
+def _rq_cumulative(p, minimum, bound):
+    # knots k = 0 … K of one axis: x_0 = −B, x_k = −B + 2B·Σ_{i<k} (m + (1 − m·K)·p_i), x_K = B
+    widths = minimum + (1 - minimum * p.shape[-1]) * p
+    inner = -bound + 2 * bound * torch.cumsum(widths[..., :-1], -1)
+    edge = torch.ones_like(p[..., :1]) * bound
+    return torch.cat([-edge, inner, edge], -1)
+
+
+def _rq_bin(knots, value, bins):
+    # the bin of each value, [..., 1]: the largest k ≤ K−1 with knot_k ≤ value (a value on a knot starts that knot's bin;
+    # B is in bin K−1), i.e. the number of interior knots ≤ value
+    return (knots[..., 1:bins] <= value[..., None]).sum(-1, keepdim=True)
+
+
+def _rq_knots(theta, bins, bound):
+    # θ [..., 3K − 1] → knots xs, ys [..., K + 1] and derivatives ds [..., K + 1] (δ_0 = δ_K = 1)
+    xs = _rq_cumulative(torch.softmax(theta[..., :bins], -1), _MIN_BIN_WIDTH, bound)
+    ys = _rq_cumulative(torch.softmax(theta[..., bins:2 * bins], -1), _MIN_BIN_HEIGHT, bound)
+    inner = _MIN_DERIVATIVE + _softplus(theta[..., 2 * bins:])
+    one = torch.ones_like(inner[..., :1])
+    return xs, ys, torch.cat([one, inner, one], -1)
+
+
+def _rq_gather(xs, ys, ds, k):
+    # x_k, w_k, y_k, h_k, δ_k, δ_{k+1} of bin k (k [..., 1]), each [...]
+    x0, x1 = xs.gather(-1, k)[..., 0], xs.gather(-1, k + 1)[..., 0]
+    y0, y1 = ys.gather(-1, k)[..., 0], ys.gather(-1, k + 1)[..., 0]
+    return x0, x1, y0, y1, ds.gather(-1, k)[..., 0], ds.gather(-1, k + 1)[..., 0]
+
+
+def _rq_spline(u, theta, bins, bound):
+    # v = g(u; θ) and ln g′(u), elementwise over u [rows, d] with θ [rows, d, 3K − 1]; identity and 0 outside [−B, B]
+    inside = (u >= -bound) & (u <= bound)
+    uc = torch.clamp(u, -bound, bound)  # the tails' values are replaced below; clamped, they stay finite in the unused branch
+    xs, ys, ds = _rq_knots(theta, bins, bound)
+    x0, x1, y0, y1, d0, d1 = _rq_gather(xs, ys, ds, _rq_bin(xs, uc, bins))
+    w, h = x1 - x0, y1 - y0
+    s = h / w
+    xi = (uc - x0) / w
+    xi = xi + (torch.clamp(xi, 0, 1) - xi).detach()  # clamped to [0, 1] (round-off at the knots), differentiated as unclamped, as GenDsl does
+    om = 1 - xi
+    t = xi * om
+    den = s * (om * om + xi * xi) + (d0 + d1) * t  # s + (δ_{k+1} + δ_k − 2s)·ξ(1 − ξ), as non-negative terms
+    v = y0 + h * (s * xi * xi + d0 * t) / den
+    v = v + (torch.minimum(torch.maximum(v, y0), y1) - v).detach()  # clamped to its bin (the gradient as unclamped, as GenDsl's)
+    logd = torch.log(s * s * (d1 * xi * xi + 2 * s * t + d0 * om * om)) - 2 * torch.log(den)
+    return torch.where(inside, v, u), torch.where(inside, logd, torch.zeros_like(logd))
+
+
+def _rq_residual(xi, h, s, d0, d1, dy):
+    # g(ξ) − v within the bin
+    om = 1 - xi
+    t = xi * om
+    return h * (s * xi * xi + d0 * t) / (s * (om * om + xi * xi) + (d0 + d1) * t) - dy
+
+
+def _rq_spline_inverse(v, theta, bins, bound):
+    # u = g⁻¹(v; θ) elementwise (identity outside [−B, B]): the stable root ξ = 2c / (−b − √(b² − 4ac)) of
+    # aξ² + bξ + c = 0, checked against the forward map and replaced by 64 bisection steps where it misses by > 1e-9·h
+    inside = (v >= -bound) & (v <= bound)
+    vc = torch.clamp(v, -bound, bound)
+    xs, ys, ds = _rq_knots(theta, bins, bound)
+    x0, x1, y0, y1, d0, d1 = _rq_gather(xs, ys, ds, _rq_bin(ys, vc, bins))
+    w, h = x1 - x0, y1 - y0
+    s = h / w
+    dy = vc - y0
+    total = d0 + d1 - 2 * s
+    qa = h * (s - d0) + dy * total
+    qb = h * d0 - dy * total
+    qc = -s * dy
+    den = -qb - torch.sqrt(torch.clamp(qb * qb - 4 * qa * qc, min=0))
+    negative = den < 0
+    xi = torch.where(negative, torch.clamp(2 * qc / torch.where(negative, den, -torch.ones_like(den)), 0, 1), torch.zeros_like(den))
+    bad = ~(torch.abs(_rq_residual(xi, h, s, d0, d1, dy)) <= 1e-9 * h)
+    if bool(bad.any()):
+        lo, hi = torch.zeros_like(xi), torch.ones_like(xi)
+        for _ in range(64):
+            mid = 0.5 * (lo + hi)
+            below = _rq_residual(mid, h, s, d0, d1, dy) < 0
+            lo, hi = torch.where(below, mid, lo), torch.where(below, hi, mid)
+        xi = torch.where(bad, 0.5 * (lo + hi), xi)
+    u = torch.minimum(torch.maximum(x0 + xi * w, x0), x1)
+    return torch.where(inside, u, v)
+";
+
     /// <summary>The module's constants, constructor head, and the checkpoint methods every model kind has.</summary>
     private static void ClassHead(SourceWriter p, string className, string fullName, string hash, string doc, ModelLayout layout,
         IEnumerable<(string Name, string Value)> constants)
@@ -336,6 +433,9 @@ def save_safetensors(path, tensors, metadata=None):
         p.Line("    lower = torch.tril(layer.lower, -1) + eye");
         p.Line("    upper = torch.triu(layer.upper, 1) + torch.diag(torch.exp(layer.logs))");
         p.Line("    return (lower @ upper)[order, :]");
+        if (plan.Layers.Any(l => l.Kind == LayerKind.SplineCoupling))
+            foreach (var line in SplineHelpers.Replace("\r\n", "\n").TrimEnd('\n').Split('\n'))
+                p.Line(line);
 
         string doc = $"Flow over {D} features{(cond ? $", conditioned on {K} values y" : "")}; layers in declaration order map data x to latent z.\n"
             + "forward(x) = (z, ln|det J_h(x)|); inverse(z) = x; log_prob(x) = −½‖z‖² − (D/2)·ln 2π + ln|det J_h|;\n"
@@ -349,6 +449,7 @@ def save_safetensors(path, tensors, metadata=None):
             {
                 case LayerKind.AffineCoupling:
                 case LayerKind.AdditiveCoupling:
+                case LayerKind.SplineCoupling:
                     Declarations(p, layer.Network!);
                     if (layer.Kind == LayerKind.AffineCoupling)
                         p.Line($"{m}.scale = nn.Parameter(torch.ones(({I(layer.Transformed.Length)},)))");
@@ -472,6 +573,8 @@ def save_safetensors(path, tensors, metadata=None):
             p.Line($"s = self.{layer.Name}.scale * torch.tanh(o[:, :{I(d2)}])  # s = scale ⊙ tanh(r)");
             p.Line($"m = o[:, {I(d2)}:]");
         }
+        else if (layer.Kind == LayerKind.SplineCoupling)
+            p.Line($"theta = o.reshape(-1, {I(d2)}, {I(layer.SplineParameters)})  # transformed feature j's {layer.Bins} widths, {layer.Bins} heights, {layer.Bins - 1} derivatives");
         else
             p.Line("m = o");
     }
@@ -491,6 +594,15 @@ def save_safetensors(path, tensors, metadata=None):
                 p.Line($"u = torch.cat([u[:, {PyInts(layer.Kept)}], {(affine ? $"({t} - m) * torch.exp(-s)" : $"{t} - m")}], 1){Reorder(layer)}");
                 if (affine)
                     p.Line("ld = ld - s.sum(1)");
+                break;
+            }
+            case LayerKind.SplineCoupling:
+            {
+                p.Line($"# {name}: rational-quadratic spline coupling ({layer.Bins} bins on [−B, B], B = {Op.PyFloat(layer.Spec.TailBound)}), keeps {PyInts(layer.Kept)}, transforms {PyInts(layer.Transformed)}: v_T = g(u_T; θ); ln|det| += Σ ln g′");
+                CouplingOutputs(p, plan, layer, "u");
+                p.Line($"t, logd = _rq_spline(u[:, {PyInts(layer.Transformed)}], theta, {I(layer.Bins)}, {Op.PyFloat(layer.Spec.TailBound)})");
+                p.Line($"u = torch.cat([u[:, {PyInts(layer.Kept)}], t], 1){Reorder(layer)}");
+                p.Line("ld = ld + logd.sum(1)");
                 break;
             }
             case LayerKind.Permute:
@@ -530,6 +642,11 @@ def save_safetensors(path, tensors, metadata=None):
                 p.Line($"v = torch.cat([v[:, {PyInts(layer.Kept)}], {(affine ? $"{t} * torch.exp(s) + m" : $"{t} + m")}], 1){Reorder(layer)}");
                 break;
             }
+            case LayerKind.SplineCoupling:
+                p.Line($"# {name}: u_K = v_K; u_T = g⁻¹(v_T; θ), θ from the network on v_K");
+                CouplingOutputs(p, plan, layer, "v");
+                p.Line($"v = torch.cat([v[:, {PyInts(layer.Kept)}], _rq_spline_inverse(v[:, {PyInts(layer.Transformed)}], theta, {I(layer.Bins)}, {Op.PyFloat(layer.Spec.TailBound)})], 1){Reorder(layer)}");
+                break;
             case LayerKind.Permute:
             {
                 var inverse = new int[layer.Order.Length];

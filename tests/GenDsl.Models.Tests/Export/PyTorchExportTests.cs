@@ -46,6 +46,17 @@ public class PyTorchExportTests(ITestOutputHelper output)
         Flow("WideFlow", o => new WideFlow(o)) with { ActNormInit = true },
     ];
 
+    // Spline couplings: unconditional (with every other layer kind) and conditional, and the ready-made one. Row 0 puts the
+    // first layer's transformed inputs and the last layer's transformed latents exactly on ±B; the normal rows cross the
+    // smaller tail bounds (B = 1, 1.5, 2), so the linear tails are exercised too.
+    private static IEnumerable<Case> SplineFlows() =>
+    [
+        Flow("SplineMixedFlow", o => new SplineMixedFlow(o), (x, z) => { x[2] = 1.5f; x[3] = -1.5f; z[0] = 2.5f; z[1] = -2.5f; }),
+        Flow("ConditionalSplineFlow", o => new ConditionalSplineFlow(o), (x, z) => { x[1] = 2f; x[2] = -2f; z[0] = 1f; z[3] = -1f; }),
+        Flow("MoonsSplineFlow", o => new MoonsSplineFlow(o), (x, z) => { x[1] = 3f; x[3] = -3f; z[0] = 3f; z[2] = -3f; }),
+        Flow("SplineMixedFlow", o => new SplineMixedFlow(o)) with { ActNormInit = true },
+    ];
+
     private static IEnumerable<Case> DenseVaes() =>
     [
         Vae("DigitsVae", o => new DigitsVae(o)),
@@ -92,7 +103,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
     [Fact]
     public void ExportedWeightsLoadBackBitForBit()
     {
-        foreach (var c in Flows().Concat(DenseVaes()).Concat(ConvVaes()).Concat(DenseGans()).Concat(ConvGans()))
+        foreach (var c in Flows().Concat(SplineFlows()).Concat(DenseVaes()).Concat(ConvVaes()).Concat(DenseGans()).Concat(ConvGans()))
         {
             string dir = TempDir(c.Name);
             var model = c.Create();
@@ -116,6 +127,9 @@ public class PyTorchExportTests(ITestOutputHelper output)
 
     [TorchFact]
     public void FlowsMatchPyTorch() => Compare(Flows());
+
+    [TorchFact]
+    public void SplineFlowsMatchPyTorch() => Compare(SplineFlows());
 
     [TorchFact]
     public void DenseVaesMatchPyTorch() => Compare(DenseVaes());
@@ -312,7 +326,8 @@ public class PyTorchExportTests(ITestOutputHelper output)
 
     // Generated methods take Span2D arguments (ref structs), so the cases reach them through the model's own type.
 
-    private static Case Flow<T>(string name, Func<ModelOptions, T> make) where T : class, IFlowModel
+    /// <param name="edges">Sets chosen entries of x and of the latents given to FromLatent (exact values such as ±B).</param>
+    private static Case Flow<T>(string name, Func<ModelOptions, T> make, Action<float[], float[]>? edges = null) where T : class, IFlowModel
     {
         var api = FlowApi.For(typeof(T));
         return new Case(name, "flow", () => make(Options),
@@ -320,6 +335,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
             {
                 var rng = new Rng(31, 1);
                 var d = new Dictionary<string, float[]> { ["x"] = Normal(rng, Rows * m.Features), ["zin"] = Normal(rng, Rows * m.Features) };
+                edges?.Invoke(d["x"], d["zin"]);
                 if (m.ConditionSize > 0) d["y"] = Uniform(rng, Rows * m.ConditionSize);
                 return d;
             },
@@ -462,6 +478,9 @@ public class PyTorchExportTests(ITestOutputHelper output)
             nameof(DigitsFlow) => Plain<DigitsFlow>((m, x, lp) => m.LogProb(R(x, 64), lp), (m, x, z, ld) => m.ToLatent(R(x, 64), W(z, 64), ld), (m, z, x) => m.FromLatent(R(z, 64), W(x, 64)), (m, x) => m.Backward(R(x, 64))),
             nameof(MixedFlow) => Plain<MixedFlow>((m, x, lp) => m.LogProb(R(x, 4), lp), (m, x, z, ld) => m.ToLatent(R(x, 4), W(z, 4), ld), (m, z, x) => m.FromLatent(R(z, 4), W(x, 4)), (m, x) => m.Backward(R(x, 4))),
             nameof(WideFlow) => Plain<WideFlow>((m, x, lp) => m.LogProb(R(x, 12), lp), (m, x, z, ld) => m.ToLatent(R(x, 12), W(z, 12), ld), (m, z, x) => m.FromLatent(R(z, 12), W(x, 12)), (m, x) => m.Backward(R(x, 12))),
+            nameof(MoonsSplineFlow) => Plain<MoonsSplineFlow>((m, x, lp) => m.LogProb(R(x, 2), lp), (m, x, z, ld) => m.ToLatent(R(x, 2), W(z, 2), ld), (m, z, x) => m.FromLatent(R(z, 2), W(x, 2)), (m, x) => m.Backward(R(x, 2))),
+            nameof(SplineMixedFlow) => Plain<SplineMixedFlow>((m, x, lp) => m.LogProb(R(x, 4), lp), (m, x, z, ld) => m.ToLatent(R(x, 4), W(z, 4), ld), (m, z, x) => m.FromLatent(R(z, 4), W(x, 4)), (m, x) => m.Backward(R(x, 4))),
+            nameof(ConditionalSplineFlow) => Cond<ConditionalSplineFlow>(3, 2, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
             nameof(ConditionalMoonsFlow) => Cond<ConditionalMoonsFlow>(2, 2, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
             nameof(ConditionalSmallFlow) => Cond<ConditionalSmallFlow>(3, 2, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
             _ => throw new ArgumentException(t.Name),
