@@ -90,11 +90,14 @@ public static class GenDslDiagnostics
     public static readonly DiagnosticDescriptor ShapesDoNotChain = Rule("GD0016",
         "Layer shapes do not chain", NetworkCategory, true);
 
+    public static readonly DiagnosticDescriptor MadeTooNarrow = Rule("GD0017",
+        "MADE hidden layers too narrow for every dependency", FlowCategory, false);
+
     /// <summary>Every descriptor, in ID order.</summary>
     public static ImmutableArray<DiagnosticDescriptor> All { get; } = ImmutableArray.Create(
         ModelClassShape, NotInvertible, EmptyCouplingSide, InvalidPermutation, NonPositiveSize, MalformedPattern,
         SameFeaturesKept, NoCoupling, MisplacedRole, SplitLayers, LayerNotPartialProperty, WrongMemberType,
-        NetworkLayerShape, UnsupportedGanLoss, SizeLimit, ShapesDoNotChain);
+        NetworkLayerShape, UnsupportedGanLoss, SizeLimit, ShapesDoNotChain, MadeTooNarrow);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = CreateIndex();
 

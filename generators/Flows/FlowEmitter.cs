@@ -61,6 +61,11 @@ internal static class FlowEmitter
                     w.Line($"private const float {layer.Name}_TailBound = {Lit.F(layer.Spec.TailBound)}; // B: the splines act on [−B, B], identity outside");
                 }
             }
+            else if (layer.Kind == LayerKind.MaskedAutoregressive)
+            {
+                tables = true;
+                w.Line($"private static ReadOnlySpan<int> {layer.Name}_Columns => [{Lit.Ints(layer.Transformed)}]; // every feature, in order (column i of the network output belongs to feature i)");
+            }
             else if (layer.Kind is LayerKind.Permute or LayerKind.InvertibleLinear)
             {
                 w.Line($"private static ReadOnlySpan<int> {layer.Name}_Order => [{Lit.Ints(layer.Order)}];");
@@ -98,6 +103,8 @@ internal static class FlowEmitter
                     $"_{layer.Name}Layer = new global::GenDsl.Coupling(this, \"{layer.Name}\", {arr}, new[] {{ {Lit.Ints(layer.Kept)} }}, new[] {{ {Lit.Ints(layer.Transformed)} }}, {layer.NetLayers}, {(layer.Kind == LayerKind.AffineCoupling ? "true" : "false")});",
                 LayerKind.SplineCoupling =>
                     $"_{layer.Name}Layer = new global::GenDsl.Coupling(this, \"{layer.Name}\", {arr}, new[] {{ {Lit.Ints(layer.Kept)} }}, new[] {{ {Lit.Ints(layer.Transformed)} }}, {layer.NetLayers}, false, {layer.Name}_Bins, {layer.Name}_TailBound);",
+                LayerKind.MaskedAutoregressive =>
+                    $"_{layer.Name}Layer = new global::GenDsl.MaskedAutoregressive(this, \"{layer.Name}\", {arr}, {D}, {layer.NetLayers}, {(layer.Spec.Inverse ? "true" : "false")});",
                 LayerKind.Permute => $"_{layer.Name}Layer = new global::GenDsl.Permutation(this, \"{layer.Name}\", {layer.Name}_Order.ToArray());",
                 LayerKind.ActNorm => $"_{layer.Name}Layer = new global::GenDsl.ActNorm(this, \"{layer.Name}\", {arr});",
                 _ => $"_{layer.Name}Layer = new global::GenDsl.InvertibleLinear(this, \"{layer.Name}\", {arr}, {layer.Name}_Order.ToArray());",
@@ -132,8 +139,10 @@ internal static class FlowEmitter
         {
             if (layer.Network is not null)
                 NetworkEmitter.EmitInit(w, layer.Network);
-            if (layer.Kind == LayerKind.AffineCoupling)
+            if (layer.Kind is LayerKind.AffineCoupling or LayerKind.MaskedAutoregressive)
                 w.Line($"p.Slice({layer.ScaleConst}, {layer.Transformed.Length}).Fill(1f);");
+            if (layer.Kind == LayerKind.MaskedAutoregressive)
+                w.Line($"{layer.Name}_ApplyMasks(p); // the hidden layers drawn as torch.nn.Linear, then multiplied by their MADE masks");
             if (layer.Kind == LayerKind.SplineCoupling)
             {
                 w.Line($"// {layer.Name}: the output bias's derivative entries at ln(e^(1 − m_d) − 1), so that every δ = 1: with the zero weights the spline starts as the identity");
@@ -166,7 +175,7 @@ internal static class FlowEmitter
         {
             string extra = layer.Kind switch
             {
-                LayerKind.AffineCoupling or LayerKind.AdditiveCoupling or LayerKind.SplineCoupling => cond ? "y, rows" : "rows",
+                LayerKind.AffineCoupling or LayerKind.AdditiveCoupling or LayerKind.SplineCoupling or LayerKind.MaskedAutoregressive => cond ? "y, rows" : "rows",
                 LayerKind.ActNorm => "rows, initActNorm",
                 _ => "rows",
             };
@@ -208,6 +217,9 @@ internal static class FlowEmitter
                 case LayerKind.AdditiveCoupling:
                 case LayerKind.SplineCoupling:
                     EmitCoupling(w, plan, layer, gIn, gOut);
+                    break;
+                case LayerKind.MaskedAutoregressive:
+                    EmitMaskedAutoregressive(w, plan, layer, gIn, gOut);
                     break;
                 case LayerKind.Permute:
                     EmitPermutation(w, plan, layer, gIn, gOut);
@@ -344,9 +356,12 @@ internal static class FlowEmitter
         w.Close();
         w.Line();
 
-        ModelEmitter.SaveLoad(w, spec.FullName, spec.ClassName, plan.HasActNorm
-            ? new[] { "_actNormInitialized = true; // the saved ActNorm parameters are already data-initialised" }
-            : System.Array.Empty<string>());
+        var afterLoad = new List<string>();
+        if (plan.HasActNorm)
+            afterLoad.Add("_actNormInitialized = true; // the saved ActNorm parameters are already data-initialised");
+        foreach (var made in plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive))
+            afterLoad.Add($"{made.Name}_ApplyMasks(_parameters.Span); // masked-out weights never act (M ⊙ W): stored as exactly 0 whatever the file held");
+        ModelEmitter.SaveLoad(w, spec.FullName, spec.ClassName, afterLoad.ToArray());
         w.Line();
 
         ModelEmitter.Checks(w, spec.ClassName, plan.Condition);
@@ -473,6 +488,148 @@ internal static class FlowEmitter
         NetworkEmitter.EmitBackward(w, layer.Network!, "_gOut", "_gh0", "_gh1", "_gIn", parameterGradients: true);
         w.Line("// the network input was [u_K" + (cond ? ", y" : "") + "]: add its gradient to ∂L/∂u_K");
         w.Line($"CouplingKernels.AddToColumns(Act(_gIn, rows, {layer.NetIn}){(cond ? $".Slice(0, 0, rows, {d1})" : "")}, gu, {kept});");
+        w.Close();
+        w.Line();
+    }
+
+    // ------------------------------------------------------------------------------------ masked autoregressive
+    // MAF: the affine coupling's kernels with every feature transformed and a masked network, one pass data → latent,
+    // D passes latent → data. IAF: the network reads v, so data → latent takes the D passes and its backward pass solves
+    // the adjoint of the triangular system u = v ⊙ e^s(v) + m(v), one network vector-Jacobian product per feature.
+    private static void EmitMaskedAutoregressive(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
+    {
+        bool cond = plan.Condition > 0;
+        bool iaf = layer.Spec.Inverse;
+        int D = plan.Features;
+        string name = layer.Name;
+        string u = $"_x{layer.Index}", v = $"_x{layer.Index + 1}";
+        string yParam = cond ? "ReadOnlySpan2D<float> y, " : "";
+        string yArg = cond ? "y, " : "";
+        string columns = $"{name}_Columns";
+        var net = layer.Network!;
+        int lastLayer = net.Emitting.Count() - 1;
+        string R(string o) => $"{o}.Slice(0, 0, rows, {D})";          // raw log-scales r: columns 0 … D−1
+        string M(string o) => $"{o}.Slice(0, {D}, rows, {D})";        // shifts m: columns D … 2D−1
+        string Ri(string o) => $"{o}.Slice(0, i, rows, 1)";            // r_i
+        string Mi(string o) => $"{o}.Slice(0, {D} + i, rows, 1)";     // m_i
+
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line($"// {name}: masked autoregressive layer ({(iaf ? "IAF" : "MAF")}) over all {D} features; MADE network {NetworkEmitter.Widths(net)} ({ActivationNames[layer.Spec.Activation]} hidden),");
+        w.Line($"// input [{(iaf ? "v" : "u")}{(cond ? ", y" : "")}]. Degrees: feature i → i + 1, hidden unit j → 1 + (j mod {System.Math.Max(1, D - 1)}); output i (r_i and m_i) sees");
+        w.Line("// the hidden units of degree < i + 1 only, so (r_i, m_i) depend on features 0 … i − 1 alone (docs/flow-layers.md).");
+        w.Line("// data → latent: v_i = (u_i − m_i)·exp(−s_i), s = scale ⊙ tanh(r) ; ln|det| −= Σ s (the Jacobian is triangular).");
+        w.Line(iaf
+            ? "// IAF: (r, m) = net(v, y): data → latent takes D passes (v_i needs v_0 … v_{i−1}), latent → data one."
+            : "// MAF: (r, m) = net(u, y): data → latent is one pass, latent → data takes D passes (u_i needs u_0 … u_{i−1}).");
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line();
+
+        w.Line($"/// <summary>Sets {name}'s masked-out network weights in <paramref name=\"arena\"/> (the parameters or their gradients) to exactly 0.</summary>");
+        w.Open($"private static void {name}_ApplyMasks(Span<float> arena)");
+        foreach (var node in net.Emitting)
+        {
+            int layerIndex = node.Index;
+            string role = layerIndex == 0 ? $"inputs{(cond ? " (the condition columns connect to every unit)" : "")}" : layerIndex == lastLayer ? "outputs r_i, m_i ← units of degree < i + 1" : "unit j ← unit p iff deg(j) ≥ deg(p)";
+            w.Line($"MadeKernels.ApplyMask(arena.Slice({node.Const("W")}, {node.Out.Size * node.In.Size}), {node.Out.Size}, {node.In.Size}, layer: {layerIndex}, lastLayer: {lastLayer}, features: {D}); // {node.Tensors[0].Name}: {role}");
+        }
+        w.Close();
+        w.Line();
+
+        w.Line($"/// <summary>{name}'s MADE network on all the features of <paramref name=\"source\"/> (rows × {D}){(cond ? " and y" : "")}: o = [r | m].</summary>");
+        w.Open($"private void {name}_Network(int source, {yParam}int rows)");
+        w.Line($"var input = Act({layer.NetInputField}, rows, {layer.NetIn});");
+        if (cond)
+        {
+            w.Line($"Act(source, rows, {D}).CopyTo(input.Slice(0, 0, rows, {D})); // a = [x …");
+            w.Line($"y.CopyTo(input.Slice(0, {D}, rows, {plan.Condition})); // … , y]");
+        }
+        else
+            w.Line("Act(source, rows, " + D + ").CopyTo(input); // a = x");
+        NetworkEmitter.EmitForward(w, net);
+        w.Close();
+        w.Line();
+
+        string scale = $"_parameters.Span.Slice({layer.ScaleConst}, {D})";
+        // Forward (data → latent).
+        w.Open($"private void {name}_Forward({yParam}int rows)");
+        w.Line($"var u = Act({u}, rows, {D});");
+        w.Line($"var v = Act({v}, rows, {D});");
+        w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
+        w.Line($"var scale = {scale};");
+        w.Line("var logDet = _activations.Span.Slice(_logDet, rows);");
+        if (!iaf)
+        {
+            w.Line($"{name}_Network({u}, {yArg}rows); // (r, m) = net(u{(cond ? ", y" : "")}): one pass");
+            w.Line($"CouplingKernels.AffineForward(u, {columns}, {R("o")}, {M("o")}, scale, v, logDet); // v = (u − m) ⊙ e^(−s); ln|det| −= Σ s");
+        }
+        else
+        {
+            w.Line("v.Clear(); // v_i not yet found are 0 (no output before them reads them)");
+            w.Open($"for (int i = 0; i < {D}; i++)");
+            w.Line($"{name}_Network({v}, {yArg}rows); // (r, m) = net(v{(cond ? ", y" : "")}), exact for feature i once v_0 … v_{{i−1}} are in");
+            w.Line($"CouplingKernels.AffineForward(u, {columns}.Slice(i, 1), {Ri("o")}, {Mi("o")}, scale.Slice(i, 1), v, logDet); // v_i = (u_i − m_i)·e^(−s_i); ln|det| −= s_i");
+            w.Close();
+        }
+        w.Close();
+        w.Line();
+
+        // Inverse (latent → data).
+        w.Open($"private void {name}_Inverse({yParam}int rows)");
+        w.Line($"var u = Act({u}, rows, {D});");
+        w.Line($"var v = Act({v}, rows, {D});");
+        w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
+        w.Line($"var scale = {scale};");
+        if (iaf)
+        {
+            w.Line($"{name}_Network({v}, {yArg}rows); // (r, m) = net(v{(cond ? ", y" : "")}): one pass");
+            w.Line($"CouplingKernels.AffineInverse(v, {columns}, {R("o")}, {M("o")}, scale, u); // u = v ⊙ e^s + m");
+        }
+        else
+        {
+            w.Line("u.Clear(); // u_i not yet found are 0 (no output before them reads them)");
+            w.Open($"for (int i = 0; i < {D}; i++)");
+            w.Line($"{name}_Network({u}, {yArg}rows); // (r, m) = net(u{(cond ? ", y" : "")}), exact for feature i once u_0 … u_{{i−1}} are in");
+            w.Line($"CouplingKernels.AffineInverse(v, {columns}.Slice(i, 1), {Ri("o")}, {Mi("o")}, scale.Slice(i, 1), u); // u_i = v_i·e^(s_i) + m_i");
+            w.Close();
+        }
+        w.Close();
+        w.Line();
+
+        // Backward.
+        w.Open($"private void {name}_Backward({yParam}int rows, float invRows)");
+        if (cond) w.Line("_ = y; // the condition needs no gradient");
+        w.Line($"var gv = Act({gNext}, rows, {D}); // ∂L/∂v");
+        w.Line($"var gu = Act({gPrev}, rows, {D}); // ∂L/∂u (written here)");
+        w.Line($"var go = Act(_gOut, rows, {layer.NetOut}); // ∂L/∂o = [∂L/∂r | ∂L/∂m]");
+        w.Line($"var v = Act({v}, rows, {D});");
+        w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
+        w.Line($"var gScale = _gradients.Span.Slice({layer.ScaleConst}, {D});");
+        if (!iaf)
+        {
+            w.Line("// v = (u − m)·e^(−s): ∂/∂u = e^(−s), ∂/∂m = −e^(−s), ∂/∂s = −v + 1/B (ln|det| −= s), s = scale·tanh(r)");
+            w.Line($"CouplingKernels.AffineBackward(gv, v, {columns}, {R("o")}, {scale}, invRows, gu, {R("go")}, {M("go")}, gScale);");
+            NetworkEmitter.EmitBackward(w, net, "_gOut", "_gh0", "_gh1", "_gIn", parameterGradients: true);
+            w.Line($"// the network input was [u{(cond ? ", y" : "")}]: add its gradient to ∂L/∂u");
+            w.Line($"CouplingKernels.AddToColumns(Act(_gIn, rows, {layer.NetIn}){(cond ? $".Slice(0, 0, rows, {D})" : "")}, gu, {columns});");
+        }
+        else
+        {
+            w.Line($"var gIn = Act(_gIn, rows, {layer.NetIn}); // the network's vector-Jacobian product q = ∂(cotangents · o)/∂[v{(cond ? ", y" : "")}]");
+            w.Line("// u = G(v) = v ⊙ e^s + m: ∂L/∂u = λ solves (∂G/∂v)ᵀ λ = ∂L/∂v + (1/B)·∂Σs/∂v, lower-triangular ∂G/∂v, from the last");
+            w.Line("// feature back: λ_i = e^(−s_i)·(g_i + q_i) where q is the network's VJP of c = 1/B − λ⊙v⊙e^s (for s) and −λ (for m),");
+            w.Line("// whose column i depends only on features k > i, already solved. Then ∂L/∂θ is the VJP of the same c, −λ.");
+            w.Line("go.Clear(); // cotangents of the features not solved yet");
+            w.Line("gIn.Clear();");
+            w.Open($"for (int i = {D - 1}; i >= 0; i--)");
+            w.Line($"MadeKernels.InverseAdjointColumn(gv, gIn, v, {R("o")}, {scale}, invRows, i, gu, {R("go")}, {M("go")}, gScale); // λ_i, c_i, −λ_i; ∂L/∂scale_i");
+            w.Line("if (i == 0) break;");
+            w.Line("// q for feature i − 1: the VJP of the cotangents of features i … D − 1 (no parameter gradients)");
+            NetworkEmitter.EmitBackward(w, net, "_gOut", "_gh0", "_gh1", "_gIn", parameterGradients: false);
+            w.Close();
+            w.Line("// the parameter gradients: one more backward pass with every cotangent");
+            NetworkEmitter.EmitBackward(w, net, "_gOut", "_gh0", "_gh1", null, parameterGradients: true);
+        }
+        w.Line($"{name}_ApplyMasks(_gradients.Span); // masked-out weights get no gradient, so no optimizer ever moves them off 0");
         w.Close();
         w.Line();
     }

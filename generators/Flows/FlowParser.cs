@@ -25,6 +25,7 @@ internal static class FlowParser
             ["GenDsl.ActNormAttribute"] = LayerKind.ActNorm,
             ["GenDsl.InvertibleLinearAttribute"] = LayerKind.InvertibleLinear,
             ["GenDsl.SplineCouplingAttribute"] = LayerKind.SplineCoupling,
+            ["GenDsl.MaskedAutoregressiveAttribute"] = LayerKind.MaskedAutoregressive,
         };
         foreach (var op in Layers.OpCatalog.All)
             kinds[op.AttributeFullName] = LayerKind.NotInvertible;
@@ -105,6 +106,7 @@ internal static class FlowParser
     {
         int mask = -1, permutationKind = -1, hidden = 64, hiddenLayers = 2, activation = 1, seed = 0, bins = 8;
         float tailBound = 3f;
+        bool inverse = false;
         string? pattern = null;
         var order = EquatableArray<int>.Empty;
 
@@ -132,6 +134,7 @@ internal static class FlowParser
                 case "Seed" when named.Value.Value is int sd: seed = sd; break;
                 case "Bins" when named.Value.Value is int k: bins = k; break;
                 case "TailBound" when named.Value.Value is float b: tailBound = b; break;
+                case "Inverse" when named.Value.Value is bool iaf: inverse = iaf; break;
             }
         }
 
@@ -143,6 +146,7 @@ internal static class FlowParser
             Stub = Stub(type, member, cancellationToken),
             Bins = bins,
             TailBound = tailBound,
+            Inverse = inverse,
         };
     }
 

@@ -70,6 +70,28 @@ internal sealed class FlowPlan
             return constName;
         }
 
+        // A layer's dense network: HiddenLayers dense layers of Hidden units, then the output layer (zero-initialised).
+        void AddNetwork(LayerPlan layer, string input, string output)
+        {
+            var ls = layer.Spec;
+            string member = ls.Member;
+            layer.NetInputField = $"_{member}_in";
+            layout.AddField(layer.NetInputField, layer.NetIn, 1, $"{member}: network input [{input}]");
+            var requests = new List<NodeRequest>();
+            for (int l = 0; l <= ls.HiddenLayers; l++)
+            {
+                bool last = l == ls.HiddenLayers;
+                requests.Add(new NodeRequest(member, DenseOp.Make(last ? layer.NetOut : ls.Hidden, last ? 0 : ls.Activation),
+                    $"{member}.net.{l}", member, $"{l}", last ? $"_{member}_out" : $"_{member}_h{l + 1}",
+                    last ? $"{member}: network output [{output}]" : $"{member}: hidden layer {l + 1}", ZeroInit: last));
+            }
+            layer.Network = NetworkPlan.Create(layout, member, layer.NetInputField, Shape.Vector(layer.NetIn), 1, requests,
+                node => layer.Tensors.AddRange(node.Tensors.Select(t => (t.Name, t.Const, t.Tensor.Shape))), lastName: "o");
+            plan.MaxHidden = System.Math.Max(plan.MaxHidden, layer.Network.MaxHidden);
+            plan.MaxNetOut = System.Math.Max(plan.MaxNetOut, layer.NetOut);
+            plan.MaxNetIn = System.Math.Max(plan.MaxNetIn, layer.NetIn);
+        }
+
         layout.AddField("_x0", D, 1, "X0: the batch as given (input of the first layer)");
         int couplings = 0;
         for (int i = 0; i < spec.Layers.Count; i++)
@@ -97,26 +119,23 @@ internal sealed class FlowPlan
                     layer.NetOut = affine ? 2 * layer.Transformed.Length
                         : spline ? layer.SplineParameters * layer.Transformed.Length
                         : layer.Transformed.Length;
-                    layer.NetInputField = $"_{n}_in";
-                    layout.AddField(layer.NetInputField, layer.NetIn, 1, $"{n}: network input [x_K{(spec.Condition > 0 ? ", y" : "")}]");
-                    // The network: HiddenLayers dense layers of Hidden units, then the output layer (zero-initialised).
-                    var requests = new List<NodeRequest>();
-                    for (int l = 0; l <= spec_i.HiddenLayers; l++)
-                    {
-                        bool last = l == spec_i.HiddenLayers;
-                        requests.Add(new NodeRequest(n, DenseOp.Make(last ? layer.NetOut : spec_i.Hidden, last ? 0 : spec_i.Activation),
-                            $"{n}.net.{l}", n, $"{l}", last ? $"_{n}_out" : $"_{n}_h{l + 1}",
-                            last ? $"{n}: network output [{(affine ? "raw s, m" : spline ? $"per transformed feature: {spec_i.Bins} widths, {spec_i.Bins} heights, {spec_i.Bins - 1} derivatives" : "m")}]" : $"{n}: hidden layer {l + 1}", ZeroInit: last));
-                    }
-                    layer.Network = NetworkPlan.Create(layout, n, layer.NetInputField, Shape.Vector(layer.NetIn), 1, requests,
-                        node => layer.Tensors.AddRange(node.Tensors.Select(t => (t.Name, t.Const, t.Tensor.Shape))), lastName: "o");
-                    plan.MaxHidden = System.Math.Max(plan.MaxHidden, layer.Network.MaxHidden);
+                    AddNetwork(layer, $"x_K{(spec.Condition > 0 ? ", y" : "")}",
+                        affine ? "raw s, m" : spline ? $"per transformed feature: {spec_i.Bins} widths, {spec_i.Bins} heights, {spec_i.Bins - 1} derivatives" : "m");
                     if (spline)
-                        layer.OutputBiasConst = layer.Network.LastEmitting.Const("B");
+                        layer.OutputBiasConst = layer.Network!.LastEmitting.Const("B");
                     if (affine)
                         layer.ScaleConst = AddParam($"{n}_Scale", $"{n}.scale", new[] { layer.Transformed.Length }, layer);
-                    plan.MaxNetOut = System.Math.Max(plan.MaxNetOut, layer.NetOut);
-                    plan.MaxNetIn = System.Math.Max(plan.MaxNetIn, layer.NetIn);
+                    break;
+                }
+                case LayerKind.MaskedAutoregressive:
+                {
+                    // Every feature is transformed, and the (masked) network reads all of them: u for a MAF, v for an IAF.
+                    layer.Kept = Enumerable.Range(0, D).ToArray();
+                    layer.Transformed = layer.Kept;
+                    layer.NetIn = D + spec.Condition;
+                    layer.NetOut = 2 * D;
+                    AddNetwork(layer, $"{(spec_i.Inverse ? "v" : "u")}{(spec.Condition > 0 ? ", y" : "")}", "raw s, m");
+                    layer.ScaleConst = AddParam($"{n}_Scale", $"{n}.scale", new[] { D }, layer);
                     break;
                 }
                 case LayerKind.Permute:
@@ -172,6 +191,8 @@ internal sealed class FlowPlan
               .Append(':').Append(l.PermutationKind).Append(':').Append(string.Join(",", l.Order)).Append(':').Append(l.Seed);
             if (l.Kind == LayerKind.SplineCoupling) // only for splines: the other layers' hashes (and checkpoints) stay as they were
                 sb.Append(':').Append(l.Bins).Append(':').Append(l.TailBound.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+            if (l.Kind == LayerKind.MaskedAutoregressive)
+                sb.Append(':').Append(l.Inverse ? "iaf" : "maf");
         }
         return sb.ToString();
     }

@@ -12,6 +12,8 @@ internal enum LayerKind
     InvertibleLinear,
     /// <summary>A rational-quadratic spline coupling ([SplineCoupling]).</summary>
     SplineCoupling,
+    /// <summary>A masked autoregressive layer ([MaskedAutoregressive]: MAF, or IAF with Inverse = true).</summary>
+    MaskedAutoregressive,
     /// <summary>A layer attribute that has no exact inverse (e.g. [Dense]): rejected in a flow.</summary>
     NotInvertible,
 }
@@ -61,6 +63,12 @@ internal sealed record LayerSpec(
 
     /// <summary>B, the tail bound of a [SplineCoupling] (its default 3 for other layers).</summary>
     public float TailBound { get; init; } = 3f;
+
+    /// <summary>Inverse of a [MaskedAutoregressive] (true: IAF, the network reads the latent side); false for other layers.</summary>
+    public bool Inverse { get; init; }
+
+    /// <summary>A layer with a dense network (couplings and masked autoregressive layers): Hidden, HiddenLayers and Activation apply.</summary>
+    public bool HasNetwork => IsCoupling || Kind == LayerKind.MaskedAutoregressive;
 
     /// <summary>A coupling of any kind (affine, additive, spline): a mask, a network, kept and transformed features.</summary>
     public bool IsCoupling => Kind is LayerKind.AffineCoupling or LayerKind.AdditiveCoupling or LayerKind.SplineCoupling;

@@ -15,8 +15,8 @@ internal static class FlowValidator
         var found = new List<DiagnosticInfo>();
         void Error(string id, string message, int layer, FindingTarget target = FindingTarget.Attribute, string? argument = null) =>
             found.Add(new DiagnosticInfo(id, message, layer, true, target, argument));
-        void Warn(string id, string message, int layer, FindingTarget target = FindingTarget.Attribute) =>
-            found.Add(new DiagnosticInfo(id, message, layer, false, target));
+        void Warn(string id, string message, int layer, FindingTarget target = FindingTarget.Attribute, string? argument = null) =>
+            found.Add(new DiagnosticInfo(id, message, layer, false, target, argument));
 
         // A half-typed name ("class {", "namespace ;") is a missing identifier: nothing could be generated for it.
         bool unnamed = spec.ClassName.Length == 0 || spec.Namespace is not null && spec.Namespace.Split('.').Any(part => part.Length == 0);
@@ -38,7 +38,7 @@ internal static class FlowValidator
             Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Condition > Limits.MaxSize)
             Error("GD0015", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, "Condition");
-        int listing = spec.Layers.Count(l => l.IsCoupling || l.Kind is LayerKind.Permute or LayerKind.InvertibleLinear);
+        int listing = spec.Layers.Count(l => l.HasNetwork || l.Kind is LayerKind.Permute or LayerKind.InvertibleLinear);
         if (spec.Features <= Limits.MaxSize && (long)spec.Features * listing > Limits.MaxFlowFeatureIndices)
             Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features} and {listing} coupling, permutation or invertible-linear layers: {(long)spec.Features * listing} feature indices in the generated code, more than GenDsl's limit of {Limits.MaxFlowFeatureIndices}: use fewer features or fewer of those layers", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Layers.Count > Limits.MaxLayers)
@@ -46,14 +46,15 @@ internal static class FlowValidator
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             var layer = spec.Layers[i];
-            if (!layer.IsCoupling)
+            if (!layer.HasNetwork)
                 continue;
+            string what = Describe(layer);
             if (layer.Hidden > Limits.MaxSize)
-                Error("GD0015", $"Coupling '{layer.Member}' has Hidden = {layer.Hidden}, more than GenDsl's limit of {Limits.MaxSize}", i, FindingTarget.NamedArgument, "Hidden");
+                Error("GD0015", $"{what} '{layer.Member}' has Hidden = {layer.Hidden}, more than GenDsl's limit of {Limits.MaxSize}", i, FindingTarget.NamedArgument, "Hidden");
             if (layer.HiddenLayers > Limits.MaxLayers)
-                Error("GD0015", $"Coupling '{layer.Member}' has HiddenLayers = {layer.HiddenLayers}, more than GenDsl's limit of {Limits.MaxLayers}", i, FindingTarget.NamedArgument, "HiddenLayers");
+                Error("GD0015", $"{what} '{layer.Member}' has HiddenLayers = {layer.HiddenLayers}, more than GenDsl's limit of {Limits.MaxLayers}", i, FindingTarget.NamedArgument, "HiddenLayers");
             if (layer.Activation is < 0 or > 5)
-                Error("GD0005", $"Coupling '{layer.Member}' has Activation = {layer.Activation}, which is not a value of GenDsl.Activation: use one of its named members", i, FindingTarget.NamedArgument, "Activation");
+                Error("GD0005", $"{what} '{layer.Member}' has Activation = {layer.Activation}, which is not a value of GenDsl.Activation: use one of its named members", i, FindingTarget.NamedArgument, "Activation");
             if (layer.Kind == LayerKind.SplineCoupling)
             {
                 if (layer.Bins > MaxBins)
@@ -62,9 +63,9 @@ internal static class FlowValidator
                     Error("GD0015", $"Spline coupling '{layer.Member}' has TailBound = {FormatBound(layer.TailBound)}, more than GenDsl's limit of {MaxTailBound}: the spline's interval [−B, B] must be finite (scale the data instead)", i, FindingTarget.NamedArgument, "TailBound");
             }
         }
-        long netLayers = spec.Layers.Where(l => l.IsCoupling).Sum(l => (long)System.Math.Max(l.HiddenLayers, 0) + 1);
+        long netLayers = spec.Layers.Where(l => l.HasNetwork).Sum(l => (long)System.Math.Max(l.HiddenLayers, 0) + 1);
         if (netLayers > Limits.MaxNetworkLayers)
-            Error("GD0015", $"Flow '{spec.ClassName}' has {netLayers} dense layers in its coupling networks, more than GenDsl's limit of {Limits.MaxNetworkLayers} (the generated code grows with each): use fewer couplings or HiddenLayers", -1, FindingTarget.ClassName);
+            Error("GD0015", $"Flow '{spec.ClassName}' has {netLayers} dense layers in its coupling and autoregressive networks, more than GenDsl's limit of {Limits.MaxNetworkLayers} (the generated code grows with each): use fewer couplings or HiddenLayers", -1, FindingTarget.ClassName);
         if (found.Any(f => f.Id == "GD0015"))
             return found;
         long parameters = Parameters(spec);
@@ -83,7 +84,7 @@ internal static class FlowValidator
             found.Add(new DiagnosticInfo("GD0009", $"Member '{role.Member}' has the role [{role.AttributeName}], which belongs to another model kind: a flow's layers have no roles, remove the attribute", -1, true, FindingTarget.Role, Role: r));
         }
 
-        int couplings = 0;
+        int couplings = 0, autoregressive = 0;
         int[]? previousKept = null; // kept set of the previous coupling while no mixing layer came in between
         var names = new HashSet<string>();
         for (int i = 0; i < spec.Layers.Count; i++)
@@ -94,7 +95,7 @@ internal static class FlowValidator
             switch (layer.Kind)
             {
                 case LayerKind.NotInvertible:
-                    Error("GD0002", $"Layer '{layer.Member}' uses [{layer.AttributeName}], which has no exact inverse and log-determinant: a flow accepts only [AffineCoupling], [AdditiveCoupling], [SplineCoupling], [Permute], [ActNorm] and [InvertibleLinear]", i);
+                    Error("GD0002", $"Layer '{layer.Member}' uses [{layer.AttributeName}], which has no exact inverse and log-determinant: a flow accepts only [AffineCoupling], [AdditiveCoupling], [SplineCoupling], [MaskedAutoregressive], [Permute], [ActNorm] and [InvertibleLinear]", i);
                     break;
 
                 case LayerKind.AffineCoupling:
@@ -143,6 +144,17 @@ internal static class FlowValidator
                     break;
                 }
 
+                case LayerKind.MaskedAutoregressive:
+                    if (layer.Hidden <= 0)
+                        Error("GD0005", $"Masked autoregressive layer '{layer.Member}' has Hidden = {layer.Hidden}: the width of its hidden layers must be ≥ 1", i, FindingTarget.NamedArgument, "Hidden");
+                    if (layer.HiddenLayers < 1)
+                        Error("GD0005", $"Masked autoregressive layer '{layer.Member}' has HiddenLayers = {layer.HiddenLayers}: a MADE needs at least 1 hidden layer (its masks need hidden units to carry the dependencies; 2 is the usual choice)", i, FindingTarget.NamedArgument, "HiddenLayers");
+                    else if (layer.Hidden > 0 && spec.Features > 2 && layer.Hidden < spec.Features - 1)
+                        Warn("GD0017", $"Masked autoregressive layer '{layer.Member}' has Hidden = {layer.Hidden} but the flow has Features = {spec.Features}: with fewer than Features − 1 = {spec.Features - 1} hidden units no unit has the degrees {layer.Hidden + 1}…{spec.Features - 1}, so features {layer.Hidden + 1}…{spec.Features - 1} can never depend on every feature before them. Set Hidden = {spec.Features - 1} or more", i, FindingTarget.NamedArgument, "Hidden");
+                    autoregressive++;
+                    previousKept = null; // it transforms every feature
+                    break;
+
                 case LayerKind.Permute:
                     if (layer.PermutationKind < 0 && spec.Features > 0)
                     {
@@ -177,8 +189,8 @@ internal static class FlowValidator
                 Error("GD0012", $"Layer '{layer.Member}' has [{layer.AttributeName}] but is typed '{layer.MemberType}': declare it as 'GenDsl.{ShortType(layer.Kind)}'", i, FindingTarget.MemberType);
         }
 
-        if (couplings == 0 && spec.Features > 1)
-            Warn("GD0008", $"Flow '{spec.ClassName}' has no coupling layer: it cannot model any dependence between features. Add an [AffineCoupling(Mask.Alternating)] layer", -1);
+        if (couplings == 0 && autoregressive == 0 && spec.Features > 1)
+            Warn("GD0008", $"Flow '{spec.ClassName}' has no coupling or autoregressive layer: it cannot model any dependence between features. Add an [AffineCoupling(Mask.Alternating)] layer", -1);
 
         return found;
     }
@@ -214,6 +226,18 @@ internal static class FlowValidator
                     total += d;
                     break;
                 }
+                case LayerKind.MaskedAutoregressive:
+                {
+                    long width = d + System.Math.Max(spec.Condition, 0), hidden = System.Math.Max(layer.Hidden, 1);
+                    for (int l = 0; l <= System.Math.Max(layer.HiddenLayers, 0); l++)
+                    {
+                        long outW = l == layer.HiddenLayers ? 2 * d : hidden;
+                        total += (width + 1) * outW;
+                        width = outW;
+                    }
+                    total += d;
+                    break;
+                }
                 case LayerKind.ActNorm:
                     total += 2 * d;
                     break;
@@ -231,6 +255,10 @@ internal static class FlowValidator
         LayerKind.Permute => "Permutation",
         LayerKind.ActNorm => "ActNorm",
         LayerKind.InvertibleLinear => "InvertibleLinear",
+        LayerKind.MaskedAutoregressive => "MaskedAutoregressive",
         _ => "Coupling",
     };
+
+    /// <summary>How messages name a layer with a network: "Coupling", "Spline coupling" is said where it matters, "Masked autoregressive layer".</summary>
+    private static string Describe(LayerSpec layer) => layer.Kind == LayerKind.MaskedAutoregressive ? "Masked autoregressive layer" : "Coupling";
 }

@@ -135,6 +135,32 @@ public sealed class SplineCouplingAttribute : Attribute
     public Activation Activation { get; set; } = Activation.Relu;
 }
 
+/// <summary>
+/// Masked autoregressive layer (MAF, Papamakarios et al. 2017; IAF with <see cref="Inverse"/>): a MADE network
+/// (Germain et al. 2015) whose masked dense layers make (r_i, m_i) depend only on the features before i, and the
+/// affine map v_i = (u_i − m_i)·exp(−s_i), s = scale ⊙ tanh(r), on every feature. Log-det of h: −Σ s.
+/// MAF (the default): one network pass for the density, D sequential passes for sampling; IAF: the reverse.
+/// The exact semantics (degrees, masks, parameter names) are in docs/flow-layers.md.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
+public sealed class MaskedAutoregressiveAttribute : Attribute
+{
+    /// <summary>Width of each hidden layer of the MADE network (at least Features − 1 to express every dependency).</summary>
+    public int Hidden { get; set; } = 64;
+
+    /// <summary>Number of hidden layers of the MADE network (at least 1).</summary>
+    public int HiddenLayers { get; set; } = 2;
+
+    /// <summary>Activation of the hidden layers.</summary>
+    public Activation Activation { get; set; } = Activation.Relu;
+
+    /// <summary>
+    /// False (MAF): the network reads the data side u — fast density, sampling in D passes. True (IAF): it reads the
+    /// latent side v — fast sampling, density (and training) in D passes.
+    /// </summary>
+    public bool Inverse { get; set; }
+}
+
 /// <summary>A fixed permutation of the features; log-det 0.</summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
 public sealed class PermuteAttribute : Attribute

@@ -1,4 +1,5 @@
 using CommunityToolkit.HighPerformance;
+using GenDsl.Numerics;
 
 namespace GenDsl;
 
@@ -166,6 +167,71 @@ public sealed class Coupling : FlowLayer
         (uint)layer < (uint)NetLayers
             ? layer
             : throw new ArgumentOutOfRangeException(nameof(layer), layer, $"Coupling '{Name}' has network layers 0…{NetLayers - 1}.");
+}
+
+/// <summary>A masked autoregressive layer ([MaskedAutoregressive]): its MADE network's weights, biases and masks, and the scale of s.</summary>
+public sealed class MaskedAutoregressive : FlowLayer
+{
+    public MaskedAutoregressive(IParameterized owner, string name, TensorInfo[] tensors, int features, int netLayers, bool isInverse)
+        : base(owner, name, tensors)
+    {
+        Features = features;
+        NetLayers = netLayers;
+        IsInverse = isInverse;
+    }
+
+    /// <summary>D, the features the layer transforms (all of them).</summary>
+    public int Features { get; }
+
+    /// <summary>Number of linear layers of the MADE network (hidden layers + the output layer).</summary>
+    public int NetLayers { get; }
+
+    /// <summary>True for an IAF (the network reads the latent side), false for a MAF.</summary>
+    public bool IsInverse { get; }
+
+    /// <summary>Weight of the network's linear layer <paramref name="layer"/>, shape [out, in]; masked-out entries are 0.</summary>
+    public Span2D<float> Weight(int layer) => Matrix(false, $"net.{CheckLayer(layer)}.weight");
+
+    /// <summary>Bias of the network's linear layer <paramref name="layer"/>.</summary>
+    public Span<float> Bias(int layer) => Parameter($"net.{CheckLayer(layer)}.bias");
+
+    /// <summary>Gradient of <see cref="Weight"/> (0 at masked-out entries).</summary>
+    public Span2D<float> WeightGradient(int layer) => Matrix(true, $"net.{CheckLayer(layer)}.weight");
+
+    /// <summary>Gradient of <see cref="Bias"/>.</summary>
+    public Span<float> BiasGradient(int layer) => Gradient($"net.{CheckLayer(layer)}.bias");
+
+    /// <summary>The learnable bound of s = scale ⊙ tanh(r), one per feature.</summary>
+    public Span<float> Scale => Parameter("scale");
+
+    /// <summary>
+    /// Sets every masked-out weight to exactly 0. The generated code keeps them at 0 (initialisation, gradients, Load);
+    /// call this after writing <see cref="IParameterized.Parameters"/> yourself, since a non-zero entry there would act.
+    /// </summary>
+    public void ApplyMasks()
+    {
+        for (int l = 0; l < NetLayers; l++)
+        {
+            var weight = Weight(l);
+            MadeKernels.ApplyMask(Parameter($"net.{l}.weight"), weight.Height, weight.Width, l, NetLayers - 1, Features);
+        }
+    }
+
+    /// <summary>The binary mask of linear layer <paramref name="layer"/> (1: the weight is used), shape [out, in], as a new array.</summary>
+    public float[,] Mask(int layer)
+    {
+        var weight = Weight(layer);
+        var mask = new float[weight.Height, weight.Width];
+        for (int o = 0; o < weight.Height; o++)
+            for (int i = 0; i < weight.Width; i++)
+                mask[o, i] = MadeKernels.IsConnected(CheckLayer(layer), NetLayers - 1, Features, o, i) ? 1f : 0f;
+        return mask;
+    }
+
+    private int CheckLayer(int layer) =>
+        (uint)layer < (uint)NetLayers
+            ? layer
+            : throw new ArgumentOutOfRangeException(nameof(layer), layer, $"Layer '{Name}' has network layers 0…{NetLayers - 1}.");
 }
 
 /// <summary>A fixed permutation layer. Its constants name the orders <c>[Permute(…)]</c> accepts.</summary>

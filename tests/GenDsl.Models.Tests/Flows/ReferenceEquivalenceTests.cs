@@ -75,6 +75,42 @@ public class ReferenceEquivalenceTests
             (x, y, rows) => flow.Backward(Of(x, rows, 3), Of(y!, rows, 2)));
     }
 
+    private static RefFlow MafMixedReference() => new(4, 0,
+        new RefMadeLayer(8, 2, Activation.Tanh, false),
+        new RefPermutation(RefFlow.ReversePermutation(4)),
+        new RefActNorm(),
+        new RefMadeLayer(5, 1, Activation.Softplus, true),
+        new RefAffineCoupling(RefFlow.MaskKept("Alternating", 4, 0), 8, 1, Activation.Relu),
+        new RefMadeLayer(7, 3, Activation.LeakyRelu, true));
+
+    private static RefFlow ConditionalMafReference() => new(3, 2,
+        new RefMadeLayer(6, 2, Activation.Sigmoid, false),
+        new RefPermutation(RefFlow.RandomPermutation(3, 5)),
+        new RefMadeLayer(4, 1, Activation.Tanh, true));
+
+    [Fact]
+    public void MafMixedFlowMatchesReference()
+    {
+        var flow = new MafMixedFlow(new ModelOptions { MaxBatch = 40, Seed = 6 });
+        Check(flow, MafMixedReference(), new[] { "M1", "P1", "N1", "M2", "C1", "M3" }, rows: 29,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 4), Of(z, rows, 4), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 4), Of(x, rows, 4)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 4)),
+            parameterScale: 0.3f,
+            afterFill: () => { flow.M1.ApplyMasks(); flow.M2.ApplyMasks(); flow.M3.ApplyMasks(); });
+    }
+
+    [Fact]
+    public void ConditionalMafFlowMatchesReference()
+    {
+        var flow = new ConditionalMafFlow(new ModelOptions { MaxBatch = 32, Seed = 7 });
+        Check(flow, ConditionalMafReference(), new[] { "M1", "P1", "M2" }, rows: 21,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 3), Of(y!, rows, 2), Of(z, rows, 3), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 3), Of(y!, rows, 2), Of(x, rows, 3)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 3), Of(y!, rows, 2)),
+            afterFill: () => { flow.M1.ApplyMasks(); flow.M2.ApplyMasks(); });
+    }
+
     [Fact]
     public void MixedFlowMatchesReference()
     {
@@ -108,7 +144,7 @@ public class ReferenceEquivalenceTests
     private static Span2D<float> Of(float[] a, int rows, int cols) => new(a, rows, cols);
 
     private static void Check(IFlowModel flow, RefFlow reference, string[] members, int rows,
-        ToLatentFn toLatent, FromLatentFn fromLatent, BackwardFn backward, float parameterScale = 0.4f)
+        ToLatentFn toLatent, FromLatentFn fromLatent, BackwardFn backward, float parameterScale = 0.4f, Action? afterFill = null)
     {
         int d = flow.Features, k = flow.ConditionSize;
 
@@ -131,6 +167,7 @@ public class ReferenceEquivalenceTests
             var slice = p.Slice(t.Offset, t.Length);
             rng.FillNormal(slice, 0f, parameterScale);
         }
+        afterFill?.Invoke(); // e.g. a MADE's masks: its masked-out weights must be 0, as the generated code keeps them
         var x = new float[rows * d];
         rng.FillNormal(x, 0.3f, 1.2f);
         float[]? y = null;

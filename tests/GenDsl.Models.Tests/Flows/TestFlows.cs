@@ -56,3 +56,24 @@ public sealed partial class ConditionalSplineFlow
     [Permute(Permutation.Random, Seed = 5)] public partial Permutation P1 { get; }
     [SplineCoupling(Mask.SecondHalf, Bins = 6, TailBound = 1, Hidden = 6, HiddenLayers = 1)] public partial Coupling S2 { get; }
 }
+
+// Masked autoregressive layers, MAF and IAF, between the other layer kinds; 1 and 2 hidden layers, every network path
+// (input width 4 takes the straight-line code, 5 and more the GEMM).
+[Flow(Features = 4)]
+public sealed partial class MafMixedFlow
+{
+    [MaskedAutoregressive(Hidden = 8, HiddenLayers = 2, Activation = Activation.Tanh)] public partial MaskedAutoregressive M1 { get; }
+    [Permute(Permutation.Reverse)] public partial Permutation P1 { get; }
+    [ActNorm] public partial ActNorm N1 { get; }
+    [MaskedAutoregressive(Hidden = 5, HiddenLayers = 1, Activation = Activation.Softplus, Inverse = true)] public partial MaskedAutoregressive M2 { get; }
+    [AffineCoupling(Mask.Alternating, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
+    [MaskedAutoregressive(Hidden = 7, HiddenLayers = 3, Activation = Activation.LeakyRelu, Inverse = true)] public partial MaskedAutoregressive M3 { get; }
+}
+
+[Flow(Features = 3, Condition = 2)]
+public sealed partial class ConditionalMafFlow
+{
+    [MaskedAutoregressive(Hidden = 6, HiddenLayers = 2, Activation = Activation.Sigmoid)] public partial MaskedAutoregressive M1 { get; }
+    [Permute(Permutation.Random, Seed = 5)] public partial Permutation P1 { get; }
+    [MaskedAutoregressive(Hidden = 4, HiddenLayers = 1, Activation = Activation.Tanh, Inverse = true)] public partial MaskedAutoregressive M2 { get; }
+}
