@@ -48,6 +48,27 @@ public sealed partial class DigitsFlow
 }
 
 /// <summary>
+/// A masked autoregressive flow (MAF, Papamakarios et al. 2017) on 2-D data (two moons): 6 [MaskedAutoregressive]
+/// layers, each a MADE network 2 → 64 → 64 → 4 with ReLU, with the feature order reversed between them so that
+/// each feature is in turn conditioned on the other. Density in one pass per layer, sampling in two.
+/// </summary>
+[Flow(Features = 2)]
+public sealed partial class MoonsMaf
+{
+    [MaskedAutoregressive(Hidden = 64, HiddenLayers = 2)] public partial MaskedAutoregressive M1 { get; }
+    [Permute(Permutation.Reverse)] public partial Permutation P1 { get; }
+    [MaskedAutoregressive(Hidden = 64, HiddenLayers = 2)] public partial MaskedAutoregressive M2 { get; }
+    [Permute(Permutation.Reverse)] public partial Permutation P2 { get; }
+    [MaskedAutoregressive(Hidden = 64, HiddenLayers = 2)] public partial MaskedAutoregressive M3 { get; }
+    [Permute(Permutation.Reverse)] public partial Permutation P3 { get; }
+    [MaskedAutoregressive(Hidden = 64, HiddenLayers = 2)] public partial MaskedAutoregressive M4 { get; }
+    [Permute(Permutation.Reverse)] public partial Permutation P4 { get; }
+    [MaskedAutoregressive(Hidden = 64, HiddenLayers = 2)] public partial MaskedAutoregressive M5 { get; }
+    [Permute(Permutation.Reverse)] public partial Permutation P5 { get; }
+    [MaskedAutoregressive(Hidden = 64, HiddenLayers = 2)] public partial MaskedAutoregressive M6 { get; }
+}
+
+/// <summary>
 /// A neural spline flow on 2-D data (two moons): the <see cref="MoonsFlow"/> shape with rational-quadratic
 /// spline couplings (8 bins on [−3, 3], linear tails), each network 1 → 64 → 64 → 23 with ReLU.
 /// The workload <c>train-nsf2d</c>.

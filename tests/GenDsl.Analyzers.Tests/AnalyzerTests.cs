@@ -417,6 +417,42 @@ public class AnalyzerTests
         }
         """);
 
+    [Fact]
+    public Task GD0008_NotForAMaskedAutoregressiveFlow() => Verify("""
+        using GenDsl;
+        [Flow(Features = 3)]
+        public sealed partial class F
+        {
+            [MaskedAutoregressive(Hidden = 8)] public partial MaskedAutoregressive M1 { get; }
+        }
+        """);
+
+    // ---- GD0017 and the other [MaskedAutoregressive] checks -----------------------------------
+
+    [Fact]
+    public Task GD0017_MadeNarrowerThanFeaturesMinusOne() => Verify("""
+        using GenDsl;
+        [Flow(Features = 6)]
+        public sealed partial class F
+        {
+            [MaskedAutoregressive({|GD0017:Hidden = 4|})] public partial MaskedAutoregressive M1 { get; }
+            [Permute(Permutation.Reverse)] public partial Permutation P1 { get; }
+            [MaskedAutoregressive(Hidden = 5, Inverse = true)] public partial MaskedAutoregressive M2 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task MaskedAutoregressiveSizesAndMemberType() => Verify("""
+        using GenDsl;
+        [Flow(Features = 4, Condition = 2)]
+        public sealed partial class F
+        {
+            [MaskedAutoregressive({|GD0005:HiddenLayers = 0|})] public partial MaskedAutoregressive M1 { get; }
+            [MaskedAutoregressive({|GD0005:Hidden = 0|})] public partial MaskedAutoregressive M2 { get; }
+            [MaskedAutoregressive] public partial {|GD0012:Coupling|} M3 { get; }
+        }
+        """);
+
     // ---- GD0009 -------------------------------------------------------------------------------
 
     [Fact]

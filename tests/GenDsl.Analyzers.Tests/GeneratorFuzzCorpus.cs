@@ -54,6 +54,17 @@ internal static class GeneratorFuzzCorpus
                 [AffineCoupling(Mask.Odd)] public partial Coupling C1 { get; }
             }
             """),
+        ("MaskedAutoregressiveFlows", "flows", """
+            [Flow(Features = 5, Condition = 2)]
+            public sealed partial class MaskedAutoregressiveFlows
+            {
+                [MaskedAutoregressive(Hidden = 8, HiddenLayers = 2)] public partial MaskedAutoregressive M1 { get; }
+                [Permute(PermutationKind.Reverse)] public partial Permutation P1 { get; }
+                [MaskedAutoregressive(Hidden = 4, HiddenLayers = 1, Activation = Activation.Tanh, Inverse = true)] public partial MaskedAutoregressive M2 { get; }
+                [AffineCoupling(Mask.Odd, Hidden = 8)] public partial Coupling C1 { get; }
+                [MaskedAutoregressive(Hidden = 2, HiddenLayers = 3, Inverse = false)] public partial MaskedAutoregressive M3 { get; }
+            }
+            """),
         ("MixingOnlyFlow", "flows", """
             [Flow(Features = 8)]
             public sealed partial class MixingOnlyFlow

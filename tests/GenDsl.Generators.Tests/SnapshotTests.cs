@@ -85,6 +85,24 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void MaskedAutoregressiveFlow()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Flow(Features = 3, Condition = 2)]
+            public sealed partial class Maf
+            {
+                [MaskedAutoregressive(Hidden = 8, HiddenLayers = 2)] public partial MaskedAutoregressive M1 { get; }
+                [Permute(Permutation.Reverse)] public partial Permutation P1 { get; }
+                [MaskedAutoregressive(Hidden = 6, HiddenLayers = 1, Activation = Activation.Tanh, Inverse = true)] public partial MaskedAutoregressive M2 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
+    [Fact]
     public void ConditionalGaussianVae()
     {
         var (generated, _) = GeneratorHarness.Run("""
