@@ -30,8 +30,21 @@ public sealed record M2Settings
     /// <summary>α of the labelled classification term (null: the model's declared Alpha, 10).</summary>
     public float? Alpha { get; init; }
 
+    /// <summary>σ of the Gaussian noise on the classifier's input in training passes (null: the model's declared ClassifierNoise); the baseline uses it too.</summary>
+    public float? ClassifierNoise { get; init; }
+
     /// <summary>Steps of the supervised baseline (the classifier alone, trained on the labelled images only).</summary>
     public int BaselineSteps { get; init; } = 1000;
+
+    /// <summary>
+    /// Dynamic binarisation: every training row (labelled and unlabelled) is redrawn each step as x' ~ Bernoulli(x)
+    /// per pixel (seeded by <see cref="LabelSeed"/>, stream 19), so the Bernoulli decoder sees binary targets and
+    /// the classifier a fresh noisy copy of each digit every pass. Test images are scored as they are (grey levels).
+    /// </summary>
+    public bool Binarize { get; init; }
+
+    /// <summary>The learning rate at the last step as a fraction of <see cref="LearningRate"/> (geometric decay per step; 1: constant).</summary>
+    public float FinalLearningRateFactor { get; init; } = 1f;
 }
 
 /// <summary>What one run measured: test errors in [0, 1] of M2's classifier and of the same network trained on the labels only.</summary>
@@ -130,6 +143,7 @@ public static class SemiSupervisedExperiment
         create ??= options => new MnistM2(options);
         var model = create(new ModelOptions { MaxBatch = Math.Max(Math.Max(lb, ub), Math.Max(labelled.Rows, 200)), Seed = settings.ModelSeed });
         if (settings.Alpha is { } alpha) model.Alpha = alpha;
+        if (settings.ClassifierNoise is { } noise) model.ClassifierNoise = noise;
         var adam = new Adam(model, settings.LearningRate);
         var unlabelledSampler = new BatchSampler(unlabelled, ub, seed: settings.LabelSeed + 200);
         var labelBuffer = new int[lb];
@@ -138,6 +152,11 @@ public static class SemiSupervisedExperiment
         var labelOrder = new int[labelled.Rows];
         for (int i = 0; i < labelOrder.Length; i++) labelOrder[i] = i;
         var shuffle = new Rng(settings.LabelSeed, stream: 18);
+        var binarizer = new Rng(settings.LabelSeed, stream: 19);
+        var unlabelledBatch = new float[ub * model.Features];
+        var uniforms = new float[Math.Max(lb, ub) * model.Features];
+        float decay = settings.FinalLearningRateFactor == 1f || settings.Steps < 2 ? 1f
+            : MathF.Pow(settings.FinalLearningRateFactor, 1f / (settings.Steps - 1));
         int cursor = labelled.Rows;
         SemiSupervisedLoss loss = default;
         for (int step = 1; step <= settings.Steps; step++)
@@ -150,7 +169,16 @@ public static class SemiSupervisedExperiment
                 labelBuffer[i] = labelled.Labels[indices[i]];
             }
             labelled.CopyBatch(indices, new Span2D<float>(labelledBatch, lb, model.Features));
-            loss = model.TrainStep(new ReadOnlySpan2D<float>(labelledBatch, lb, model.Features), labelBuffer, unlabelledSampler.Next(), adam);
+            var unlabelledRowsOfStep = unlabelledSampler.Next();
+            if (settings.Binarize)
+            {
+                Binarise(labelledBatch.AsSpan(0, lb * model.Features), binarizer, uniforms);
+                unlabelledRowsOfStep.CopyTo(unlabelledBatch);
+                Binarise(unlabelledBatch.AsSpan(0, unlabelledRowsOfStep.Height * model.Features), binarizer, uniforms);
+                unlabelledRowsOfStep = new ReadOnlySpan2D<float>(unlabelledBatch, unlabelledRowsOfStep.Height, model.Features);
+            }
+            loss = model.TrainStep(new ReadOnlySpan2D<float>(labelledBatch, lb, model.Features), labelBuffer, unlabelledRowsOfStep, adam);
+            if (decay != 1f) adam.LearningRate *= decay;
             if (progress is not null && step % 100 == 0) progress(step, loss, model);
         }
         double m2Error = Error(test, 200, model.Predict);
@@ -160,11 +188,20 @@ public static class SemiSupervisedExperiment
         return (model, new M2Result(settings.LabelSeed, labelled.Rows, unlabelled.Rows, test.Rows, m2Error, baselineError, seconds, loss.Loss));
     }
 
+    /// <summary>x ← 1 where u &lt; x, else 0, u ~ U(0, 1) from <paramref name="rng"/> (one draw per value).</summary>
+    private static void Binarise(Span<float> x, Rng rng, float[] uniforms)
+    {
+        var u = uniforms.AsSpan(0, x.Length);
+        rng.FillUniform(u);
+        for (int i = 0; i < x.Length; i++) x[i] = u[i] < x[i] ? 1f : 0f;
+    }
+
     /// <summary>The same classifier network (an <see cref="MnistM2"/>'s C1, C2 and head, same initialisation) trained on the labelled rows alone.</summary>
     public static double Baseline(Dataset labelled, Dataset test, M2Settings settings, Func<ModelOptions, ISemiSupervisedModel>? create = null)
     {
         create ??= options => new MnistM2(options);
         var model = create(new ModelOptions { MaxBatch = Math.Max(labelled.Rows, 200), Seed = settings.ModelSeed });
+        if (settings.ClassifierNoise is { } noise) model.ClassifierNoise = noise;
         var adam = new Adam(model.ClassifierPart, settings.LearningRate);
         var x = labelled.AsSpan2D();
         for (int step = 0; step < settings.BaselineSteps; step++)

@@ -31,7 +31,7 @@ internal static class NetParser
     {
         int features = 0, latent = 0, condition = 0, likelihood = 0, loss = 0, output = 0, channels = 0, height = 0, width = 0;
         int classes = 0;
-        float sigma = 1f, beta = 1f, penalty = 10f, alpha = 1f;
+        float sigma = 1f, beta = 1f, penalty = 10f, alpha = 1f, classifierNoise = 0f;
         foreach (var arg in attribute.NamedArguments)
         {
             switch (arg.Key)
@@ -51,6 +51,7 @@ internal static class NetParser
                 case "Width" when arg.Value.Value is int wd: width = wd; break;
                 case "Classes" when arg.Value.Value is int k: classes = k; break;
                 case "Alpha" when arg.Value.Value is float al: alpha = al; break;
+                case "ClassifierNoise" when arg.Value.Value is float cn: classifierNoise = cn; break;
             }
         }
         if (kind == NetKind.SemiSupervisedVae)
@@ -106,6 +107,6 @@ internal static class NetParser
             type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
             type.Name, isPartial, type.IsStatic, type.IsAbstract, type.IsGenericType, type.ContainingType is not null,
             features, latent, condition, likelihood, sigma, beta, loss, output, declarations.Count, layers.ToEquatableArray(), penalty,
-            channels, height, width, classes, alpha);
+            channels, height, width, classes, alpha, classifierNoise);
     }
 }

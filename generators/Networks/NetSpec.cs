@@ -66,7 +66,8 @@ internal sealed record NetModelSpec(
     int Height = 0,
     int Width = 0,
     int Classes = 0,
-    float Alpha = 1f)
+    float Alpha = 1f,
+    float ClassifierNoise = 0f)
 {
     /// <summary>True when the data is declared as images (Channels, Height or Width given).</summary>
     public bool HasImageShape => Channels != 0 || Height != 0 || Width != 0;

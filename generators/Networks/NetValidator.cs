@@ -74,6 +74,8 @@ internal static class NetValidator
             Size("Classes", spec.Classes, 2, Limits.MaxSize, "set Classes to the number of classes of the labels y, at least 2 (10 for digits)");
             if (!(spec.Alpha >= 0) || float.IsInfinity(spec.Alpha))
                 Error("GD0005", $"Semi-supervised VAE '{spec.ClassName}' has Alpha = {spec.Alpha}: the classification weight α must be a finite number ≥ 0 (the paper's 0.1·N is Alpha = 0.1·N/N_labelled here; see docs/semi-supervised.md)", -1, FindingTarget.NamedArgument, "Alpha");
+            if (!(spec.ClassifierNoise >= 0) || float.IsInfinity(spec.ClassifierNoise))
+                Error("GD0005", $"Semi-supervised VAE '{spec.ClassName}' has ClassifierNoise = {spec.ClassifierNoise}: the standard deviation of the classifier's training input noise must be a finite number ≥ 0 (0: no noise)", -1, FindingTarget.NamedArgument, "ClassifierNoise");
         }
         else
             Size("Condition", spec.Condition, 0, Limits.MaxSize, "use 0 for an unconditional model or the size of Y");

@@ -46,6 +46,8 @@ internal static class SemiSupervisedEmitter
         w.Line($"public const string DeclarationHash = \"{plan.DeclarationHash}\";");
         w.Line("/// <summary>α of the declaration: the weight of the labelled rows' −ln q(y|x) (see <see cref=\"Alpha\"/>).</summary>");
         w.Line($"public const float DeclaredAlpha = {Lit.F(spec.Alpha)};");
+        w.Line("/// <summary>σ of the declaration's training noise on the classifier's input (see <see cref=\"ClassifierNoise\"/>).</summary>");
+        w.Line($"public const float DeclaredClassifierNoise = {Lit.F(spec.ClassifierNoise)};");
         w.Line($"private const float LogClasses = {Lit.F((float)System.Math.Log(K))}; // −ln p(y) = ln K, p(y) uniform");
         w.Line($"private const int EncoderInput = {plan.Encoder.InputShape.Size}; // [x, onehot(y)]{(plan.ConditionAsChannels ? " with y as constant channels" : "")}");
         w.Line();
@@ -116,6 +118,16 @@ internal static class SemiSupervisedEmitter
         w.Line("/// labelled batch). Starts at the declaration's Alpha; the paper's α = 0.1·N corresponds to 0.1·N/N_labelled here.");
         w.Line("/// </summary>");
         w.Line("public float Alpha { get; set; } = DeclaredAlpha;");
+        w.Line("/// <summary>");
+        w.Line("/// σ of the Gaussian noise added to the classifier's input in training passes (Backward, TrainStep, TrainClassifier):");
+        w.Line("/// q(y|x) is trained on x + σ·n, n ~ N(0, I) drawn from the training noise (so a resumed run replays it); the encoder");
+        w.Line("/// and decoder see x. 0: none, and no draws. Classify and Predict never add noise. Starts at the declaration's ClassifierNoise.");
+        w.Line("/// </summary>");
+        w.Open("public float ClassifierNoise");
+        w.Line("get => _classifierNoise;");
+        w.Line("set => _classifierNoise = value >= 0f && float.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(nameof(ClassifierNoise), value, \"ClassifierNoise is a standard deviation: a finite number ≥ 0 (0: no noise).\");");
+        w.Close();
+        w.Line("private float _classifierNoise = DeclaredClassifierNoise;");
         w.Line("/// <summary>The encoder's parameters.</summary>");
         w.Line("public IParameterized EncoderPart => _encoderPart;");
         w.Line("/// <summary>The decoder's parameters.</summary>");
@@ -298,10 +310,19 @@ internal static class SemiSupervisedEmitter
         w.Close();
         w.Line();
 
-        w.Line("/// <summary>Copies rows of <paramref name=\"x\"/> into the classifier's input from row <paramref name=\"start\"/>.</summary>");
-        w.Open("private void SetClassifierRows(ReadOnlySpan2D<float> x, int start)");
+        w.Line("/// <summary>");
+        w.Line("/// Copies rows of <paramref name=\"x\"/> into the classifier's input from row <paramref name=\"start\"/>; with");
+        w.Line("/// <paramref name=\"noisy\"/> and ClassifierNoise σ > 0 (training passes), x + σ·n with n ~ N(0, I) from the training noise.");
+        w.Line("/// </summary>");
+        w.Open("private void SetClassifierRows(ReadOnlySpan2D<float> x, int start, bool noisy)");
         w.Line($"var ci = Act(_clsIn, start + x.Height, {D});");
-        w.Line("for (int r = 0; r < x.Height; r++) x.GetRowSpan(r).CopyTo(ci.GetRowSpan(start + r));");
+        w.Line("float sigma = noisy ? _classifierNoise : 0f;");
+        w.Open("for (int r = 0; r < x.Height; r++)");
+        w.Line("var row = ci.GetRowSpan(start + r);");
+        w.Line("if (sigma == 0f) { x.GetRowSpan(r).CopyTo(row); continue; }");
+        w.Line("_noise.FillNormal(row, 0f, sigma); // σ·n");
+        w.Line("global::System.Numerics.Tensors.TensorPrimitives.Add(row, x.GetRowSpan(r), row); // x + σ·n");
+        w.Close();
         w.Close();
         w.Line();
     }
@@ -324,8 +345,8 @@ internal static class SemiSupervisedEmitter
         w.Line("CheckLabels(labels, nl, nameof(labels));");
         w.Line("int n = nl + nu, rows = nl + ClassCount * nu;");
         w.Line("// q(y|x) for every row, labelled then unlabelled");
-        w.Line("if (nl > 0) SetClassifierRows(labelled, 0);");
-        w.Line("if (nu > 0) SetClassifierRows(unlabelled, nl);");
+        w.Line("if (nl > 0) SetClassifierRows(labelled, 0, noisy: true);");
+        w.Line("if (nu > 0) SetClassifierRows(unlabelled, nl, noisy: true);");
         w.Line("ClassifyPass(n);");
         w.Line("// encoder rows: (x, y) for each labelled row; (x, 0) … (x, K−1) for each unlabelled row");
         w.Line("for (int r = 0; r < nl; r++) SetEncoderRow(r, labelled.GetRowSpan(r), labels[r]);");
@@ -415,7 +436,7 @@ internal static class SemiSupervisedEmitter
         w.Line("int rows = CheckBatch(labelled, nameof(labelled), FeatureCount);");
         w.Line("CheckFinite(labelled, nameof(labelled));");
         w.Line("CheckLabels(labels, rows, nameof(labels));");
-        w.Line("SetClassifierRows(labelled, 0);");
+        w.Line("SetClassifierRows(labelled, 0, noisy: true);");
         w.Line("ClassifyPass(rows);");
         w.Line($"var lp = Act(_logProbs, rows, {K});");
         w.Line($"var g = Act(_gClsHead, rows, {K});");
@@ -445,7 +466,7 @@ internal static class SemiSupervisedEmitter
         w.Line("int rows = CheckBatch(x, nameof(x), FeatureCount);");
         w.Line("CheckFinite(x, nameof(x));");
         w.Line("CheckOutput(probabilities, rows, ClassCount, nameof(probabilities));");
-        w.Line("SetClassifierRows(x, 0);");
+        w.Line("SetClassifierRows(x, 0, noisy: false);");
         w.Line("ClassifyPass(rows);");
         w.Line($"var lp = Act(_logProbs, rows, {K});");
         w.Line("for (int r = 0; r < rows; r++)");
@@ -460,7 +481,7 @@ internal static class SemiSupervisedEmitter
         w.Line("int rows = CheckBatch(x, nameof(x), FeatureCount);");
         w.Line("CheckFinite(x, nameof(x));");
         w.Line("if (classes.Length != rows) throw new ArgumentException($\"classes has length {classes.Length} but must have one value per row ({rows}).\", nameof(classes));");
-        w.Line("SetClassifierRows(x, 0);");
+        w.Line("SetClassifierRows(x, 0, noisy: false);");
         w.Line("ClassifyPass(rows);");
         w.Line("ArgMax(rows, classes);");
         w.Close();
@@ -552,7 +573,7 @@ internal static class SemiSupervisedEmitter
         w.Line("CheckFinite(x, nameof(x));");
         w.Line("CheckLabels(classes, rows, nameof(classes));");
         w.Line("CheckOutput(output, rows, FeatureCount, nameof(output));");
-        w.Line("SetClassifierRows(x, 0);");
+        w.Line("SetClassifierRows(x, 0, noisy: false);");
         w.Line("ClassifyPass(rows);");
         w.Line($"var lp = Act(_logProbs, rows, {K});");
         w.Open("for (int r = 0; r < rows; r++)");
@@ -594,7 +615,7 @@ internal static class SemiSupervisedEmitter
         w.Line("int rows = CheckBatch(x, nameof(x), FeatureCount);");
         w.Line("CheckFinite(x, nameof(x));");
         w.Line("CheckVector(perRow, rows, nameof(perRow));");
-        w.Line("SetClassifierRows(x, 0);");
+        w.Line("SetClassifierRows(x, 0, noisy: false);");
         w.Line("ClassifyPass(rows);");
         w.Line("for (int u = 0; u < rows; u++)");
         w.Line("    for (int y = 0; y < ClassCount; y++) SetEncoderRow(u * ClassCount + y, x.GetRowSpan(u), y);");

@@ -38,6 +38,15 @@ public sealed class SemiSupervisedVaeAttribute : Attribute
     /// images). The generated model's <c>Alpha</c> property starts here and may be changed.
     /// </summary>
     public float Alpha { get; set; } = 1f;
+
+    /// <summary>
+    /// Standard deviation σ of Gaussian noise added to the classifier's input in training passes only
+    /// (x + σ·n, n ~ N(0, I) from the model's training noise): a regulariser of q(y|x), which otherwise fits a
+    /// handful of labels exactly and saturates. 0 (the default): none. The encoder and decoder always see the
+    /// clean x; Classify and Predict never add noise. The generated model's <c>ClassifierNoise</c> property starts
+    /// here and may be changed.
+    /// </summary>
+    public float ClassifierNoise { get; set; }
 }
 
 /// <summary>Marks a layer of a semi-supervised VAE's classifier q(y | x).</summary>
@@ -67,6 +76,9 @@ public interface ISemiSupervisedModel : IGenerativeModel, INoisyModel
 
     /// <summary>α, the weight of the labelled rows' −ln q(y|x).</summary>
     float Alpha { get; set; }
+
+    /// <summary>σ of the Gaussian noise on the classifier's input in training passes (0: none).</summary>
+    float ClassifierNoise { get; set; }
 
     /// <summary>One step on a labelled batch (labels 0…K−1) and an unlabelled batch (either may be empty); returns the loss before the step.</summary>
     SemiSupervisedLoss TrainStep(ReadOnlySpan2D<float> labelled, ReadOnlySpan<int> labels, ReadOnlySpan2D<float> unlabelled, Optimizer optimizer);

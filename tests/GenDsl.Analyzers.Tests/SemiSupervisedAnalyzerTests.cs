@@ -84,6 +84,18 @@ public class SemiSupervisedAnalyzerTests
         """, "GD0005", "Semi-supervised VAE 'M' has Alpha = -1: the classification weight α must be a finite number ≥ 0 (the paper's 0.1·N is Alpha = 0.1·N/N_labelled here; see docs/semi-supervised.md)");
 
     [Fact]
+    public Task NegativeClassifierNoise() => VerifyMessage("""
+        using GenDsl;
+        [SemiSupervisedVae(Features = 4, Latent = 2, Classes = 3, {|#0:ClassifierNoise = -0.5f|})]
+        public sealed partial class M
+        {
+            [Encoder, Dense(8)] public partial Dense E1 { get; }
+            [Decoder, Dense(8)] public partial Dense D1 { get; }
+            [Classifier, Dense(8)] public partial Dense C1 { get; }
+        }
+        """, "GD0005", "Semi-supervised VAE 'M' has ClassifierNoise = -0.5: the standard deviation of the classifier's training input noise must be a finite number ≥ 0 (0: no noise)");
+
+    [Fact]
     public Task MissingClassifier() => VerifyMessage("""
         using GenDsl;
         [{|#0:SemiSupervisedVae(Features = 4, Latent = 2, Classes = 3)|}]

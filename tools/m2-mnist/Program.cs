@@ -3,6 +3,7 @@
 //
 //   dotnet run -c Release --project tools/m2-mnist -- [--draws 3] [--steps 3000] [--labelled-batch 50]
 //       [--unlabelled-batch 50] [--lr 0.001] [--alpha 10] [--baseline-steps 1000] [--labels-per-class 10] [--first-seed 1]
+//       [--classifier-noise σ] [--binarize 1] [--final-lr-factor F] [--model mnist-m2|z8|z16|wide|bn|bn-wide] [--report N]
 using System.Globalization;
 using GenDsl;
 using GenDsl.Models;
@@ -26,6 +27,9 @@ for (int i = 0; i + 1 < args.Length; i += 2)
         case "--alpha": settings = settings with { Alpha = float.Parse(v, inv) }; break;
         case "--baseline-steps": settings = settings with { BaselineSteps = int.Parse(v, inv) }; break;
         case "--labels-per-class": settings = settings with { LabelsPerClass = int.Parse(v, inv) }; break;
+        case "--classifier-noise": settings = settings with { ClassifierNoise = float.Parse(v, inv) }; break;
+        case "--binarize": settings = settings with { Binarize = v == "1" || v == "true" }; break;
+        case "--final-lr-factor": settings = settings with { FinalLearningRateFactor = float.Parse(v, inv) }; break;
         case "--first-seed": firstSeed = ulong.Parse(v, inv); break;
         case "--model": modelName = v; break;
         case "--report": report = int.Parse(v, inv); break;
@@ -38,6 +42,8 @@ Func<ModelOptions, ISemiSupervisedModel> create = modelName switch
     "z8" => o => new M2Z8(o),
     "z16" => o => new M2Z16(o),
     "wide" => o => new M2Wide(o),
+    "bn" => o => new M2BatchNorm(o),
+    "bn-wide" => o => new M2BatchNormWide(o),
     _ => throw new ArgumentException($"unknown model {modelName}"),
 };
 Console.WriteLine($"# {modelName}: {settings} × {draws} draws, {Environment.ProcessorCount} cores");
@@ -97,4 +103,28 @@ public sealed partial class M2Wide
     [Encoder, Dense(500, Activation.Softplus)] public partial Dense E1 { get; }
     [Decoder, Dense(500, Activation.Softplus)] public partial Dense D1 { get; }
     [Classifier, Dense(500, Activation.Softplus)] public partial Dense C1 { get; }
+}
+
+/// <summary>Batch norm after each hidden dense layer of the classifier (dense without activation, then BN + ReLU).</summary>
+[SemiSupervisedVae(Features = 784, Latent = 32, Classes = 10, Alpha = 10f)]
+public sealed partial class M2BatchNorm
+{
+    [Encoder, Dense(256, Activation.Softplus)] public partial Dense E1 { get; }
+    [Decoder, Dense(256, Activation.Softplus)] public partial Dense D1 { get; }
+    [Classifier, Dense(256)] public partial Dense C1 { get; }
+    [Classifier, BatchNorm(Activation = Activation.Relu)] public partial BatchNorm C1n { get; }
+    [Classifier, Dense(256)] public partial Dense C2 { get; }
+    [Classifier, BatchNorm(Activation = Activation.Relu)] public partial BatchNorm C2n { get; }
+}
+
+/// <summary>As M2BatchNorm with 500-unit layers everywhere (the paper's width).</summary>
+[SemiSupervisedVae(Features = 784, Latent = 50, Classes = 10, Alpha = 10f)]
+public sealed partial class M2BatchNormWide
+{
+    [Encoder, Dense(500, Activation.Softplus)] public partial Dense E1 { get; }
+    [Decoder, Dense(500, Activation.Softplus)] public partial Dense D1 { get; }
+    [Classifier, Dense(500)] public partial Dense C1 { get; }
+    [Classifier, BatchNorm(Activation = Activation.Relu)] public partial BatchNorm C1n { get; }
+    [Classifier, Dense(500)] public partial Dense C2 { get; }
+    [Classifier, BatchNorm(Activation = Activation.Relu)] public partial BatchNorm C2n { get; }
 }

@@ -34,7 +34,7 @@ internal sealed class TrainCommand : Command
         OptionSpec.Value("--validation", "F", "hold out this fraction of the training rows (0 < F ≤ 0.5) and stop early when their NLL (flows) or −ELBO (VAEs) stops improving; the best parameters go to DIR/best.safetensors"),
         OptionSpec.Value("--validate-every", "N", "with --validation: score the held-out rows every N steps (default 100)"),
         OptionSpec.Value("--patience", "N", "with --validation: stop after N scores in a row without a new best (default 5)"),
-        OptionSpec.Value("--labels", "N", "mnist-m2 only: labelled training images, N/10 per class (default 100); the rest are unlabelled"),
+        OptionSpec.Value("--labels", "N", "mnist-m2 only: labelled training images, N/10 per class (default 100); the rest are unlabelled (mnist-m2 takes --steps/--epochs, --batch, --lr, --seed, --threads, --out and refuses the others)"),
     ];
 
     public override int Execute(CommandLine line, CliContext context)

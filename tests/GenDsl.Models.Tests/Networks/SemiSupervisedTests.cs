@@ -11,6 +11,15 @@ public sealed partial class TinyM2
     [Classifier, Dense(5, Activation.Tanh)] public partial Dense C1 { get; }
 }
 
+/// <summary>TinyM2 with a declared ClassifierNoise (training-time Gaussian noise on the classifier's input).</summary>
+[SemiSupervisedVae(Features = 6, Latent = 3, Classes = 3, Alpha = 0.7f, ClassifierNoise = 0.25f)]
+public sealed partial class TinyNoisyM2
+{
+    [Encoder, Dense(5, Activation.Tanh)] public partial Dense E1 { get; }
+    [Decoder, Dense(4, Activation.Softplus)] public partial Dense D1 { get; }
+    [Classifier, Dense(5, Activation.Tanh)] public partial Dense C1 { get; }
+}
+
 /// <summary>
 /// The generated M2 (<c>[SemiSupervisedVae]</c>) against a double-precision reference of the same objective
 /// (same parameters, same ε), differentiated by central finite differences; the marginalised bound against
@@ -37,7 +46,8 @@ public class SemiSupervisedTests
 
     /// <summary>The objective in double: (total, labelled −ELBO mean, classification mean, unlabelled U mean).</summary>
     private static (double Total, double Labelled, double Classification, double Unlabelled) Reference(
-        TinyM2 model, double[] p, double[,] xl, int[] labels, double[,] xu, double[,] eps, double alpha)
+        IGenerativeModel model, double[] p, double[,] xl, int[] labels, double[,] xu, double[,] eps, double alpha,
+        double[,]? classifierXl = null, double[,]? classifierXu = null)
     {
         var enc = new RefNet(model, EncoderNames, EncoderActs);
         var dec = new RefNet(model, DecoderNames, DecoderActs);
@@ -84,7 +94,7 @@ public class SemiSupervisedTests
         double labelled = 0, classification = 0, unlabelled = 0;
         if (nl > 0)
         {
-            var lpl = LogSoftmax(xl);
+            var lpl = LogSoftmax(classifierXl ?? xl);
             for (int r = 0; r < nl; r++)
             {
                 labelled += NegElbo(xl, r, labels[r], r);
@@ -95,7 +105,7 @@ public class SemiSupervisedTests
         }
         if (nu > 0)
         {
-            var lpu = LogSoftmax(xu);
+            var lpu = LogSoftmax(classifierXu ?? xu);
             for (int u = 0; u < nu; u++)
                 for (int y = 0; y < K; y++)
                 {
@@ -150,6 +160,103 @@ public class SemiSupervisedTests
                 fd[i] = RefNet.FiniteDifference(q => Reference(model, q, xld, labels, xud, ed, alpha).Total, p, t.Offset + i);
             RefNet.AssertClose(fd, g.AsSpan(t.Offset, t.Length).ToArray(), 2e-3, $"gradient of {t.Name} (L = {nl}, U = {nu})");
         }
+    }
+
+    /// <summary>
+    /// With ClassifierNoise σ, the classifier of a training step sees x + σ·n (n from the training stream, Seed stream 1:
+    /// labelled rows, then unlabelled rows, one fill per row, before ε) while the encoder and decoder see x; the loss and
+    /// every gradient match the double reference with those inputs, by finite differences.
+    /// </summary>
+    [Theory]
+    [InlineData(4, 3)]
+    [InlineData(0, 4)]
+    public void ClassifierNoiseEntersOnlyTheClassifierAndItsGradientsAreExact(int nl, int nu)
+    {
+        var model = new TinyNoisyM2(new ModelOptions { MaxBatch = 8, Seed = Seed });
+        Assert.Equal(0.25f, model.ClassifierNoise); // the declaration's
+        Assert.Equal(0.25f, TinyNoisyM2.DeclaredClassifierNoise);
+        var rng = new Rng(21, 3);
+        rng.FillNormal(model.Parameters.Span, 0f, 0.5f);
+        var (xl, _) = Data(rng, nl);
+        var (xu, _) = Data(rng, nu);
+        var labels = new int[nl];
+        for (int r = 0; r < nl; r++) labels[r] = (r + 1) % K;
+
+        var stream = new Rng(Seed, 1);
+        var noisyL = Noisy(xl, nl, stream, 0.25f);
+        var noisyU = Noisy(xu, nu, stream, 0.25f);
+        int rows = nl + K * nu;
+        var eps = new float[rows * Z];
+        stream.FillNormal(eps);
+
+        var loss = model.Backward(new ReadOnlySpan2D<float>(xl, nl, nl == 0 ? 0 : D), labels, new ReadOnlySpan2D<float>(xu, nu, nu == 0 ? 0 : D));
+        var p = RefNet.ToDouble(model.Parameters.Span);
+        var xld = RefNet.To2D(xl, nl, D);
+        var xud = RefNet.To2D(xu, nu, D);
+        var ed = RefNet.To2D(eps, rows, Z);
+        var nld = RefNet.To2D(noisyL, nl, D);
+        var nud = RefNet.To2D(noisyU, nu, D);
+        double Objective(double[] q) => Reference(model, q, xld, labels, xud, ed, model.Alpha, nld, nud).Total;
+        var expected = Reference(model, p, xld, labels, xud, ed, model.Alpha, nld, nud);
+        var clean = Reference(model, p, xld, labels, xud, ed, model.Alpha);
+        Assert.True(Math.Abs(loss.Loss - expected.Total) <= 1e-4 * Math.Max(1, Math.Abs(expected.Total)), $"loss {loss.Loss} vs reference {expected.Total}");
+        Assert.True(Math.Abs(loss.Labelled - clean.Labelled) <= 1e-4 * Math.Max(1, clean.Labelled), "the labelled −ELBO uses the clean x");
+        Assert.True(Math.Abs(expected.Total - clean.Total) > 1e-3, "the noise changes the objective (else this test checks nothing)");
+
+        var g = RefNet.ToDouble(model.Gradients.Span);
+        foreach (var t in TinyNoisyM2.Tensors)
+        {
+            var fd = new double[t.Length];
+            for (int i = 0; i < t.Length; i++)
+                fd[i] = RefNet.FiniteDifference(Objective, p, t.Offset + i);
+            RefNet.AssertClose(fd, g.AsSpan(t.Offset, t.Length).ToArray(), 2e-3, $"gradient of {t.Name} with classifier noise (L = {nl}, U = {nu})");
+        }
+    }
+
+    /// <summary>x + σ·n row by row from <paramref name="stream"/>, as the generated SetClassifierRows draws it.</summary>
+    private static float[] Noisy(float[] x, int rows, Rng stream, float sigma)
+    {
+        var noisy = new float[x.Length];
+        for (int r = 0; r < rows; r++)
+        {
+            var row = noisy.AsSpan(r * D, D);
+            stream.FillNormal(row, 0f, sigma);
+            for (int j = 0; j < D; j++) row[j] += x[r * D + j];
+        }
+        return noisy;
+    }
+
+    [Fact]
+    public void ClassifierNoiseIsTrainingOnlyValidatedAndDrawsNothingAtZero()
+    {
+        var model = new TinyNoisyM2(new ModelOptions { MaxBatch = 8, Seed = Seed });
+        var plain = new TinyM2(new ModelOptions { MaxBatch = 8, Seed = Seed }); // same layout, same initial parameters
+        Assert.Equal(plain.Parameters.ToArray(), model.Parameters.ToArray());
+        var (x, _) = Data(new Rng(4), 5);
+        var xs = new ReadOnlySpan2D<float>(x, 5, D);
+        var a = new float[5 * K];
+        var b = new float[5 * K];
+        model.Classify(xs, new Span2D<float>(a, 5, K));
+        plain.Classify(xs, new Span2D<float>(b, 5, K));
+        Assert.Equal(b, a); // inference never adds noise
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.ClassifierNoise = -0.1f);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.ClassifierNoise = float.NaN);
+
+        // σ = 0 draws nothing: the step is bit-identical to the noiseless model's and consumes only ε.
+        var labels = new[] { 0, 1, 2, 0, 1 };
+        model.ClassifierNoise = 0f;
+        var l1 = model.Backward(xs, labels, xs);
+        var l2 = plain.Backward(xs, labels, xs);
+        Assert.Equal(l2, l1);
+        Assert.Equal(plain.NoisePosition, model.NoisePosition);
+        Assert.Equal(plain.Gradients.ToArray(), model.Gradients.ToArray());
+        // σ > 0 draws 2·5·D more normals and changes the classifier's gradients.
+        model.ClassifierNoise = 0.5f;
+        plain.ClassifierNoise = 0f;
+        model.Backward(xs, labels, xs);
+        plain.Backward(xs, labels, xs);
+        Assert.True(model.NoisePosition > plain.NoisePosition);
+        Assert.NotEqual(plain.Gradients.ToArray(), model.Gradients.ToArray());
     }
 
     [Fact]
@@ -240,7 +347,7 @@ public class SemiSupervisedTests
     [Fact]
     public void SteadyStateTrainStepAndClassifyAllocateNothing()
     {
-        var model = new TinyM2(new ModelOptions { MaxBatch = 32, Seed = 1 });
+        var model = new TinyM2(new ModelOptions { MaxBatch = 32, Seed = 1 }) { ClassifierNoise = 0.3f }; // the noise's draws too
         var adam = new Adam(model, learningRate: 1e-3f);
         var classifierAdam = new Adam(model.ClassifierPart, learningRate: 1e-3f);
         var rng = new Rng(9);
@@ -280,12 +387,14 @@ public class SemiSupervisedTests
         Assert.Equal(0, t3 - t2);
     }
 
-    [Fact]
-    public void SameSeedGivesBitIdenticalTraining()
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.3f)] // with the classifier's input noise
+    public void SameSeedGivesBitIdenticalTraining(float classifierNoise)
     {
         uint[] Run()
         {
-            var model = new TinyM2(new ModelOptions { MaxBatch = 16, Seed = 42 });
+            var model = new TinyM2(new ModelOptions { MaxBatch = 16, Seed = 42 }) { ClassifierNoise = classifierNoise };
             var adam = new Adam(model, learningRate: 1e-2f);
             var rng = new Rng(7);
             var (xl, _) = Data(rng, 6);

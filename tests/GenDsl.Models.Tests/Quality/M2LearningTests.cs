@@ -20,11 +20,12 @@ public class M2LearningTests(ITestOutputHelper output)
         output.WriteLine($"M2 {100 * r.M2Error:F2} %, labels only {100 * r.BaselineError:F2} %, {r.Seconds:F0} s; loss {losses[0].Loss:F1} → {losses[^1].Loss:F1}, unlabelled {losses[0].Unlabelled:F1} → {losses[^1].Unlabelled:F1}");
         Assert.Equal(100, r.Labelled);
         Assert.Equal(7900, r.Unlabelled);
-        // Measured: M2 29.0 % after 1,500 steps (27.7 % after 2,000, 25.3 % after 6,000, 23.2 % after 8,000); chance is 90 %.
-        Assert.True(r.M2Error < 0.35, $"M2 test error {r.M2Error:P1} ≥ 35 %");
-        // Measured: 24.5 % for the classifier alone on the 100 labels.
-        Assert.True(r.BaselineError < 0.32, $"labels-only test error {r.BaselineError:P1} ≥ 32 %");
-        // The unlabelled bound U(x) (nats per image) falls as the generative model learns: measured 193.0 at step 100 → 122.9 at 1,500.
+        // Measured with ClassifierNoise = 0.7 (2026-12-04): M2 21.0 % after 1,500 steps (29.0 % without the noise; 12.1 % after
+        // 8,000 steps with it); chance is 90 %.
+        Assert.True(r.M2Error < 0.27, $"M2 test error {r.M2Error:P1} ≥ 27 %");
+        // Measured: 21.9 % for the classifier alone on the 100 labels (same input noise; 24.5 % without).
+        Assert.True(r.BaselineError < 0.28, $"labels-only test error {r.BaselineError:P1} ≥ 28 %");
+        // The unlabelled bound U(x) (nats per image) falls as the generative model learns: measured 193.6 at step 100 → 123.1 at 1,500.
         Assert.True(losses[^1].Unlabelled < 135, $"unlabelled U = {losses[^1].Unlabelled:F1} nats per image ≥ 135");
         Assert.True(losses[^1].Classification < 0.05, $"−ln q(y|x) on the labelled batch {losses[^1].Classification:F3} ≥ 0.05");
         _ = model;
