@@ -71,6 +71,15 @@ internal static class ModelRegistry
             training: new TrainingDefaults(Batch: 128, LearningRate: 1e-3f, Steps: 250),
             transform: DataTransform.DequantizeLogit(levels: 17)),
 
+        new FlowEntry<DigitsMaf>(
+            "digits-maf", "Masked autoregressive flow on 8×8 digits: ActNorm, 5 MADE layers (256-256) with permutations between", defaultData: "digits",
+            DigitsMaf.FeatureCount, DigitsMaf.ConditionCount, o => new DigitsMaf(o),
+            trainStep: static (m, x, _, opt) => m.TrainStep(x, opt),
+            logProb: static (m, x, _, logp) => m.LogProb(x, logp),
+            sample: static (m, x, _, rng) => m.Sample(x, rng),
+            training: new TrainingDefaults(Batch: 128, LearningRate: 1e-3f, Steps: 250),
+            transform: DataTransform.DequantizeLogit(levels: 17)),
+
         // ---- Variational auto-encoders (models/VaeGanModels.cs) ----
         new VaeEntry<DigitsVae>(
             "digits-vae", "VAE on 8×8 digits: 64 → 128 → z(8) → 128 → 64, Bernoulli likelihood", defaultData: "digits",
