@@ -56,8 +56,8 @@ internal static class PyTorchExportEmitter
             w.Line(line);
         w.Line($"{delimiter};");
         w.Line();
-        w.Line($"/// <summary>Writes {className}.py (<see cref=\"PyTorchSource\"/>) and {className}.safetensors (every parameter and buffer, as <see cref=\"Save\"/> writes them) to <paramref name=\"directory\"/>, creating it if needed.</summary>");
-        w.Line($"public void ExportPyTorch(string directory) => global::GenDsl.PyTorchExport.Write(this, directory, \"{className}\", PyTorchSource);");
+        w.Line($"/// <summary>Writes {className}.py (<see cref=\"PyTorchSource\"/>) and {className}.safetensors (every parameter and buffer, with <paramref name=\"step\"/> in its metadata, as <see cref=\"Save\"/> writes them) to <paramref name=\"directory\"/>, creating it if needed.</summary>");
+        w.Line($"public void ExportPyTorch(string directory, long step = 0) => global::GenDsl.PyTorchExport.Write(this, directory, \"{className}\", PyTorchSource, step);");
         w.Close();
     }
 

@@ -34,6 +34,13 @@ public class ExportPyTorchTests : CliHarness
         foreach (var name in saved.Names)
             Assert.Equal(saved.ToArray(name), exported.ToArray(name));
         Assert.Equal(!entry.Transform.IsIdentity, File.Exists(P("py", "data_transform.py")));
+
+        // The exported file records the trained model's state, not a fresh one's: the checkpoint's step (2 here, not 0)
+        // and its noise-stream position, under the keys the Python module's load_safetensors and model.Load read.
+        Assert.Equal("2", saved.Metadata[Checkpoint.StepKey]);
+        Assert.Equal(saved.Metadata[Checkpoint.StepKey], exported.Metadata[Checkpoint.StepKey]);
+        Assert.Equal(saved.Metadata.GetValueOrDefault(Checkpoint.NoiseKey), exported.Metadata.GetValueOrDefault(Checkpoint.NoiseKey));
+        Assert.Contains("checkpoint step 2", r.Out);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ internal sealed partial class ExportCommand
         var model = session.GenerativeModel;
         if (model is not IPyTorchExportable exportable)
             throw CliException.Usage($"{session.Entry.Name} has no PyTorch export.");
-        exportable.ExportPyTorch(directory);
+        exportable.ExportPyTorch(directory, step); // the checkpoint's step, not 0: the exported file records how far training went
         string name = model.GetType().Name;
         context.Out.WriteLine($"Wrote {Path.Combine(directory, name + ".py")} and {Path.Combine(directory, name + ".safetensors")} ({session.Entry.Name}, checkpoint step {step}, {model.ParameterCount:N0} parameters).");
         context.Out.WriteLine($"  python3: from {name} import {name}; m = {name}(); m.load_safetensors(\"{Path.Combine(directory, name + ".safetensors")}\")");

@@ -123,6 +123,30 @@ public class PyTorchExportTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void ExportRecordsTheOptimizersStep()
+    {
+        // A trained model's export records how far it trained (the optimizer's step count, not 0), as Save does.
+        var model = new MoonsFlow(Options);
+        var adam = new Adam(model, learningRate: 1e-3f);
+        var rng = new Rng(Seed, 7);
+        var batch = new float[Rows * model.Features];
+        for (int step = 0; step < 3; step++)
+        {
+            for (int i = 0; i < batch.Length; i++) batch[i] = rng.NextNormal();
+            model.TrainStep(new ReadOnlySpan2D<float>(batch, Rows, model.Features), adam);
+        }
+        string dir = TempDir("MoonsFlowStep");
+        model.ExportPyTorch(dir, adam);
+        var copy = new MoonsFlow(Options);
+        Assert.Equal(adam.StepCount, copy.Load(Path.Combine(dir, "MoonsFlow.safetensors")));
+        Assert.Equal(3, adam.StepCount);
+        ((IPyTorchExportable)model).ExportPyTorch(dir, step: 42);
+        Assert.Equal(42, copy.Load(Path.Combine(dir, "MoonsFlow.safetensors")));
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.ExportPyTorch(dir, step: -1));
+        Directory.Delete(dir, recursive: true);
+    }
+
     // ---------------------------------------------------------------------------------------- against torch
 
     [TorchFact]
