@@ -47,6 +47,12 @@ internal abstract class FlowAdapter
                 rng.FillUniform(s, -a, a);
             }
         }
+        AfterPerturb();
+    }
+
+    /// <summary>Restores what <see cref="Perturb"/> must not change (a MADE's masked-out weights stay 0).</summary>
+    protected virtual void AfterPerturb()
+    {
     }
 }
 
@@ -83,6 +89,23 @@ internal sealed class MoonsSplineFlowAdapter(MoonsSplineFlow flow) : FlowAdapter
     public override void ResetParameters(ulong seed) => flow.ResetParameters(seed);
 }
 
+/// <summary><see cref="FlowAdapter"/> for <see cref="Maf64"/>.</summary>
+internal sealed class Maf64Adapter(Maf64 flow) : FlowAdapter
+{
+    public override IFlowModel Model => flow;
+    public override float Backward(ReadOnlySpan2D<float> batch) => flow.Backward(batch);
+    public override float TrainStep(ReadOnlySpan2D<float> batch, Optimizer optimizer) => flow.TrainStep(batch, optimizer);
+    public override void FromLatent(ReadOnlySpan2D<float> z, Span2D<float> x) => flow.FromLatent(z, x);
+    public override void Sample(Span2D<float> x, Rng rng) => flow.Sample(x, rng);
+    public override void ResetParameters(ulong seed) => flow.ResetParameters(seed);
+
+    protected override void AfterPerturb()
+    {
+        foreach (var layer in new[] { flow.M1, flow.M2, flow.M3, flow.M4, flow.M5 })
+            layer.ApplyMasks();
+    }
+}
+
 /// <summary>A coupling-flow workload's architecture (RealNVP, or spline couplings when Bins &gt; 0), and how to build our model of it.</summary>
 /// <param name="Features">D.</param>
 /// <param name="Couplings">Number of affine couplings (alternating halves).</param>
@@ -91,7 +114,8 @@ internal sealed class MoonsSplineFlowAdapter(MoonsSplineFlow flow) : FlowAdapter
 /// <param name="Create">Builds our model.</param>
 /// <param name="Bins">K of the spline couplings; 0 for affine couplings.</param>
 /// <param name="TailBound">B of the spline couplings.</param>
-internal sealed record FlowSpec(int Features, int Couplings, int Hidden, int HiddenLayers, Func<ModelOptions, FlowAdapter> Create, int Bins = 0, double TailBound = 3)
+/// <param name="Made">Masked autoregressive layers (MAF, reversed between them) in place of couplings: Couplings counts them.</param>
+internal sealed record FlowSpec(int Features, int Couplings, int Hidden, int HiddenLayers, Func<ModelOptions, FlowAdapter> Create, int Bins = 0, double TailBound = 3, bool Made = false)
 {
     /// <summary>MoonsFlow: 2 features, 8 couplings, 1 → 64 → 64 → 2.</summary>
     public static FlowSpec Moons { get; } = new(2, 8, 64, 2, o => new MoonsFlowAdapter(new MoonsFlow(o)));
@@ -102,8 +126,11 @@ internal sealed record FlowSpec(int Features, int Couplings, int Hidden, int Hid
     /// <summary>MoonsSplineFlow: 2 features, 8 spline couplings (8 bins, B = 3), 1 → 64 → 64 → 23.</summary>
     public static FlowSpec MoonsSpline { get; } = new(2, 8, 64, 2, o => new MoonsSplineFlowAdapter(new MoonsSplineFlow(o)), Bins: 8, TailBound: 3);
 
+    /// <summary>Maf64: 64 features, 5 MAF layers, MADE 64 → 256 → 256 → 128.</summary>
+    public static FlowSpec Maf64 { get; } = new(64, 5, 256, 2, o => new Maf64Adapter(new Maf64(o)), Made: true);
+
     /// <summary>The TorchSharp twin.</summary>
-    public TorchFlowModule CreateTorch() => Bins > 0
+    public TorchFlowModule CreateTorch() => Made ? new TorchMaf(Features, Couplings, Hidden, HiddenLayers) : Bins > 0
         ? new TorchSplineFlow(Features, Couplings, Hidden, HiddenLayers, Bins, TailBound)
         : new TorchRealNvp(Features, Couplings, Hidden, HiddenLayers);
 
@@ -115,6 +142,8 @@ internal sealed record FlowSpec(int Features, int Couplings, int Hidden, int Hid
     {
         get
         {
+            if (Made) // every layer's MADE is dense GEMMs (the masked-out weights are multiplied too): D → H → … → 2D
+                return Couplings * ((double)Features * Hidden + (HiddenLayers - 1.0) * Hidden * Hidden + (double)Hidden * 2 * Features);
             int d1 = Features / 2, d2 = Features - d1; // equal halves here (D even)
             double perNet = (double)d1 * Hidden + (HiddenLayers - 1.0) * Hidden * Hidden + (double)Hidden * OutputsPerFeature * d2;
             return Couplings * perNet;
@@ -128,6 +157,6 @@ internal sealed record FlowSpec(int Features, int Couplings, int Hidden, int Hid
     /// </summary>
     public double TrainFlops(int rows) => 3 * 2 * MacsPerRow * rows;
 
-    /// <summary>FLOPs of sampling <paramref name="rows"/> rows (one pass through the networks).</summary>
-    public double SampleFlops(int rows) => 2 * MacsPerRow * rows;
+    /// <summary>FLOPs of sampling <paramref name="rows"/> rows (one pass through the networks; D passes for a MAF).</summary>
+    public double SampleFlops(int rows) => 2 * MacsPerRow * rows * (Made ? Features : 1);
 }

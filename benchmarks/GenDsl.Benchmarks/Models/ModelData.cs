@@ -63,6 +63,23 @@ internal sealed class BatchCycle : IDisposable
         return new BatchCycle(Split(data.Data, count, rows * 2), rows, 2);
     }
 
+    /// <summary>
+    /// The 8×8 digits in a random order (with repeats past the 1,797 images), dequantised with uniform noise and
+    /// logit-transformed as DigitsFlow trains on them (<c>LogitTransform.ForDigits</c>).
+    /// </summary>
+    public static BatchCycle DigitsLogits(int count, int rows, ulong seed)
+    {
+        var digits = Digits.Load();
+        int n = count * rows;
+        var order = new int[digits.Rows];
+        new Rng(seed, stream: 2).Permutation(order);
+        float[] x = new float[n * 64], y = new float[n * 64];
+        for (int r = 0; r < n; r++)
+            digits.GetRows(order[r % order.Length], 1).CopyTo(new Span2D<float>(x, r * 64, 1, 64, 0));
+        LogitTransform.ForDigits().Forward(new ReadOnlySpan2D<float>(x, n, 64), new Span2D<float>(y, n, 64), Span<float>.Empty, new Rng(seed, stream: 3));
+        return new BatchCycle(Split(y, count, rows * 64), rows, 64);
+    }
+
     /// <summary>MNIST rows in a random order, pixels in [0, 1] (for the VAE).</summary>
     public static BatchCycle MnistPixels(int count, int rows, ulong seed) =>
         new(Split(ShuffledMnist(count * rows, seed), count, rows * 784), rows, 784);

@@ -14,8 +14,8 @@ public static class ModelSuite
     /// <summary>Every workload name, in the order the suite runs them.</summary>
     public static IReadOnlyList<string> Names { get; } =
     [
-        "train-flow2d", "train-nsf2d", "train-flow784", "train-vae", "train-gan", "train-dcgan", "train-convvae",
-        "sample-flow2d-b1", "sample-vae-b1", "sample-flow2d-b4096", "sample-nsf2d-b4096",
+        "train-flow2d", "train-nsf2d", "train-maf64", "train-flow784", "train-vae", "train-gan", "train-dcgan", "train-convvae",
+        "sample-flow2d-b1", "sample-vae-b1", "sample-flow2d-b4096", "sample-nsf2d-b4096", "sample-maf64-b256",
     ];
 
     /// <summary>Builds the workload <paramref name="name"/> (data, both models, both optimizers).</summary>
@@ -23,6 +23,7 @@ public static class ModelSuite
     {
         "train-flow2d" => new FlowTrainComparison(name, FlowSpec.Moons, BatchCycle.Moons(8, 512, seed: 1), pool),
         "train-nsf2d" => new FlowTrainComparison(name, FlowSpec.MoonsSpline, BatchCycle.Moons(8, 512, seed: 1), pool),
+        "train-maf64" => new FlowTrainComparison(name, FlowSpec.Maf64, BatchCycle.DigitsLogits(4, 256, seed: 1), pool),
         "train-flow784" => new FlowTrainComparison(name, FlowSpec.Mnist784, BatchCycle.MnistLogits(4, 256, seed: 1), pool),
         "train-vae" => new VaeTrainComparison(BatchCycle.MnistPixels(8, 128, seed: 1), pool),
         "train-gan" => new GanTrainComparison(BatchCycle.MnistSigned(8, 64, seed: 1), pool),
@@ -32,6 +33,7 @@ public static class ModelSuite
         "sample-vae-b1" => new VaeSampleComparison(name, 1, pool),
         "sample-flow2d-b4096" => new FlowSampleComparison(name, FlowSpec.Moons, 4096, pool),
         "sample-nsf2d-b4096" => new FlowSampleComparison(name, FlowSpec.MoonsSpline, 4096, pool),
+        "sample-maf64-b256" => new FlowSampleComparison(name, FlowSpec.Maf64, 256, pool),
         _ => throw new ArgumentException($"Unknown model workload '{name}': use one of {string.Join(", ", Names)}.", nameof(name)),
     };
 
