@@ -64,7 +64,14 @@ internal static class FlowEmitter
             else if (layer.Kind == LayerKind.MaskedAutoregressive)
             {
                 tables = true;
-                w.Line($"private static ReadOnlySpan<int> {layer.Name}_Columns => [{Lit.Ints(layer.Transformed)}]; // every feature, in order (column i of the network output belongs to feature i)");
+                if (layer.Spec.IsSplineMade)
+                {
+                    w.Line($"private static ReadOnlySpan<int> {layer.Name}_Columns => [{Lit.Ints(layer.Transformed)}]; // every feature, in order (network output columns P·i … P·i + P − 1 belong to feature i)");
+                    w.Line($"private const int {layer.Name}_Bins = {layer.Bins}; // K: each feature's spline has K bins, P = 3K − 1 = {layer.SplineParameters} network outputs");
+                    w.Line($"private const float {layer.Name}_TailBound = {Lit.F(layer.Spec.TailBound)}; // B: the splines act on [−B, B], identity outside");
+                }
+                else
+                    w.Line($"private static ReadOnlySpan<int> {layer.Name}_Columns => [{Lit.Ints(layer.Transformed)}]; // every feature, in order (column i of the network output belongs to feature i)");
             }
             else if (layer.Kind is LayerKind.Permute or LayerKind.InvertibleLinear)
             {
@@ -103,6 +110,8 @@ internal static class FlowEmitter
                     $"_{layer.Name}Layer = new global::GenDsl.Coupling(this, \"{layer.Name}\", {arr}, new[] {{ {Lit.Ints(layer.Kept)} }}, new[] {{ {Lit.Ints(layer.Transformed)} }}, {layer.NetLayers}, {(layer.Kind == LayerKind.AffineCoupling ? "true" : "false")});",
                 LayerKind.SplineCoupling =>
                     $"_{layer.Name}Layer = new global::GenDsl.Coupling(this, \"{layer.Name}\", {arr}, new[] {{ {Lit.Ints(layer.Kept)} }}, new[] {{ {Lit.Ints(layer.Transformed)} }}, {layer.NetLayers}, false, {layer.Name}_Bins, {layer.Name}_TailBound);",
+                LayerKind.MaskedAutoregressive when layer.Spec.IsSplineMade =>
+                    $"_{layer.Name}Layer = new global::GenDsl.MaskedAutoregressive(this, \"{layer.Name}\", {arr}, {D}, {layer.NetLayers}, {(layer.Spec.Inverse ? "true" : "false")}, {layer.Name}_Bins, {layer.Name}_TailBound);",
                 LayerKind.MaskedAutoregressive =>
                     $"_{layer.Name}Layer = new global::GenDsl.MaskedAutoregressive(this, \"{layer.Name}\", {arr}, {D}, {layer.NetLayers}, {(layer.Spec.Inverse ? "true" : "false")});",
                 LayerKind.Permute => $"_{layer.Name}Layer = new global::GenDsl.Permutation(this, \"{layer.Name}\", {layer.Name}_Order.ToArray());",
@@ -127,7 +136,7 @@ internal static class FlowEmitter
         w.Line();
 
         // ---------------------------------------------------------------- init
-        w.Line(plan.Layers.Any(l => l.Kind == LayerKind.SplineCoupling)
+        w.Line(plan.Layers.Any(l => l.Kind == LayerKind.SplineCoupling || l.Spec.IsSplineMade)
             ? "/// <summary>Initialises every parameter: hidden layers as torch.nn.Linear (U(±1/√fan_in)), coupling output layers at zero but for the splines' derivative biases (each coupling starts as the identity), scales at 1.</summary>"
             : "/// <summary>Initialises every parameter: hidden layers as torch.nn.Linear (U(±1/√fan_in)), coupling output layers at zero (each coupling starts as the identity), scales at 1.</summary>");
         w.Open("public void ResetParameters(ulong seed)");
@@ -139,11 +148,11 @@ internal static class FlowEmitter
         {
             if (layer.Network is not null)
                 NetworkEmitter.EmitInit(w, layer.Network);
-            if (layer.Kind is LayerKind.AffineCoupling or LayerKind.MaskedAutoregressive)
+            if (layer.Kind is LayerKind.AffineCoupling || (layer.Kind == LayerKind.MaskedAutoregressive && !layer.Spec.IsSplineMade))
                 w.Line($"p.Slice({layer.ScaleConst}, {layer.Transformed.Length}).Fill(1f);");
             if (layer.Kind == LayerKind.MaskedAutoregressive)
                 w.Line($"{layer.Name}_ApplyMasks(p); // the hidden layers drawn as torch.nn.Linear, then multiplied by their MADE masks");
-            if (layer.Kind == LayerKind.SplineCoupling)
+            if (layer.Kind == LayerKind.SplineCoupling || layer.Spec.IsSplineMade)
             {
                 w.Line($"// {layer.Name}: the output bias's derivative entries at ln(e^(1 − m_d) − 1), so that every δ = 1: with the zero weights the spline starts as the identity");
                 w.Line($"for (int j = 0; j < {layer.Transformed.Length}; j++) p.Slice({layer.OutputBiasConst} + j * {layer.SplineParameters} + 2 * {layer.Name}_Bins, {layer.Name}_Bins - 1).Fill(SplineKernels.IdentityDerivative);");
@@ -500,6 +509,7 @@ internal static class FlowEmitter
     {
         bool cond = plan.Condition > 0;
         bool iaf = layer.Spec.Inverse;
+        bool spline = layer.Spec.IsSplineMade;
         int D = plan.Features;
         string name = layer.Name;
         string u = $"_x{layer.Index}", v = $"_x{layer.Index + 1}";
@@ -515,12 +525,18 @@ internal static class FlowEmitter
 
         w.Line("// -------------------------------------------------------------------------------------");
         w.Line($"// {name}: masked autoregressive layer ({(iaf ? "IAF" : "MAF")}) over all {D} features; MADE network {NetworkEmitter.Widths(net)} ({ActivationNames[layer.Spec.Activation]} hidden),");
-        w.Line($"// input [{(iaf ? "v" : "u")}{(cond ? ", y" : "")}]. Degrees: feature i → i + 1, hidden unit j → 1 + (j mod {System.Math.Max(1, D - 1)}); output i (r_i and m_i) sees");
-        w.Line("// the hidden units of degree < i + 1 only, so (r_i, m_i) depend on features 0 … i − 1 alone (docs/flow-layers.md).");
-        w.Line("// data → latent: v_i = (u_i − m_i)·exp(−s_i), s = scale ⊙ tanh(r) ; ln|det| −= Σ s (the Jacobian is triangular).");
+        w.Line($"// input [{(iaf ? "v" : "u")}{(cond ? ", y" : "")}]. Degrees: feature i → i + 1, hidden unit j → 1 + (j mod {System.Math.Max(1, D - 1)}); output i ({(spline ? "θ_i" : "r_i and m_i")}) sees");
+        w.Line($"// the hidden units of degree < i + 1 only, so {(spline ? "θ_i depends" : "(r_i, m_i) depend")} on features 0 … i − 1 alone (docs/flow-layers.md).");
+        if (spline)
+        {
+            w.Line($"// data → latent: v_i = g(u_i; θ_i), g monotonic rational-quadratic on [−{B(layer.Spec.TailBound)}, {B(layer.Spec.TailBound)}] with {layer.Bins} bins, identity outside ; ln|det| += Σ ln g′(u_i)");
+            w.Line($"// (the Jacobian is triangular). θ_i = o[P·i … P·i + {layer.SplineParameters - 1}]: [{layer.Bins} widths | {layer.Bins} heights | {layer.Bins - 1} interior derivatives] as a spline coupling's.");
+        }
+        else
+            w.Line("// data → latent: v_i = (u_i − m_i)·exp(−s_i), s = scale ⊙ tanh(r) ; ln|det| −= Σ s (the Jacobian is triangular).");
         w.Line(iaf
-            ? "// IAF: (r, m) = net(v, y): data → latent takes D passes (v_i needs v_0 … v_{i−1}), latent → data one."
-            : "// MAF: (r, m) = net(u, y): data → latent is one pass, latent → data takes D passes (u_i needs u_0 … u_{i−1}).");
+            ? $"// IAF: {(spline ? "θ" : "(r, m)")} = net(v, y): data → latent takes D passes (v_i needs v_0 … v_{{i−1}}), latent → data one."
+            : $"// MAF: {(spline ? "θ" : "(r, m)")} = net(u, y): data → latent is one pass, latent → data takes D passes (u_i needs u_0 … u_{{i−1}}).");
         w.Line("// -------------------------------------------------------------------------------------");
         w.Line();
 
@@ -529,13 +545,13 @@ internal static class FlowEmitter
         foreach (var node in net.Emitting)
         {
             int layerIndex = node.Index;
-            string role = layerIndex == 0 ? $"inputs{(cond ? " (the condition columns connect to every unit)" : "")}" : layerIndex == lastLayer ? "outputs r_i, m_i ← units of degree < i + 1" : "unit j ← unit p iff deg(j) ≥ deg(p)";
-            w.Line($"MadeKernels.ApplyMask(arena.Slice({node.Const("W")}, {node.Out.Size * node.In.Size}), {node.Out.Size}, {node.In.Size}, layer: {layerIndex}, lastLayer: {lastLayer}, features: {D}); // {node.Tensors[0].Name}: {role}");
+            string role = layerIndex == 0 ? $"inputs{(cond ? " (the condition columns connect to every unit)" : "")}" : layerIndex == lastLayer ? (spline ? "outputs θ_i ← units of degree < i + 1" : "outputs r_i, m_i ← units of degree < i + 1") : "unit j ← unit p iff deg(j) ≥ deg(p)";
+            w.Line($"MadeKernels.ApplyMask(arena.Slice({node.Const("W")}, {node.Out.Size * node.In.Size}), {node.Out.Size}, {node.In.Size}, layer: {layerIndex}, lastLayer: {lastLayer}, features: {D}{(spline ? $", outputsPerFeature: {layer.SplineParameters}" : "")}); // {node.Tensors[0].Name}: {role}");
         }
         w.Close();
         w.Line();
 
-        w.Line($"/// <summary>{name}'s MADE network on all the features of <paramref name=\"source\"/> (rows × {D}){(cond ? " and y" : "")}: o = [r | m].</summary>");
+        w.Line($"/// <summary>{name}'s MADE network on all the features of <paramref name=\"source\"/> (rows × {D}){(cond ? " and y" : "")}: o = {(spline ? "[θ_0 | … | θ_{D−1}]" : "[r | m]")}.</summary>");
         w.Open($"private void {name}_Network(int source, {yParam}int rows)");
         w.Line($"var input = Act({layer.NetInputField}, rows, {layer.NetIn});");
         if (cond)
@@ -548,6 +564,12 @@ internal static class FlowEmitter
         NetworkEmitter.EmitForward(w, net);
         w.Close();
         w.Line();
+
+        if (spline)
+        {
+            EmitSplineMadePasses(w, plan, layer, gNext, gPrev);
+            return;
+        }
 
         string scale = $"_parameters.Span.Slice({layer.ScaleConst}, {D})";
         // Forward (data → latent).
@@ -622,6 +644,105 @@ internal static class FlowEmitter
             w.Line("gIn.Clear();");
             w.Open($"for (int i = {D - 1}; i >= 0; i--)");
             w.Line($"MadeKernels.InverseAdjointColumn(gv, gIn, v, {R("o")}, {scale}, invRows, i, gu, {R("go")}, {M("go")}, gScale); // λ_i, c_i, −λ_i; ∂L/∂scale_i");
+            w.Line("if (i == 0) break;");
+            w.Line("// q for feature i − 1: the VJP of the cotangents of features i … D − 1 (no parameter gradients)");
+            NetworkEmitter.EmitBackward(w, net, "_gOut", "_gh0", "_gh1", "_gIn", parameterGradients: false);
+            w.Close();
+            w.Line("// the parameter gradients: one more backward pass with every cotangent");
+            NetworkEmitter.EmitBackward(w, net, "_gOut", "_gh0", "_gh1", null, parameterGradients: true);
+        }
+        w.Line($"{name}_ApplyMasks(_gradients.Span); // masked-out weights get no gradient, so no optimizer ever moves them off 0");
+        w.Close();
+        w.Line();
+    }
+
+    // The passes of a masked autoregressive layer whose transform is a rational-quadratic spline: the spline coupling's
+    // kernels on every feature (MAF) or one feature per pass (the D-pass directions), θ_i = o[P·i … P·i + P − 1].
+    // The IAF's backward pass walks the features from the last: ∂L/∂v_i is the later layers' share plus the network's
+    // vector-Jacobian product of the θ cotangents of the features after i (which alone depend on v_i).
+    private static void EmitSplineMadePasses(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
+    {
+        bool cond = plan.Condition > 0;
+        bool iaf = layer.Spec.Inverse;
+        int D = plan.Features, P = layer.SplineParameters;
+        string name = layer.Name;
+        string u = $"_x{layer.Index}", v = $"_x{layer.Index + 1}";
+        string yParam = cond ? "ReadOnlySpan2D<float> y, " : "";
+        string yArg = cond ? "y, " : "";
+        string columns = $"{name}_Columns", bins = $"{name}_Bins", bound = $"{name}_TailBound";
+        var net = layer.Network!;
+        string Theta(string o) => $"{o}.Slice(0, {P} * i, rows, {P})"; // θ_i: feature i's P columns
+
+        // Forward (data → latent).
+        w.Open($"private void {name}_Forward({yParam}int rows)");
+        w.Line($"var u = Act({u}, rows, {D});");
+        w.Line($"var v = Act({v}, rows, {D});");
+        w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
+        w.Line("var logDet = _activations.Span.Slice(_logDet, rows);");
+        if (!iaf)
+        {
+            w.Line($"{name}_Network({u}, {yArg}rows); // θ = net(u{(cond ? ", y" : "")}): one pass");
+            w.Line($"SplineKernels.Forward(u, {columns}, o, {bins}, {bound}, v, logDet); // v_i = g(u_i; θ_i) for every feature; ln|det| += Σ ln g′(u_i)");
+        }
+        else
+        {
+            w.Line("v.Clear(); // v_i not yet found are 0 (no output before them reads them)");
+            w.Open($"for (int i = 0; i < {D}; i++)");
+            w.Line($"{name}_Network({v}, {yArg}rows); // θ = net(v{(cond ? ", y" : "")}), exact for feature i once v_0 … v_{{i−1}} are in");
+            w.Line($"SplineKernels.Forward(u, {columns}.Slice(i, 1), {Theta("o")}, {bins}, {bound}, v, logDet); // v_i = g(u_i; θ_i); ln|det| += ln g′(u_i)");
+            w.Close();
+        }
+        w.Close();
+        w.Line();
+
+        // Inverse (latent → data).
+        w.Open($"private void {name}_Inverse({yParam}int rows)");
+        w.Line($"var u = Act({u}, rows, {D});");
+        w.Line($"var v = Act({v}, rows, {D});");
+        w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
+        if (iaf)
+        {
+            w.Line($"{name}_Network({v}, {yArg}rows); // θ = net(v{(cond ? ", y" : "")}): one pass");
+            w.Line($"SplineKernels.Inverse(v, {columns}, o, {bins}, {bound}, u); // u_i = g⁻¹(v_i; θ_i): ξ = 2c / (−b − √(b² − 4ac)) in the bin of v_i");
+        }
+        else
+        {
+            w.Line("u.Clear(); // u_i not yet found are 0 (no output before them reads them)");
+            w.Open($"for (int i = 0; i < {D}; i++)");
+            w.Line($"{name}_Network({u}, {yArg}rows); // θ = net(u{(cond ? ", y" : "")}), exact for feature i once u_0 … u_{{i−1}} are in");
+            w.Line($"SplineKernels.Inverse(v, {columns}.Slice(i, 1), {Theta("o")}, {bins}, {bound}, u); // u_i = g⁻¹(v_i; θ_i)");
+            w.Close();
+        }
+        w.Close();
+        w.Line();
+
+        // Backward.
+        w.Open($"private void {name}_Backward({yParam}int rows, float invRows)");
+        if (cond) w.Line("_ = y; // the condition needs no gradient");
+        w.Line($"var gv = Act({gNext}, rows, {D}); // ∂L/∂v");
+        w.Line($"var gu = Act({gPrev}, rows, {D}); // ∂L/∂u (written here)");
+        w.Line($"var go = Act(_gOut, rows, {layer.NetOut}); // ∂L/∂θ");
+        w.Line($"var u = Act({u}, rows, {D}); // the forward input: the splines' derivatives are recomputed from u and θ");
+        w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
+        if (!iaf)
+        {
+            w.Line("// v = g(u; θ), ln|det| += Σ ln g′(u; θ), ∂L/∂ln|det| = −1/B: ∂L/∂u = ∂L/∂v·g′ − (1/B)·∂ln g′/∂u,");
+            w.Line("// ∂L/∂θ = ∂L/∂v·∂g/∂θ − (1/B)·∂ln g′/∂θ through the knots, softmax and softplus (0 in the tails)");
+            w.Line($"SplineKernels.Backward(gv, u, {columns}, o, {bins}, {bound}, invRows, gu, go);");
+            NetworkEmitter.EmitBackward(w, net, "_gOut", "_gh0", "_gh1", "_gIn", parameterGradients: true);
+            w.Line($"// the network input was [u{(cond ? ", y" : "")}]: add its gradient to ∂L/∂u");
+            w.Line($"CouplingKernels.AddToColumns(Act(_gIn, rows, {layer.NetIn}){(cond ? $".Slice(0, 0, rows, {D})" : "")}, gu, {columns});");
+        }
+        else
+        {
+            w.Line($"var gIn = Act(_gIn, rows, {layer.NetIn}); // the network's vector-Jacobian product q = ∂(cotangents · θ)/∂[v{(cond ? ", y" : "")}]");
+            w.Line("// v_i = g(u_i; θ_i(v_0 … v_{i−1})): ∂L/∂v_i = λ_i = ∂L/∂v_i (later layers) + q_i, where q is the network's VJP of the");
+            w.Line("// θ cotangents of features k > i, already found. Then, as for the MAF, ∂L/∂u_i = λ_i·g′ − (1/B)·∂ln g′/∂u_i and");
+            w.Line("// ∂L/∂θ_i = λ_i·∂g/∂θ_i − (1/B)·∂ln g′/∂θ_i, from the last feature back. Then ∂L/∂(weights) is the VJP of every ∂L/∂θ.");
+            w.Line("go.Clear(); // cotangents of the features not solved yet");
+            w.Line("gIn.Clear();");
+            w.Open($"for (int i = {D - 1}; i >= 0; i--)");
+            w.Line($"SplineKernels.AutoregressiveBackwardColumn(gv, gIn, u, i, {Theta("o")}, {bins}, {bound}, invRows, gu, {Theta("go")}); // λ_i; ∂L/∂u_i, ∂L/∂θ_i");
             w.Line("if (i == 0) break;");
             w.Line("// q for feature i − 1: the VJP of the cotangents of features i … D − 1 (no parameter gradients)");
             NetworkEmitter.EmitBackward(w, net, "_gOut", "_gh0", "_gh1", "_gIn", parameterGradients: false);

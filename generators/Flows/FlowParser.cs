@@ -107,6 +107,7 @@ internal static class FlowParser
         int mask = -1, permutationKind = -1, hidden = 64, hiddenLayers = 2, activation = 1, seed = 0, bins = 8;
         float tailBound = 3f;
         bool inverse = false;
+        int transform = 0;
         string? pattern = null;
         var order = EquatableArray<int>.Empty;
 
@@ -135,6 +136,7 @@ internal static class FlowParser
                 case "Bins" when named.Value.Value is int k: bins = k; break;
                 case "TailBound" when named.Value.Value is float b: tailBound = b; break;
                 case "Inverse" when named.Value.Value is bool iaf: inverse = iaf; break;
+                case "Transform" when named.Value.Value is int t: transform = t; break;
             }
         }
 
@@ -147,6 +149,7 @@ internal static class FlowParser
             Bins = bins,
             TailBound = tailBound,
             Inverse = inverse,
+            Transform = transform,
         };
     }
 

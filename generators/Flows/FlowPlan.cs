@@ -133,8 +133,19 @@ internal sealed class FlowPlan
                     layer.Kept = Enumerable.Range(0, D).ToArray();
                     layer.Transformed = layer.Kept;
                     layer.NetIn = D + spec.Condition;
+                    string input = $"{(spec_i.Inverse ? "v" : "u")}{(spec.Condition > 0 ? ", y" : "")}";
+                    if (spec_i.IsSplineMade)
+                    {
+                        // Feature i's 3K − 1 spline parameters at columns P·i … P·i + P − 1, as a spline coupling's.
+                        layer.Bins = spec_i.Bins;
+                        layer.SplineParameters = 3 * spec_i.Bins - 1;
+                        layer.NetOut = layer.SplineParameters * D;
+                        AddNetwork(layer, input, $"per feature: {spec_i.Bins} widths, {spec_i.Bins} heights, {spec_i.Bins - 1} derivatives");
+                        layer.OutputBiasConst = layer.Network!.LastEmitting.Const("B");
+                        break;
+                    }
                     layer.NetOut = 2 * D;
-                    AddNetwork(layer, $"{(spec_i.Inverse ? "v" : "u")}{(spec.Condition > 0 ? ", y" : "")}", "raw s, m");
+                    AddNetwork(layer, input, "raw s, m");
                     layer.ScaleConst = AddParam($"{n}_Scale", $"{n}.scale", new[] { D }, layer);
                     break;
                 }
@@ -193,6 +204,8 @@ internal sealed class FlowPlan
                 sb.Append(':').Append(l.Bins).Append(':').Append(l.TailBound.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
             if (l.Kind == LayerKind.MaskedAutoregressive)
                 sb.Append(':').Append(l.Inverse ? "iaf" : "maf");
+            if (l.IsSplineMade) // only for spline transforms: affine MADE hashes (and checkpoints) stay as they were
+                sb.Append(":spline:").Append(l.Bins).Append(':').Append(l.TailBound.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
         }
         return sb.ToString();
     }

@@ -58,14 +58,20 @@ internal sealed record LayerSpec(
     /// </summary>
     public string? Stub { get; init; }
 
-    /// <summary>K, the bins of a [SplineCoupling] (its default 8 for other layers, which ignore it).</summary>
+    /// <summary>K, the bins of a [SplineCoupling] or a spline [MaskedAutoregressive] (its default 8 for other layers, which ignore it).</summary>
     public int Bins { get; init; } = 8;
 
-    /// <summary>B, the tail bound of a [SplineCoupling] (its default 3 for other layers).</summary>
+    /// <summary>B, the tail bound of a [SplineCoupling] or a spline [MaskedAutoregressive] (its default 3 for other layers).</summary>
     public float TailBound { get; init; } = 3f;
 
     /// <summary>Inverse of a [MaskedAutoregressive] (true: IAF, the network reads the latent side); false for other layers.</summary>
     public bool Inverse { get; init; }
+
+    /// <summary>Transform of a [MaskedAutoregressive] as its enum value (0 Affine, 1 Spline); 0 for other layers.</summary>
+    public int Transform { get; init; }
+
+    /// <summary>A [MaskedAutoregressive] whose transform is a rational-quadratic spline (Bins and TailBound apply).</summary>
+    public bool IsSplineMade => Kind == LayerKind.MaskedAutoregressive && Transform == 1;
 
     /// <summary>A layer with a dense network (couplings and masked autoregressive layers): Hidden, HiddenLayers and Activation apply.</summary>
     public bool HasNetwork => IsCoupling || Kind == LayerKind.MaskedAutoregressive;

@@ -55,12 +55,13 @@ internal static class FlowValidator
                 Error("GD0015", $"{what} '{layer.Member}' has HiddenLayers = {layer.HiddenLayers}, more than GenDsl's limit of {Limits.MaxLayers}", i, FindingTarget.NamedArgument, "HiddenLayers");
             if (layer.Activation is < 0 or > 5)
                 Error("GD0005", $"{what} '{layer.Member}' has Activation = {layer.Activation}, which is not a value of GenDsl.Activation: use one of its named members", i, FindingTarget.NamedArgument, "Activation");
-            if (layer.Kind == LayerKind.SplineCoupling)
+            if (layer.Kind == LayerKind.SplineCoupling || layer.IsSplineMade)
             {
+                string spline = layer.IsSplineMade ? "Masked autoregressive spline layer" : "Spline coupling";
                 if (layer.Bins > MaxBins)
-                    Error("GD0015", $"Spline coupling '{layer.Member}' has Bins = {layer.Bins}, more than GenDsl's limit of {MaxBins} (each bin keeps at least 1/1000 of the interval, so K·0.001 must stay well below 1)", i, FindingTarget.NamedArgument, "Bins");
+                    Error("GD0015", $"{spline} '{layer.Member}' has Bins = {layer.Bins}, more than GenDsl's limit of {MaxBins} (each bin keeps at least 1/1000 of the interval, so K·0.001 must stay well below 1)", i, FindingTarget.NamedArgument, "Bins");
                 if (float.IsInfinity(layer.TailBound) || layer.TailBound > MaxTailBound)
-                    Error("GD0015", $"Spline coupling '{layer.Member}' has TailBound = {FormatBound(layer.TailBound)}, more than GenDsl's limit of {MaxTailBound}: the spline's interval [−B, B] must be finite (scale the data instead)", i, FindingTarget.NamedArgument, "TailBound");
+                    Error("GD0015", $"{spline} '{layer.Member}' has TailBound = {FormatBound(layer.TailBound)}, more than GenDsl's limit of {MaxTailBound}: the spline's interval [−B, B] must be finite (scale the data instead)", i, FindingTarget.NamedArgument, "TailBound");
             }
         }
         long netLayers = spec.Layers.Where(l => l.HasNetwork).Sum(l => (long)System.Math.Max(l.HiddenLayers, 0) + 1);
@@ -145,6 +146,15 @@ internal static class FlowValidator
                 }
 
                 case LayerKind.MaskedAutoregressive:
+                    if (layer.Transform is < 0 or > 1)
+                        Error("GD0005", $"Masked autoregressive layer '{layer.Member}' has Transform = {layer.Transform}, which is not a value of GenDsl.AutoregressiveTransform: use AutoregressiveTransform.Affine or AutoregressiveTransform.Spline", i, FindingTarget.NamedArgument, "Transform");
+                    if (layer.IsSplineMade)
+                    {
+                        if (layer.Bins < 2)
+                            Error("GD0005", $"Masked autoregressive spline layer '{layer.Member}' has Bins = {layer.Bins}: a spline needs at least 2 bins (8 is the usual choice)", i, FindingTarget.NamedArgument, "Bins");
+                        if (!(layer.TailBound > 0))
+                            Error("GD0005", $"Masked autoregressive spline layer '{layer.Member}' has TailBound = {FormatBound(layer.TailBound)}: the spline acts on [−B, B], so B must be > 0 (3 is the usual choice for standardised data)", i, FindingTarget.NamedArgument, "TailBound");
+                    }
                     if (layer.Hidden <= 0)
                         Error("GD0005", $"Masked autoregressive layer '{layer.Member}' has Hidden = {layer.Hidden}: the width of its hidden layers must be ≥ 1", i, FindingTarget.NamedArgument, "Hidden");
                     if (layer.HiddenLayers < 1)
@@ -229,13 +239,15 @@ internal static class FlowValidator
                 case LayerKind.MaskedAutoregressive:
                 {
                     long width = d + System.Math.Max(spec.Condition, 0), hidden = System.Math.Max(layer.Hidden, 1);
+                    long perFeature = layer.IsSplineMade ? 3L * System.Math.Min(System.Math.Max(layer.Bins, 1), MaxBins) - 1 : 2;
                     for (int l = 0; l <= System.Math.Max(layer.HiddenLayers, 0); l++)
                     {
-                        long outW = l == layer.HiddenLayers ? 2 * d : hidden;
+                        long outW = l == layer.HiddenLayers ? perFeature * d : hidden;
                         total += (width + 1) * outW;
                         width = outW;
                     }
-                    total += d;
+                    if (!layer.IsSplineMade)
+                        total += d; // the learned scale
                     break;
                 }
                 case LayerKind.ActNorm:

@@ -135,12 +135,26 @@ public sealed class SplineCouplingAttribute : Attribute
     public Activation Activation { get; set; } = Activation.Relu;
 }
 
+/// <summary>The elementwise transform of a <see cref="MaskedAutoregressiveAttribute"/>, parametrised by its MADE network.</summary>
+public enum AutoregressiveTransform
+{
+    /// <summary>v_i = (u_i − m_i)·exp(−s_i), s = scale ⊙ tanh(r): 2 network outputs per feature and a learned scale (MAF, IAF).</summary>
+    Affine,
+
+    /// <summary>
+    /// A monotonic rational-quadratic spline on [−TailBound, TailBound], identity outside, exactly as
+    /// [SplineCoupling]'s: 3·Bins − 1 network outputs per feature (the autoregressive neural spline flow of Durkan et al. 2019).
+    /// </summary>
+    Spline,
+}
+
 /// <summary>
 /// Masked autoregressive layer (MAF, Papamakarios et al. 2017; IAF with <see cref="Inverse"/>): a MADE network
-/// (Germain et al. 2015) whose masked dense layers make (r_i, m_i) depend only on the features before i, and the
-/// affine map v_i = (u_i − m_i)·exp(−s_i), s = scale ⊙ tanh(r), on every feature. Log-det of h: −Σ s.
-/// MAF (the default): one network pass for the density, D sequential passes for sampling; IAF: the reverse.
-/// The exact semantics (degrees, masks, parameter names) are in docs/flow-layers.md.
+/// (Germain et al. 2015) whose masked dense layers make feature i's transform parameters depend only on the features
+/// before i, and an elementwise transform of every feature: by default the affine map v_i = (u_i − m_i)·exp(−s_i),
+/// s = scale ⊙ tanh(r) (log-det −Σ s); with <see cref="Transform"/> = <see cref="AutoregressiveTransform.Spline"/>
+/// a rational-quadratic spline (log-det Σ ln g′). MAF (the default): one network pass for the density, D sequential
+/// passes for sampling; IAF: the reverse. The exact semantics (degrees, masks, parameter names) are in docs/flow-layers.md.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
 public sealed class MaskedAutoregressiveAttribute : Attribute
@@ -159,6 +173,15 @@ public sealed class MaskedAutoregressiveAttribute : Attribute
     /// latent side v — fast sampling, density (and training) in D passes.
     /// </summary>
     public bool Inverse { get; set; }
+
+    /// <summary>The elementwise transform: affine (the default) or a rational-quadratic spline.</summary>
+    public AutoregressiveTransform Transform { get; set; } = AutoregressiveTransform.Affine;
+
+    /// <summary>K, the bins of each spline (2 … 256), with <see cref="Transform"/> = Spline; ignored otherwise.</summary>
+    public int Bins { get; set; } = 8;
+
+    /// <summary>B: each spline acts on [−B, B] and is the identity outside, with <see cref="Transform"/> = Spline; ignored otherwise.</summary>
+    public float TailBound { get; set; } = 3f;
 }
 
 /// <summary>A fixed permutation of the features; log-det 0.</summary>

@@ -173,12 +173,33 @@ public sealed class Coupling : FlowLayer
 public sealed class MaskedAutoregressive : FlowLayer
 {
     public MaskedAutoregressive(IParameterized owner, string name, TensorInfo[] tensors, int features, int netLayers, bool isInverse)
+        : this(owner, name, tensors, features, netLayers, isInverse, 0, 0f)
+    {
+    }
+
+    /// <summary>A layer whose transform is a spline of <paramref name="bins"/> bins on [−<paramref name="tailBound"/>, <paramref name="tailBound"/>] (bins 0: affine).</summary>
+    public MaskedAutoregressive(IParameterized owner, string name, TensorInfo[] tensors, int features, int netLayers, bool isInverse,
+        int bins, float tailBound)
         : base(owner, name, tensors)
     {
         Features = features;
         NetLayers = netLayers;
         IsInverse = isInverse;
+        Bins = bins;
+        TailBound = tailBound;
     }
+
+    /// <summary>The elementwise transform: <see cref="AutoregressiveTransform.Spline"/> when <see cref="Bins"/> &gt; 0.</summary>
+    public AutoregressiveTransform Transform => Bins > 0 ? AutoregressiveTransform.Spline : AutoregressiveTransform.Affine;
+
+    /// <summary>K, the bins of each feature's spline (0 for the affine transform).</summary>
+    public int Bins { get; }
+
+    /// <summary>B, the spline's tail bound (0 for the affine transform).</summary>
+    public float TailBound { get; }
+
+    /// <summary>Network outputs per feature in the output layer's spline layout (3K − 1), or 0 for the affine [r | m] layout.</summary>
+    private int OutputsPerFeature => Bins > 0 ? SplineKernels.ParametersPerFeature(Bins) : 0;
 
     /// <summary>D, the features the layer transforms (all of them).</summary>
     public int Features { get; }
@@ -201,8 +222,10 @@ public sealed class MaskedAutoregressive : FlowLayer
     /// <summary>Gradient of <see cref="Bias"/>.</summary>
     public Span<float> BiasGradient(int layer) => Gradient($"net.{CheckLayer(layer)}.bias");
 
-    /// <summary>The learnable bound of s = scale ⊙ tanh(r), one per feature.</summary>
-    public Span<float> Scale => Parameter("scale");
+    /// <summary>The learnable bound of s = scale ⊙ tanh(r), one per feature (the affine transform only).</summary>
+    public Span<float> Scale => Bins == 0
+        ? Parameter("scale")
+        : throw new InvalidOperationException($"Layer '{Name}' has a spline transform ({Bins} bins), which has no scale: its parameters are all network outputs.");
 
     /// <summary>
     /// Sets every masked-out weight to exactly 0. The generated code keeps them at 0 (initialisation, gradients, Load);
@@ -213,7 +236,7 @@ public sealed class MaskedAutoregressive : FlowLayer
         for (int l = 0; l < NetLayers; l++)
         {
             var weight = Weight(l);
-            MadeKernels.ApplyMask(Parameter($"net.{l}.weight"), weight.Height, weight.Width, l, NetLayers - 1, Features);
+            MadeKernels.ApplyMask(Parameter($"net.{l}.weight"), weight.Height, weight.Width, l, NetLayers - 1, Features, OutputsPerFeature);
         }
     }
 
@@ -224,7 +247,7 @@ public sealed class MaskedAutoregressive : FlowLayer
         var mask = new float[weight.Height, weight.Width];
         for (int o = 0; o < weight.Height; o++)
             for (int i = 0; i < weight.Width; i++)
-                mask[o, i] = MadeKernels.IsConnected(CheckLayer(layer), NetLayers - 1, Features, o, i) ? 1f : 0f;
+                mask[o, i] = MadeKernels.IsConnected(CheckLayer(layer), NetLayers - 1, Features, o, i, OutputsPerFeature) ? 1f : 0f;
         return mask;
     }
 

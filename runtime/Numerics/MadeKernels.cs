@@ -18,13 +18,16 @@ public static class MadeKernels
     /// <summary>
     /// Whether weight [<paramref name="output"/>, <paramref name="input"/>] of linear layer <paramref name="layer"/>
     /// (0 … <paramref name="lastLayer"/>, the output layer) is used. Layer 0's inputs are the D features then the
-    /// condition columns; the output layer's outputs are r_0 … r_{D−1}, then m_0 … m_{D−1}.
+    /// condition columns; the output layer's outputs are r_0 … r_{D−1}, then m_0 … m_{D−1} (affine transform,
+    /// <paramref name="outputsPerFeature"/> = 0), or feature i's P spline parameters at P·i … P·i + P − 1
+    /// (spline transform, <paramref name="outputsPerFeature"/> = P = 3K − 1).
     /// </summary>
-    public static bool IsConnected(int layer, int lastLayer, int features, int output, int input)
+    public static bool IsConnected(int layer, int lastLayer, int features, int output, int input, int outputsPerFeature = 0)
     {
         if (layer == lastLayer)
         {
-            int feature = output < features ? output : output - features; // r_i and m_i share feature i's degree
+            int feature = outputsPerFeature > 0 ? output / outputsPerFeature // feature i's spline parameters share its degree
+                : output < features ? output : output - features;           // r_i and m_i share feature i's degree
             return feature + 1 > (layer == 0 ? input + 1 : HiddenDegree(input, features));
         }
         if (layer == 0)
@@ -42,18 +45,21 @@ public static class MadeKernels
     /// <param name="layer">Which linear layer (0 = the first).</param>
     /// <param name="lastLayer">The output layer's index (the number of hidden layers).</param>
     /// <param name="features">D.</param>
-    public static void ApplyMask(Span<float> weight, int outputs, int inputs, int layer, int lastLayer, int features)
+    /// <param name="outputsPerFeature">0 for the affine transform's [r | m] outputs, P = 3K − 1 for a spline's (see <see cref="IsConnected"/>).</param>
+    public static void ApplyMask(Span<float> weight, int outputs, int inputs, int layer, int lastLayer, int features, int outputsPerFeature = 0)
     {
         if ((long)outputs * inputs > weight.Length)
             throw new ArgumentException($"The weight has {weight.Length} values, fewer than {outputs}×{inputs}.", nameof(weight));
         if ((uint)layer > (uint)lastLayer)
             throw new ArgumentOutOfRangeException(nameof(layer), layer, $"A MADE with output layer {lastLayer} has layers 0…{lastLayer}.");
+        if (outputsPerFeature < 0)
+            throw new ArgumentOutOfRangeException(nameof(outputsPerFeature), outputsPerFeature, "Outputs per feature is 0 (the affine layout) or the spline's 3K − 1.");
         for (int o = 0; o < outputs; o++)
         {
             var row = weight.Slice(o * inputs, inputs);
             for (int i = 0; i < inputs; i++)
             {
-                if (!IsConnected(layer, lastLayer, features, o, i))
+                if (!IsConnected(layer, lastLayer, features, o, i, outputsPerFeature))
                     row[i] = 0f;
             }
         }

@@ -162,6 +162,45 @@ public static class SplineKernels
         }
     }
 
+    /// <summary>
+    /// One step of the backward pass of an inverse autoregressive spline layer ([MaskedAutoregressive(Transform =
+    /// Spline, Inverse = true)]), for feature i = <paramref name="column"/> on every row. There v_i = g(u_i; θ_i) with
+    /// θ_i from the network on v_0 … v_{i−1}, so ∂L/∂v_i is the cotangent <paramref name="gv"/> from the layers after
+    /// this one plus q_i, the network's vector-Jacobian product (<paramref name="vjp"/>, column i) of the θ cotangents
+    /// of the features after i, already found. With λ_i = gv_i + q_i this is the whole-batch Backward on one column:
+    /// ∂L/∂u_i = λ_i·g′ − (1/B)·∂ln g′/∂u_i (written to <paramref name="gu"/>), and ∂L/∂θ_i = λ_i·∂g/∂θ_i −
+    /// (1/B)·∂ln g′/∂θ_i (<paramref name="gTheta"/>, overwritten; zeros in the tails).
+    /// </summary>
+    /// <param name="gv">∂L/∂v from the layers after this one, rows × D.</param>
+    /// <param name="vjp">The network's input gradient, rows × (D + k): column i is q_i.</param>
+    /// <param name="u">The layer input (data side), rows × D.</param>
+    /// <param name="column">The feature i.</param>
+    /// <param name="theta">Feature i's P = 3K − 1 network outputs, rows × P.</param>
+    /// <param name="bins">K.</param>
+    /// <param name="tailBound">B.</param>
+    /// <param name="invRows">1/B_rows.</param>
+    /// <param name="gu">∂L/∂u, rows × D: column i written.</param>
+    /// <param name="gTheta">∂L/∂θ_i, rows × P (overwritten).</param>
+    public static void AutoregressiveBackwardColumn(ReadOnlySpan2D<float> gv, ReadOnlySpan2D<float> vjp, ReadOnlySpan2D<float> u, int column,
+        ReadOnlySpan2D<float> theta, int bins, float tailBound, float invRows, Span2D<float> gu, Span2D<float> gTheta)
+    {
+        if ((uint)column >= (uint)u.Width)
+            throw new ArgumentOutOfRangeException(nameof(column), column, $"u has columns 0…{u.Width - 1}.");
+        CheckShapes(u, nameof(u), [column], theta, bins, tailBound);
+        CheckSame(u, nameof(u), gv.Height, gv.Width, nameof(gv));
+        CheckSame(u, nameof(u), gu.Height, gu.Width, nameof(gu));
+        if (vjp.Height != u.Height || vjp.Width < u.Width)
+            throw new ArgumentException($"vjp is {vjp.Height}×{vjp.Width} but must have {u.Height} rows and at least {u.Width} columns (the network's input gradient).", nameof(vjp));
+        if (gTheta.Height != theta.Height || gTheta.Width != theta.Width)
+            throw new ArgumentException($"gTheta is {gTheta.Height}×{gTheta.Width} but theta is {theta.Height}×{theta.Width}: pass one gradient per network output.", nameof(gTheta));
+        Span<double> work = stackalloc double[WorkLength(bins)];
+        for (int r = 0; r < u.Height; r++)
+        {
+            float lambda = gv[r, column] + vjp[r, column]; // ∂L/∂v_i: the later layers' share and the later features' θ share
+            gu[r, column] = ToFloat(Differentiate(u[r, column], theta.GetRowSpan(r), bins, tailBound, lambda, -invRows, gTheta.GetRowSpan(r), work));
+        }
+    }
+
     // =====================================================================================
     // One value (the building blocks; public for tests and for callers with their own loops)
     // =====================================================================================

@@ -103,6 +103,24 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void MaskedAutoregressiveSplineFlow()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Flow(Features = 3, Condition = 1)]
+            public sealed partial class Nsf
+            {
+                [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, Bins = 4, Hidden = 8, HiddenLayers = 2)] public partial MaskedAutoregressive M1 { get; }
+                [Permute(Permutation.Reverse)] public partial Permutation P1 { get; }
+                [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, Bins = 3, TailBound = 2, Hidden = 6, HiddenLayers = 1, Inverse = true)] public partial MaskedAutoregressive M2 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
+    [Fact]
     public void ConditionalGaussianVae()
     {
         var (generated, _) = GeneratorHarness.Run("""

@@ -111,6 +111,41 @@ public class ReferenceEquivalenceTests
             afterFill: () => { flow.M1.ApplyMasks(); flow.M2.ApplyMasks(); });
     }
 
+    private static RefFlow SplineMafReference() => new(4, 0,
+        new RefMadeLayer(8, 2, Activation.Tanh, false, Bins: 5, TailBound: 2),
+        new RefPermutation(RefFlow.ReversePermutation(4)),
+        new RefMadeLayer(6, 1, Activation.Softplus, true, Bins: 3, TailBound: 1.5),
+        new RefActNorm(),
+        new RefMadeLayer(7, 1, Activation.Relu, true));
+
+    private static RefFlow ConditionalSplineMafReference() => new(3, 2,
+        new RefMadeLayer(6, 2, Activation.LeakyRelu, false, Bins: 4, TailBound: 2),
+        new RefPermutation(RefFlow.RandomPermutation(3, 5)),
+        new RefMadeLayer(5, 1, Activation.Relu, true, Bins: 6, TailBound: 1));
+
+    [Fact]
+    public void SplineMafFlowMatchesReference()
+    {
+        var flow = new SplineMafFlow(new ModelOptions { MaxBatch = 40, Seed = 8 });
+        Check(flow, SplineMafReference(), new[] { "M1", "P1", "M2", "N1", "M3" }, rows: 27,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 4), Of(z, rows, 4), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 4), Of(x, rows, 4)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 4)),
+            parameterScale: 0.3f,
+            afterFill: () => { flow.M1.ApplyMasks(); flow.M2.ApplyMasks(); flow.M3.ApplyMasks(); });
+    }
+
+    [Fact]
+    public void ConditionalSplineMafFlowMatchesReference()
+    {
+        var flow = new ConditionalSplineMafFlow(new ModelOptions { MaxBatch = 32, Seed = 9 });
+        Check(flow, ConditionalSplineMafReference(), new[] { "M1", "P1", "M2" }, rows: 19,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 3), Of(y!, rows, 2), Of(z, rows, 3), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 3), Of(y!, rows, 2), Of(x, rows, 3)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 3), Of(y!, rows, 2)),
+            afterFill: () => { flow.M1.ApplyMasks(); flow.M2.ApplyMasks(); });
+    }
+
     [Fact]
     public void MixedFlowMatchesReference()
     {

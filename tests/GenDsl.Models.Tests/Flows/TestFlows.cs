@@ -77,3 +77,22 @@ public sealed partial class ConditionalMafFlow
     [Permute(Permutation.Random, Seed = 5)] public partial Permutation P1 { get; }
     [MaskedAutoregressive(Hidden = 4, HiddenLayers = 1, Activation = Activation.Tanh, Inverse = true)] public partial MaskedAutoregressive M2 { get; }
 }
+
+// Masked autoregressive layers with spline transforms (MAF and IAF) beside an affine IAF, ActNorm and a permutation.
+[Flow(Features = 4)]
+public sealed partial class SplineMafFlow
+{
+    [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, Bins = 5, TailBound = 2, Hidden = 8, HiddenLayers = 2, Activation = Activation.Tanh)] public partial MaskedAutoregressive M1 { get; }
+    [Permute(Permutation.Reverse)] public partial Permutation P1 { get; }
+    [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, Bins = 3, TailBound = 1.5f, Hidden = 6, HiddenLayers = 1, Activation = Activation.Softplus, Inverse = true)] public partial MaskedAutoregressive M2 { get; }
+    [ActNorm] public partial ActNorm N1 { get; }
+    [MaskedAutoregressive(Hidden = 7, HiddenLayers = 1, Inverse = true)] public partial MaskedAutoregressive M3 { get; }
+}
+
+[Flow(Features = 3, Condition = 2)]
+public sealed partial class ConditionalSplineMafFlow
+{
+    [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, Bins = 4, TailBound = 2, Hidden = 6, HiddenLayers = 2, Activation = Activation.LeakyRelu)] public partial MaskedAutoregressive M1 { get; }
+    [Permute(Permutation.Random, Seed = 5)] public partial Permutation P1 { get; }
+    [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, Bins = 6, TailBound = 1, Hidden = 5, HiddenLayers = 1, Inverse = true)] public partial MaskedAutoregressive M2 { get; }
+}

@@ -6,7 +6,9 @@ namespace GenDsl.Models.Tests.Reference;
 /// sequential input degrees and the nflows/zuko hidden-degree rule, and the affine transform of the affine coupling.
 /// MAF (inverse = false): (r, m) = net(u, y), one pass data → latent, D passes latent → data.
 /// IAF (inverse = true):  (r, m) = net(v, y), one pass latent → data, D passes data → latent.
-/// Both: v_i = (u_i − m_i)·exp(−s_i), s = scale ⊙ tanh(r), logdet = −Σ_i s_i.
+/// Affine (bins = 0): v_i = (u_i − m_i)·exp(−s_i), s = scale ⊙ tanh(r), logdet = −Σ_i s_i.
+/// Spline (bins = K ≥ 2): v_i = g(u_i; θ_i) with <see cref="RefSpline"/> (identity outside [−B, B]), θ_i = the network's
+/// outputs P·i … P·i + P − 1 (P = 3K − 1), logdet = Σ_i ln g′(u_i); no scale.
 /// Weights are W[l][out, in] (row-major jagged), biases b[l][out]; masked-out weights are multiplied by the mask
 /// on every use, so a stray non-zero there cannot leak into the output.
 /// </summary>
@@ -18,18 +20,24 @@ internal sealed class RefMade
     public int N { get; }
     public Activation Act { get; }
     public bool InverseDirection { get; }
+    public int Bins { get; }
+    public double TailBound { get; }
+    /// <summary>Network outputs per feature: 2 (affine: r_i at i, m_i at D + i) or P = 3K − 1 (spline: contiguous).</summary>
+    public int PerFeature => Bins > 0 ? 3 * Bins - 1 : 2;
     public double[][,] W { get; }
     public double[][] B { get; }
     public double[] Scale { get; }
     public double[][,] Mask { get; }
 
-    public RefMade(int d, int k, int hidden, int hiddenLayers, Activation act, bool inverse)
+    public RefMade(int d, int k, int hidden, int hiddenLayers, Activation act, bool inverse, int bins = 0, double tailBound = 0)
     {
+        if (bins is 1 or < 0) throw new ArgumentOutOfRangeException(nameof(bins), "0 (affine) or ≥ 2");
+        Bins = bins; TailBound = tailBound;
         if (d < 1) throw new ArgumentOutOfRangeException(nameof(d));
         if (hiddenLayers < 1) throw new ArgumentOutOfRangeException(nameof(hiddenLayers), "MADE needs at least one hidden layer");
         D = d; K = k; H = hidden; N = hiddenLayers; Act = act; InverseDirection = inverse;
         W = new double[N + 1][,]; B = new double[N + 1][];
-        Mask = Masks(d, k, hidden, hiddenLayers);
+        Mask = Masks(d, k, hidden, hiddenLayers, bins > 0 ? 3 * bins - 1 : 0);
         for (int l = 0; l <= N; l++)
         {
             W[l] = new double[Mask[l].GetLength(0), Mask[l].GetLength(1)];
@@ -44,9 +52,10 @@ internal sealed class RefMade
     /// <summary>
     /// The binary masks, Mask[l][out, in], l = 0..n. Inputs: feature i (column i) has degree i + 1, condition columns
     /// D..D+k−1 connect to every hidden unit of layer 0. Hidden layer l: unit j ← unit p iff deg(j) ≥ deg(p).
-    /// Output layer: columns i (r_i) and D + i (m_i) have degree i + 1 and see hidden unit p iff i + 1 > deg(p).
+    /// Output layer: columns i (r_i) and D + i (m_i) have degree i + 1 and see hidden unit p iff i + 1 > deg(p);
+    /// with a spline (<paramref name="splineParameters"/> = P &gt; 0) the rows P·i … P·i + P − 1 have degree i + 1.
     /// </summary>
-    public static double[][,] Masks(int d, int k, int hidden, int hiddenLayers)
+    public static double[][,] Masks(int d, int k, int hidden, int hiddenLayers, int splineParameters = 0)
     {
         var masks = new double[hiddenLayers + 1][,];
         var m0 = new double[hidden, d + k];
@@ -64,10 +73,16 @@ internal sealed class RefMade
                     m[j, p] = HiddenDegree(j, d) >= HiddenDegree(p, d) ? 1 : 0;
             masks[l] = m;
         }
-        var mo = new double[2 * d, hidden];
+        var mo = new double[(splineParameters > 0 ? splineParameters : 2) * d, hidden];
         for (int i = 0; i < d; i++)
             for (int p = 0; p < hidden; p++)
-                mo[i, p] = mo[d + i, p] = i + 1 > HiddenDegree(p, d) ? 1 : 0;
+            {
+                double m = i + 1 > HiddenDegree(p, d) ? 1 : 0;
+                if (splineParameters > 0)
+                    for (int q = 0; q < splineParameters; q++) mo[splineParameters * i + q, p] = m;
+                else
+                    mo[i, p] = mo[d + i, p] = m;
+            }
         masks[hiddenLayers] = mo;
         return masks;
     }
@@ -89,8 +104,8 @@ internal sealed class RefMade
         for (int i = 0; i < D; i++) Scale[i] = 0.5 + rng.NextDouble();
     }
 
-    /// <summary>The network on one row: x (D values) and y (k values) → s (D), m (D).</summary>
-    public (double[] S, double[] M) Net(double[] x, double[] y)
+    /// <summary>The network's raw outputs on one row: x (D values) and y (k values) → o (PerFeature·D values).</summary>
+    public double[] Raw(double[] x, double[] y)
     {
         var h = new double[D + K];
         Array.Copy(x, h, D);
@@ -107,6 +122,22 @@ internal sealed class RefMade
             }
             h = next;
         }
+        return h;
+    }
+
+    /// <summary>Feature i's spline parameters θ_i from the raw outputs.</summary>
+    private double[] Theta(double[] o, int i)
+    {
+        int p = 3 * Bins - 1;
+        var theta = new double[p];
+        Array.Copy(o, p * i, theta, 0, p);
+        return theta;
+    }
+
+    /// <summary>The affine network on one row: x (D values) and y (k values) → s (D), m (D).</summary>
+    public (double[] S, double[] M) Net(double[] x, double[] y)
+    {
+        var h = Raw(x, y);
         var s = new double[D]; var m = new double[D];
         for (int i = 0; i < D; i++) { s[i] = Scale[i] * Math.Tanh(h[i]); m[i] = h[D + i]; }
         return (s, m);
@@ -116,6 +147,18 @@ internal sealed class RefMade
     public (double[] V, double LogDet) ToLatent(double[] u, double[] y)
     {
         var v = new double[D];
+        if (Bins > 0)
+        {
+            double ld = 0;
+            double[] o = InverseDirection ? null! : Raw(u, y); // MAF: one pass
+            for (int i = 0; i < D; i++)
+            {
+                if (InverseDirection) o = Raw(v, y); // IAF: pass i sees v_<i (entries ≥ i are still 0 and masked out of θ_i)
+                v[i] = RefSpline.Forward(u[i], Theta(o, i), Bins, TailBound, out double l);
+                ld += l;
+            }
+            return (v, ld);
+        }
         if (!InverseDirection)
         {
             var (s, m) = Net(u, y); // MAF: one pass
@@ -138,6 +181,16 @@ internal sealed class RefMade
     public double[] FromLatent(double[] v, double[] y)
     {
         var u = new double[D];
+        if (Bins > 0)
+        {
+            double[] o = InverseDirection ? Raw(v, y) : null!; // IAF: one pass
+            for (int i = 0; i < D; i++)
+            {
+                if (!InverseDirection) o = Raw(u, y); // MAF: D passes
+                u[i] = RefSpline.Inverse(v[i], Theta(o, i), Bins, TailBound);
+            }
+            return u;
+        }
         if (InverseDirection)
         {
             var (s, m) = Net(v, y); // IAF: one pass

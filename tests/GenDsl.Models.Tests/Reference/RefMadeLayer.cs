@@ -11,20 +11,25 @@ namespace GenDsl.Models.Tests.Reference;
 /// <param name="HiddenLayers">n ≥ 1.</param>
 /// <param name="Act">The hidden activation.</param>
 /// <param name="InverseDirection">True for an IAF.</param>
-public sealed record RefMadeLayer(int Hidden, int HiddenLayers, Activation Act, bool InverseDirection) : RefLayer
+/// <param name="Bins">0: the affine transform; K ≥ 2: a spline of K bins (no scale tensor).</param>
+/// <param name="TailBound">The spline's B.</param>
+public sealed record RefMadeLayer(int Hidden, int HiddenLayers, Activation Act, bool InverseDirection, int Bins = 0, double TailBound = 0) : RefLayer
 {
+    private int SplineParameters => Bins > 0 ? 3 * Bins - 1 : 0;
+
     private const double Step = 1e-6;
 
     internal override IReadOnlyList<(string Suffix, int[] Shape)> Tensors(int features, int condition)
     {
-        var masks = RefMade.Masks(features, condition, Hidden, HiddenLayers);
+        var masks = RefMade.Masks(features, condition, Hidden, HiddenLayers, SplineParameters);
         var list = new List<(string, int[])>();
         for (int l = 0; l <= HiddenLayers; l++)
         {
             list.Add(($"net.{l}.weight", [masks[l].GetLength(0), masks[l].GetLength(1)]));
             list.Add(($"net.{l}.bias", [masks[l].GetLength(0)]));
         }
-        list.Add(("scale", [features]));
+        if (Bins == 0)
+            list.Add(("scale", [features]));
         return list;
     }
 
@@ -37,7 +42,7 @@ public sealed record RefMadeLayer(int Hidden, int HiddenLayers, Activation Act, 
     /// <summary>A RefMade holding the arena's current values.</summary>
     private RefMade Load(TensorView[] w, int features, int condition)
     {
-        var made = new RefMade(features, condition, Hidden, HiddenLayers, Act, InverseDirection);
+        var made = new RefMade(features, condition, Hidden, HiddenLayers, Act, InverseDirection, Bins, TailBound);
         for (int l = 0; l <= HiddenLayers; l++)
         {
             var weight = w[2 * l];
@@ -49,7 +54,8 @@ public sealed record RefMadeLayer(int Hidden, int HiddenLayers, Activation Act, 
                 made.B[l][o] = bias[o];
             }
         }
-        for (int i = 0; i < features; i++) made.Scale[i] = w[2 * HiddenLayers + 2][i];
+        if (Bins == 0)
+            for (int i = 0; i < features; i++) made.Scale[i] = w[2 * HiddenLayers + 2][i];
         return made;
     }
 
