@@ -453,6 +453,30 @@ public class AnalyzerTests
         }
         """);
 
+    [Fact]
+    public Task MaskedAutoregressiveSplineValues() => Verify("""
+        using GenDsl;
+        [Flow(Features = 3)]
+        public sealed partial class F
+        {
+            [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, {|GD0005:Bins = 1|})] public partial MaskedAutoregressive M1 { get; }
+            [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, {|GD0005:TailBound = 0|}, Inverse = true)] public partial MaskedAutoregressive M2 { get; }
+            [MaskedAutoregressive({|GD0005:Transform = (AutoregressiveTransform)7|})] public partial MaskedAutoregressive M4 { get; }
+            [MaskedAutoregressive(Bins = 1, TailBound = 0)] public partial MaskedAutoregressive M5 { get; } // affine: Bins and TailBound unused
+        }
+        """);
+
+    [Fact]
+    public Task MaskedAutoregressiveSplineLimits() => Verify("""
+        using GenDsl;
+        [Flow(Features = 3)]
+        public sealed partial class F
+        {
+            [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, {|GD0015:Bins = 300|})] public partial MaskedAutoregressive M1 { get; }
+            [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, {|GD0015:TailBound = 1e7f|}, Inverse = true)] public partial MaskedAutoregressive M2 { get; }
+        }
+        """);
+
     // ---- GD0009 -------------------------------------------------------------------------------
 
     [Fact]

@@ -65,6 +65,15 @@ internal static class GeneratorFuzzCorpus
                 [MaskedAutoregressive(Hidden = 2, HiddenLayers = 3, Inverse = false)] public partial MaskedAutoregressive M3 { get; }
             }
             """),
+        ("MaskedAutoregressiveSplineFlows", "flows", """
+            [Flow(Features = 4, Condition = 1)]
+            public sealed partial class MaskedAutoregressiveSplineFlows
+            {
+                [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, Bins = 6, TailBound = 2.5f, Hidden = 8)] public partial MaskedAutoregressive M1 { get; }
+                [Permute(PermutationKind.Reverse)] public partial Permutation P1 { get; }
+                [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, Bins = 2, Hidden = 3, HiddenLayers = 1, Inverse = true)] public partial MaskedAutoregressive M2 { get; }
+            }
+            """),
         ("MixingOnlyFlow", "flows", """
             [Flow(Features = 8)]
             public sealed partial class MixingOnlyFlow
