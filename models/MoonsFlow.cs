@@ -69,6 +69,23 @@ public sealed partial class MoonsMaf
 }
 
 /// <summary>
+/// An autoregressive neural spline flow (Durkan et al. 2019) on 2-D data (two moons): 4 [MaskedAutoregressive] layers
+/// with rational-quadratic spline transforms (8 bins on [−3, 3], linear tails), each a MADE network 2 → 64 → 64 → 46
+/// with ReLU, the feature order reversed between them. Density in one pass per layer, sampling in two.
+/// </summary>
+[Flow(Features = 2)]
+public sealed partial class MoonsSplineMaf
+{
+    [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, Bins = 8, TailBound = 3, Hidden = 64, HiddenLayers = 2)] public partial MaskedAutoregressive M1 { get; }
+    [Permute(Permutation.Reverse)] public partial Permutation P1 { get; }
+    [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, Bins = 8, TailBound = 3, Hidden = 64, HiddenLayers = 2)] public partial MaskedAutoregressive M2 { get; }
+    [Permute(Permutation.Reverse)] public partial Permutation P2 { get; }
+    [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, Bins = 8, TailBound = 3, Hidden = 64, HiddenLayers = 2)] public partial MaskedAutoregressive M3 { get; }
+    [Permute(Permutation.Reverse)] public partial Permutation P3 { get; }
+    [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, Bins = 8, TailBound = 3, Hidden = 64, HiddenLayers = 2)] public partial MaskedAutoregressive M4 { get; }
+}
+
+/// <summary>
 /// A neural spline flow on 2-D data (two moons): the <see cref="MoonsFlow"/> shape with rational-quadratic
 /// spline couplings (8 bins on [−3, 3], linear tails), each network 1 → 64 → 64 → 23 with ReLU.
 /// The workload <c>train-nsf2d</c>.

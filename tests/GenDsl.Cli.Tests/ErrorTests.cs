@@ -40,7 +40,7 @@ public class ErrorTests : CliHarness
         var r = Run("train", "moon-flow", "--out", P("x"));
         AssertExit(ExitCodes.Usage, r);
         Assert.Contains("Unknown model 'moon-flow'", r.Err);
-        Assert.Contains("moons-flow, moons-spline-flow, moons-maf, conditional-moons-flow, digits-flow, digits-spline-flow, digits-maf", r.Err);
+        Assert.Contains("moons-flow, moons-spline-flow, moons-maf, moons-spline-maf, conditional-moons-flow, digits-flow, digits-spline-flow, digits-maf", r.Err);
         Assert.False(Directory.Exists(P("x")), "nothing is written for a failed command line");
     }
 

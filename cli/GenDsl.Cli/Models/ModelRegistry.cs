@@ -43,6 +43,14 @@ internal static class ModelRegistry
             sample: static (m, x, _, rng) => m.Sample(x, rng),
             training: new TrainingDefaults(Batch: 512, LearningRate: 1e-3f, Steps: 1000)),
 
+        new FlowEntry<MoonsSplineMaf>(
+            "moons-spline-maf", "Autoregressive spline flow, 4 MADE layers (64-64 ReLU) with 8-bin splines on [−3, 3]", defaultData: "moons",
+            MoonsSplineMaf.FeatureCount, MoonsSplineMaf.ConditionCount, o => new MoonsSplineMaf(o),
+            trainStep: static (m, x, _, opt) => m.TrainStep(x, opt),
+            logProb: static (m, x, _, logp) => m.LogProb(x, logp),
+            sample: static (m, x, _, rng) => m.Sample(x, rng),
+            training: new TrainingDefaults(Batch: 512, LearningRate: 1e-3f, Steps: 1000)),
+
         new FlowEntry<ConditionalMoonsFlow>(
             "conditional-moons-flow", "RealNVP p(x | which moon): 6 couplings fed a one-hot label of 2 classes", defaultData: "moons",
             ConditionalMoonsFlow.FeatureCount, ConditionalMoonsFlow.ConditionCount, o => new ConditionalMoonsFlow(o),
