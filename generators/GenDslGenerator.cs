@@ -67,7 +67,7 @@ public sealed class GenDslGenerator : IIncrementalGenerator
             // A VAE or GAN with errors gets only the stubs of its partial layer properties, as a flow does.
             var netStubs = netSpecs
                 .Where(static spec => NetValidator.Validate(spec).Any(d => d.IsError))
-                .Select(static (spec, _) => (Hint: spec.FullName, Source: NetStubEmitter.Emit(spec)))
+                .Select(static (spec, _) => (Hint: spec.StubHint, Source: NetStubEmitter.Emit(spec)))
                 .WithTrackingName(TrackingNames.NetStubs);
             context.RegisterSourceOutput(netStubs, static (spc, item) =>
             {
@@ -79,7 +79,7 @@ public sealed class GenDslGenerator : IIncrementalGenerator
         // A model with errors gets no code, only stubs that complete its partial layer properties: see StubEmitter.
         var stubs = flows
             .Where(static spec => FlowValidator.Validate(spec).Any(d => d.IsError))
-            .Select(static (spec, _) => (Hint: spec.FullName, Source: FlowStubEmitter.Emit(spec)))
+            .Select(static (spec, _) => (Hint: spec.StubHint, Source: FlowStubEmitter.Emit(spec)))
             .WithTrackingName(TrackingNames.FlowStubs);
 
         context.RegisterSourceOutput(stubs, static (spc, item) =>

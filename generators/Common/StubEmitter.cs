@@ -18,16 +18,13 @@ internal static class StubEmitter
     /// The stub source, or null when there is nothing to complete or no partial declaration can be added.
     /// </summary>
     /// <param name="ns">The model's namespace, or null for the global namespace.</param>
-    /// <param name="className">The model class's name.</param>
     /// <param name="fullName">Its namespace-qualified name, for the header comment.</param>
-    /// <param name="canDeclare">Whether a partial declaration can be added: the class is partial, neither generic nor nested.</param>
+    /// <param name="shell">The partial declarations from the outermost containing type to the model (<see cref="StubShell"/>); empty: none can be added.</param>
     /// <param name="stubs">The layers' stubs in declaration order (null for a layer that needs none).</param>
-    public static string? Emit(string? ns, string className, string fullName, bool canDeclare, IEnumerable<string?> stubs)
+    public static string? Emit(string? ns, string fullName, EquatableArray<string> shell, IEnumerable<string?> stubs)
     {
-        // A declaration cannot be added to a non-partial class; generic and nested classes would need
-        // their type parameters and containing types (they are GD0001 errors anyway).
         var members = stubs.Where(s => s is not null).ToList();
-        if (!canDeclare || members.Count == 0)
+        if (shell.Count == 0 || members.Count == 0)
             return null;
 
         var w = new SourceWriter();
@@ -41,9 +38,12 @@ internal static class StubEmitter
             w.Line($"namespace {ns};");
             w.Line();
         }
-        w.Open($"partial class {className}");
+        foreach (var header in shell)
+            w.Open(header);
         foreach (var member in members)
             w.Line(member!);
+        for (int i = 1; i < shell.Count; i++)
+            w.Close();
         w.Close();
         return w.ToString();
     }

@@ -99,6 +99,8 @@ internal static class FlowParser
             layers.ToEquatableArray())
         {
             Roles = roles.ToEquatableArray(),
+            StubShell = Common.StubShell.Of(type, cancellationToken),
+            StubHint = Common.StubShell.Hint(type),
         };
     }
 

@@ -101,6 +101,12 @@ internal sealed record FlowSpec(
 
     /// <summary>Role attributes of other model kinds ([Encoder], [Generator]…) found on members: all misplaced in a flow (GD0009).</summary>
     public EquatableArray<RoleSpec> Roles { get; init; } = EquatableArray<RoleSpec>.Empty;
+
+    /// <summary>The partial declarations a stub adds its part under (see <c>StubShell</c>); empty: none can be added.</summary>
+    public EquatableArray<string> StubShell { get; init; } = EquatableArray<string>.Empty;
+
+    /// <summary>The stub file's hint name (unique for nested and generic models too).</summary>
+    public string StubHint { get; init; } = "";
 }
 
 /// <summary>A role attribute on a member.</summary>

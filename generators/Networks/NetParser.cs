@@ -107,6 +107,10 @@ internal static class NetParser
             type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
             type.Name, isPartial, type.IsStatic, type.IsAbstract, type.IsGenericType, type.ContainingType is not null,
             features, latent, condition, likelihood, sigma, beta, loss, output, declarations.Count, layers.ToEquatableArray(), penalty,
-            channels, height, width, classes, alpha, classifierNoise);
+            channels, height, width, classes, alpha, classifierNoise)
+        {
+            StubShell = Common.StubShell.Of(type, cancellationToken),
+            StubHint = Common.StubShell.Hint(type),
+        };
     }
 }

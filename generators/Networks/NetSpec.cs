@@ -77,5 +77,11 @@ internal sealed record NetModelSpec(
 
     public string FullName => Namespace is null ? ClassName : Namespace + "." + ClassName;
 
+    /// <summary>The partial declarations a stub adds its part under (see <c>StubShell</c>); empty: none can be added.</summary>
+    public EquatableArray<string> StubShell { get; init; } = EquatableArray<string>.Empty;
+
+    /// <summary>The stub file's hint name (unique for nested and generic models too).</summary>
+    public string StubHint { get; init; } = "";
+
     public string KindName => Kind switch { NetKind.Vae => "VAE", NetKind.Gan => "GAN", _ => "Semi-supervised VAE" };
 }

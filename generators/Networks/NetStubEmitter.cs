@@ -12,6 +12,5 @@ internal static class NetStubEmitter
 {
     /// <summary>The stub source, or null when there is nothing to complete or no partial declaration can be added.</summary>
     public static string? Emit(NetModelSpec spec) =>
-        StubEmitter.Emit(spec.Namespace, spec.ClassName, spec.FullName,
-            spec.IsPartial && !spec.IsGeneric && !spec.IsNested, spec.Layers.Select(l => l.Stub));
+        StubEmitter.Emit(spec.Namespace, spec.FullName, spec.StubShell, spec.Layers.Select(l => l.Stub));
 }

@@ -50,6 +50,50 @@ public class GeneratorStubTests
         }
         """);
 
+    /// <summary>
+    /// Models declared inside another type, or generic, are GD0001 errors; their partial layer properties still get stubs
+    /// (under the same containing declarations), so GD0001 is the only error, not one CS9248 per property. Two nested
+    /// models of the same name in different containers and a generic one beside a plain one get distinct stub files.
+    /// </summary>
+    [Fact]
+    public Task NestedAndGenericModelsHaveOnlyGD0001() => GeneratorAndAnalyzerTest.VerifyAsync("""
+        using GenDsl;
+        namespace Demo;
+        public static partial class Outer
+        {
+            [Flow(Features = 2)]
+            public sealed partial class {|GD0001:F|}
+            {
+                [AffineCoupling(Mask.FirstHalf)] public partial Coupling C1 { get; }
+            }
+
+            public partial record struct Inner
+            {
+                [Vae(Features = 4, Latent = 2)]
+                public sealed partial class {|GD0001:V|}
+                {
+                    [Encoder, Dense(8)] public partial Dense E1 { get; }
+                    [Decoder, Dense(8)] public partial Dense D1 { get; }
+                }
+            }
+        }
+
+        public partial class Other
+        {
+            [Flow(Features = 2)]
+            public sealed partial class {|GD0001:F|}
+            {
+                [AffineCoupling(Mask.SecondHalf)] public partial Coupling C1 { get; }
+            }
+        }
+
+        [Flow(Features = 2)]
+        public sealed partial class {|GD0001:G|}<T>
+        {
+            [AffineCoupling(Mask.FirstHalf)] public partial Coupling C1 { get; }
+        }
+        """);
+
     [Fact]
     public Task BrokenModelInTheGlobalNamespaceWithTwoDeclarations() => GeneratorAndAnalyzerTest.VerifyAsync("""
         using GenDsl;
