@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
 namespace GenDsl.Analyzers.Tests;
@@ -135,6 +136,10 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
             Assert.Contains(used, all);
         foreach (var fuzzClass in s_classes)
             Assert.True(GeneratorFuzzCorpus.Of(fuzzClass).Count() >= 3, $"fewer than 3 seeds of the {fuzzClass}");
-        Assert.Equal(19, GeneratorFuzzCorpus.Seeds.Count(s => s.Name.StartsWith("models/", StringComparison.Ordinal)));
+        // One seed per ready-made model class: every [Flow]/[Vae]/[Gan]/[SemiSupervisedVae] class of models/*.cs.
+        int readyMade = Directory.GetFiles(TestSetup.RepositoryFile("models"), "*.cs")
+            .Sum(path => Regex.Matches(File.ReadAllText(path), @"^\[(Flow|Vae|Gan|SemiSupervisedVae)\b", RegexOptions.Multiline).Count);
+        Assert.True(readyMade >= 20, $"only {readyMade} ready-made models found");
+        Assert.Equal(readyMade, GeneratorFuzzCorpus.Seeds.Count(s => s.Name.StartsWith("models/", StringComparison.Ordinal)));
     }
 }
