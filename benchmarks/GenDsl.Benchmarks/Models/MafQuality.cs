@@ -32,12 +32,12 @@ public static class MafQuality
 {
     /// <summary>Usage lines for the help text.</summary>
     public const string Usage = """
-          quality maf-moons [--steps N,N,…] [--seeds S,S,…]
+          quality maf-moons [--steps N,N,…] [--seeds S,S,…] [--threads T]
                           MoonsMaf against its TorchSharp twin (same masks, parametrisation, batches, Adam
-                          1e-3, float32, 1 thread each; issue #14): held-out NLL after each of the --steps
+                          1e-3, float32, T threads each, default 1; issue #14): held-out NLL after each of the --steps
                           (default 1000,2000) of batch 512, seeds default 3,4,5,6,7; GenDsl's and torch's
                           initialisation on both sides.
-          quality maf-digits [--steps N,N,…] [--seeds S,S,…]
+          quality maf-digits [--steps N,N,…] [--seeds S,S,…] [--threads T]
                           DigitsMaf against its TorchSharp twin (ActNorm + 5 MADE 64-256-256-128, the same
                           permutations), trained as DigitsMafTests (80/20 split seed 1, batch 128, Adam 1e-3,
                           fresh dequantisation noise per step, the same batches on both sides; 1 thread
@@ -51,11 +51,13 @@ public static class MafQuality
     public static int Run(ReadOnlySpan<string> args)
     {
         int[] steps = [1000, 2000];
+        int threads = 1;
         int[] seeds = [3, 4, 5, 6, 7];
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--steps" && i + 1 < args.Length && TryInts(args[i + 1], out steps)) i++;
             else if (args[i] == "--seeds" && i + 1 < args.Length && TryInts(args[i + 1], out seeds)) i++;
+            else if (args[i] == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out threads) && threads >= 1) i++;
             else
             {
                 Console.Error.WriteLine($"quality maf-moons: bad option '{args[i]}'.");
@@ -65,14 +67,14 @@ public static class MafQuality
         }
         Array.Sort(steps);
         TorchNativeLoader.EnsureLoaded(Console.Out);
-        torch.set_num_threads(1);
-        using var pool = new WorkerPool(1);
+        torch.set_num_threads(threads);
+        using var pool = new WorkerPool(threads);
         int maxSteps = steps[^1];
         var train = Toy2D.TwoMoons(maxSteps * Batch, seed: 1, noise: 0.05);
         var test = Toy2D.TwoMoons(5_000, seed: 2, noise: 0.05);
         Console.WriteLine($"MoonsMaf vs TorchMaf twin: {Layers} MADE layers {Features} → {Hidden} → {Hidden} → {2 * Features} ReLU, reversals between; " +
                           $"Adam 1e-3 (0.9, 0.999, 1e-8), steps {string.Join(',', steps)} of {Batch} fresh points (TwoMoons seed 1, noise 0.05); " +
-                          "held out TwoMoons(5000, seed 2); float32, 1 thread each (GenDsl WorkerPool(1), torch.set_num_threads(1)).");
+                          $"held out TwoMoons(5000, seed 2); float32, {threads} thread(s) each (GenDsl WorkerPool({threads}), torch.set_num_threads({threads})).");
 
         var rows = new (string Name, bool Torch, bool TorchInit)[]
         {
@@ -202,11 +204,13 @@ public static class MafQuality
     public static int RunDigits(ReadOnlySpan<string> args)
     {
         int[] steps = [250, 500];
+        int threads = 1;
         int[] seeds = [1, 2, 3, 4, 5];
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--steps" && i + 1 < args.Length && TryInts(args[i + 1], out steps)) i++;
             else if (args[i] == "--seeds" && i + 1 < args.Length && TryInts(args[i + 1], out seeds)) i++;
+            else if (args[i] == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out threads) && threads >= 1) i++;
             else
             {
                 Console.Error.WriteLine($"quality maf-digits: bad option '{args[i]}'.");
@@ -216,8 +220,8 @@ public static class MafQuality
         }
         Array.Sort(steps);
         TorchNativeLoader.EnsureLoaded(Console.Out);
-        torch.set_num_threads(1);
-        using var pool = new WorkerPool(1);
+        torch.set_num_threads(threads);
+        using var pool = new WorkerPool(threads);
         int maxSteps = steps[^1];
         var (train, test) = Digits.Load().Split(0.2, seed: 1);
         var transform = LogitTransform.ForDigits();
@@ -239,7 +243,7 @@ public static class MafQuality
         Console.WriteLine($"DigitsMaf vs TorchDigitsMaf twin: ActNorm, 5 MADE layers 64 → 256 → 256 → 128 ReLU, permutations as GenDsl's; " +
                           $"{train.Rows} training / {test.Rows} test digits (Split(0.2, seed 1)); Adam 1e-3 (0.9, 0.999, 1e-8), steps {string.Join(',', steps)} " +
                           $"of batch {DigitsBatch} (BatchSampler seed 2, dequantisation noise Rng(3), the same arrays on both sides); held-out bits/dim with " +
-                          "4 noise draws per image (FlowMetrics.MeanNll, Rng(4)), the twin evaluated by our code on its parameters; float32, 1 thread each.");
+                          $"4 noise draws per image (FlowMetrics.MeanNll, Rng(4)), the twin evaluated by our code on its parameters; float32, {threads} thread(s) each.");
 
         var rows = new[] { "GenDsl, GenDsl init", "torch twin, GenDsl init", "torch twin, torch init", "GenDsl, torch init" };
         var results = rows.Select(_ => steps.Select(_ => new List<double>()).ToArray()).ToArray();
@@ -421,7 +425,7 @@ public static class MafQuality
         }
         Console.WriteLine();
         for (int r = 0; r < rows.Length; r++)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rows[r]}: {msPerStep[r].Average():F2} ms/step (1 thread, mean over seeds)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rows[r]}: {msPerStep[r].Average():F2} ms/step (mean over seeds)"));
     }
 
     private static void ApplyMasks(MoonsMaf flow)
