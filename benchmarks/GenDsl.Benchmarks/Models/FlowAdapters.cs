@@ -89,6 +89,40 @@ internal sealed class MoonsSplineFlowAdapter(MoonsSplineFlow flow) : FlowAdapter
     public override void ResetParameters(ulong seed) => flow.ResetParameters(seed);
 }
 
+/// <summary><see cref="FlowAdapter"/> for <see cref="MoonsMaf"/> (quality maf-moons).</summary>
+internal sealed class MoonsMafAdapter(MoonsMaf flow) : FlowAdapter
+{
+    public override IFlowModel Model => flow;
+    public override float Backward(ReadOnlySpan2D<float> batch) => flow.Backward(batch);
+    public override float TrainStep(ReadOnlySpan2D<float> batch, Optimizer optimizer) => flow.TrainStep(batch, optimizer);
+    public override void FromLatent(ReadOnlySpan2D<float> z, Span2D<float> x) => flow.FromLatent(z, x);
+    public override void Sample(Span2D<float> x, Rng rng) => flow.Sample(x, rng);
+    public override void ResetParameters(ulong seed) => flow.ResetParameters(seed);
+
+    protected override void AfterPerturb()
+    {
+        foreach (var layer in new[] { flow.M1, flow.M2, flow.M3, flow.M4, flow.M5, flow.M6 })
+            layer.ApplyMasks();
+    }
+}
+
+/// <summary><see cref="FlowAdapter"/> for <see cref="DigitsMaf"/> (quality maf-digits).</summary>
+internal sealed class DigitsMafAdapter(DigitsMaf flow) : FlowAdapter
+{
+    public override IFlowModel Model => flow;
+    public override float Backward(ReadOnlySpan2D<float> batch) => flow.Backward(batch);
+    public override float TrainStep(ReadOnlySpan2D<float> batch, Optimizer optimizer) => flow.TrainStep(batch, optimizer);
+    public override void FromLatent(ReadOnlySpan2D<float> z, Span2D<float> x) => flow.FromLatent(z, x);
+    public override void Sample(Span2D<float> x, Rng rng) => flow.Sample(x, rng);
+    public override void ResetParameters(ulong seed) => flow.ResetParameters(seed);
+
+    protected override void AfterPerturb()
+    {
+        foreach (var layer in new[] { flow.M1, flow.M2, flow.M3, flow.M4, flow.M5 })
+            layer.ApplyMasks();
+    }
+}
+
 /// <summary><see cref="FlowAdapter"/> for <see cref="Maf64"/>.</summary>
 internal sealed class Maf64Adapter(Maf64 flow) : FlowAdapter
 {

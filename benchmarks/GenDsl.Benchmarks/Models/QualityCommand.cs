@@ -26,16 +26,20 @@ public static class QualityCommand
                           accuracy (share of samples classified as the asked-for class) and FID; conv vs MLP
                           VAE held-out -ELBO at equal steps and batch, and the conv VAE's TorchSharp
                           twin trained the same way (--same-eps: given our ε instead of its own). Seeds default to 1,2,3.
-        """;
+        """ + "\n" + MafQuality.Usage;
 
     private const int GanBatch = 64, VaeBatch = 128, SampleBatch = 250;
 
     /// <summary>Parses the arguments after "quality" and runs; returns the exit code.</summary>
     public static int Run(ReadOnlySpan<string> args)
     {
+        if (args.Length > 0 && args[0] == "maf-moons")
+            return MafQuality.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "maf-digits")
+            return MafQuality.RunDigits(args[1..]);
         if (args.Length == 0 || args[0] is not ("classifier" or "dcgan" or "cdcgan" or "vae"))
         {
-            Console.Error.WriteLine("quality: expected classifier, dcgan, cdcgan or vae.");
+            Console.Error.WriteLine("quality: expected classifier, dcgan, cdcgan, vae, maf-moons or maf-digits.");
             Console.Error.WriteLine(Usage);
             return 2;
         }
