@@ -340,9 +340,9 @@ internal static class OnnxExportEmitter
                 {
                     // D passes: the network reads the side being computed (MAF latent → data: u; IAF data → latent: v)
                     string found = inverse ? "u" : "v";
-                    w.Line($"// {D} passes, unrolled in the graph (D is a compile-time constant): pass k makes {found}_0 … {found}_(k−1) exact, since ({found} = the");
-                    w.Line($"// layer's output) r_i, m_i depend on {found}_0 … {found}_(i−1) alone (the other weights are exactly 0). The first pass starts from the");
-                    w.Line($"// input (any finite start gives the same result); GenDsl's loop computes the same values one column per pass.");
+                    w.Line($"// {D} passes, unrolled in the graph (D is a compile-time constant): pass k makes {found}_0 … {found}_(k−1) exact, since r_i and m_i");
+                    w.Line($"// depend on {found}_0 … {found}_(i−1) alone (every other weight is exactly 0). The first pass starts from the input (any finite");
+                    w.Line("// start gives the same result); GenDsl's loop computes the same values one column per pass.");
                     w.Line($"var {output} = {input};");
                     if (logDet is not null)
                         w.Line($"var {output}_s = \"\";");
