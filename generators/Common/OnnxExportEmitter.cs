@@ -230,15 +230,21 @@ internal static class OnnxExportEmitter
         {
             case LayerKind.AffineCoupling:
             case LayerKind.AdditiveCoupling:
+            case LayerKind.SplineCoupling:
             {
                 bool affine = layer.Kind == LayerKind.AffineCoupling;
+                bool spline = layer.Kind == LayerKind.SplineCoupling;
                 int d1 = layer.Kept.Length, d2 = layer.Transformed.Length;
                 // the inverse of a merge: cat = [kept, transformed] back into feature order
                 var position = new int[D];
                 for (int j = 0; j < d1; j++) position[layer.Kept[j]] = j;
                 for (int j = 0; j < d2; j++) position[layer.Transformed[j]] = d1 + j;
-                w.Line($"// {n} ({dir}): {(affine ? "affine" : "additive")} coupling, keeps [{Lit.Ints(layer.Kept)}], transforms [{Lit.Ints(layer.Transformed)}]; network {NetworkEmitter.Widths(layer.Network!)}");
-                w.Line(affine
+                string condText = plan.Condition > 0 ? ", y" : "";
+                w.Line($"// {n} ({dir}): {(affine ? "affine" : spline ? $"rational-quadratic spline ({layer.Bins} bins on [−B, B], B = {Lit.F(layer.Spec.TailBound)}, linear tails)" : "additive")} coupling, keeps [{Lit.Ints(layer.Kept)}], transforms [{Lit.Ints(layer.Transformed)}]; network {NetworkEmitter.Widths(layer.Network!)}");
+                w.Line(spline
+                    ? inverse ? $"// u_K = v_K ; u_T = g⁻¹(v_T; θ), θ = net([v_K{condText}]): the quadratic's stable root (bisection where it misses)"
+                              : $"// v_K = u_K ; v_T = g(u_T; θ), θ = net([u_K{condText}]) ; ln|det| += Σ ln g′(u_T)"
+                    : affine
                     ? inverse ? "// u_K = v_K ; u_T = v_T ⊙ exp(s) + m, s = scale ⊙ tanh(r), [r, m] = net([v_K" + (plan.Condition > 0 ? ", y" : "") + "])"
                               : "// v_K = u_K ; v_T = (u_T − m) ⊙ exp(−s), s = scale ⊙ tanh(r), [r, m] = net([u_K" + (plan.Condition > 0 ? ", y" : "") + "]) ; ln|det| −= Σ s"
                     : inverse ? "// u_K = v_K ; u_T = v_T + m, m = net([v_K" + (plan.Condition > 0 ? ", y" : "") + "])"
@@ -254,7 +260,15 @@ internal static class OnnxExportEmitter
                 w.Line($"var {output}_o = {n}_OnnxNetwork(g, {netIn}); // [batch, {layer.NetOut}]");
                 string o = $"{output}_o";
                 string m = o;
-                if (affine)
+                if (spline)
+                {
+                    w.Line($"// per transformed feature j, o's columns j·{layer.SplineParameters} … j·{layer.SplineParameters} + {layer.SplineParameters - 1}: {layer.Bins} widths, {layer.Bins} heights, {layer.Bins - 1} derivatives (computed in double, as GenDsl does)");
+                    w.Line(inverse
+                        ? $"var {output}_new = g.RationalQuadraticSpline(\"{n}.u_t\", {output}_t, {o}, {d2}, {layer.Bins}, {Lit.F(layer.Spec.TailBound)}, inverse: true, out _);"
+                        : $"var {output}_new = g.RationalQuadraticSpline(\"{n}.v_t\", {output}_t, {o}, {d2}, {layer.Bins}, {Lit.F(layer.Spec.TailBound)}, inverse: false, out var {output}_logDet);");
+                    logDet?.Add($"{output}_logDet!");
+                }
+                else if (affine)
                 {
                     w.Line($"var {output}_s = g.Mul(\"{n}.s\", g.Initializer(\"{n}.scale\", _parameters.Span.Slice({layer.ScaleConst}, {d2}), {d2}), g.Tanh(\"{n}.tanh_r\", g.Columns(\"{n}.r\", {o}, 0, {d2}))); // s = scale ⊙ tanh(r)");
                     w.Line($"var {output}_m = g.Columns(\"{n}.m\", {o}, {d2}, {d2});");
