@@ -135,7 +135,7 @@ internal static class OnnxExportEmitter
         w.Close();
 
         // the coupling networks, shared by both graphs (each graph adds their initialisers once)
-        foreach (var layer in plan.Layers.Where(l => l.Network is not null))
+        foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive))
         {
             w.Line();
             w.Line($"/// <summary>{layer.Name}'s network {NetworkEmitter.Widths(layer.Network!)} on the value named <paramref name=\"input\"/>: the name of its output [r, m] (or m).</summary>");
@@ -143,6 +143,76 @@ internal static class OnnxExportEmitter
             w.Line($"return {NetworkEmitter.EmitOnnx(w, layer.Network!, "g", "input")};");
             w.Close();
         }
+
+        // the masked autoregressive layers' networks: their parameters are added once per graph, their passes may repeat
+        foreach (var layer in plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive))
+            MadeMembers(w, plan, layer);
+        w.Close();
+    }
+
+    /// <summary>
+    /// The members a masked autoregressive layer's graphs call: <c>{n}_OnnxParameters</c> (its initialisers, once per graph),
+    /// <c>{n}_OnnxNetwork</c> (one pass of the MADE network on initialisers already added) and <c>{n}_OnnxScaleShift</c>
+    /// (s = scale ⊙ tanh(r) and m from one pass).
+    /// </summary>
+    private static void MadeMembers(SourceWriter w, FlowPlan plan, LayerPlan layer)
+    {
+        int D = plan.Features;
+        string n = layer.Name;
+        var net = layer.Network!;
+        var nodes = net.Emitting.ToList();
+        int lastLayer = nodes.Count - 1;
+        bool cond = plan.Condition > 0;
+        string a = layer.Spec.Inverse ? "v" : "u";
+
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line($"/// {n}'s parameters as initialisers under their checkpoint names, added once per graph (every pass of the network reads");
+        w.Line($"/// them): [{string.Join(", ", nodes.Select(node => $"{node.Tensors[0].Name}, {node.Tensors[1].Name}"))}, {n}.scale].");
+        w.Line("/// The MADE masks are constants baked into the weights: each W_l is written as M_l ⊙ W_l, which is the stored weight");
+        w.Line("/// itself (the layer keeps its masked-out entries at exactly 0), and stays autoregressive even if Parameters were");
+        w.Line($"/// written without {n}.ApplyMasks().");
+        w.Line("/// </summary>");
+        w.Open($"private string[] {n}_OnnxParameters({Builder} g)");
+        w.Line($"var p = new string[{2 * nodes.Count + 1}];");
+        foreach (var node in nodes)
+        {
+            int l = node.Index, outs = node.Out.Size, ins = node.In.Size;
+            string role = l == 0 ? $"feature i → unit j iff deg(j) ≥ i + 1{(cond ? ", the condition columns → every unit" : "")}"
+                : l == lastLayer ? "unit p → outputs r_i, m_i iff deg(p) < i + 1"
+                : "unit p → unit j iff deg(j) ≥ deg(p)";
+            w.Line($"var w{l} = _parameters.Span.Slice({node.Const("W")}, {outs * ins}).ToArray();");
+            w.Line($"global::GenDsl.Numerics.MadeKernels.ApplyMask(w{l}, {outs}, {ins}, layer: {l}, lastLayer: {lastLayer}, features: {D}); // M_{l}: {role}");
+            w.Line($"p[{2 * l}] = g.Initializer({Lit.Str(node.Tensors[0].Name)}, w{l}, {outs}, {ins});");
+            w.Line($"p[{2 * l + 1}] = g.Initializer({Lit.Str(node.Tensors[1].Name)}, _parameters.Span.Slice({node.Const("B")}, {outs}), {outs});");
+        }
+        w.Line($"p[{2 * nodes.Count}] = g.Initializer(\"{n}.scale\", _parameters.Span.Slice({layer.ScaleConst}, {D}), {D});");
+        w.Line("return p;");
+        w.Close();
+        w.Line();
+
+        w.Line($"/// <summary>One pass of {n}'s MADE network {NetworkEmitter.Widths(net)} on the value named <paramref name=\"input\"/> ([{a}{(cond ? ", y" : "")}]), with the initialisers <paramref name=\"p\"/>: the name of o = [r | m].</summary>");
+        w.Open($"private string {n}_OnnxNetwork({Builder} g, string input, string[] p)");
+        string h = "input";
+        foreach (var node in nodes)
+        {
+            int l = node.Index;
+            string prefix = node.Tensors[0].Name.Substring(0, node.Tensors[0].Name.Length - ".weight".Length);
+            w.Line($"// {prefix}: {node.Describe()}   [batch, {node.In.Size}] → [batch, {node.Out.Size}]");
+            string linear = $"g.Gemm({Lit.Str(node.Activation == 0 ? prefix : prefix + ".linear")}, {h}, p[{2 * l}], p[{2 * l + 1}])";
+            string value = node.Activation == 0 ? linear : $"g.Activation({Lit.Str(prefix)}, {linear}, Activation.{Op.ActivationNames[node.Activation]})";
+            w.Line($"var h{l} = {value};");
+            h = $"h{l}";
+        }
+        w.Line($"return {h};");
+        w.Close();
+        w.Line();
+
+        w.Line($"/// <summary>{n}'s s = scale ⊙ tanh(r) and m (each [batch, {D}]) from one pass of its network on [<paramref name=\"source\"/>{(cond ? ", y" : "")}].</summary>");
+        w.Open($"private (string S, string M) {n}_OnnxScaleShift({Builder} g, string source, {(cond ? "string y, " : "")}string[] p)");
+        w.Line(cond ? $"var o = {n}_OnnxNetwork(g, g.Concat(\"{n}.input\", 1, source, y), p); // [batch, {2 * D}]" : $"var o = {n}_OnnxNetwork(g, source, p); // [batch, {2 * D}]");
+        w.Line($"var s = g.Mul(\"{n}.s\", p[{2 * nodes.Count}], g.Tanh(\"{n}.tanh_r\", g.Columns(\"{n}.r\", o, 0, {D})));");
+        w.Line($"return (s, g.Columns(\"{n}.m\", o, {D}, {D}));");
         w.Close();
     }
 
@@ -160,15 +230,21 @@ internal static class OnnxExportEmitter
         {
             case LayerKind.AffineCoupling:
             case LayerKind.AdditiveCoupling:
+            case LayerKind.SplineCoupling:
             {
                 bool affine = layer.Kind == LayerKind.AffineCoupling;
+                bool spline = layer.Kind == LayerKind.SplineCoupling;
                 int d1 = layer.Kept.Length, d2 = layer.Transformed.Length;
                 // the inverse of a merge: cat = [kept, transformed] back into feature order
                 var position = new int[D];
                 for (int j = 0; j < d1; j++) position[layer.Kept[j]] = j;
                 for (int j = 0; j < d2; j++) position[layer.Transformed[j]] = d1 + j;
-                w.Line($"// {n} ({dir}): {(affine ? "affine" : "additive")} coupling, keeps [{Lit.Ints(layer.Kept)}], transforms [{Lit.Ints(layer.Transformed)}]; network {NetworkEmitter.Widths(layer.Network!)}");
-                w.Line(affine
+                string condText = plan.Condition > 0 ? ", y" : "";
+                w.Line($"// {n} ({dir}): {(affine ? "affine" : spline ? $"rational-quadratic spline ({layer.Bins} bins on [−B, B], B = {Lit.F(layer.Spec.TailBound)}, linear tails)" : "additive")} coupling, keeps [{Lit.Ints(layer.Kept)}], transforms [{Lit.Ints(layer.Transformed)}]; network {NetworkEmitter.Widths(layer.Network!)}");
+                w.Line(spline
+                    ? inverse ? $"// u_K = v_K ; u_T = g⁻¹(v_T; θ), θ = net([v_K{condText}]): the quadratic's stable root (bisection where it misses)"
+                              : $"// v_K = u_K ; v_T = g(u_T; θ), θ = net([u_K{condText}]) ; ln|det| += Σ ln g′(u_T)"
+                    : affine
                     ? inverse ? "// u_K = v_K ; u_T = v_T ⊙ exp(s) + m, s = scale ⊙ tanh(r), [r, m] = net([v_K" + (plan.Condition > 0 ? ", y" : "") + "])"
                               : "// v_K = u_K ; v_T = (u_T − m) ⊙ exp(−s), s = scale ⊙ tanh(r), [r, m] = net([u_K" + (plan.Condition > 0 ? ", y" : "") + "]) ; ln|det| −= Σ s"
                     : inverse ? "// u_K = v_K ; u_T = v_T + m, m = net([v_K" + (plan.Condition > 0 ? ", y" : "") + "])"
@@ -184,7 +260,15 @@ internal static class OnnxExportEmitter
                 w.Line($"var {output}_o = {n}_OnnxNetwork(g, {netIn}); // [batch, {layer.NetOut}]");
                 string o = $"{output}_o";
                 string m = o;
-                if (affine)
+                if (spline)
+                {
+                    w.Line($"// per transformed feature j, o's columns j·{layer.SplineParameters} … j·{layer.SplineParameters} + {layer.SplineParameters - 1}: {layer.Bins} widths, {layer.Bins} heights, {layer.Bins - 1} derivatives (computed in double, as GenDsl does)");
+                    w.Line(inverse
+                        ? $"var {output}_new = g.RationalQuadraticSpline(\"{n}.u_t\", {output}_t, {o}, {d2}, {layer.Bins}, {Lit.F(layer.Spec.TailBound)}, inverse: true, out _);"
+                        : $"var {output}_new = g.RationalQuadraticSpline(\"{n}.v_t\", {output}_t, {o}, {d2}, {layer.Bins}, {Lit.F(layer.Spec.TailBound)}, inverse: false, out var {output}_logDet);");
+                    logDet?.Add($"{output}_logDet!");
+                }
+                else if (affine)
                 {
                     w.Line($"var {output}_s = g.Mul(\"{n}.s\", g.Initializer(\"{n}.scale\", _parameters.Span.Slice({layer.ScaleConst}, {d2}), {d2}), g.Tanh(\"{n}.tanh_r\", g.Columns(\"{n}.r\", {o}, 0, {d2}))); // s = scale ⊙ tanh(r)");
                     w.Line($"var {output}_m = g.Columns(\"{n}.m\", {o}, {d2}, {d2});");
@@ -249,6 +333,43 @@ internal static class OnnxExportEmitter
                     w.Line($"var {output}_uInv = g.Mul(\"{n}.U_inv\", g.UnitTriangularInverse(\"{n}.M_inv\", {output}_m, {D}), {output}_expMinusLogs); // Ũ⁻¹ = (I + M)⁻¹·diag(exp(−logs))");
                     w.Line($"var {output} = g.MatMulTransposed(\"{n}\", g.MatMulTransposed(\"{n}.solved_l\", {output}_t, {output}_lInv), {output}_uInv);");
                 }
+                break;
+            }
+            case LayerKind.MaskedAutoregressive:
+            {
+                bool iaf = layer.Spec.Inverse;
+                bool cond = plan.Condition > 0;
+                string y = cond ? "v_y, " : "";
+                w.Line($"// {n} ({dir}): masked autoregressive layer ({(iaf ? "IAF" : "MAF")}), MADE network {NetworkEmitter.Widths(layer.Network!)}; s = scale ⊙ tanh(r), [r, m] = net([{(iaf ? "v" : "u")}{(cond ? ", y" : "")}])");
+                w.Line($"var {output}_p = {n}_OnnxParameters(g);");
+                if (iaf == inverse)
+                {
+                    // one pass: MAF data → latent (the network reads u, the input), IAF latent → data (it reads v, the input)
+                    w.Line($"var ({output}_s, {output}_m) = {n}_OnnxScaleShift(g, {input}, {y}{output}_p); // one pass");
+                    w.Line(inverse
+                        ? $"var {output} = g.Add(\"{n}.u\", g.Mul(\"{n}.scaled\", {input}, g.Exp(\"{n}.exp_s\", {output}_s)), {output}_m); // u = v ⊙ exp(s) + m"
+                        : $"var {output} = g.Mul(\"{n}.v\", g.Sub(\"{n}.centred\", {input}, {output}_m), g.Exp(\"{n}.exp_minus_s\", g.Neg(\"{n}.minus_s\", {output}_s))); // v = (u − m) ⊙ exp(−s)");
+                }
+                else
+                {
+                    // D passes: the network reads the side being computed (MAF latent → data: u; IAF data → latent: v)
+                    string found = inverse ? "u" : "v";
+                    w.Line($"// {D} passes, unrolled in the graph (D is a compile-time constant): pass k makes {found}_0 … {found}_(k−1) exact, since r_i and m_i");
+                    w.Line($"// depend on {found}_0 … {found}_(i−1) alone (every other weight is exactly 0). The first pass starts from the input (any finite");
+                    w.Line("// start gives the same result); GenDsl's loop computes the same values one column per pass.");
+                    w.Line($"var {output} = {input};");
+                    if (logDet is not null)
+                        w.Line($"var {output}_s = \"\";");
+                    w.Open($"for (int pass = 0; pass < {D}; pass++)");
+                    w.Line($"(var s, var m) = {n}_OnnxScaleShift(g, {output}, {y}{output}_p);");
+                    w.Line(inverse
+                        ? $"{output} = g.Add(\"{n}.u\", g.Mul(\"{n}.scaled\", {input}, g.Exp(\"{n}.exp_s\", s)), m); // u = v ⊙ exp(s) + m"
+                        : $"{output} = g.Mul(\"{n}.v\", g.Sub(\"{n}.centred\", {input}, m), g.Exp(\"{n}.exp_minus_s\", g.Neg(\"{n}.minus_s\", s))); // v = (u − m) ⊙ exp(−s)");
+                    if (logDet is not null)
+                        w.Line($"{output}_s = s; // the last pass's s is exact in every column (it read the exact {found}_0 … {found}_(D−2))");
+                    w.Close();
+                }
+                logDet?.Add($"g.Neg(\"{n}.log_det\", g.SumColumns(\"{n}.sum_s\", {output}_s))");
                 break;
             }
             default:

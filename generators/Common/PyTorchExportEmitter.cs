@@ -131,6 +131,27 @@ def save_safetensors(path, tensors, metadata=None):
 ";
 
     /// <summary>
+    /// The MADE masks of [MaskedAutoregressive] (docs/flow-layers.md, "Masked autoregressive"; MadeKernels.IsConnected).
+    /// </summary>
+    private const string MadeHelpers = @"
+
+def _made_masks(features, condition, hidden, hidden_layers):
+    # The masks M_0 … M_n (M[out, in] = 1: the weight is used) of a MADE over `features` inputs and `condition` condition
+    # columns: feature i has degree i + 1, hidden unit j (every hidden layer) degree 1 + (j mod max(1, D − 1));
+    # M_0[j, i] = deg(j) ≥ i + 1, the condition columns reach every first-layer unit; M_l[j, p] = deg(j) ≥ deg(p);
+    # the outputs r_i (row i) and m_i (row D + i) see the units of degree < i + 1, so they depend on x_0 … x_(i−1) only.
+    feature = torch.arange(1, features + 1)
+    unit = 1 + torch.arange(hidden) % max(1, features - 1)
+    first = (unit[:, None] >= feature[None, :]).float()
+    masks = [torch.cat([first, torch.ones(hidden, condition)], 1)]
+    for _ in range(hidden_layers - 1):
+        masks.append((unit[:, None] >= unit[None, :]).float())
+    output = torch.cat([feature, feature])
+    masks.append((output[:, None] > unit[None, :]).float())
+    return masks
+";
+
+    /// <summary>
     /// The rational-quadratic spline of [SplineCoupling] (docs/flow-layers.md; runtime/Numerics/SplineKernels.cs) in torch
     /// ops, in the dtype of its inputs: knots, the forward map with its log-derivative, and the inverse by the stable root
     /// with the bisection fallback. Emitted only into flows that have a spline coupling.
@@ -251,7 +272,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
     }
 
     /// <summary>The checkpoint methods, after the constructor.</summary>
-    private static void CheckpointMethods(SourceWriter p, string className, bool actNorm)
+    private static void CheckpointMethods(SourceWriter p, string className, bool actNorm, bool masks = false)
     {
         p.Line();
         p.Line("def load_safetensors(self, path, strict=True):");
@@ -267,12 +288,15 @@ def _rq_spline_inverse(v, theta, bins, bound):
         p.Line("    # Writes the state dict as a checkpoint that GenDsl's model.Load reads (same names, layouts and metadata).");
         p.Line("    save_safetensors(path, self.state_dict(), {\"gendsl.model\": self.MODEL, \"gendsl.declaration_hash\": self.DECLARATION_HASH,");
         p.Line("                                              \"gendsl.step\": str(int(step)), \"gendsl.format\": \"1\"})");
-        if (actNorm)
+        if (actNorm || masks)
         {
             p.Line();
             p.Line("def load_state_dict(self, state_dict, strict=True):");
             p.Line("    result = super().load_state_dict(state_dict, strict)");
-            p.Line("    self.actnorm_initialized = True  # loaded ActNorm parameters are already data-initialised");
+            if (actNorm)
+                p.Line("    self.actnorm_initialized = True  # loaded ActNorm parameters are already data-initialised");
+            if (masks)
+                p.Line("    self.apply_masks()  # as GenDsl's Load: a file's non-zero masked-out MADE weights are dropped");
             p.Line("    return result");
         }
         p.Line();
@@ -433,6 +457,9 @@ def _rq_spline_inverse(v, theta, bins, bound):
         p.Line("    lower = torch.tril(layer.lower, -1) + eye");
         p.Line("    upper = torch.triu(layer.upper, 1) + torch.diag(torch.exp(layer.logs))");
         p.Line("    return (lower @ upper)[order, :]");
+        if (plan.Layers.Any(l => l.Kind == LayerKind.MaskedAutoregressive))
+            foreach (var line in MadeHelpers.Replace("\r\n", "\n").TrimEnd('\n').Split('\n'))
+                p.Line(line);
         if (plan.Layers.Any(l => l.Kind == LayerKind.SplineCoupling))
             foreach (var line in SplineHelpers.Replace("\r\n", "\n").TrimEnd('\n').Split('\n'))
                 p.Line(line);
@@ -454,6 +481,18 @@ def _rq_spline_inverse(v, theta, bins, bound):
                     if (layer.Kind == LayerKind.AffineCoupling)
                         p.Line($"{m}.scale = nn.Parameter(torch.ones(({I(layer.Transformed.Length)},)))");
                     break;
+                case LayerKind.MaskedAutoregressive:
+                {
+                    Declarations(p, layer.Network!);
+                    p.Line($"{m}.scale = nn.Parameter(torch.ones(({I(D)},)))");
+                    p.Line($"# {layer.Name}'s MADE masks M_0 … M_{I(layer.Spec.HiddenLayers)} as buffers that are not in the state_dict (the checkpoint names stay GenDsl's);");
+                    p.Line("# the weights start as torch.nn.Linear's, then multiplied by their mask, as in GenDsl");
+                    p.Line($"for linear, mask in zip({m}.net, _made_masks({I(D)}, {I(K)}, {I(layer.Spec.Hidden)}, {I(layer.Spec.HiddenLayers)})):");
+                    p.Line("    linear.register_buffer(\"mask\", mask, persistent=False)");
+                    p.Line("    with torch.no_grad():");
+                    p.Line("        linear.weight.mul_(mask)");
+                    break;
+                }
                 case LayerKind.ActNorm:
                     p.Line($"{m}.logscale = nn.Parameter(torch.zeros(({I(D)},)))");
                     p.Line($"{m}.bias = nn.Parameter(torch.zeros(({I(D)},)))");
@@ -475,7 +514,21 @@ def _rq_spline_inverse(v, theta, bins, bound):
         if (plan.HasActNorm)
             p.Line("self.actnorm_initialized = False  # set by the first loss() (data-dependent init) or by loading weights");
         p.Unindent();
-        CheckpointMethods(p, spec.ClassName, plan.HasActNorm);
+        var made = plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive).ToList();
+        CheckpointMethods(p, spec.ClassName, plan.HasActNorm, made.Count > 0);
+        if (made.Count > 0)
+        {
+            p.Line();
+            p.Line("def apply_masks(self):");
+            p.Line("    # Sets every masked-out MADE weight to exactly 0 (GenDsl's ApplyMasks). The forward reads weight ⊙ mask anyway, so");
+            p.Line("    # this only keeps the saved weights equal to GenDsl's; their gradients are 0, so training never moves them.");
+            p.Line("    with torch.no_grad():");
+            foreach (var layer in made)
+            {
+                p.Line($"        for linear in {PyModule(new[] { layer.Name, "net" })}:");
+                p.Line("            linear.weight.mul_(linear.mask)");
+            }
+        }
 
         // Inputs.
         p.Line();
@@ -491,8 +544,11 @@ def _rq_spline_inverse(v, theta, bins, bound):
             p.Line("    return x, None");
 
         // Coupling networks.
-        foreach (var layer in plan.Layers.Where(l => l.Network is not null))
+        foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive))
             NetworkMethod(p, $"_{layer.Name}_net", layer.Network!, $"{layer.Name}'s network on [x_K{(cond ? ", y" : "")}]");
+        // Masked autoregressive networks.
+        foreach (var layer in plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive))
+            MadeMethods(p, plan, layer);
 
         // Data → latent.
         p.Line();
@@ -553,6 +609,35 @@ def _rq_spline_inverse(v, theta, bins, bound):
         return p.ToString();
     }
 
+    /// <summary>
+    /// def _{n}_net(self, a): the MADE network, each linear layer reading weight ⊙ mask (so a masked-out weight has a zero
+    /// gradient, as in GenDsl); def _{n}_scale_shift(self, a, y): s = scale ⊙ tanh(r) and m from one pass on [a, y].
+    /// </summary>
+    private static void MadeMethods(SourceWriter p, FlowPlan plan, LayerPlan layer)
+    {
+        int D = plan.Features;
+        bool cond = plan.Condition > 0;
+        var net = layer.Network!;
+        p.Line();
+        p.Line($"def _{layer.Name}_net(self, h):");
+        p.Indent();
+        p.Line($"# {layer.Name}'s MADE network on [{(layer.Spec.Inverse ? "v" : "u")}{(cond ? ", y" : "")}]: {NetworkEmitter.Widths(net)}, o = [r | m]; every weight is read through its mask");
+        foreach (var node in net.Emitting)
+        {
+            string module = NodeModule(node);
+            p.Line($"h = {Op.PyActivation(node.Activation, $"F.linear(h, {module}.weight * {module}.mask, {module}.bias)")}  # {node.Describe()}");
+        }
+        p.Line("return h");
+        p.Unindent();
+        p.Line();
+        p.Line($"def _{layer.Name}_scale_shift(self, a, y):");
+        p.Indent();
+        p.Line($"# s = scale ⊙ tanh(r) and m from one pass of the network on [a{(cond ? ", y" : "")}]; (r_i, m_i) depend on a_0 … a_(i−1) only");
+        p.Line($"o = self._{layer.Name}_net({(cond ? "torch.cat([a, y], 1)" : "a")})");
+        p.Line($"return {PyModule(new[] { layer.Name })}.scale * torch.tanh(o[:, :{I(D)}]), o[:, {I(D)}:]");
+        p.Unindent();
+    }
+
     /// <summary>The columns of [x_K, x_T] back in feature order, or "" when they already are.</summary>
     private static string Reorder(LayerPlan layer)
     {
@@ -605,6 +690,22 @@ def _rq_spline_inverse(v, theta, bins, bound):
                 p.Line("ld = ld + logd.sum(1)");
                 break;
             }
+            case LayerKind.MaskedAutoregressive when !layer.Spec.Inverse:
+                p.Line($"# {name}: MAF, v = (u − m) ⊙ exp(−s) with (s, m) from the MADE network on u: one pass; ln|det| −= Σ s");
+                p.Line($"s, m = self._{name}_scale_shift(u, y)");
+                p.Line("u = (u - m) * torch.exp(-s)");
+                p.Line("ld = ld - s.sum(1)");
+                break;
+            case LayerKind.MaskedAutoregressive:
+                p.Line($"# {name}: IAF, v = (u − m) ⊙ exp(−s) with (s, m) from the MADE network on v: {I(plan.Features)} passes, as in GenDsl; the v_i not found");
+                p.Line("# yet start at 0, and pass k makes v_0 … v_(k−1) exact (v_i needs v_0 … v_(i−1)); the last pass's s is exact. ln|det| −= Σ s");
+                p.Line("v = torch.zeros_like(u)");
+                p.Line($"for _ in range({I(plan.Features)}):");
+                p.Line($"    s, m = self._{name}_scale_shift(v, y)");
+                p.Line("    v = (u - m) * torch.exp(-s)");
+                p.Line("u = v");
+                p.Line("ld = ld - s.sum(1)");
+                break;
             case LayerKind.Permute:
                 p.Line($"# {name}: permutation v[:, j] = u[:, π[j]]");
                 p.Line($"u = u[:, {PyInts(layer.Order)}]");
@@ -646,6 +747,20 @@ def _rq_spline_inverse(v, theta, bins, bound):
                 p.Line($"# {name}: u_K = v_K; u_T = g⁻¹(v_T; θ), θ from the network on v_K");
                 CouplingOutputs(p, plan, layer, "v");
                 p.Line($"v = torch.cat([v[:, {PyInts(layer.Kept)}], _rq_spline_inverse(v[:, {PyInts(layer.Transformed)}], theta, {I(layer.Bins)}, {Op.PyFloat(layer.Spec.TailBound)})], 1){Reorder(layer)}");
+                break;
+            case LayerKind.MaskedAutoregressive when layer.Spec.Inverse:
+                p.Line($"# {name}: IAF, u = v ⊙ exp(s) + m with (s, m) from the MADE network on v: one pass");
+                p.Line($"s, m = self._{name}_scale_shift(v, y)");
+                p.Line("v = v * torch.exp(s) + m");
+                break;
+            case LayerKind.MaskedAutoregressive:
+                p.Line($"# {name}: MAF, u = v ⊙ exp(s) + m with (s, m) from the MADE network on u: {I(plan.Features)} passes, as in GenDsl; the u_i not");
+                p.Line("# found yet start at 0, and pass k makes u_0 … u_(k−1) exact (u_i needs u_0 … u_(i−1))");
+                p.Line("u = torch.zeros_like(v)");
+                p.Line($"for _ in range({I(plan.Features)}):");
+                p.Line($"    s, m = self._{name}_scale_shift(u, y)");
+                p.Line("    u = v * torch.exp(s) + m");
+                p.Line("v = u");
                 break;
             case LayerKind.Permute:
             {

@@ -319,7 +319,7 @@ internal abstract class Op
     public virtual string? PyTorchForward(OpNode node, string module, string x) => null;
 
     /// <summary>"torch.relu(inner)", "F.leaky_relu(inner, 0.2)" … or inner for the identity (GenDsl's activations, exactly).</summary>
-    protected static string PyActivation(int activation, string inner) => activation switch
+    internal static string PyActivation(int activation, string inner) => activation switch
     {
         0 => inner,
         1 => $"torch.relu({inner})",

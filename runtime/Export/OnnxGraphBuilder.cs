@@ -377,6 +377,147 @@ public sealed class OnnxGraphBuilder
         return Node("Identity", hint, new[] { inverse });
     }
 
+    // ---------------------------------------------------------------- rational-quadratic spline ([SplineCoupling])
+
+    private const long OnnxFloat = 1, OnnxInt64 = 7, OnnxDouble = 11; // TensorProto data types, for Cast
+
+    /// <summary>A float64 scalar constant (the spline is computed in double, as GenDsl computes it).</summary>
+    public string DoubleScalar(string hint, double value)
+    {
+        var t = new TensorProto { Name = Unique(hint), DataType = (int)TensorProto.Types.DataType.Double };
+        t.DoubleData.Add(value);
+        _graph.Initializer.Add(t);
+        return t.Name;
+    }
+
+    /// <summary>x cast to the ONNX data type <paramref name="to"/>.</summary>
+    private string Cast(string hint, string x, long to) => Node("Cast", hint, new[] { x }, OnnxAttribute.Int("to", to));
+
+    /// <summary>Elements [start, start + count) of x along <paramref name="axis"/>.</summary>
+    private string Slice(string hint, string x, int axis, int start, int count) =>
+        Node("Slice", hint, new[] { x, Int64s(hint + ".starts", start), Int64s(hint + ".ends", start + count), Int64s(hint + ".axes", axis) });
+
+    private string Div(string hint, string a, string b) => Node("Div", hint, new[] { a, b });
+    private string Min(string hint, string a, string b) => Node("Min", hint, new[] { a, b });
+    private string Max(string hint, string a, string b) => Node("Max", hint, new[] { a, b });
+    private string Where(string hint, string condition, string a, string b) => Node("Where", hint, new[] { condition, a, b });
+    private string Clamp(string hint, string x, string lo, string hi) => Min(hint, Max(hint + ".low", x, lo), hi);
+
+    /// <summary>
+    /// The knots of a spline from its raw widths or heights θ [batch, d, K] (double): [batch, d, K + 1] with knot 0 = −B,
+    /// knot i = −B + 2B·Σ_{j&lt;i} (m + (1 − m·K)·softmax(θ)_j), knot K = B (SplineKernels.Cumulative).
+    /// </summary>
+    private string Knots(string hint, string theta, int bins, double tailBound, double minimum, string low, string high)
+    {
+        string p = Node("Softmax", hint + ".softmax", new[] { theta }, OnnxAttribute.Int("axis", 2));
+        string sizes = Add(hint + ".sizes", DoubleScalar(hint + ".min", minimum), Mul(hint + ".scaled", p, DoubleScalar(hint + ".scale", 1 - minimum * bins)));
+        string sums = Node("CumSum", hint + ".cumsum", new[] { sizes, Int64s(hint + ".axis", 2) });
+        string inner = Add(hint + ".inner", DoubleScalar(hint + ".minus_b", -tailBound),
+            Mul(hint + ".span", Slice(hint + ".inner_sums", sums, 2, 0, bins - 1), DoubleScalar(hint + ".two_b", 2 * tailBound)));
+        return Node("Concat", hint, new[] { low, inner, high }, OnnxAttribute.Int("axis", 2));
+    }
+
+    /// <summary>
+    /// The rational-quadratic spline with linear tails of a [SplineCoupling] (docs/flow-layers.md, "Spline coupling";
+    /// SplineKernels), element-wise on <paramref name="x"/> [batch, d] with the raw parameters
+    /// <paramref name="theta"/> [batch, d·P] (P = 3K − 1 per feature: K widths, K heights, K − 1 derivatives), computed
+    /// in double and rounded to float as GenDsl does. Forward (<paramref name="inverse"/> false): g(x) and, in
+    /// <paramref name="logDerivative"/>, Σ_j ln g′(x_j) per row [batch] (each term rounded to float first, as GenDsl sums
+    /// them). Inverse: g⁻¹(x) by the quadratic's stable root, with GenDsl's fallback of 64 bisection steps (computed
+    /// for every value, selected where the root misses the forward map by more than 1e-9·h_k); no log-derivative.
+    /// The bin is found without a search op: bin = #{k = 1 … K−1 : knot_k ≤ value}, a ReduceSum of comparisons.
+    /// </summary>
+    public string RationalQuadraticSpline(string hint, string x, string theta, int features, int bins, float tailBound, bool inverse, out string? logDerivative)
+    {
+        int P = 3 * bins - 1;
+        double b = tailBound;
+        string t = Cast(hint + ".theta64", Reshape(hint + ".theta", theta, features, P), OnnxDouble); // [batch, d, P]
+        string v = Cast(hint + ".x64", Reshape(hint + ".x", x, features, 1), OnnxDouble);            // [batch, d, 1]
+        string shape = Node("Shape", hint + ".shape", new[] { v });
+        string Fill(string name, double value) => Node("Expand", hint + "." + name, new[] { DoubleScalar(hint + "." + name + ".value", value), shape });
+        string low = Fill("minus_b", -b), high = Fill("b", b), one = Fill("one", 1), zero = Fill("zero", 0);
+
+        string xs = Knots(hint + ".xs", Slice(hint + ".theta_w", t, 2, 0, bins), bins, b, Numerics.SplineKernels.MinBinWidth, low, high);
+        string ys = Knots(hint + ".ys", Slice(hint + ".theta_h", t, 2, bins, bins), bins, b, Numerics.SplineKernels.MinBinHeight, low, high);
+        // δ_0 = δ_K = 1, δ_k = m_d + softplus(θ_d,k−1) with softplus(θ) = max(θ, 0) + ln(1 + e^(−|θ|))
+        string td = Slice(hint + ".theta_d", t, 2, 2 * bins, bins - 1);
+        string softplus = Add(hint + ".softplus", Max(hint + ".relu", td, DoubleScalar(hint + ".zero0", 0)),
+            Node("Log", hint + ".log1p", new[] { Add(hint + ".one_plus", DoubleScalar(hint + ".one0", 1), Exp(hint + ".exp", Neg(hint + ".minus_abs", Node("Abs", hint + ".abs", new[] { td })))) }));
+        string ds = Node("Concat", hint + ".ds", new[] { one, Add(hint + ".d_inner", DoubleScalar(hint + ".min_d", Numerics.SplineKernels.MinDerivative), softplus), one }, OnnxAttribute.Int("axis", 2));
+
+        // inside [−B, B] (a NaN is not): the spline; outside: the identity
+        string inside = Node("And", hint + ".inside", new[] { Node("GreaterOrEqual", hint + ".above", new[] { v, low }), Node("LessOrEqual", hint + ".below", new[] { v, high }) });
+        string value = Clamp(hint + ".clamped", v, low, high);
+        // bin = the last k ≤ K − 1 whose knot (x_k forward, y_k inverse) is ≤ the value: the count of inner knots ≤ it
+        string searched = inverse ? ys : xs;
+        string bin = Node("ReduceSum", hint + ".bin", new[] { Cast(hint + ".at_or_after", Node("GreaterOrEqual", hint + ".compare", new[] { value, Slice(hint + ".inner_knots", searched, 2, 1, bins - 1) }), OnnxInt64), Int64s(hint + ".bin.axes", 2) },
+            OnnxAttribute.Int("keepdims", 1));
+        string next = Add(hint + ".bin_next", bin, Int64s(hint + ".one_index", 1));
+        string At(string name, string knots, string index) => Node("GatherElements", hint + "." + name, new[] { knots, index }, OnnxAttribute.Int("axis", 2));
+        string x0 = At("x_k", xs, bin), x1 = At("x_k1", xs, next), y0 = At("y_k", ys, bin), y1 = At("y_k1", ys, next);
+        string d0 = At("d_k", ds, bin), d1 = At("d_k1", ds, next);
+        string w = Sub(hint + ".w", x1, x0), h = Sub(hint + ".h", y1, y0), s = Div(hint + ".s", h, w);
+        string oneC = DoubleScalar(hint + ".one1", 1);
+
+        // den(ξ) = s((1 − ξ)² + ξ²) + (δ_k + δ_{k+1})ξ(1 − ξ), num(ξ) = h(sξ² + δ_kξ(1 − ξ)): sums of non-negative terms
+        (string Om, string Xi2, string T, string Den, string Num) Terms(string name, string xi)
+        {
+            string om = Sub(hint + name + ".om", oneC, xi), xi2 = Mul(hint + name + ".xi2", xi, xi), tt = Mul(hint + name + ".t", xi, om);
+            string den = Add(hint + name + ".den", Mul(hint + name + ".den_s", s, Add(hint + name + ".squares", Mul(hint + name + ".om2", om, om), xi2)), Mul(hint + name + ".den_d", Add(hint + name + ".d_sum", d0, d1), tt));
+            string num = Mul(hint + name + ".num", h, Add(hint + name + ".num_in", Mul(hint + name + ".s_xi2", s, xi2), Mul(hint + name + ".d_t", d0, tt)));
+            return (om, xi2, tt, den, num);
+        }
+
+        string result;
+        if (!inverse)
+        {
+            string xi = Clamp(hint + ".xi", Div(hint + ".xi_raw", Sub(hint + ".dx", value, x0), w), DoubleScalar(hint + ".zero1", 0), oneC);
+            var (om, xi2, tt, den, num) = Terms(".f", xi);
+            // g = y_k + num/den clamped to the bin; g′ = s²·[δ_{k+1}ξ² + 2sξ(1 − ξ) + δ_k(1 − ξ)²] / den²
+            string g = Clamp(hint + ".g", Add(hint + ".g_raw", y0, Div(hint + ".ratio", num, den)), y0, y1);
+            string e = Add(hint + ".e", Add(hint + ".e01", Mul(hint + ".e0", d1, xi2), Mul(hint + ".e1", Mul(hint + ".two_s", DoubleScalar(hint + ".two", 2), s), tt)), Mul(hint + ".e2", d0, Mul(hint + ".om2b", om, om)));
+            string logG = Node("Log", hint + ".log_g", new[] { Div(hint + ".g_prime", Mul(hint + ".s2e", Mul(hint + ".s2", s, s), e), Mul(hint + ".den2", den, den)) });
+            result = Where(hint + ".spline", inside, g, v);
+            string terms = Cast(hint + ".log_g32", Where(hint + ".log_g_inside", inside, logG, zero), OnnxFloat);
+            logDerivative = Node("ReduceSum", hint + ".log_det", new[] { terms, Int64s(hint + ".log_det.axes", 1, 2) }, OnnxAttribute.Int("keepdims", 0));
+        }
+        else
+        {
+            // a ξ² + b ξ + c = 0: a = h(s − δ_k) + Δ(δ_k + δ_{k+1} − 2s), b = hδ_k − Δ(δ_k + δ_{k+1} − 2s), c = −sΔ
+            string dy = Sub(hint + ".dy", value, y0);
+            string sum = Sub(hint + ".sum", Add(hint + ".d01", d0, d1), Mul(hint + ".two_s", DoubleScalar(hint + ".two", 2), s));
+            string qa = Add(hint + ".qa", Mul(hint + ".qa0", h, Sub(hint + ".s_minus_d", s, d0)), Mul(hint + ".qa1", dy, sum));
+            string qb = Sub(hint + ".qb", Mul(hint + ".qb0", h, d0), Mul(hint + ".qb1", dy, sum));
+            string qc = Neg(hint + ".qc", Mul(hint + ".s_dy", s, dy));
+            string disc = Max(hint + ".disc", Sub(hint + ".disc_raw", Mul(hint + ".b2", qb, qb), Mul(hint + ".four_ac", DoubleScalar(hint + ".four", 4), Mul(hint + ".ac", qa, qc))), DoubleScalar(hint + ".zero1", 0));
+            string den = Sub(hint + ".root_den", Neg(hint + ".minus_b_q", qb), Node("Sqrt", hint + ".sqrt", new[] { disc }));
+            string zeroC = DoubleScalar(hint + ".zero2", 0);
+            string root = Clamp(hint + ".root", Div(hint + ".root_raw", Mul(hint + ".two_c", DoubleScalar(hint + ".two2", 2), qc), den), zeroC, oneC);
+            string xi = Where(hint + ".xi", Node("Less", hint + ".den_negative", new[] { den, zeroC }), root, zero);
+            // the fallback: where |g(ξ) − v| > 1e-9·h, 64 bisection steps on [0, 1] (residual increasing in ξ)
+            string Residual(string name, string at)
+            {
+                var (_, _, _, d, n) = Terms(name, at);
+                return Sub(hint + name + ".residual", Div(hint + name + ".g", n, d), dy);
+            }
+            string ok = Node("LessOrEqual", hint + ".root_ok", new[] { Node("Abs", hint + ".root_miss", new[] { Residual(".check", xi) }), Mul(hint + ".tolerance", DoubleScalar(hint + ".tol", 1e-9), h) });
+            string lo = zero, hi = one, half = DoubleScalar(hint + ".half", 0.5);
+            for (int i = 0; i < 64; i++)
+            {
+                string mid = Mul(hint + ".bisect.mid", half, Add(hint + ".bisect.sum", lo, hi));
+                string below = Node("Less", hint + ".bisect.below", new[] { Residual(".bisect", mid), zeroC });
+                lo = Where(hint + ".bisect.lo", below, mid, lo);
+                hi = Where(hint + ".bisect.hi", below, hi, mid);
+            }
+            string bisected = Mul(hint + ".bisected", half, Add(hint + ".bisect.end", lo, hi));
+            string chosen = Where(hint + ".xi_final", ok, xi, bisected);
+            string u = Clamp(hint + ".u", Add(hint + ".u_raw", x0, Mul(hint + ".xi_w", chosen, w)), x0, x1);
+            result = Where(hint + ".spline", inside, u, v);
+            logDerivative = null;
+        }
+        return Reshape(hint, Cast(hint + ".result32", result, OnnxFloat), features);
+    }
+
     // ---------------------------------------------------------------- output
 
     /// <summary>The model as protobuf bytes.</summary>
