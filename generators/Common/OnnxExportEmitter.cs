@@ -145,7 +145,7 @@ internal static class OnnxExportEmitter
         }
 
         // the masked autoregressive layers' networks: their parameters are added once per graph, their passes may repeat
-        foreach (var layer in plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive))
+        foreach (var layer in plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive && !l.Spec.IsSplineMade))
             MadeMembers(w, plan, layer);
         w.Close();
     }
@@ -335,7 +335,7 @@ internal static class OnnxExportEmitter
                 }
                 break;
             }
-            case LayerKind.MaskedAutoregressive:
+            case LayerKind.MaskedAutoregressive when !layer.Spec.IsSplineMade:
             {
                 bool iaf = layer.Spec.Inverse;
                 bool cond = plan.Condition > 0;

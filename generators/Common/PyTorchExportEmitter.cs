@@ -457,7 +457,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
         p.Line("    lower = torch.tril(layer.lower, -1) + eye");
         p.Line("    upper = torch.triu(layer.upper, 1) + torch.diag(torch.exp(layer.logs))");
         p.Line("    return (lower @ upper)[order, :]");
-        if (plan.Layers.Any(l => l.Kind == LayerKind.MaskedAutoregressive))
+        if (plan.Layers.Any(l => l.Kind == LayerKind.MaskedAutoregressive && !l.Spec.IsSplineMade))
             foreach (var line in MadeHelpers.Replace("\r\n", "\n").TrimEnd('\n').Split('\n'))
                 p.Line(line);
         if (plan.Layers.Any(l => l.Kind == LayerKind.SplineCoupling))
@@ -481,7 +481,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
                     if (layer.Kind == LayerKind.AffineCoupling)
                         p.Line($"{m}.scale = nn.Parameter(torch.ones(({I(layer.Transformed.Length)},)))");
                     break;
-                case LayerKind.MaskedAutoregressive:
+                case LayerKind.MaskedAutoregressive when !layer.Spec.IsSplineMade:
                 {
                     Declarations(p, layer.Network!);
                     p.Line($"{m}.scale = nn.Parameter(torch.ones(({I(D)},)))");
@@ -514,7 +514,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
         if (plan.HasActNorm)
             p.Line("self.actnorm_initialized = False  # set by the first loss() (data-dependent init) or by loading weights");
         p.Unindent();
-        var made = plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive).ToList();
+        var made = plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive && !l.Spec.IsSplineMade).ToList();
         CheckpointMethods(p, spec.ClassName, plan.HasActNorm, made.Count > 0);
         if (made.Count > 0)
         {
@@ -547,7 +547,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
         foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive))
             NetworkMethod(p, $"_{layer.Name}_net", layer.Network!, $"{layer.Name}'s network on [x_K{(cond ? ", y" : "")}]");
         // Masked autoregressive networks.
-        foreach (var layer in plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive))
+        foreach (var layer in plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive && !l.Spec.IsSplineMade))
             MadeMethods(p, plan, layer);
 
         // Data → latent.
@@ -690,6 +690,9 @@ def _rq_spline_inverse(v, theta, bins, bound):
                 p.Line("ld = ld + logd.sum(1)");
                 break;
             }
+            case LayerKind.MaskedAutoregressive when layer.Spec.IsSplineMade: // no PyTorch code yet
+                p.Line($"raise NotImplementedError({PyStr($"{name} ([MaskedAutoregressive] with the spline transform) has no PyTorch export yet")})");
+                break;
             case LayerKind.MaskedAutoregressive when !layer.Spec.Inverse:
                 p.Line($"# {name}: MAF, v = (u − m) ⊙ exp(−s) with (s, m) from the MADE network on u: one pass; ln|det| −= Σ s");
                 p.Line($"s, m = self._{name}_scale_shift(u, y)");
@@ -747,6 +750,9 @@ def _rq_spline_inverse(v, theta, bins, bound):
                 p.Line($"# {name}: u_K = v_K; u_T = g⁻¹(v_T; θ), θ from the network on v_K");
                 CouplingOutputs(p, plan, layer, "v");
                 p.Line($"v = torch.cat([v[:, {PyInts(layer.Kept)}], _rq_spline_inverse(v[:, {PyInts(layer.Transformed)}], theta, {I(layer.Bins)}, {Op.PyFloat(layer.Spec.TailBound)})], 1){Reorder(layer)}");
+                break;
+            case LayerKind.MaskedAutoregressive when layer.Spec.IsSplineMade: // no PyTorch code yet
+                p.Line($"raise NotImplementedError({PyStr($"{name} ([MaskedAutoregressive] with the spline transform) has no PyTorch export yet")})");
                 break;
             case LayerKind.MaskedAutoregressive when layer.Spec.Inverse:
                 p.Line($"# {name}: IAF, u = v ⊙ exp(s) + m with (s, m) from the MADE network on v: one pass");
