@@ -136,9 +136,12 @@ internal static class FlowEmitter
         w.Line();
 
         // ---------------------------------------------------------------- init
-        w.Line(plan.Layers.Any(l => l.Kind == LayerKind.SplineCoupling || l.Spec.IsSplineMade)
-            ? "/// <summary>Initialises every parameter: hidden layers as torch.nn.Linear (U(±1/√fan_in)), coupling output layers at zero but for the splines' derivative biases (each coupling starts as the identity), scales at 1.</summary>"
-            : "/// <summary>Initialises every parameter: hidden layers as torch.nn.Linear (U(±1/√fan_in)), coupling output layers at zero (each coupling starts as the identity), scales at 1.</summary>");
+        bool identity = plan.Spec.IdentityInit;
+        w.Line(!identity
+            ? "/// <summary>Initialises every parameter (FlowInitialization.Linear): every dense layer as torch.nn.Linear (U(±1/√fan_in)), MADE weights times their masks, scales at 1.</summary>"
+            : plan.Layers.Any(l => l.Kind == LayerKind.SplineCoupling || l.Spec.IsSplineMade)
+            ? "/// <summary>Initialises every parameter (FlowInitialization.Identity): hidden layers as torch.nn.Linear (U(±1/√fan_in)), coupling output layers at zero but for the splines' derivative biases (each coupling starts as the identity), scales at 1.</summary>"
+            : "/// <summary>Initialises every parameter (FlowInitialization.Identity): hidden layers as torch.nn.Linear (U(±1/√fan_in)), coupling output layers at zero (each coupling starts as the identity), scales at 1.</summary>");
         w.Open("public void ResetParameters(ulong seed)");
         ModelEmitter.Guard(w, plan.Spec.ClassName);
         w.Line("var rng = new Rng(seed, stream: 0);");
@@ -151,8 +154,10 @@ internal static class FlowEmitter
             if (layer.Kind is LayerKind.AffineCoupling || (layer.Kind == LayerKind.MaskedAutoregressive && !layer.Spec.IsSplineMade))
                 w.Line($"p.Slice({layer.ScaleConst}, {layer.Transformed.Length}).Fill(1f);");
             if (layer.Kind == LayerKind.MaskedAutoregressive)
-                w.Line($"{layer.Name}_ApplyMasks(p); // the hidden layers drawn as torch.nn.Linear, then multiplied by their MADE masks");
-            if (layer.Kind == LayerKind.SplineCoupling || layer.Spec.IsSplineMade)
+                w.Line(identity
+                    ? $"{layer.Name}_ApplyMasks(p); // the hidden layers drawn as torch.nn.Linear, then multiplied by their MADE masks"
+                    : $"{layer.Name}_ApplyMasks(p); // every layer drawn as torch.nn.Linear, then multiplied by its MADE mask");
+            if (identity && (layer.Kind == LayerKind.SplineCoupling || layer.Spec.IsSplineMade))
             {
                 w.Line($"// {layer.Name}: the output bias's derivative entries at ln(e^(1 − m_d) − 1), so that every δ = 1: with the zero weights the spline starts as the identity");
                 w.Line($"for (int j = 0; j < {layer.Transformed.Length}; j++) p.Slice({layer.OutputBiasConst} + j * {layer.SplineParameters} + 2 * {layer.Name}_Bins, {layer.Name}_Bins - 1).Fill(SplineKernels.IdentityDerivative);");

@@ -43,11 +43,12 @@ internal static class FlowParser
 
     public static FlowSpec Parse(INamedTypeSymbol type, AttributeData flowAttribute, CancellationToken cancellationToken)
     {
-        int features = 0, condition = 0;
+        int features = 0, condition = 0, initialization = 0;
         foreach (var arg in flowAttribute.NamedArguments)
         {
             if (arg.Key == "Features" && arg.Value.Value is int f) features = f;
             else if (arg.Key == "Condition" && arg.Value.Value is int c) condition = c;
+            else if (arg.Key == "Initialization" && arg.Value.Value is int i) initialization = i;
         }
 
         var layers = new List<LayerSpec>();
@@ -99,6 +100,7 @@ internal static class FlowParser
             layers.ToEquatableArray())
         {
             Roles = roles.ToEquatableArray(),
+            Initialization = initialization,
             StubShell = Common.StubShell.Of(type, cancellationToken),
             StubHint = Common.StubShell.Hint(type),
         };

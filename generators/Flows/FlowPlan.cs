@@ -70,7 +70,8 @@ internal sealed class FlowPlan
             return constName;
         }
 
-        // A layer's dense network: HiddenLayers dense layers of Hidden units, then the output layer (zero-initialised).
+        // A layer's dense network: HiddenLayers dense layers of Hidden units, then the output layer (zero-initialised
+        // under [Flow(Initialization = FlowInitialization.Identity)], as torch.nn.Linear otherwise).
         void AddNetwork(LayerPlan layer, string input, string output)
         {
             var ls = layer.Spec;
@@ -83,7 +84,7 @@ internal sealed class FlowPlan
                 bool last = l == ls.HiddenLayers;
                 requests.Add(new NodeRequest(member, DenseOp.Make(last ? layer.NetOut : ls.Hidden, last ? 0 : ls.Activation),
                     $"{member}.net.{l}", member, $"{l}", last ? $"_{member}_out" : $"_{member}_h{l + 1}",
-                    last ? $"{member}: network output [{output}]" : $"{member}: hidden layer {l + 1}", ZeroInit: last));
+                    last ? $"{member}: network output [{output}]" : $"{member}: hidden layer {l + 1}", ZeroInit: last && spec.IdentityInit));
             }
             layer.Network = NetworkPlan.Create(layout, member, layer.NetInputField, Shape.Vector(layer.NetIn), 1, requests,
                 node => layer.Tensors.AddRange(node.Tensors.Select(t => (t.Name, t.Const, t.Tensor.Shape))), lastName: "o");

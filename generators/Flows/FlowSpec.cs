@@ -102,6 +102,12 @@ internal sealed record FlowSpec(
     /// <summary>Role attributes of other model kinds ([Encoder], [Generator]…) found on members: all misplaced in a flow (GD0009).</summary>
     public EquatableArray<RoleSpec> Roles { get; init; } = EquatableArray<RoleSpec>.Empty;
 
+    /// <summary>[Flow(Initialization = …)]: 0 Linear (the default), 1 Identity (zero output layers); other values are GD0005.</summary>
+    public int Initialization { get; init; }
+
+    /// <summary>Output layers start at zero (each layer the identity): <c>FlowInitialization.Identity</c>.</summary>
+    public bool IdentityInit => Initialization == 1;
+
     /// <summary>The partial declarations a stub adds its part under (see <c>StubShell</c>); empty: none can be added.</summary>
     public EquatableArray<string> StubShell { get; init; } = EquatableArray<string>.Empty;
 

@@ -32,6 +32,8 @@ internal static class FlowValidator
             Error("GD0005", $"Flow '{spec.ClassName}' has Features = {spec.Features}: set Features to the number of columns of a data row (≥ 1)", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Condition < 0)
             Error("GD0005", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}: use 0 for an unconditional flow or the size of Y", -1, FindingTarget.NamedArgument, "Condition");
+        if (spec.Initialization is not (0 or 1))
+            Error("GD0005", $"Flow '{spec.ClassName}' has Initialization = {spec.Initialization}, not a FlowInitialization: use FlowInitialization.Linear (the default) or FlowInitialization.Identity", -1, FindingTarget.NamedArgument, "Initialization");
 
         // Bounds first: nothing below allocates or loops in proportion to a size that is not checked yet (GD0015).
         if (spec.Features > Limits.MaxSize)

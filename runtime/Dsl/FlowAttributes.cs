@@ -15,6 +15,30 @@ public sealed class FlowAttribute : Attribute
 
     /// <summary>Size k of the condition vector Y for a conditional flow p(X|Y); 0 for p(X).</summary>
     public int Condition { get; set; }
+
+    /// <summary>
+    /// How the layers' networks start (docs/flow-layers.md, "Initialisation"): <see cref="FlowInitialization.Linear"/>
+    /// (the default: every dense layer as torch.nn.Linear) or <see cref="FlowInitialization.Identity"/> (output layers
+    /// zero, so that every layer starts as the identity).
+    /// </summary>
+    public FlowInitialization Initialization { get; set; }
+}
+
+/// <summary>How a flow's coupling and MADE networks are initialised (<see cref="FlowAttribute.Initialization"/>).</summary>
+public enum FlowInitialization
+{
+    /// <summary>
+    /// Every dense layer of every network, the output layer included, as torch.nn.Linear: weights and biases
+    /// ~ U(−1/√fan_in, 1/√fan_in) (times their mask in MADE networks); scales 1. The default: at equal steps it trains
+    /// MoonsFlow to a lower held-out NLL than <see cref="Identity"/> (benchmarks/RESULTS.md).
+    /// </summary>
+    Linear = 0,
+
+    /// <summary>
+    /// Hidden layers as torch.nn.Linear, output layers zero (spline layers: zero but for the derivative biases that
+    /// make every δ = 1), so that every layer, hence the flow, starts as the identity (Glow's zero initialisation).
+    /// </summary>
+    Identity = 1,
 }
 
 /// <summary>Which features a coupling layer keeps unchanged (and feeds to its network).</summary>

@@ -53,7 +53,7 @@ public class TargetKlTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Measurement, and on 8 Gaussians and the moons the spline flow must be the closer: the affine MoonsFlow (35,352 parameters) and MoonsSplineFlow (46,264)
+    /// Measurement, and on 8 Gaussians the spline flow must be the closer (on the moons: not farther): the affine MoonsFlow (35,352 parameters) and MoonsSplineFlow (46,264)
     /// trained 1000 steps of batch 512 (Adam 1e-3, seed 3) on 8 Gaussians, the checkerboard and the moons, KL(p‖q) on 20,000
     /// fresh samples. The numbers are in benchmarks/RESULTS.md.
     /// </summary>
@@ -69,11 +69,11 @@ public class TargetKlTests(Xunit.Abstractions.ITestOutputHelper output)
         var logP = new double[test.Rows];
         for (int r = 0; r < test.Rows; r++) logP[r] = Toy2D.LogDensity(target, test.Row(r)[0], test.Row(r)[1]);
 
-        double Kl(IFlowModel flow, Func<ReadOnlySpan2D<float>, Optimizer, float> step, LogProbFunction logProb, out double se)
+        double Kl(IFlowModel flow, Func<ReadOnlySpan2D<float>, Optimizer, float> step, LogProbFunction logProb, out double se, out float[] logQ)
         {
             var adam = new Adam(flow, 1e-3f);
             for (int s = 0; s < steps; s++) step(train.GetRows(s * batch, batch), adam);
-            var logQ = new float[test.Rows];
+            logQ = new float[test.Rows];
             for (int start = 0; start < test.Rows; start += batch)
             {
                 int n = Math.Min(batch, test.Rows - start);
@@ -82,15 +82,27 @@ public class TargetKlTests(Xunit.Abstractions.ITestOutputHelper output)
             return FlowMetrics.KlDivergence(logP, logQ, out se);
         }
         var affine = new MoonsFlow(new ModelOptions { MaxBatch = batch, Seed = 3 });
-        double klAffine = Kl(affine, (x, o) => affine.TrainStep(x, o), affine.LogProb, out double seAffine);
+        double klAffine = Kl(affine, (x, o) => affine.TrainStep(x, o), affine.LogProb, out double seAffine, out var logQAffine);
         var spline = new MoonsSplineFlow(new ModelOptions { MaxBatch = batch, Seed = 3 });
-        double klSpline = Kl(spline, (x, o) => spline.TrainStep(x, o), spline.LogProb, out double seSpline);
+        double klSpline = Kl(spline, (x, o) => spline.TrainStep(x, o), spline.LogProb, out double seSpline, out var logQSpline);
         output.WriteLine($"{target}, {steps} steps of {batch}: MoonsFlow ({MoonsFlow.TotalParameters} parameters) KL = {klAffine:F4} ± {seAffine:F4}; MoonsSplineFlow ({MoonsSplineFlow.TotalParameters}) KL = {klSpline:F4} ± {seSpline:F4}");
         Assert.True(double.IsFinite(klAffine) && double.IsFinite(klSpline));
-        // Measured (seed 3): 8 Gaussians 4.35 vs 0.18, moons 0.082 vs 0.044 — the spline flow is the closer one. Not on
+        // The difference KL_affine − KL_spline = E_p[ln q_spline − ln q_affine], paired on the same test points: its
+        // standard error is that of the per-point differences (far smaller than either KL's, which shares ln p).
+        var difference = new double[test.Rows];
+        for (int r = 0; r < test.Rows; r++) difference[r] = (double)logQSpline[r] - logQAffine[r];
+        double meanDifference = difference.Average();
+        double seDifference = Math.Sqrt(difference.Sum(d => (d - meanDifference) * (d - meanDifference)) / (test.Rows - 1) / test.Rows);
+        output.WriteLine($"{target}: KL_affine − KL_spline = {meanDifference:F4} ± {seDifference:F4} (paired)");
+        // Measured (seed 3) with FlowInitialization.Identity (the default before 2026-12-04): 8 Gaussians 4.35 vs 0.18, moons
+        // 0.082 vs 0.044; with the Linear default: 8 Gaussians 3.86 vs 0.14 (the spline flow is the closer one, asserted),
+        // moons 0.0431 vs 0.0404 (paired difference 0.0027 ± 0.0022: the affine flow caught up at this budget, so on the
+        // moons only "not worse" is asserted). Not on
         // the checkerboard (0.22 vs 2.19): its data reach ±4, outside MoonsSplineFlow's TailBound 3, where a spline is the
         // identity (with TailBound 5 it reaches 0.043 at 5,000 steps: benchmarks/RESULTS.md).
-        if (target != "checkerboard")
-            Assert.True(klSpline + 4 * seSpline < klAffine, $"{target}: the spline flow's KL {klSpline} ± {seSpline} is not below the affine flow's {klAffine}");
+        if (target == "moons")
+            Assert.True(meanDifference > -4 * seDifference, $"moons: the spline flow's KL {klSpline} is above the affine flow's {klAffine} by more than 4 standard errors of the paired difference ({meanDifference} ± {seDifference})");
+        else if (target != "checkerboard")
+            Assert.True(meanDifference > 4 * seDifference, $"{target}: the spline flow's KL {klSpline} is not below the affine flow's {klAffine} by 4 standard errors of the paired difference ({meanDifference} ± {seDifference})");
     }
 }
