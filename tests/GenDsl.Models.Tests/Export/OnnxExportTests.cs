@@ -255,6 +255,31 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// Huge knot derivatives (θ_d = ±1e20: δ = 1e20 or the minimum 1e-3, alternating) make the inverse's quadratic
+    /// coefficients differences of huge numbers, where GenDsl falls back to 64 bisection steps; the graph computes that
+    /// fallback for every value and must select it where GenDsl does (the root alone misses by whole bins there).
+    /// </summary>
+    [Fact]
+    public void SplineInverseFallsBackToBisectionWhereGenDslDoes()
+    {
+        const int rows = 64;
+        var m = Perturb(new MoonsSplineFlow(new ModelOptions { MaxBatch = rows, Seed = 11 }));
+        const int bins = 8, p = 3 * bins - 1;
+        foreach (var t in MoonsSplineFlow.Tensors.Where(t => t.Name.EndsWith(".net.2.bias", StringComparison.Ordinal)))
+            for (int i = 2 * bins; i < p; i++)
+                m.Parameters.Span[t.Offset + i] = i % 2 == 0 ? 1e20f : -1e20f;
+        var z = Normal(rows * 2, 8, std: 1.5f);
+        var want = new float[rows * 2];
+        m.FromLatent(R(z, rows), W(want, rows));
+        using var session = new InferenceSession(m.ExportOnnx(OnnxPart.Sample));
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("z", new DenseTensor<float>(z, [rows, 2]))]);
+        var got = results.Single(r => r.Name == "x").AsEnumerable<float>().ToArray();
+        double error = RelativeError(got, want);
+        output.WriteLine($"MoonsSplineFlow.sample with huge derivatives: max relative error {error:E2}");
+        Assert.True(error <= Tolerance, $"relative error {error:E2} > {Tolerance:E0}");
+    }
+
     /// <summary>‖a − b‖∞ / ‖b‖∞ (NaN-safe: a NaN anywhere is an infinite error).</summary>
     private static double RelativeError(float[] got, float[] want)
     {
