@@ -185,6 +185,12 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         ["ConditionalMafFlow"] = () => { var m = Masked(Perturb(new ConditionalMafFlow(Options()))); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
         ["MoonsMaf"] = () => { var m = Masked(Perturb(new MoonsMaf(Options()), 0.05f)); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
         ["DigitsMaf"] = () => { var m = Masked(Perturb(new DigitsMaf(Options()), 0.01f)); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        // masked autoregressive spline layers: MAF and IAF (beside an affine IAF, ActNorm and a permutation), conditional, the
+        // ready-made one; tail bounds 1 … 3, so the normal inputs cross into the linear tails; sample unrolls the MAFs' D passes
+        // of the spline inverse, log_prob the IAFs' of the spline
+        ["SplineMafFlow"] = () => { var m = Masked(Perturb(new SplineMafFlow(Options()))); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ConditionalSplineMafFlow"] = () => { var m = Masked(Perturb(new ConditionalSplineMafFlow(Options()))); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
+        ["MoonsSplineMaf"] = () => { var m = Masked(Perturb(new MoonsSplineMaf(Options()), 0.05f)); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
         // VAEs: dense, conv, conv transpose, batch norm, flatten, unflatten; Bernoulli, Gaussian, fixed σ; conditional (vector and channels)
         ["DigitsVae"] = () => { var m = Perturb(new DigitsVae(Options())); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
         ["MnistVae"] = () => { var m = Perturb(new MnistVae(Options()), 0.02f); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
