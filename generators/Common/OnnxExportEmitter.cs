@@ -145,7 +145,7 @@ internal static class OnnxExportEmitter
         }
 
         // the masked autoregressive layers' networks: their parameters are added once per graph, their passes may repeat
-        foreach (var layer in plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive && !l.Spec.IsSplineMade))
+        foreach (var layer in plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive))
             MadeMembers(w, plan, layer);
         w.Close();
     }
@@ -153,7 +153,7 @@ internal static class OnnxExportEmitter
     /// <summary>
     /// The members a masked autoregressive layer's graphs call: <c>{n}_OnnxParameters</c> (its initialisers, once per graph),
     /// <c>{n}_OnnxNetwork</c> (one pass of the MADE network on initialisers already added) and <c>{n}_OnnxScaleShift</c>
-    /// (s = scale ⊙ tanh(r) and m from one pass).
+    /// (s = scale ⊙ tanh(r) and m from one pass; affine transform) or <c>{n}_OnnxTheta</c> (θ from one pass; spline transform).
     /// </summary>
     private static void MadeMembers(SourceWriter w, FlowPlan plan, LayerPlan layer)
     {
@@ -163,35 +163,38 @@ internal static class OnnxExportEmitter
         var nodes = net.Emitting.ToList();
         int lastLayer = nodes.Count - 1;
         bool cond = plan.Condition > 0;
+        bool spline = layer.Spec.IsSplineMade;
+        int P = layer.SplineParameters;
         string a = layer.Spec.Inverse ? "v" : "u";
 
         w.Line();
         w.Line("/// <summary>");
         w.Line($"/// {n}'s parameters as initialisers under their checkpoint names, added once per graph (every pass of the network reads");
-        w.Line($"/// them): [{string.Join(", ", nodes.Select(node => $"{node.Tensors[0].Name}, {node.Tensors[1].Name}"))}, {n}.scale].");
+        w.Line($"/// them): [{string.Join(", ", nodes.Select(node => $"{node.Tensors[0].Name}, {node.Tensors[1].Name}"))}{(spline ? "" : $", {n}.scale")}].");
         w.Line("/// The MADE masks are constants baked into the weights: each W_l is written as M_l ⊙ W_l, which is the stored weight");
         w.Line("/// itself (the layer keeps its masked-out entries at exactly 0), and stays autoregressive even if Parameters were");
         w.Line($"/// written without {n}.ApplyMasks().");
         w.Line("/// </summary>");
         w.Open($"private string[] {n}_OnnxParameters({Builder} g)");
-        w.Line($"var p = new string[{2 * nodes.Count + 1}];");
+        w.Line($"var p = new string[{2 * nodes.Count + (spline ? 0 : 1)}];");
         foreach (var node in nodes)
         {
             int l = node.Index, outs = node.Out.Size, ins = node.In.Size;
             string role = l == 0 ? $"feature i → unit j iff deg(j) ≥ i + 1{(cond ? ", the condition columns → every unit" : "")}"
-                : l == lastLayer ? "unit p → outputs r_i, m_i iff deg(p) < i + 1"
+                : l == lastLayer ? (spline ? $"unit p → outputs θ_i (rows {P}·i … {P}·i + {P - 1}) iff deg(p) < i + 1" : "unit p → outputs r_i, m_i iff deg(p) < i + 1")
                 : "unit p → unit j iff deg(j) ≥ deg(p)";
             w.Line($"var w{l} = _parameters.Span.Slice({node.Const("W")}, {outs * ins}).ToArray();");
-            w.Line($"global::GenDsl.Numerics.MadeKernels.ApplyMask(w{l}, {outs}, {ins}, layer: {l}, lastLayer: {lastLayer}, features: {D}); // M_{l}: {role}");
+            w.Line($"global::GenDsl.Numerics.MadeKernels.ApplyMask(w{l}, {outs}, {ins}, layer: {l}, lastLayer: {lastLayer}, features: {D}{(spline ? $", outputsPerFeature: {P}" : "")}); // M_{l}: {role}");
             w.Line($"p[{2 * l}] = g.Initializer({Lit.Str(node.Tensors[0].Name)}, w{l}, {outs}, {ins});");
             w.Line($"p[{2 * l + 1}] = g.Initializer({Lit.Str(node.Tensors[1].Name)}, _parameters.Span.Slice({node.Const("B")}, {outs}), {outs});");
         }
-        w.Line($"p[{2 * nodes.Count}] = g.Initializer(\"{n}.scale\", _parameters.Span.Slice({layer.ScaleConst}, {D}), {D});");
+        if (!spline)
+            w.Line($"p[{2 * nodes.Count}] = g.Initializer(\"{n}.scale\", _parameters.Span.Slice({layer.ScaleConst}, {D}), {D});");
         w.Line("return p;");
         w.Close();
         w.Line();
 
-        w.Line($"/// <summary>One pass of {n}'s MADE network {NetworkEmitter.Widths(net)} on the value named <paramref name=\"input\"/> ([{a}{(cond ? ", y" : "")}]), with the initialisers <paramref name=\"p\"/>: the name of o = [r | m].</summary>");
+        w.Line($"/// <summary>One pass of {n}'s MADE network {NetworkEmitter.Widths(net)} on the value named <paramref name=\"input\"/> ([{a}{(cond ? ", y" : "")}]), with the initialisers <paramref name=\"p\"/>: the name of o = {(spline ? "[θ_0 | … | θ_(D−1)]" : "[r | m]")}.</summary>");
         w.Open($"private string {n}_OnnxNetwork({Builder} g, string input, string[] p)");
         string h = "input";
         foreach (var node in nodes)
@@ -207,6 +210,15 @@ internal static class OnnxExportEmitter
         w.Line($"return {h};");
         w.Close();
         w.Line();
+
+        if (spline)
+        {
+            w.Line($"/// <summary>{n}'s θ [batch, {P * D}] from one pass of its network on [<paramref name=\"source\"/>{(cond ? ", y" : "")}]: θ_i = columns {P}·i … {P}·i + {P - 1} ({layer.Bins} widths, {layer.Bins} heights, {layer.Bins - 1} derivatives), depending on source_0 … source_(i−1) only.</summary>");
+            w.Open($"private string {n}_OnnxTheta({Builder} g, string source, {(cond ? "string y, " : "")}string[] p)");
+            w.Line(cond ? $"return {n}_OnnxNetwork(g, g.Concat(\"{n}.input\", 1, source, y), p);" : $"return {n}_OnnxNetwork(g, source, p);");
+            w.Close();
+            return;
+        }
 
         w.Line($"/// <summary>{n}'s s = scale ⊙ tanh(r) and m (each [batch, {D}]) from one pass of its network on [<paramref name=\"source\"/>{(cond ? ", y" : "")}].</summary>");
         w.Open($"private (string S, string M) {n}_OnnxScaleShift({Builder} g, string source, {(cond ? "string y, " : "")}string[] p)");
@@ -370,6 +382,43 @@ internal static class OnnxExportEmitter
                     w.Close();
                 }
                 logDet?.Add($"g.Neg(\"{n}.log_det\", g.SumColumns(\"{n}.sum_s\", {output}_s))");
+                break;
+            }
+            case LayerKind.MaskedAutoregressive:
+            {
+                // the spline transform: v_i = g(u_i; θ_i), the spline coupling's rational-quadratic spline on every feature
+                bool iaf = layer.Spec.Inverse;
+                bool cond = plan.Condition > 0;
+                string y = cond ? "v_y, " : "";
+                string spline = $"{D}, {layer.Bins}, {Lit.F(layer.Spec.TailBound)}"; // features, bins, tail bound
+                w.Line($"// {n} ({dir}): masked autoregressive spline layer ({(iaf ? "IAF" : "MAF")}), MADE network {NetworkEmitter.Widths(layer.Network!)}; θ = net([{(iaf ? "v" : "u")}{(cond ? ", y" : "")}]),");
+                w.Line($"// θ_i = columns {layer.SplineParameters}·i … {layer.SplineParameters}·i + {layer.SplineParameters - 1}: {layer.Bins} widths, {layer.Bins} heights, {layer.Bins - 1} derivatives; {(inverse ? "u_i = g⁻¹(v_i; θ_i)" : "v_i = g(u_i; θ_i) ; ln|det| += Σ ln g′(u_i)")}");
+                w.Line($"// on [−B, B], B = {layer.Spec.TailBound.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}, identity outside (computed in double, as GenDsl does)");
+                w.Line($"var {output}_p = {n}_OnnxParameters(g);");
+                if (iaf == inverse)
+                {
+                    // one pass: MAF data → latent (the network reads u, the input), IAF latent → data (it reads v, the input)
+                    w.Line(inverse
+                        ? $"var {output} = g.RationalQuadraticSpline(\"{n}.u\", {input}, {n}_OnnxTheta(g, {input}, {y}{output}_p), {spline}, inverse: true, out _); // one pass"
+                        : $"var {output} = g.RationalQuadraticSpline(\"{n}.v\", {input}, {n}_OnnxTheta(g, {input}, {y}{output}_p), {spline}, inverse: false, out var {output}_logDet); // one pass");
+                }
+                else
+                {
+                    // D passes: the network reads the side being computed (MAF latent → data: u; IAF data → latent: v)
+                    string found = inverse ? "u" : "v";
+                    w.Line($"// {D} passes, unrolled in the graph (D is a compile-time constant): pass k makes {found}_0 … {found}_(k−1) exact, since θ_i");
+                    w.Line($"// depends on {found}_0 … {found}_(i−1) alone (every other weight is exactly 0). The first pass starts from the input (any finite");
+                    w.Line("// start gives the same result); GenDsl's loop computes the same values one column per pass.");
+                    w.Line($"var {output} = {input};");
+                    if (logDet is not null)
+                        w.Line($"string? {output}_logDet = null;");
+                    w.Open($"for (int pass = 0; pass < {D}; pass++)");
+                    w.Line(inverse
+                        ? $"{output} = g.RationalQuadraticSpline(\"{n}.u\", {input}, {n}_OnnxTheta(g, {output}, {y}{output}_p), {spline}, inverse: true, out _);"
+                        : $"{output} = g.RationalQuadraticSpline(\"{n}.v\", {input}, {n}_OnnxTheta(g, {output}, {y}{output}_p), {spline}, inverse: false, out {output}_logDet); // the last pass's ln g′ is exact in every column");
+                    w.Close();
+                }
+                logDet?.Add($"{output}_logDet!");
                 break;
             }
             default:

@@ -135,18 +135,19 @@ def save_safetensors(path, tensors, metadata=None):
     /// </summary>
     private const string MadeHelpers = @"
 
-def _made_masks(features, condition, hidden, hidden_layers):
+def _made_masks(features, condition, hidden, hidden_layers, per_feature=0):
     # The masks M_0 … M_n (M[out, in] = 1: the weight is used) of a MADE over `features` inputs and `condition` condition
     # columns: feature i has degree i + 1, hidden unit j (every hidden layer) degree 1 + (j mod max(1, D − 1));
     # M_0[j, i] = deg(j) ≥ i + 1, the condition columns reach every first-layer unit; M_l[j, p] = deg(j) ≥ deg(p);
-    # the outputs r_i (row i) and m_i (row D + i) see the units of degree < i + 1, so they depend on x_0 … x_(i−1) only.
+    # the outputs of feature i see the units of degree < i + 1, so they depend on x_0 … x_(i−1) only: r_i (row i) and
+    # m_i (row D + i) for the affine transform (per_feature = 0), θ_i (rows i·P … i·P + P − 1) for a spline (per_feature = P).
     feature = torch.arange(1, features + 1)
     unit = 1 + torch.arange(hidden) % max(1, features - 1)
     first = (unit[:, None] >= feature[None, :]).float()
     masks = [torch.cat([first, torch.ones(hidden, condition)], 1)]
     for _ in range(hidden_layers - 1):
         masks.append((unit[:, None] >= unit[None, :]).float())
-    output = torch.cat([feature, feature])
+    output = feature.repeat_interleave(per_feature) if per_feature > 0 else torch.cat([feature, feature])
     masks.append((output[:, None] > unit[None, :]).float())
     return masks
 ";
@@ -457,10 +458,10 @@ def _rq_spline_inverse(v, theta, bins, bound):
         p.Line("    lower = torch.tril(layer.lower, -1) + eye");
         p.Line("    upper = torch.triu(layer.upper, 1) + torch.diag(torch.exp(layer.logs))");
         p.Line("    return (lower @ upper)[order, :]");
-        if (plan.Layers.Any(l => l.Kind == LayerKind.MaskedAutoregressive && !l.Spec.IsSplineMade))
+        if (plan.Layers.Any(l => l.Kind == LayerKind.MaskedAutoregressive))
             foreach (var line in MadeHelpers.Replace("\r\n", "\n").TrimEnd('\n').Split('\n'))
                 p.Line(line);
-        if (plan.Layers.Any(l => l.Kind == LayerKind.SplineCoupling))
+        if (plan.Layers.Any(l => l.Kind == LayerKind.SplineCoupling || l.Spec.IsSplineMade))
             foreach (var line in SplineHelpers.Replace("\r\n", "\n").TrimEnd('\n').Split('\n'))
                 p.Line(line);
 
@@ -480,17 +481,40 @@ def _rq_spline_inverse(v, theta, bins, bound):
                     Declarations(p, layer.Network!);
                     if (layer.Kind == LayerKind.AffineCoupling)
                         p.Line($"{m}.scale = nn.Parameter(torch.ones(({I(layer.Transformed.Length)},)))");
+                    if (layer.Kind == LayerKind.SplineCoupling && plan.Spec.IdentityInit)
+                    {
+                        // FlowInitialization.Identity: as GenDsl's ResetParameters, the zero output layer's derivative entries at ln(e^(1 − m_d) − 1)
+                        string output = NodeModule(layer.Network!.Emitting.Last());
+                        int bins = layer.Bins, P = layer.SplineParameters;
+                        p.Line($"# the output bias's derivative entries of every θ_j (columns j·{I(P)} + {I(2 * bins)} … j·{I(P)} + {I(P - 1)}) at ln(e^(1 − m_d) − 1), so that every δ = 1:");
+                        p.Line("# with the zero output weight the coupling starts as the identity, as in GenDsl");
+                        p.Line("with torch.no_grad():");
+                        p.Line($"    {output}.bias.view({I(layer.Transformed.Length)}, {I(P)})[:, {I(2 * bins)}:].fill_(math.log(math.expm1(1 - _MIN_DERIVATIVE)))");
+                    }
                     break;
-                case LayerKind.MaskedAutoregressive when !layer.Spec.IsSplineMade:
+                case LayerKind.MaskedAutoregressive:
                 {
+                    bool spline = layer.Spec.IsSplineMade;
                     Declarations(p, layer.Network!);
-                    p.Line($"{m}.scale = nn.Parameter(torch.ones(({I(D)},)))");
+                    if (!spline)
+                        p.Line($"{m}.scale = nn.Parameter(torch.ones(({I(D)},)))");
                     p.Line($"# {layer.Name}'s MADE masks M_0 … M_{I(layer.Spec.HiddenLayers)} as buffers that are not in the state_dict (the checkpoint names stay GenDsl's);");
                     p.Line("# the weights start as torch.nn.Linear's, then multiplied by their mask, as in GenDsl");
-                    p.Line($"for linear, mask in zip({m}.net, _made_masks({I(D)}, {I(K)}, {I(layer.Spec.Hidden)}, {I(layer.Spec.HiddenLayers)})):");
+                    string perFeature = spline ? $", per_feature={I(layer.SplineParameters)}" : "";
+                    p.Line($"for linear, mask in zip({m}.net, _made_masks({I(D)}, {I(K)}, {I(layer.Spec.Hidden)}, {I(layer.Spec.HiddenLayers)}{perFeature})):");
                     p.Line("    linear.register_buffer(\"mask\", mask, persistent=False)");
                     p.Line("    with torch.no_grad():");
                     p.Line("        linear.weight.mul_(mask)");
+                    if (spline && plan.Spec.IdentityInit)
+                    {
+                        // FlowInitialization.Identity: the output layer's weight and bias start at zero (its declaration); the derivative entries of every θ_i
+                        string output = NodeModule(layer.Network!.Emitting.Last());
+                        int bins = layer.Bins, P = layer.SplineParameters;
+                        p.Line($"# the output bias's derivative entries of every θ_i (columns i·{I(P)} + {I(2 * bins)} … i·{I(P)} + {I(P - 1)}) at ln(e^(1 − m_d) − 1), so that every δ = 1:");
+                        p.Line("# with the zero output weight every feature's spline starts as the identity, as in GenDsl");
+                        p.Line("with torch.no_grad():");
+                        p.Line($"    {output}.bias.view({I(D)}, {I(P)})[:, {I(2 * bins)}:].fill_(math.log(math.expm1(1 - _MIN_DERIVATIVE)))");
+                    }
                     break;
                 }
                 case LayerKind.ActNorm:
@@ -514,7 +538,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
         if (plan.HasActNorm)
             p.Line("self.actnorm_initialized = False  # set by the first loss() (data-dependent init) or by loading weights");
         p.Unindent();
-        var made = plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive && !l.Spec.IsSplineMade).ToList();
+        var made = plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive).ToList();
         CheckpointMethods(p, spec.ClassName, plan.HasActNorm, made.Count > 0);
         if (made.Count > 0)
         {
@@ -547,7 +571,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
         foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive))
             NetworkMethod(p, $"_{layer.Name}_net", layer.Network!, $"{layer.Name}'s network on [x_K{(cond ? ", y" : "")}]");
         // Masked autoregressive networks.
-        foreach (var layer in plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive && !l.Spec.IsSplineMade))
+        foreach (var layer in plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive))
             MadeMethods(p, plan, layer);
 
         // Data → latent.
@@ -611,7 +635,8 @@ def _rq_spline_inverse(v, theta, bins, bound):
 
     /// <summary>
     /// def _{n}_net(self, a): the MADE network, each linear layer reading weight ⊙ mask (so a masked-out weight has a zero
-    /// gradient, as in GenDsl); def _{n}_scale_shift(self, a, y): s = scale ⊙ tanh(r) and m from one pass on [a, y].
+    /// gradient, as in GenDsl); def _{n}_scale_shift(self, a, y): s = scale ⊙ tanh(r) and m from one pass on [a, y]
+    /// (affine transform), or def _{n}_theta(self, a, y): θ [rows, D, P] from one pass (spline transform).
     /// </summary>
     private static void MadeMethods(SourceWriter p, FlowPlan plan, LayerPlan layer)
     {
@@ -621,7 +646,8 @@ def _rq_spline_inverse(v, theta, bins, bound):
         p.Line();
         p.Line($"def _{layer.Name}_net(self, h):");
         p.Indent();
-        p.Line($"# {layer.Name}'s MADE network on [{(layer.Spec.Inverse ? "v" : "u")}{(cond ? ", y" : "")}]: {NetworkEmitter.Widths(net)}, o = [r | m]; every weight is read through its mask");
+        bool spline = layer.Spec.IsSplineMade;
+        p.Line($"# {layer.Name}'s MADE network on [{(layer.Spec.Inverse ? "v" : "u")}{(cond ? ", y" : "")}]: {NetworkEmitter.Widths(net)}, o = {(spline ? "[θ_0 | … | θ_(D−1)]" : "[r | m]")}; every weight is read through its mask");
         foreach (var node in net.Emitting)
         {
             string module = NodeModule(node);
@@ -630,6 +656,16 @@ def _rq_spline_inverse(v, theta, bins, bound):
         p.Line("return h");
         p.Unindent();
         p.Line();
+        if (spline)
+        {
+            p.Line($"def _{layer.Name}_theta(self, a, y):");
+            p.Indent();
+            p.Line($"# θ [rows, {I(D)}, {I(layer.SplineParameters)}] from one pass of the network on [a{(cond ? ", y" : "")}]: θ_i = o[:, i·P … i·P + P − 1] ({layer.Bins} widths, {layer.Bins} heights,");
+            p.Line($"# {layer.Bins - 1} derivatives), which depends on a_0 … a_(i−1) only");
+            p.Line($"return self._{layer.Name}_net({(cond ? "torch.cat([a, y], 1)" : "a")}).reshape(-1, {I(D)}, {I(layer.SplineParameters)})");
+            p.Unindent();
+            return;
+        }
         p.Line($"def _{layer.Name}_scale_shift(self, a, y):");
         p.Indent();
         p.Line($"# s = scale ⊙ tanh(r) and m from one pass of the network on [a{(cond ? ", y" : "")}]; (r_i, m_i) depend on a_0 … a_(i−1) only");
@@ -690,8 +726,20 @@ def _rq_spline_inverse(v, theta, bins, bound):
                 p.Line("ld = ld + logd.sum(1)");
                 break;
             }
-            case LayerKind.MaskedAutoregressive when layer.Spec.IsSplineMade: // no PyTorch code yet
-                p.Line($"raise NotImplementedError({PyStr($"{name} ([MaskedAutoregressive] with the spline transform) has no PyTorch export yet")})");
+            case LayerKind.MaskedAutoregressive when layer.Spec.IsSplineMade && !layer.Spec.Inverse:
+                p.Line($"# {name}: MAF spline ({layer.Bins} bins on [−B, B], B = {Op.PyFloat(layer.Spec.TailBound)}), v_i = g(u_i; θ_i) with θ from the MADE network on u: one pass; ln|det| += Σ ln g′");
+                p.Line($"u, logd = _rq_spline(u, self._{name}_theta(u, y), {I(layer.Bins)}, {Op.PyFloat(layer.Spec.TailBound)})");
+                p.Line("ld = ld + logd.sum(1)");
+                break;
+            case LayerKind.MaskedAutoregressive when layer.Spec.IsSplineMade:
+                p.Line($"# {name}: IAF spline ({layer.Bins} bins on [−B, B], B = {Op.PyFloat(layer.Spec.TailBound)}), v_i = g(u_i; θ_i) with θ from the MADE network on v: {I(plan.Features)} passes,");
+                p.Line("# as in GenDsl; the v_i not found yet start at 0, and pass k makes v_0 … v_(k−1) exact (θ_i needs v_0 … v_(i−1));");
+                p.Line("# the last pass's ln g′ is exact in every column. ln|det| += Σ ln g′");
+                p.Line("v = torch.zeros_like(u)");
+                p.Line($"for _ in range({I(plan.Features)}):");
+                p.Line($"    v, logd = _rq_spline(u, self._{name}_theta(v, y), {I(layer.Bins)}, {Op.PyFloat(layer.Spec.TailBound)})");
+                p.Line("u = v");
+                p.Line("ld = ld + logd.sum(1)");
                 break;
             case LayerKind.MaskedAutoregressive when !layer.Spec.Inverse:
                 p.Line($"# {name}: MAF, v = (u − m) ⊙ exp(−s) with (s, m) from the MADE network on u: one pass; ln|det| −= Σ s");
@@ -751,8 +799,17 @@ def _rq_spline_inverse(v, theta, bins, bound):
                 CouplingOutputs(p, plan, layer, "v");
                 p.Line($"v = torch.cat([v[:, {PyInts(layer.Kept)}], _rq_spline_inverse(v[:, {PyInts(layer.Transformed)}], theta, {I(layer.Bins)}, {Op.PyFloat(layer.Spec.TailBound)})], 1){Reorder(layer)}");
                 break;
-            case LayerKind.MaskedAutoregressive when layer.Spec.IsSplineMade: // no PyTorch code yet
-                p.Line($"raise NotImplementedError({PyStr($"{name} ([MaskedAutoregressive] with the spline transform) has no PyTorch export yet")})");
+            case LayerKind.MaskedAutoregressive when layer.Spec.IsSplineMade && layer.Spec.Inverse:
+                p.Line($"# {name}: IAF spline, u_i = g⁻¹(v_i; θ_i) with θ from the MADE network on v: one pass");
+                p.Line($"v = _rq_spline_inverse(v, self._{name}_theta(v, y), {I(layer.Bins)}, {Op.PyFloat(layer.Spec.TailBound)})");
+                break;
+            case LayerKind.MaskedAutoregressive when layer.Spec.IsSplineMade:
+                p.Line($"# {name}: MAF spline, u_i = g⁻¹(v_i; θ_i) with θ from the MADE network on u: {I(plan.Features)} passes, as in GenDsl; the u_i not");
+                p.Line("# found yet start at 0, and pass k makes u_0 … u_(k−1) exact (θ_i needs u_0 … u_(i−1))");
+                p.Line("u = torch.zeros_like(v)");
+                p.Line($"for _ in range({I(plan.Features)}):");
+                p.Line($"    u = _rq_spline_inverse(v, self._{name}_theta(u, y), {I(layer.Bins)}, {Op.PyFloat(layer.Spec.TailBound)})");
+                p.Line("v = u");
                 break;
             case LayerKind.MaskedAutoregressive when layer.Spec.Inverse:
                 p.Line($"# {name}: IAF, u = v ⊙ exp(s) + m with (s, m) from the MADE network on v: one pass");

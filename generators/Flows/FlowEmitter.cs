@@ -138,7 +138,9 @@ internal static class FlowEmitter
         // ---------------------------------------------------------------- init
         bool identity = plan.Spec.IdentityInit;
         w.Line(!identity
-            ? "/// <summary>Initialises every parameter (FlowInitialization.Linear): every dense layer as torch.nn.Linear (U(±1/√fan_in)), MADE weights times their masks, scales at 1.</summary>"
+            ? (plan.Layers.Any(l => l.Kind == LayerKind.MaskedAutoregressive)
+                ? "/// <summary>Initialises every parameter (FlowInitialization.Linear): every dense layer as torch.nn.Linear (U(±1/√fan_in)), MADE weights times their masks, scales at 1.</summary>"
+                : "/// <summary>Initialises every parameter (FlowInitialization.Linear): every dense layer as torch.nn.Linear (U(±1/√fan_in)), scales at 1.</summary>")
             : plan.Layers.Any(l => l.Kind == LayerKind.SplineCoupling || l.Spec.IsSplineMade)
             ? "/// <summary>Initialises every parameter (FlowInitialization.Identity): hidden layers as torch.nn.Linear (U(±1/√fan_in)), coupling output layers at zero but for the splines' derivative biases (each coupling starts as the identity), scales at 1.</summary>"
             : "/// <summary>Initialises every parameter (FlowInitialization.Identity): hidden layers as torch.nn.Linear (U(±1/√fan_in)), coupling output layers at zero (each coupling starts as the identity), scales at 1.</summary>");

@@ -84,6 +84,25 @@ public class SnapshotTests
         Approvals.Verify(Assert.Single(generated));
     }
 
+    /// <summary>[Flow(Initialization = FlowInitialization.Identity)]: zero output layers, the spline derivative biases, in C# and in the PyTorch module.</summary>
+    [Fact]
+    public void IdentityInitialization()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Flow(Features = 2, Initialization = FlowInitialization.Identity)]
+            public sealed partial class Zero
+            {
+                [AffineCoupling(Mask.FirstHalf, Hidden = 4, HiddenLayers = 1)] public partial Coupling C1 { get; }
+                [SplineCoupling(Mask.SecondHalf, Bins = 3, Hidden = 4, HiddenLayers = 1)] public partial Coupling S1 { get; }
+                [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, Bins = 3, Hidden = 4, HiddenLayers = 1)] public partial MaskedAutoregressive M1 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
     [Fact]
     public void MaskedAutoregressiveFlow()
     {

@@ -185,6 +185,12 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         ["ConditionalMafFlow"] = () => { var m = Masked(Perturb(new ConditionalMafFlow(Options()))); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
         ["MoonsMaf"] = () => { var m = Masked(Perturb(new MoonsMaf(Options()), 0.05f)); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
         ["DigitsMaf"] = () => { var m = Masked(Perturb(new DigitsMaf(Options()), 0.01f)); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        // masked autoregressive spline layers: MAF and IAF (beside an affine IAF, ActNorm and a permutation), conditional, the
+        // ready-made one; tail bounds 1 … 3, so the normal inputs cross into the linear tails; sample unrolls the MAFs' D passes
+        // of the spline inverse, log_prob the IAFs' of the spline
+        ["SplineMafFlow"] = () => { var m = Masked(Perturb(new SplineMafFlow(Options()))); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ConditionalSplineMafFlow"] = () => { var m = Masked(Perturb(new ConditionalSplineMafFlow(Options()))); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
+        ["MoonsSplineMaf"] = () => { var m = Masked(Perturb(new MoonsSplineMaf(Options()), 0.05f)); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
         // VAEs: dense, conv, conv transpose, batch norm, flatten, unflatten; Bernoulli, Gaussian, fixed σ; conditional (vector and channels)
         ["DigitsVae"] = () => { var m = Perturb(new DigitsVae(Options())); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
         ["MnistVae"] = () => { var m = Perturb(new MnistVae(Options()), 0.02f); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
@@ -253,6 +259,31 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
             }
             output.WriteLine($"{name}.{OnnxParts.Name(part)}: max relative error {worst:E2}");
         }
+    }
+
+    /// <summary>
+    /// Huge knot derivatives (θ_d = ±1e20: δ = 1e20 or the minimum 1e-3, alternating) make the inverse's quadratic
+    /// coefficients differences of huge numbers, where GenDsl falls back to 64 bisection steps; the graph computes that
+    /// fallback for every value and must select it where GenDsl does (the root alone misses by whole bins there).
+    /// </summary>
+    [Fact]
+    public void SplineInverseFallsBackToBisectionWhereGenDslDoes()
+    {
+        const int rows = 64;
+        var m = Perturb(new MoonsSplineFlow(new ModelOptions { MaxBatch = rows, Seed = 11 }));
+        const int bins = 8, p = 3 * bins - 1;
+        foreach (var t in MoonsSplineFlow.Tensors.Where(t => t.Name.EndsWith(".net.2.bias", StringComparison.Ordinal)))
+            for (int i = 2 * bins; i < p; i++)
+                m.Parameters.Span[t.Offset + i] = i % 2 == 0 ? 1e20f : -1e20f;
+        var z = Normal(rows * 2, 8, std: 1.5f);
+        var want = new float[rows * 2];
+        m.FromLatent(R(z, rows), W(want, rows));
+        using var session = new InferenceSession(m.ExportOnnx(OnnxPart.Sample));
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("z", new DenseTensor<float>(z, [rows, 2]))]);
+        var got = results.Single(r => r.Name == "x").AsEnumerable<float>().ToArray();
+        double error = RelativeError(got, want);
+        output.WriteLine($"MoonsSplineFlow.sample with huge derivatives: max relative error {error:E2}");
+        Assert.True(error <= Tolerance, $"relative error {error:E2} > {Tolerance:E0}");
     }
 
     /// <summary>‖a − b‖∞ / ‖b‖∞ (NaN-safe: a NaN anywhere is an infinite error).</summary>

@@ -17,7 +17,7 @@ namespace GenDsl.Models.Tests.Export;
 /// log-densities, losses, parameter gradients and batch-norm running statistics on a fixed batch, and the
 /// weights after one Adam step in PyTorch, saved with the module's save_safetensors, load with model.Load and
 /// give PyTorch's outputs. Every family, every network op and every flow layer kind is covered (the ready-made models and
-/// the small test models of Flows/, Networks/ and Conv/), 38 models in 42 cases. The error measure, per compared tensor:
+/// the small test models of Flows/, Networks/ and Conv/), 41 models in 46 cases. The error measure, per compared tensor:
 /// ‖GenDsl − PyTorch‖∞ / ‖PyTorch‖∞, for a gradient tensor ‖GenDsl − PyTorch‖∞ / max(‖PyTorch‖∞, 0.1·‖the model's
 /// whole gradient‖∞) (gradients that are zero in exact arithmetic are float32 rounding in GenDsl); each test starts
 /// python once for all its models. The parameters are perturbed by 0.1/√fan-in: at ReLU-sized scales a float32
@@ -68,6 +68,18 @@ public class PyTorchExportTests(ITestOutputHelper output)
         Flow("MafMixedFlow", o => new MafMixedFlow(o)) with { ActNormInit = true },
     ];
 
+    // Masked autoregressive layers with the spline transform: MAF and IAF (beside an affine IAF, ActNorm and a permutation),
+    // conditional, and the ready-made one; inverse() takes the spline MAFs' D passes, forward() the spline IAFs'. Row 0 puts
+    // the first layer's inputs and (where the last layer is a spline) the latents exactly on ±B; the normal rows cross the
+    // tail bounds (B = 1, 1.5, 2, 3), so the linear tails are exercised too.
+    private static IEnumerable<Case> SplineMadeFlows() =>
+    [
+        Flow("SplineMafFlow", o => new SplineMafFlow(o), (x, z) => { x[1] = 2f; x[2] = -2f; }),
+        Flow("ConditionalSplineMafFlow", o => new ConditionalSplineMafFlow(o), (x, z) => { x[1] = 2f; x[2] = -2f; z[0] = 1f; z[2] = -1f; }),
+        Flow("MoonsSplineMaf", o => new MoonsSplineMaf(o), (x, z) => { x[0] = 3f; x[1] = -3f; z[0] = 3f; z[1] = -3f; }),
+        Flow("SplineMafFlow", o => new SplineMafFlow(o)) with { ActNormInit = true },
+    ];
+
     private static IEnumerable<Case> DenseVaes() =>
     [
         Vae("DigitsVae", o => new DigitsVae(o)),
@@ -114,7 +126,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
     [Fact]
     public void ExportedWeightsLoadBackBitForBit()
     {
-        foreach (var c in Flows().Concat(SplineFlows()).Concat(MadeFlows()).Concat(DenseVaes()).Concat(ConvVaes()).Concat(DenseGans()).Concat(ConvGans()))
+        foreach (var c in Flows().Concat(SplineFlows()).Concat(MadeFlows()).Concat(SplineMadeFlows()).Concat(DenseVaes()).Concat(ConvVaes()).Concat(DenseGans()).Concat(ConvGans()))
         {
             string dir = TempDir(c.Name);
             var model = c.Create();
@@ -160,6 +172,44 @@ public class PyTorchExportTests(ITestOutputHelper output)
 
     // ---------------------------------------------------------------------------------------- against torch
 
+    /// <summary>
+    /// A freshly constructed exported module starts as GenDsl's declaration says (docs/flow-layers.md, "Initialisation"):
+    /// under FlowInitialization.Identity every layer is the identity (z = x reversed, log-det 0, the spline derivative
+    /// biases filled as in GenDsl); under the Linear default it is not.
+    /// </summary>
+    [TorchFact]
+    public void FreshModulesStartAsTheirInitialization()
+    {
+        string dir = TempDir("Initialization");
+        new Flows.IdentityInitFlow(Options).ExportPyTorch(dir);
+        new Flows.LinearInitFlow(Options).ExportPyTorch(dir);
+        string script = Path.Combine(dir, "fresh.py");
+        File.WriteAllText(script, """
+            import importlib.util, sys, torch
+            def module(name):
+                spec = importlib.util.spec_from_file_location(name, sys.argv[1] + "/" + name + ".py")
+                m = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(m)
+                return getattr(m, name)()
+            torch.manual_seed(0)
+            x = 1.5 * torch.randn(64, 3, dtype=torch.float64)
+            with torch.no_grad():
+                identity, linear = module("IdentityInitFlow").double(), module("LinearInitFlow").double()
+                z, ld = identity(x)
+                off = (z - x.flip(1)).abs().max().item()
+                print(f"Identity: max |z - reversed x| = {off:.2e}, max |log-det| = {ld.abs().max().item():.2e}")
+                assert off < 1e-6 and ld.abs().max().item() < 1e-6, "IdentityInitFlow's fresh module is not the identity"
+                z, ld = linear(x)
+                moved = (z - x.flip(1)).abs().max().item()
+                back = (linear.inverse(z) - x).abs().max().item()
+                print(f"Linear: max |z - reversed x| = {moved:.2e}, inverse error {back:.2e}")
+                assert moved > 1e-2, "LinearInitFlow's fresh module is the identity: its output layers were not drawn"
+                assert back < 1e-6, "LinearInitFlow's fresh module does not invert"
+            """);
+        PythonTorch.Run(script, dir, output);
+        Directory.Delete(dir, recursive: true);
+    }
+
     [TorchFact]
     public void FlowsMatchPyTorch() => Compare(Flows());
 
@@ -168,6 +218,9 @@ public class PyTorchExportTests(ITestOutputHelper output)
 
     [TorchFact]
     public void MadeFlowsMatchPyTorch() => Compare(MadeFlows());
+
+    [TorchFact]
+    public void SplineMadeFlowsMatchPyTorch() => Compare(SplineMadeFlows());
 
     [TorchFact]
     public void DenseVaesMatchPyTorch() => Compare(DenseVaes());
@@ -526,6 +579,9 @@ public class PyTorchExportTests(ITestOutputHelper output)
             nameof(MafMixedFlow) => Plain<MafMixedFlow>((m, x, lp) => m.LogProb(R(x, 4), lp), (m, x, z, ld) => m.ToLatent(R(x, 4), W(z, 4), ld), (m, z, x) => m.FromLatent(R(z, 4), W(x, 4)), (m, x) => m.Backward(R(x, 4))),
             nameof(MoonsMaf) => Plain<MoonsMaf>((m, x, lp) => m.LogProb(R(x, 2), lp), (m, x, z, ld) => m.ToLatent(R(x, 2), W(z, 2), ld), (m, z, x) => m.FromLatent(R(z, 2), W(x, 2)), (m, x) => m.Backward(R(x, 2))),
             nameof(DigitsMaf) => Plain<DigitsMaf>((m, x, lp) => m.LogProb(R(x, 64), lp), (m, x, z, ld) => m.ToLatent(R(x, 64), W(z, 64), ld), (m, z, x) => m.FromLatent(R(z, 64), W(x, 64)), (m, x) => m.Backward(R(x, 64))),
+            nameof(SplineMafFlow) => Plain<SplineMafFlow>((m, x, lp) => m.LogProb(R(x, 4), lp), (m, x, z, ld) => m.ToLatent(R(x, 4), W(z, 4), ld), (m, z, x) => m.FromLatent(R(z, 4), W(x, 4)), (m, x) => m.Backward(R(x, 4))),
+            nameof(MoonsSplineMaf) => Plain<MoonsSplineMaf>((m, x, lp) => m.LogProb(R(x, 2), lp), (m, x, z, ld) => m.ToLatent(R(x, 2), W(z, 2), ld), (m, z, x) => m.FromLatent(R(z, 2), W(x, 2)), (m, x) => m.Backward(R(x, 2))),
+            nameof(ConditionalSplineMafFlow) => Cond<ConditionalSplineMafFlow>(3, 2, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
             nameof(ConditionalMafFlow) => Cond<ConditionalMafFlow>(3, 2, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
             nameof(ConditionalMoonsFlow) => Cond<ConditionalMoonsFlow>(2, 2, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
             nameof(ConditionalSmallFlow) => Cond<ConditionalSmallFlow>(3, 2, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
