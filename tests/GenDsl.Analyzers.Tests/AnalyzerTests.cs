@@ -477,6 +477,26 @@ public class AnalyzerTests
         }
         """);
 
+    [Fact]
+    public Task FlowInitializationValues() => Verify("""
+        using GenDsl;
+        [Flow(Features = 2, {|GD0005:Initialization = (FlowInitialization)5|})]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.Alternating)] public partial Coupling C1 { get; }
+        }
+        [Flow(Features = 2, Initialization = FlowInitialization.Identity)]
+        public sealed partial class G
+        {
+            [AffineCoupling(Mask.Alternating)] public partial Coupling C1 { get; }
+        }
+        [Flow(Features = 2, Initialization = FlowInitialization.Linear)]
+        public sealed partial class H
+        {
+            [AffineCoupling(Mask.Alternating)] public partial Coupling C1 { get; }
+        }
+        """);
+
     // ---- GD0009 -------------------------------------------------------------------------------
 
     [Fact]

@@ -41,6 +41,7 @@ public class MoonsFlowTests(Xunit.Abstractions.ITestOutputHelper output)
         var (_, nll) = Trained.Value;
         output.WriteLine($"MoonsFlow, 2000 steps of 512, Adam 1e-3: held-out NLL {nll:F4} nats");
         // Issue #3: ≤ 0.36 nats on held-out data after 2000 steps (TorchSharp, same architecture and budget: 0.32).
+        // Measured 0.3189 (seed of Trained, 2026-12-04, the Linear default; with FlowInitialization.Identity about 0.35).
         Assert.True(nll <= 0.36, $"held-out NLL {nll:F4} nats > 0.36");
     }
 
