@@ -47,12 +47,13 @@ public static class MafQuality
 
     private const int Batch = 512, Features = 2, Layers = 6, Hidden = 64, HiddenLayers = 2;
 
-    /// <summary>Runs after "quality maf-moons"; returns the exit code.</summary>
-    public static int Run(ReadOnlySpan<string> args)
+    /// <summary>--steps N,N,… (sorted), --seeds S,S,… and --threads T after "quality <paramref name="command"/>"; false (with the usage printed) on a bad option.</summary>
+    private static bool TryOptions(ReadOnlySpan<string> args, string command, int[] defaultSteps, int[] defaultSeeds,
+        out int[] steps, out int[] seeds, out int threads)
     {
-        int[] steps = [1000, 2000];
-        int threads = 1;
-        int[] seeds = [3, 4, 5, 6, 7];
+        steps = defaultSteps;
+        seeds = defaultSeeds;
+        threads = 1;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--steps" && i + 1 < args.Length && TryInts(args[i + 1], out steps)) i++;
@@ -60,12 +61,20 @@ public static class MafQuality
             else if (args[i] == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out threads) && threads >= 1) i++;
             else
             {
-                Console.Error.WriteLine($"quality maf-moons: bad option '{args[i]}'.");
+                Console.Error.WriteLine($"quality {command}: bad option '{args[i]}'.");
                 Console.Error.WriteLine(Usage);
-                return 2;
+                return false;
             }
         }
         Array.Sort(steps);
+        return true;
+    }
+
+    /// <summary>Runs after "quality maf-moons"; returns the exit code.</summary>
+    public static int Run(ReadOnlySpan<string> args)
+    {
+        if (!TryOptions(args, "maf-moons", [1000, 2000], [3, 4, 5, 6, 7], out var steps, out var seeds, out int threads))
+            return 2;
         TorchNativeLoader.EnsureLoaded(Console.Out);
         torch.set_num_threads(threads);
         using var pool = new WorkerPool(threads);
@@ -203,22 +212,8 @@ public static class MafQuality
     /// <summary>Runs after "quality maf-digits"; returns the exit code.</summary>
     public static int RunDigits(ReadOnlySpan<string> args)
     {
-        int[] steps = [250, 500];
-        int threads = 1;
-        int[] seeds = [1, 2, 3, 4, 5];
-        for (int i = 0; i < args.Length; i++)
-        {
-            if (args[i] == "--steps" && i + 1 < args.Length && TryInts(args[i + 1], out steps)) i++;
-            else if (args[i] == "--seeds" && i + 1 < args.Length && TryInts(args[i + 1], out seeds)) i++;
-            else if (args[i] == "--threads" && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out threads) && threads >= 1) i++;
-            else
-            {
-                Console.Error.WriteLine($"quality maf-digits: bad option '{args[i]}'.");
-                Console.Error.WriteLine(Usage);
-                return 2;
-            }
-        }
-        Array.Sort(steps);
+        if (!TryOptions(args, "maf-digits", [250, 500], [1, 2, 3, 4, 5], out var steps, out var seeds, out int threads))
+            return 2;
         TorchNativeLoader.EnsureLoaded(Console.Out);
         torch.set_num_threads(threads);
         using var pool = new WorkerPool(threads);

@@ -19,13 +19,16 @@ public static class QualityCommand
 {
     /// <summary>Usage lines for the help text.</summary>
     public const string Usage = """
-          quality classifier|dcgan|cdcgan|vae [--steps N,N,…] [--seeds S,S,…] [--samples K] [--epochs E] [--same-eps]
+          quality classifier|dcgan|cdcgan|vae [--steps N,N,…] [--seeds S,S,…] [--samples K] [--epochs E] [--same-eps] [--torch]
                           Fashion-MNIST quality (issue #12): the judging classifier's test accuracy and the
                           train-vs-test Fréchet floor (classifier; --epochs, default 3); DCGAN FID and class
                           spread of K samples (default 10000) after each of the --steps; conditional DCGAN
                           accuracy (share of samples classified as the asked-for class) and FID; conv vs MLP
                           VAE held-out -ELBO at equal steps and batch, and the conv VAE's TorchSharp
                           twin trained the same way (--same-eps: given our ε instead of its own). Seeds default to 1,2,3.
+                          dcgan --torch: the same run with FashionDcgan's TorchSharp twin (TorchDcgan: our initial
+                          parameters and running statistics copied in, the same batches, its own noise from
+                          torch.manual_seed(seed), torch.optim.Adam), judged by the same classifier.
         """ + "\n" + MafQuality.Usage;
 
     private const int GanBatch = 64, VaeBatch = 128, SampleBatch = 250;
@@ -47,12 +50,17 @@ public static class QualityCommand
         int[] steps = what == "vae" ? [2000] : [600, 2000];
         int[] seeds = [1, 2, 3];
         int samples = 10_000, epochs = FashionClassifier.DefaultEpochs;
-        bool sameEps = false;
+        bool sameEps = false, useTorch = false;
         for (int i = 1; i < args.Length; i++)
         {
             if (args[i] == "--same-eps")
             {
                 sameEps = true;
+                continue;
+            }
+            if (args[i] == "--torch" && what == "dcgan")
+            {
+                useTorch = true;
                 continue;
             }
             if (i + 1 >= args.Length)
@@ -73,8 +81,8 @@ public static class QualityCommand
         switch (what)
         {
             case "classifier": Classifier(train, test, epochs, seeds); break;
-            case "dcgan": Gan(train, test, steps, seeds, samples, conditional: false); break;
-            case "cdcgan": Gan(train, test, steps, seeds, samples, conditional: true); break;
+            case "dcgan": Gan(train, test, steps, seeds, samples, conditional: false, useTorch); break;
+            case "cdcgan": Gan(train, test, steps, seeds, samples, conditional: true, useTorch: false); break;
             default: Vae(train, test, steps, seeds, sameEps); break;
         }
         return 0;
@@ -117,11 +125,16 @@ public static class QualityCommand
         Console.WriteLine($"mean ± s.d.: accuracy {Stat(acc, "F2")} %, FID floor {Stat(floor, "F3")}, training {Stat(secs, "F1")} s");
     }
 
-    private static void Gan(Dataset train, Dataset test, int[] steps, int[] seeds, int samples, bool conditional)
+    private static void Gan(Dataset train, Dataset test, int[] steps, int[] seeds, int samples, bool conditional, bool useTorch)
     {
         var judge = FashionClassifier.Train(train);
         var testFeatures = Features(judge.Features(test));
-        string name = conditional ? "FashionCdcgan" : "FashionDcgan";
+        string name = useTorch ? "TorchDcgan (FashionDcgan's TorchSharp twin)" : conditional ? "FashionCdcgan" : "FashionDcgan";
+        if (useTorch)
+        {
+            TorchNativeLoader.EnsureLoaded(Console.Out);
+            torch.set_num_threads(Environment.ProcessorCount);
+        }
         Console.WriteLine($"{name}: batch {GanBatch}, Adam 2e-4 β (0.5, 0.999) for both parts; {samples} samples per evaluation " +
                           $"(running batch-norm statistics{(conditional ? "; class i mod 10 for sample i" : "")}); judge: FashionClassifier seed " +
                           $"{FashionClassifier.DefaultSeed}, {FashionClassifier.DefaultEpochs} epochs, test accuracy {100 * judge.Accuracy(test):F2} %.");
@@ -131,7 +144,7 @@ public static class QualityCommand
         foreach (int s in steps) { fid[s] = []; spread[s] = []; condAcc[s] = []; }
         foreach (int seed in seeds)
         {
-            var run = new GanRun(conditional, (ulong)seed);
+            using IGanRun run = useTorch ? new TorchGanRun((ulong)seed) : new GanRun(conditional, (ulong)seed);
             var sw = new Stopwatch();
             int done = 0;
             foreach (int target in steps)
@@ -159,8 +172,86 @@ public static class QualityCommand
                               (conditional ? $", asked-for class {Stat(condAcc[s], "F1")} %" : ""));
     }
 
+    /// <summary>A GAN being trained and sampled for the judge.</summary>
+    private interface IGanRun : IDisposable
+    {
+        void Train(int steps, Dataset train);
+        void Source(Span2D<float> images, int first);
+    }
+
+    /// <summary>
+    /// FashionDcgan's TorchSharp twin trained as <see cref="GanRun"/> trains ours: our initial parameters and running
+    /// statistics (seed) copied in, the same batches (BatchSampler seed + 100), one D step and one G step per batch as
+    /// <see cref="DcganTrainComparison.RunTorch"/> (verified equal to ours there), its own noise (torch.manual_seed(seed));
+    /// samples in eval mode (running batch-norm statistics), as ours.
+    /// </summary>
+    private sealed class TorchGanRun : IGanRun
+    {
+        private const int Noise = 64;
+        private readonly TorchDcgan _t;
+        private readonly optim.Optimizer _d, _g;
+        private readonly Tensor _dTargets, _gTargets;
+        private readonly float[] _batch = new float[GanBatch * 784];
+        private readonly ulong _seed;
+        private BatchSampler? _sampler;
+
+        public TorchGanRun(ulong seed)
+        {
+            _seed = seed;
+            torch.manual_seed((long)seed);
+            var ours = new FashionDcgan(new ModelOptions { MaxBatch = GanBatch, Seed = seed });
+            _t = new TorchDcgan();
+            ParameterMap.ByName(ours, _t, TorchDcgan.OurName).CopyToTorch(ours.Parameters.Span);
+            new BufferMap(ours, _t, TorchDcgan.OurName).CopyToTorch(ours.Buffers.Span);
+            _d = optim.Adam(_t.D.parameters(), lr: 2e-4, beta1: 0.5, beta2: 0.999);
+            _g = optim.Adam(_t.G.parameters(), lr: 2e-4, beta1: 0.5, beta2: 0.999);
+            _dTargets = cat([ones(GanBatch, 1), zeros(GanBatch, 1)], 0);
+            _gTargets = ones(GanBatch, 1);
+        }
+
+        public void Train(int steps, Dataset train)
+        {
+            _t.train();
+            _sampler ??= new BatchSampler(train, GanBatch, _seed + 100, dropLast: true);
+            for (int i = 0; i < steps; i++)
+            {
+                using var scope = NewDisposeScope();
+                _sampler.Next().CopyTo(_batch);
+                var real = tensor(_batch, [GanBatch, 1, 28, 28]);
+                var fake = _t.G.call(randn(GanBatch, Noise));
+                _d.zero_grad();
+                var lossD = nn.functional.binary_cross_entropy_with_logits(_t.D.call(cat([real, fake.detach()], 0)), _dTargets, reduction: nn.Reduction.Sum) / GanBatch;
+                lossD.backward();
+                _d.step();
+                _g.zero_grad();
+                var lossG = nn.functional.binary_cross_entropy_with_logits(_t.D.call(_t.G.call(randn(GanBatch, Noise))), _gTargets, reduction: nn.Reduction.Sum) / GanBatch;
+                lossG.backward();
+                _g.step();
+            }
+        }
+
+        public void Source(Span2D<float> images, int first)
+        {
+            _t.eval();
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var x = _t.G.call(randn(images.Height, Noise)).reshape(images.Height, 784).data<float>().ToArray();
+            for (int r = 0; r < images.Height; r++)
+                x.AsSpan(r * 784, 784).CopyTo(images.GetRowSpan(r));
+        }
+
+        public void Dispose()
+        {
+            _d.Dispose();
+            _g.Dispose();
+            _dTargets.Dispose();
+            _gTargets.Dispose();
+            _t.Dispose();
+        }
+    }
+
     /// <summary>One GAN being trained as the quality test trains it.</summary>
-    private sealed class GanRun
+    private sealed class GanRun : IGanRun
     {
         private readonly FashionDcgan? _gan;
         private readonly FashionCdcgan? _cgan;
@@ -214,6 +305,8 @@ public static class QualityCommand
             for (int i = 0; i < images.Height; i++) y[i, (first + i) % 10] = 1;
             _cgan.Sample(images, y, _sampleRng);
         }
+
+        public void Dispose() { }
     }
 
     private static void Vae(Dataset train, Dataset test, int[] steps, int[] seeds, bool sameEps)
