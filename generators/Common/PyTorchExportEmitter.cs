@@ -273,17 +273,28 @@ def _rq_spline_inverse(v, theta, bins, bound):
                 throw new System.InvalidOperationException($"PyTorch export: class constant {name} is missing from s_classConstants.");
             p.Line($"{name} = {value}");
         }
+        var sheltered = layout.Tensors.Select(t => t.Name.Split('.')[0]).Where(IsSheltered).Distinct().ToList();
+        if (sheltered.Count > 0)
+        {
+            p.Line();
+            p.Line("def __setattr__(self, name, value):");
+            p.Line("    # A plain value assigned to the name of a member kept in self._modules (a member named training: eval() and");
+            p.Line("    # train() assign self.training) is an attribute beside that child module, where nn.Module would refuse it.");
+            p.Line("    if not isinstance(value, nn.Module) and name in self.__dict__.get(\"_modules\", {}):");
+            p.Line("        object.__setattr__(self, name, value)");
+            p.Line("    else:");
+            p.Line("        super().__setattr__(name, value)");
+        }
         p.Line();
         p.Line("def __init__(self):");
         p.Indent();
         p.Line("super().__init__()");
         p.Line($"# containers at the checkpoint names' module paths ({layout.Tensors.Count} tensors)");
-        var sheltered = layout.Tensors.Select(t => t.Name.Split('.')[0]).Where(IsSheltered).Distinct().ToList();
         if (sheltered.Count > 0)
         {
-            p.Line($"# {string.Join(", ", sheltered)}: named like a torch.nn.Module attribute, a method of this module or a Python keyword");
-            p.Line("# (or not a capitalised identifier), so kept in self._modules under the checkpoint name rather than as an attribute:");
-            p.Line("# nothing is shadowed, and the state_dict keys stay GenDsl's tensor names");
+            p.Line($"# {string.Join(", ", sheltered)}: not attributes but self._modules[name], as the name is not a capitalised identifier");
+            p.Line("# (it could be a torch.nn.Module attribute, a method of this module or a Python keyword): nothing is shadowed, and");
+            p.Line("# the state_dict keys stay GenDsl's tensor names");
         }
         foreach (var line in Containers(layout))
             p.Line(line);

@@ -131,12 +131,23 @@ public class PyTorchExportTests(ITestOutputHelper output)
         M2("MnistM2", o => new MnistM2(o)),
     ];
 
+    // Members named like torch.nn.Module attributes and methods, the module's own methods, attributes and constants, and
+    // Python keywords (Export/ClashingNames.cs): a flow of every layer kind with tensors (also with ActNorm's first-batch
+    // initialisation, which assigns actnorm_initialized), a conditional VAE with a batch norm, an M2.
+    private static IEnumerable<Case> ClashingNames() =>
+    [
+        Flow("ClashFlow", o => new ClashFlow(o)),
+        Flow("ClashFlow", o => new ClashFlow(o)) with { ActNormInit = true },
+        Vae("ClashVae", o => new ClashVae(o)),
+        M2("ClashM2", o => new ClashM2(o)),
+    ];
+
     // ---------------------------------------------------------------------------------------- C# only
 
     [Fact]
     public void ExportedWeightsLoadBackBitForBit()
     {
-        foreach (var c in Flows().Concat(SplineFlows()).Concat(MadeFlows()).Concat(SplineMadeFlows()).Concat(DenseVaes()).Concat(ConvVaes()).Concat(DenseGans()).Concat(ConvGans()).Concat(SemiSupervised()))
+        foreach (var c in Flows().Concat(SplineFlows()).Concat(MadeFlows()).Concat(SplineMadeFlows()).Concat(DenseVaes()).Concat(ConvVaes()).Concat(DenseGans()).Concat(ConvGans()).Concat(SemiSupervised()).Concat(ClashingNames()))
         {
             string dir = TempDir(c.Name);
             var model = c.Create();
@@ -154,6 +165,29 @@ public class PyTorchExportTests(ITestOutputHelper output)
             }
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public void ClashingMemberNamesLiveInModulesUnderTheirCheckpointNames()
+    {
+        // Members that are not capitalised identifiers, or are the module's constants, are reached through self._modules
+        // (never assigned as attributes, which would shadow nn.Module's or the module's own); capitalised ones stay attributes.
+        string dir = TempDir("Clash");
+        new ClashVae(Options).ExportPyTorch(dir);
+        new TinyBernoulliVae(Options).ExportPyTorch(dir);
+        string clash = File.ReadAllText(Path.Combine(dir, "ClashVae.py"));
+        foreach (var member in new[] { "encode", "training", "pass", "to", "BETA", "_like", "T_destination" })
+        {
+            Assert.Contains($"self._modules[\"{member}\"] = nn.Module()", clash);
+            Assert.DoesNotContain($"self.{member} = ", clash);
+        }
+        Assert.Contains("self.encoder = nn.Module()", clash); // GenDsl's own head container
+        Assert.Contains("def __setattr__(self, name, value):", clash); // eval() assigns self.training beside the member
+        string plain = File.ReadAllText(Path.Combine(dir, "TinyBernoulliVae.py"));
+        Assert.Contains("self.E1 = nn.Module()", plain);
+        Assert.DoesNotContain("_modules[", plain);
+        Assert.DoesNotContain("__setattr__", plain);
+        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
@@ -246,6 +280,9 @@ public class PyTorchExportTests(ITestOutputHelper output)
 
     [TorchFact]
     public void SemiSupervisedVaesMatchPyTorch() => Compare(SemiSupervised());
+
+    [TorchFact]
+    public void MembersNamedLikeModuleAttributesOrKeywordsMatchPyTorch() => Compare(ClashingNames());
 
     private void Compare(IEnumerable<Case> cases)
     {
@@ -673,6 +710,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
             nameof(ConditionalSplineMafFlow) => Cond<ConditionalSplineMafFlow>(3, 2, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
             nameof(ConditionalMafFlow) => Cond<ConditionalMafFlow>(3, 2, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
             nameof(ConditionalMoonsFlow) => Cond<ConditionalMoonsFlow>(2, 2, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
+            nameof(ClashFlow) => Plain<ClashFlow>((m, x, lp) => m.LogProb(R(x, 4), lp), (m, x, z, ld) => m.ToLatent(R(x, 4), W(z, 4), ld), (m, z, x) => m.FromLatent(R(z, 4), W(x, 4)), (m, x) => m.Backward(R(x, 4))),
             nameof(ConditionalSmallFlow) => Cond<ConditionalSmallFlow>(3, 2, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
             _ => throw new ArgumentException(t.Name),
         };
@@ -736,6 +774,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
             nameof(ConvBernoulliVae) => Make<ConvBernoulliVae>(36, 3, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
             nameof(ConvGaussianVae) => Make<ConvGaussianVae>(50, 2, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
             nameof(ConvDenseHeadVae) => Make<ConvDenseHeadVae>(36, 2, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
+            nameof(ClashVae) => Make<ClashVae>(5, 2, 2, (m, x, y, mu, lv) => m.Encode(x, y, mu, lv), (m, z, y, x) => m.Decode(z, y, x), (m, x, y, e) => m.Elbo(x, y, e), (m, x, y) => m.Backward(x, y), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, y, n, e)),
             nameof(ConvCvae) => Make<ConvCvae>(25, 2, 2, (m, x, y, mu, lv) => m.Encode(x, y, mu, lv), (m, z, y, x) => m.Decode(z, y, x), (m, x, y, e) => m.Elbo(x, y, e), (m, x, y) => m.Backward(x, y), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, y, n, e)),
             _ => throw new ArgumentException(t.Name),
         };
@@ -803,6 +842,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
             nameof(TinyM2) => Make<TinyM2>(6, 3, (m, x, c, mu, lv) => m.Encode(x, c, mu, lv), (m, z, c, x) => m.Decode(z, c, x), (m, x, e) => m.Elbo(x, e), (m, x, l, u) => m.Backward(x, l, u)),
             nameof(TinyNoisyM2) => Make<TinyNoisyM2>(6, 3, (m, x, c, mu, lv) => m.Encode(x, c, mu, lv), (m, z, c, x) => m.Decode(z, c, x), (m, x, e) => m.Elbo(x, e), (m, x, l, u) => m.Backward(x, l, u)),
             nameof(TinyConvM2) => Make<TinyConvM2>(36, 2, (m, x, c, mu, lv) => m.Encode(x, c, mu, lv), (m, z, c, x) => m.Decode(z, c, x), (m, x, e) => m.Elbo(x, e), (m, x, l, u) => m.Backward(x, l, u)),
+            nameof(ClashM2) => Make<ClashM2>(6, 2, (m, x, c, mu, lv) => m.Encode(x, c, mu, lv), (m, z, c, x) => m.Decode(z, c, x), (m, x, e) => m.Elbo(x, e), (m, x, l, u) => m.Backward(x, l, u)),
             nameof(MnistM2) => Make<MnistM2>(784, 32, (m, x, c, mu, lv) => m.Encode(x, c, mu, lv), (m, z, c, x) => m.Decode(z, c, x), (m, x, e) => m.Elbo(x, e), (m, x, l, u) => m.Backward(x, l, u)),
             _ => throw new ArgumentException(t.Name),
         };
