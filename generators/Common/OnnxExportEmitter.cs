@@ -25,8 +25,11 @@ internal static class OnnxExportEmitter
 
     // ------------------------------------------------------------------------------------ shared
 
-    /// <summary>The public members: the parts, the three ExportOnnx overloads and the dispatch to the part methods.</summary>
-    private static void PublicMembers(SourceWriter w, string className, (string Part, string Method)[] parts)
+    /// <summary>
+    /// The public members: the parts, the three ExportOnnx overloads and the dispatch to the part methods. The graphs' input
+    /// and output names (x, y, z, log_prob, mu, log_var, logit, and <paramref name="extraOutputs"/>) are reserved: no node takes them.
+    /// </summary>
+    private static void PublicMembers(SourceWriter w, string className, (string Part, string Method)[] parts, params string[] extraOutputs)
     {
         w.Line("/// <summary>The parts <see cref=\"ExportOnnx(string, global::GenDsl.Export.OnnxPart)\"/> writes for this model.</summary>");
         w.Line($"public static global::System.Collections.Generic.IReadOnlyList<{Part}> OnnxParts {{ get; }} = new[] {{ {string.Join(", ", parts.Select(p => $"{Part}.{p.Part}"))} }};");
@@ -48,7 +51,7 @@ internal static class OnnxExportEmitter
         w.Open($"public byte[] ExportOnnx({Part} part)");
         ModelEmitter.Guard(w, className);
         w.Line($"global::GenDsl.Export.OnnxParts.Check(part, \"{className}\", OnnxParts);");
-        w.Line($"var g = new {Builder}(\"{className}\", global::GenDsl.Export.OnnxParts.Name(part), OnnxDoc(part), \"x\", \"y\", \"z\", \"log_prob\", \"mu\", \"log_var\", \"logit\");");
+        w.Line($"var g = new {Builder}(\"{className}\", global::GenDsl.Export.OnnxParts.Name(part), OnnxDoc(part), \"x\", \"y\", \"z\", \"log_prob\", \"mu\", \"log_var\", \"logit\"{string.Concat(extraOutputs.Select(o => $", \"{o}\""))});");
         w.Line($"g.Metadata(\"gendsl.declaration_hash\", DeclarationHash);");
         w.Line("switch (part)");
         w.Open();
@@ -511,24 +514,75 @@ internal static class OnnxExportEmitter
         w.Close();
     }
 
-    /// <summary>The inputs x (and y) of a network that reads data (encoder, discriminator), the network, and its output as [batch, n].</summary>
-    private static string NetFromData(SourceWriter w, NetModelPlan plan, NetworkPlan net)
+    // ------------------------------------------------------------------------------------ semi-supervised VAEs (M2)
+
+    /// <summary>
+    /// The ONNX export of a [SemiSupervisedVae] (M2): <c>encode</c> (x, y → μ, ln σ² of q(z|x,y)), <c>decode</c> (z, y → the
+    /// Bernoulli probabilities of p(x|y,z)) and <c>classify</c> (x → q(y|x)). y is a row of K values, the one-hot class
+    /// (what GenDsl's Encode and Decode build from their class indices); other rows are fed to the networks as they are.
+    /// </summary>
+    public static void SemiSupervised(SourceWriter w, SemiSupervisedPlan plan)
     {
         var spec = plan.Spec;
-        w.Line($"var v_x = g.Input(\"x\", {plan.D});");
-        if (plan.K > 0) w.Line($"var v_y = g.Input(\"y\", {plan.K});");
+        int D = plan.D, Z = plan.Z, K = plan.K;
+        string image = spec.HasImageShape ? $" (a {spec.Channels}×{spec.Height}×{spec.Width} image per row, flat, channel-major)" : "";
+        w.Line();
+        w.Line("/// <summary>ONNX export (opset 17): the M2's encode, decode and classify graphs. See the README, \"Export to ONNX\".</summary>");
+        w.Open($"partial class {spec.ClassName} : global::GenDsl.Export.IOnnxExportable");
+        PublicMembers(w, spec.ClassName, new[] { ("Encode", "OnnxEncode"), ("Decode", "OnnxDecode"), ("Classify", "OnnxClassify") }, "probabilities");
+        Doc(w, new[]
+        {
+            ("Encode", $"{spec.ClassName}.encode: x [batch, {D}]{image} and y [batch, {K}] (one-hot class) → mu [batch, {Z}], log_var [batch, {Z}] of q(z|x,y)."),
+            ("Decode", $"{spec.ClassName}.decode: z [batch, {Z}] and y [batch, {K}] (one-hot class) → x [batch, {D}]{image}, the Bernoulli probabilities σ(logits) of p(x|y,z)."),
+            ("Classify", $"{spec.ClassName}.classify: x [batch, {D}]{image} → probabilities [batch, {K}], q(y|x) = softmax of the classifier's logits."),
+        });
+
+        w.Line("/// <summary>encode: [x, y] (y as constant channels for images) → the encoder → its head [μ, ln σ²].</summary>");
+        w.Open($"private void OnnxEncode({Builder} g)");
+        string head = NetFromData(w, spec, D, K, plan.Encoder);
+        w.Line($"g.Output(g.Columns(\"mu.columns\", {head}, 0, {Z}), \"mu\", {Z});");
+        w.Line($"g.Output(g.Columns(\"log_var.columns\", {head}, {Z}, {Z}), \"log_var\", {Z});");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>decode: [z, y] → the decoder → the Bernoulli probabilities σ(logits).</summary>");
+        w.Open($"private void OnnxDecode({Builder} g)");
+        string o = NetFromLatent(w, Z, K, plan.Decoder);
+        w.Line($"g.Output(g.Activation(\"probabilities\", {o}, Activation.Sigmoid), \"x\", {D}); // Bernoulli: p = σ(logits)");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>classify: x → the classifier → q(y|x) = softmax(logits) over the K classes.</summary>");
+        w.Open($"private void OnnxClassify({Builder} g)");
+        string logits = NetFromData(w, spec, D, 0, plan.Classifier);
+        w.Line($"g.Output(g.Softmax(\"softmax\", {logits}), \"probabilities\", {K}); // q(y|x)");
+        w.Close();
+        w.Close();
+    }
+
+    /// <summary>The inputs x (and y) of a network that reads data (encoder, discriminator), the network, and its output as [batch, n].</summary>
+    private static string NetFromData(SourceWriter w, NetModelPlan plan, NetworkPlan net) => NetFromData(w, plan.Spec, plan.D, plan.K, net);
+
+    /// <summary>
+    /// The inputs x (and y [batch, <paramref name="k"/>] when k > 0: appended as columns, or for image data as k constant
+    /// channels) of a network that reads data, the network, and its output as [batch, n].
+    /// </summary>
+    private static string NetFromData(SourceWriter w, NetModelSpec spec, int d, int k, NetworkPlan net)
+    {
+        w.Line($"var v_x = g.Input(\"x\", {d});");
+        if (k > 0) w.Line($"var v_y = g.Input(\"y\", {k});");
         string input = "v_x";
         if (spec.HasImageShape)
         {
             w.Line($"var v_image = g.Reshape(\"x.image\", v_x, {spec.Channels}, {spec.Height}, {spec.Width}); // rows are {spec.Channels}×{spec.Height}×{spec.Width} images, channel-major");
             input = "v_image";
-            if (plan.K > 0)
+            if (k > 0)
             {
-                w.Line($"var v_input = g.Concat(\"{net.Name}.input\", 1, v_image, g.ConditionChannels(\"y.channels\", v_y, {plan.K}, {spec.Height}, {spec.Width})); // y_k fills channel {spec.Channels} + k");
+                w.Line($"var v_input = g.Concat(\"{net.Name}.input\", 1, v_image, g.ConditionChannels(\"y.channels\", v_y, {k}, {spec.Height}, {spec.Width})); // y_k fills channel {spec.Channels} + k");
                 input = "v_input";
             }
         }
-        else if (plan.K > 0)
+        else if (k > 0)
         {
             w.Line($"var v_input = g.Concat(\"{net.Name}.input\", 1, v_x, v_y); // [x, y]");
             input = "v_input";
@@ -537,13 +591,16 @@ internal static class OnnxExportEmitter
     }
 
     /// <summary>The inputs z (and y) of a network that reads the latent (decoder, generator), the network, and its output as [batch, n].</summary>
-    private static string NetFromLatent(SourceWriter w, NetModelPlan plan, NetworkPlan net)
+    private static string NetFromLatent(SourceWriter w, NetModelPlan plan, NetworkPlan net) => NetFromLatent(w, plan.Z, plan.K, net);
+
+    /// <summary>The inputs z (and y [batch, <paramref name="k"/>] when k > 0) of a network that reads the latent, the network, and its output as [batch, n].</summary>
+    private static string NetFromLatent(SourceWriter w, int z, int k, NetworkPlan net)
     {
-        w.Line($"var v_z = g.Input(\"z\", {plan.Z});");
+        w.Line($"var v_z = g.Input(\"z\", {z});");
         string input = "v_z";
-        if (plan.K > 0)
+        if (k > 0)
         {
-            w.Line($"var v_y = g.Input(\"y\", {plan.K});");
+            w.Line($"var v_y = g.Input(\"y\", {k});");
             w.Line($"var v_input = g.Concat(\"{net.Name}.input\", 1, v_z, v_y); // [z, y]");
             input = "v_input";
         }

@@ -37,6 +37,12 @@ internal static class PyTorchExportEmitter
         EmitPartial(w, spec.ClassName, NetPython(plan), $"[{(spec.Kind == NetKind.Vae ? "Vae" : "Gan")}] {spec.FullName}: {what}");
     }
 
+    public static void EmitSemiSupervised(SourceWriter w, SemiSupervisedPlan plan)
+    {
+        var spec = plan.Spec;
+        EmitPartial(w, spec.ClassName, SemiSupervisedPython(plan), $"[SemiSupervisedVae] {spec.FullName}: encode, decode, classify, predict, sample, transfer, elbo, loss (the objective TrainStep minimises, ε and the classifier's noise optional) and classifier_loss (TrainClassifier's)");
+    }
+
     /// <summary>The C# partial declaration holding the Python text as a raw string constant.</summary>
     private static void EmitPartial(SourceWriter w, string className, string python, string summary)
     {
@@ -262,12 +268,34 @@ def _rq_spline_inverse(v, theta, bins, bound):
         p.Line($"MODEL = {PyStr(fullName)}");
         p.Line($"DECLARATION_HASH = {PyStr(hash)}");
         foreach (var (name, value) in constants)
+        {
+            if (!s_classConstants.Contains(name)) // a new constant must be listed, or a member of its name would shadow it
+                throw new System.InvalidOperationException($"PyTorch export: class constant {name} is missing from s_classConstants.");
             p.Line($"{name} = {value}");
+        }
+        var sheltered = layout.Tensors.Select(t => t.Name.Split('.')[0]).Where(IsSheltered).Distinct().ToList();
+        if (sheltered.Count > 0)
+        {
+            p.Line();
+            p.Line("def __setattr__(self, name, value):");
+            p.Line("    # A plain value assigned to the name of a member kept in self._modules (a member named training: eval() and");
+            p.Line("    # train() assign self.training) is an attribute beside that child module, where nn.Module would refuse it.");
+            p.Line("    if not isinstance(value, nn.Module) and name in self.__dict__.get(\"_modules\", {}):");
+            p.Line("        object.__setattr__(self, name, value)");
+            p.Line("    else:");
+            p.Line("        super().__setattr__(name, value)");
+        }
         p.Line();
         p.Line("def __init__(self):");
         p.Indent();
         p.Line("super().__init__()");
         p.Line($"# containers at the checkpoint names' module paths ({layout.Tensors.Count} tensors)");
+        if (sheltered.Count > 0)
+        {
+            p.Line($"# {string.Join(", ", sheltered)}: not attributes but self._modules[name], as the name is not a capitalised identifier");
+            p.Line("# (it could be a torch.nn.Module attribute, a method of this module or a Python keyword): nothing is shadowed, and");
+            p.Line("# the state_dict keys stay GenDsl's tensor names");
+        }
         foreach (var line in Containers(layout))
             p.Line(line);
     }
@@ -356,8 +384,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
             int count = items.TryGetValue(dotted, out int c) ? c : 0;
             string value = count > 0 ? $"nn.ModuleList([nn.Module() for _ in range({count})])" : "nn.Module()";
             string parent = PyModule(path.Take(path.Length - 1).ToArray());
-            string last = path[path.Length - 1];
-            yield return IsPlain(last) ? $"{parent}.{last} = {value}" : $"setattr({parent}, {PyStr(last)}, {value})";
+            yield return $"{parent}{Child(path[path.Length - 1], top: path.Length == 1)} = {value}";
         }
     }
 
@@ -370,22 +397,71 @@ def _rq_spline_inverse(v, theta, bins, bound):
         "pass", "raise", "return", "try", "while", "with", "yield",
     };
 
+    /// <summary>
+    /// The class constants any generated module defines (ClassHead checks that every constant it writes is listed): a
+    /// member of that name would shadow the constant on the instance.
+    /// </summary>
+    private static readonly HashSet<string> s_classConstants = new()
+    {
+        "MODEL", "DECLARATION_HASH", "FEATURES", "LATENT", "NOISE", "CONDITION", "CLASSES", "IMAGE", "BETA", "SIGMA",
+        "GRADIENT_PENALTY", "ALPHA", "CLASSIFIER_NOISE",
+    };
+
+    /// <summary>The lower-case containers GenDsl itself puts at the top (the networks' heads, "encoder.head.weight"): never a method name.</summary>
+    private static readonly HashSet<string> s_networkContainers = new() { "encoder", "decoder", "classifier", "generator", "discriminator" };
+
+    /// <summary>
+    /// torch.nn.Module's public attributes and methods (torch 1.13 and 2.x, and the capitalised T_destination): a child
+    /// module of that name, reached as an attribute, would shadow them or be shadowed.
+    /// </summary>
+    private static readonly HashSet<string> s_moduleAttributes = new()
+    {
+        "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children", "compile", "cpu", "cuda",
+        "double", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer", "get_extra_state", "get_parameter",
+        "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia", "named_buffers", "named_children", "named_modules",
+        "named_parameters", "parameters", "register_backward_hook", "register_buffer", "register_forward_hook",
+        "register_forward_pre_hook", "register_full_backward_hook", "register_full_backward_pre_hook",
+        "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook", "register_module", "register_parameter",
+        "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_", "set_extra_state", "set_submodule",
+        "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu", "zero_grad",
+    };
+
     /// <summary>A segment usable as ".name" in Python: an ASCII identifier that is not a keyword.</summary>
     private static bool IsPlain(string segment) =>
         segment.Length > 0 && !char.IsDigit(segment[0]) && segment.All(c => c == '_' || (c < 128 && char.IsLetterOrDigit(c))) && !s_keywords.Contains(segment);
 
-    /// <summary>The Python expression of a module path: ["C1", "net", "0"] → self.C1.net[0].</summary>
+    /// <summary>
+    /// Whether a module path segment is reached as an attribute (".E1") rather than through <c>_modules["…"]</c>. A member's
+    /// name becomes the top segment, where the module's own names live too: torch.nn.Module's attributes and methods
+    /// (forward, training, parameters, to …), the generated methods and helpers (encode, loss, _like …, all lower case) and
+    /// the class constants (MODEL, FEATURES …). So a top segment is an attribute only when it is a plain identifier that
+    /// starts with an upper-case letter and is none of those constants (or one of GenDsl's own network containers); any other
+    /// name (forward, training, lambda, _x, e1) lives in <c>self._modules</c> under its checkpoint name, where it cannot shadow
+    /// or be shadowed, and the state_dict keys stay the checkpoint names. Deeper segments are GenDsl's (net, head, 0).
+    /// </summary>
+    private static bool IsAttribute(string segment, bool top) =>
+        IsPlain(segment) && !s_moduleAttributes.Contains(segment) && (top
+            ? s_networkContainers.Contains(segment) || (segment[0] is >= 'A' and <= 'Z' && !s_classConstants.Contains(segment))
+            : segment[0] != '_');
+
+    /// <summary>
+    /// The Python expression of a module path: ["C1", "net", "0"] → self.C1.net[0]; a member named like a torch.nn.Module
+    /// attribute, a generated method or a keyword → self._modules["forward"].net[0] (see <see cref="IsAttribute"/>).
+    /// </summary>
     private static string PyModule(string[] path)
     {
         var sb = new System.Text.StringBuilder("self");
-        foreach (var segment in path)
-        {
-            if (IsIndex(segment)) sb.Append('[').Append(segment).Append(']');
-            else if (IsPlain(segment)) sb.Append('.').Append(segment);
-            else sb.Insert(0, "getattr(").Append(", ").Append(PyStr(segment)).Append(')');
-        }
+        for (int i = 0; i < path.Length; i++)
+            sb.Append(Child(path[i], top: i == 0));
         return sb.ToString();
     }
+
+    /// <summary>The access to child <paramref name="segment"/> of a module expression: "[0]", ".E1" or "._modules[\"forward\"]".</summary>
+    private static string Child(string segment, bool top) =>
+        IsIndex(segment) ? $"[{segment}]" : IsAttribute(segment, top) ? "." + segment : $"._modules[{PyStr(segment)}]";
+
+    /// <summary>Whether a member's name is kept out of the module's attributes (in <c>self._modules</c>); see <see cref="IsAttribute"/>.</summary>
+    private static bool IsSheltered(string member) => !IsIndex(member) && !IsAttribute(member, top: true);
 
     /// <summary>The module of a node: the path of its tensors' names without the suffix ("C1.net.0.weight" → self.C1.net[0]).</summary>
     private static string NodeModule(OpNode node)
@@ -691,7 +767,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
         int d2 = layer.Transformed.Length;
         if (layer.Kind == LayerKind.AffineCoupling)
         {
-            p.Line($"s = self.{layer.Name}.scale * torch.tanh(o[:, :{I(d2)}])  # s = scale ⊙ tanh(r)");
+            p.Line($"s = {PyModule(new[] { layer.Name })}.scale * torch.tanh(o[:, :{I(d2)}])  # s = scale ⊙ tanh(r)");
             p.Line($"m = o[:, {I(d2)}:]");
         }
         else if (layer.Kind == LayerKind.SplineCoupling)
@@ -1086,5 +1162,193 @@ def _rq_spline_inverse(v, theta, bins, bound):
             1 => "    return (-_softplus(logit)).mean()  # minimax: ln(1 − σ(l))",
             _ => "    return (-logit).mean()",
         });
+    }
+
+    // ============================================================================ semi-supervised VAEs (M2)
+
+    private static string SemiSupervisedPython(SemiSupervisedPlan plan)
+    {
+        var spec = plan.Spec;
+        int D = plan.D, Z = plan.Z, K = plan.K;
+        var p = new SourceWriter();
+        p.Line($"# Generated by GenDsl from the [SemiSupervisedVae] declaration of {spec.FullName}: a torch.nn.Module that computes");
+        p.Line("# exactly what the generated C# computes (Kingma et al. 2014's M2). Do not edit: change the declaration instead.");
+        p.Line("# Its state_dict names are the checkpoint names; load_safetensors/save_safetensors exchange weights with GenDsl.");
+        foreach (var line in Preamble.Replace("\r\n", "\n").Split('\n'))
+            p.Line(line);
+
+        string shape = spec.HasImageShape ? $"{spec.Channels}×{spec.Height}×{spec.Width} images as rows of {D} values (channel-major)" : $"rows of {D} features";
+        string doc = $"Semi-supervised VAE (M2) on {shape}, latent z of {Z}, {K} classes y; Bernoulli likelihood, α = {Op.PyFloat(spec.Alpha)}, classifier noise σ = {Op.PyFloat(spec.ClassifierNoise)}.\n"
+            + "Encoder q(z|x,y) on [x, onehot(y)]" + (plan.ConditionAsChannels ? " (y as constant channels)" : "") + ", decoder p(x|y,z) on [z, onehot(y)], classifier q(y|x) on x. Per row (x, y):\n"
+            + "L(x, y) = −ELBO(x, y) = rec + KL + ln K (rec = Σ softplus(l) − x·l, KL = ½Σ(μ² + σ² − ln σ² − 1), z = μ + σ ⊙ ε).\n"
+            + "loss(labelled, labels, unlabelled) = mean_labelled(L(x, y) + α·(−ln q(y|x))) + mean_unlabelled(U(x)), U(x) = Σ_y q(y|x)·(L(x, y) + ln q(y|x)):\n"
+            + "GenDsl's TrainStep loss (either batch may be empty). Classes are indices 0…K−1 or one-hot rows wherever y is taken.\n"
+            + "Batch norms use batch statistics in the losses (as TrainStep) and otherwise follow self.training (GenDsl's Training).";
+        var constants = new List<(string, string)> { ("FEATURES", I(D)), ("LATENT", I(Z)), ("CLASSES", I(K)) };
+        if (spec.HasImageShape)
+            constants.Add(("IMAGE", $"({I(spec.Channels)}, {I(spec.Height)}, {I(spec.Width)})"));
+        constants.Add(("ALPHA", Op.PyFloat(spec.Alpha)));
+        constants.Add(("CLASSIFIER_NOISE", Op.PyFloat(spec.ClassifierNoise)));
+        ClassHead(p, spec.ClassName, spec.FullName, plan.DeclarationHash, doc, plan.Layout, constants);
+        Declarations(p, plan.Encoder);
+        Declarations(p, plan.Decoder);
+        Declarations(p, plan.Classifier);
+        p.Line("# GenDsl's Alpha and ClassifierNoise: they start at the declaration's and may be changed, as in GenDsl");
+        p.Line("self.alpha = self.ALPHA");
+        p.Line("self.classifier_noise = self.CLASSIFIER_NOISE");
+        p.Unindent();
+        CheckpointMethods(p, spec.ClassName, actNorm: false);
+
+        p.Line();
+        p.Line("def _rows(self, x):");
+        p.Line("    # a batch of data rows (None: no rows) as [rows, FEATURES]");
+        p.Line($"    return self._like(x).reshape(-1, {I(D)}) if x is not None else self._like(torch.zeros(0, {I(D)}))");
+        p.Line();
+        p.Line("def _onehot(self, y, rows):");
+        p.Line("    # classes as one-hot rows [rows, K]: y is class indices 0…K−1 (an integer vector) or rows of K values already");
+        p.Line("    y = torch.as_tensor(y)");
+        p.Line("    if y.dim() == 1 and not y.is_floating_point():");
+        p.Line("        if y.numel() > 0 and (int(y.min()) < 0 or int(y.max()) >= self.CLASSES):");
+        p.Line($"            raise ValueError(\"classes are 0…{I(K - 1)}, got %d…%d\" % (int(y.min()), int(y.max())))");
+        p.Line("        y = F.one_hot(y.long(), self.CLASSES)");
+        p.Line("    y = self._like(y)");
+        p.Line("    if y.shape != (rows, self.CLASSES):");
+        p.Line("        raise ValueError(\"y has shape %s but the batch has %d rows: pass one class index (or one-hot row) per row\" % (tuple(y.shape), rows))");
+        p.Line("    return y");
+        p.Line();
+        p.Line("def _encoder_in(self, x, y):");
+        if (plan.ConditionAsChannels)
+        {
+            p.Line($"    # the encoder's input: the image with y_k as constant channel {I(spec.Channels)} + k");
+            p.Line($"    return torch.cat([x.reshape(-1, {I(spec.Channels)}, {I(spec.Height)}, {I(spec.Width)}), y[:, :, None, None].expand(-1, -1, {I(spec.Height)}, {I(spec.Width)})], 1)");
+        }
+        else
+        {
+            p.Line("    # the encoder's input: [x, onehot(y)]");
+            p.Line("    return torch.cat([x, y], 1)");
+        }
+        p.Line();
+        p.Line("def _decoder_in(self, z, y):");
+        p.Line("    # the decoder's input: [z, onehot(y)]");
+        p.Line("    return torch.cat([z, y], 1)");
+
+        NetworkMethod(p, "_encoder", plan.Encoder, "encoder → [μ, ln σ²] of q(z|x,y)");
+        NetworkMethod(p, "_decoder", plan.Decoder, "decoder → the Bernoulli logits of p(x|y,z)");
+        NetworkMethod(p, "_classifier", plan.Classifier, "classifier → the logits of q(y|x)");
+
+        p.Line();
+        p.Line("def _head(self, x, y, training):");
+        p.Line("    h = self._encoder(self._encoder_in(x, y), training)");
+        p.Line($"    return h[:, :{I(Z)}], h[:, {I(Z)}:]");
+        p.Line();
+        p.Line("def _log_q(self, x, training):");
+        p.Line("    # ln q(y|x) per row: the log-softmax of the classifier's logits");
+        p.Line("    return torch.log_softmax(self._classifier(x, training), 1)");
+        p.Line();
+        p.Line("def encode(self, x, y):");
+        p.Line("    # q(z|x,y): (μ, ln σ²) per row for the given classes; Encode in GenDsl");
+        p.Line("    x = self._rows(x)");
+        p.Line("    return self._head(x, self._onehot(y, x.shape[0]), self.training)");
+        p.Line();
+        p.Line("def decode(self, z, y):");
+        p.Line("    # the decoder's mean E[x|y,z] = σ(logits) per row; Decode in GenDsl");
+        p.Line($"    z = self._like(z).reshape(-1, {I(Z)})");
+        p.Line("    return torch.sigmoid(self._decoder(self._decoder_in(z, self._onehot(y, z.shape[0])), self.training))");
+        p.Line();
+        p.Line("def classify(self, x):");
+        p.Line("    # q(y|x): K probabilities per row; Classify in GenDsl");
+        p.Line("    return torch.exp(self._log_q(self._rows(x), self.training))");
+        p.Line();
+        p.Line("def forward(self, x):");
+        p.Line("    # the classifier's q(y|x), as classify");
+        p.Line("    return self.classify(x)");
+        p.Line();
+        p.Line("def predict(self, x):");
+        p.Line("    # argmax q(y|x) per row (the first on ties); Predict in GenDsl");
+        p.Line("    return self._log_q(self._rows(x), self.training).argmax(1)");
+        p.Line();
+        p.Line("def sample(self, y, generator=None):");
+        p.Line("    # z ~ N(0, I) per row of y, decoded with its class: a digit of that class in a random style; Sample in GenDsl");
+        p.Line("    y = torch.as_tensor(y)");
+        p.Line("    ref = next(self.parameters())");
+        p.Line($"    z = torch.randn(y.shape[0], {I(Z)}, generator=generator, dtype=ref.dtype, device=ref.device)");
+        p.Line("    return self.decode(z, y)");
+        p.Line();
+        p.Line("def transfer(self, x, y, eps=None):");
+        p.Line("    # style transfer: x encoded with its most probable class ŷ into z = μ (+ σ ⊙ eps when eps is given), decoded with y;");
+        p.Line("    # Transfer in GenDsl (eps None: its Transfer without an Rng)");
+        p.Line("    x = self._rows(x)");
+        p.Line("    best = self._log_q(x, self.training).argmax(1)");
+        p.Line("    mu, logvar = self._head(x, self._onehot(best, x.shape[0]), self.training)");
+        p.Line("    z = mu if eps is None else mu + torch.exp(0.5 * logvar) * self._like(eps)");
+        p.Line("    return torch.sigmoid(self._decoder(self._decoder_in(z, self._onehot(y, x.shape[0])), self.training))");
+        p.Line();
+        p.Line("def _row_losses(self, x, y, eps, training):");
+        p.Line("    # L(x, y) = rec + KL + ln K per row (one-hot y), z = μ + σ ⊙ eps (eps None: fresh normals)");
+        p.Line("    mu, logvar = self._head(x, y, training)");
+        p.Line("    eps = torch.randn_like(mu) if eps is None else self._like(eps).reshape(mu.shape)");
+        p.Line("    z = mu + torch.exp(0.5 * logvar) * eps");
+        p.Line("    o = self._decoder(self._decoder_in(z, y), training)");
+        p.Line("    rec = (_softplus(o) - x * o).sum(1)  # Bernoulli on logits: Σ softplus(l) − x·l");
+        p.Line("    kl = 0.5 * (mu * mu + torch.exp(logvar) - logvar - 1).sum(1)");
+        p.Line("    return rec + kl + math.log(self.CLASSES)  # −ln p(y) = ln K, p(y) uniform");
+        p.Line();
+        p.Line("def _every_class(self, x):");
+        p.Line("    # the rows (x, 0) … (x, K−1) of each row x, in that order (row u, class y at u·K + y), as GenDsl lays them out");
+        p.Line("    eye = torch.eye(self.CLASSES, dtype=x.dtype, device=x.device)");
+        p.Line("    return x.repeat_interleave(self.CLASSES, 0), eye.repeat(x.shape[0], 1)");
+        p.Line();
+        p.Line("def elbo(self, x, y=None, eps=None):");
+        p.Line("    # with y: ELBO(x, y) = −L(x, y) per row (eps [rows, LATENT]); without: the unlabelled bound −U(x) =");
+        p.Line("    # Σ_y q(y|x)·ELBO(x, y) + H(q(y|x)) ≤ ln p(x) per row (eps [rows·K, LATENT], row u's class y at u·K + y); Elbo in GenDsl");
+        p.Line("    x = self._rows(x)");
+        p.Line("    if y is not None:");
+        p.Line("        return -self._row_losses(x, self._onehot(y, x.shape[0]), eps, self.training)");
+        p.Line("    log_q = self._log_q(x, self.training)");
+        p.Line("    xe, ye = self._every_class(x)");
+        p.Line("    row = self._row_losses(xe, ye, eps, self.training).reshape(-1, self.CLASSES)");
+        p.Line("    return -(torch.exp(log_q) * (row + log_q)).sum(1)");
+        p.Line();
+        p.Line("def _noisy(self, x, noise):");
+        p.Line("    # the classifier's input in a training pass: x + σ·n, n ~ N(0, I) (noise: the rows of n; default fresh normals)");
+        p.Line("    if self.classifier_noise == 0:");
+        p.Line("        return x");
+        p.Line("    n = torch.randn_like(x) if noise is None else self._like(noise).reshape(x.shape)");
+        p.Line("    return x + self.classifier_noise * n");
+        p.Line();
+        p.Line("def loss_terms(self, labelled, labels, unlabelled, eps=None, noise=None):");
+        p.Line("    # (loss, labelled, classification, unlabelled): GenDsl's SemiSupervisedLoss(Loss, Labelled, Classification, Unlabelled)");
+        p.Line("    # of Backward/TrainStep. Either batch may be None or empty, not both. As GenDsl: one classifier pass (batch statistics)");
+        p.Line("    # on [labelled; unlabelled] + σ·noise (noise [nl + nu, FEATURES]), one encoder and decoder pass on the rows (x, y) of");
+        p.Line("    # the labelled rows, then (x, 0) … (x, K−1) of each unlabelled row, with eps [nl + K·nu, LATENT] in that order.");
+        p.Line("    xl, xu = self._rows(labelled), self._rows(unlabelled)");
+        p.Line("    nl, nu = xl.shape[0], xu.shape[0]");
+        p.Line("    if nl + nu == 0:");
+        p.Line("        raise ValueError(\"Both batches are empty: pass labelled or unlabelled rows (or both).\")");
+        p.Line("    yl = self._onehot(labels if nl > 0 else torch.zeros(0, dtype=torch.long), nl)");
+        p.Line("    # q(y|x) for every row, labelled then unlabelled");
+        p.Line("    log_q = self._log_q(self._noisy(torch.cat([xl, xu], 0), noise), True)");
+        p.Line("    # L(x, y) for each encoder row: (x, y) of each labelled row, then each unlabelled row once per class");
+        p.Line("    xe, ye = self._every_class(xu)");
+        p.Line("    row = self._row_losses(torch.cat([xl, xe], 0), torch.cat([yl, ye], 0), eps, True)");
+        p.Line("    inv_l, inv_u = (1.0 / nl if nl > 0 else 0.0), (1.0 / nu if nu > 0 else 0.0)");
+        p.Line("    labelled_mean = row[:nl].sum() * inv_l");
+        p.Line("    classification = -(log_q[:nl] * yl).sum() * inv_l  # mean −ln q(y|x) over the labelled rows");
+        p.Line("    lq = log_q[nl:]");
+        p.Line("    bound = (torch.exp(lq) * (row[nl:].reshape(nu, self.CLASSES) + lq)).sum(1)  # U(x) = Σ_y q_y·(L(x, y) + ln q_y)");
+        p.Line("    unlabelled_mean = bound.sum() * inv_u");
+        p.Line("    return labelled_mean + self.alpha * classification + unlabelled_mean, labelled_mean, classification, unlabelled_mean");
+        p.Line();
+        p.Line("def loss(self, labelled, labels, unlabelled, eps=None, noise=None):");
+        p.Line("    # the objective GenDsl's TrainStep minimises (see loss_terms); eps, noise: the normals it draws (default: fresh ones)");
+        p.Line("    return self.loss_terms(labelled, labels, unlabelled, eps, noise)[0]");
+        p.Line();
+        p.Line("def classifier_loss(self, labelled, labels, noise=None):");
+        p.Line("    # the classifier alone: mean −ln q(y|x) on x + σ·noise (batch statistics); TrainClassifier's loss in GenDsl");
+        p.Line("    x = self._rows(labelled)");
+        p.Line("    y = self._onehot(labels, x.shape[0])");
+        p.Line("    return -(self._log_q(self._noisy(x, noise), True) * y).sum(1).mean()");
+        Footer(p, spec.ClassName, $"print(model.sample(torch.arange(4) % {I(K)}).shape)");
+        return p.ToString();
     }
 }

@@ -9,8 +9,8 @@ namespace GenDsl.Generators.Networks;
 /// Writes the C# of a [SemiSupervisedVae] (M2): the three networks' passes (catalogue ops through
 /// <see cref="NetworkEmitter"/>), the combined loss of labelled and unlabelled rows with its gradient in
 /// one pass, and the public API (TrainStep, TrainClassifier, Classify, Predict, Encode, Decode, Sample,
-/// Transfer, Elbo). The shared pieces (arenas, checks, checkpoints, the thread guard) come from
-/// <see cref="ModelEmitter"/>. The formulas are in docs/semi-supervised.md.
+/// Transfer, Elbo), then the PyTorch and ONNX exports (<see cref="PyTorchExportEmitter"/>, <see cref="OnnxExportEmitter"/>).
+/// The shared pieces (arenas, checks, checkpoints, the thread guard) come from <see cref="ModelEmitter"/>. The formulas are in docs/semi-supervised.md.
 /// </summary>
 internal static class SemiSupervisedEmitter
 {
@@ -165,6 +165,8 @@ internal static class SemiSupervisedEmitter
         EmitInference(w, plan);
         ModelEmitter.SaveLoad(w, spec.FullName, spec.ClassName);
         w.Close();
+        PyTorchExportEmitter.EmitSemiSupervised(w, plan);
+        OnnxExportEmitter.SemiSupervised(w, plan);
         return w.ToString();
     }
 

@@ -283,6 +283,9 @@ public sealed class OnnxGraphBuilder
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Not a GenDsl activation."),
     };
 
+    /// <summary>Softmax over the columns of a [batch, n] value (ONNX Softmax, axis 1).</summary>
+    public string Softmax(string hint, string x) => Node("Softmax", hint, new[] { x }, OnnxAttribute.Int("axis", 1));
+
     // ---------------------------------------------------------------- shapes
 
     /// <summary>[batch, …] → [batch, product of the rest] (torch.flatten(x, 1)).</summary>

@@ -1,9 +1,9 @@
 namespace GenDsl.Export;
 
 /// <summary>
-/// A part of a model that <c>ExportOnnx</c> writes as one ONNX graph. Each model kind has two:
-/// a flow <see cref="Sample"/> and <see cref="LogProb"/>, a VAE <see cref="Encode"/> and
-/// <see cref="Decode"/>, a GAN <see cref="Generate"/> and <see cref="Discriminate"/>. As strings
+/// A part of a model that <c>ExportOnnx</c> writes as one ONNX graph: a flow has <see cref="Sample"/> and
+/// <see cref="LogProb"/>, a VAE <see cref="Encode"/> and <see cref="Decode"/>, a GAN <see cref="Generate"/> and
+/// <see cref="Discriminate"/>, a semi-supervised VAE (M2) <see cref="Encode"/>, <see cref="Decode"/> and <see cref="Classify"/>. As strings
 /// (the CLI's <c>--part</c>, <c>ExportOnnx(path, "log_prob")</c>) they are written in snake case.
 /// </summary>
 public enum OnnxPart
@@ -12,14 +12,16 @@ public enum OnnxPart
     Sample,
     /// <summary>Flow, "log_prob": data x [batch, D] (and y) → log_prob [batch], the exact ln p(x) in nats.</summary>
     LogProb,
-    /// <summary>VAE, "encode": data x [batch, D] (and y) → mu [batch, Z], log_var [batch, Z] of q(z|x).</summary>
+    /// <summary>VAE and M2, "encode": data x [batch, D] (and y; M2: the one-hot class) → mu [batch, Z], log_var [batch, Z] of q(z|x) (M2: of q(z|x,y)).</summary>
     Encode,
-    /// <summary>VAE, "decode": latent z [batch, Z] (and y) → x [batch, D], the mean of p(x|z) (Bernoulli: the probabilities).</summary>
+    /// <summary>VAE and M2, "decode": latent z [batch, Z] (and y; M2: the one-hot class) → x [batch, D], the mean of p(x|z) (Bernoulli: the probabilities).</summary>
     Decode,
     /// <summary>GAN, "generate": noise z [batch, Noise] (and y) → x [batch, D].</summary>
     Generate,
     /// <summary>GAN, "discriminate": data x [batch, D] (and y) → logit [batch], the discriminator's logit (a WGAN critic's score).</summary>
     Discriminate,
+    /// <summary>Semi-supervised VAE (M2), "classify": data x [batch, D] → probabilities [batch, K], the classifier's q(y|x).</summary>
+    Classify,
 }
 
 /// <summary>Names and parsing of <see cref="OnnxPart"/> values, and the errors of a part a model does not have.</summary>
@@ -34,6 +36,7 @@ public static class OnnxParts
         OnnxPart.Decode => "decode",
         OnnxPart.Generate => "generate",
         OnnxPart.Discriminate => "discriminate",
+        OnnxPart.Classify => "classify",
         _ => ((int)part).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
@@ -64,7 +67,7 @@ public static class OnnxParts
     }
 }
 
-/// <summary>A model that writes its parts as ONNX graphs (every generated flow, VAE and GAN).</summary>
+/// <summary>A model that writes its parts as ONNX graphs (every generated flow, VAE, GAN and semi-supervised VAE).</summary>
 public interface IOnnxExportable
 {
     /// <summary>The parts this model exports, in order.</summary>

@@ -278,6 +278,28 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void MemberNamesClashingWithTorchAndPython()
+    {
+        // forward, training (nn.Module's), lambda (a keyword) and alpha (the module's own attribute) live in self._modules;
+        // E1 stays an attribute
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [SemiSupervisedVae(Features = 6, Latent = 2, Classes = 3)]
+            public sealed partial class ClashM2
+            {
+                [Encoder, Dense(8, Activation.Softplus)] public partial Dense E1 { get; }
+                [Encoder, BatchNorm] public partial BatchNorm training { get; }
+                [Decoder, Dense(8, Activation.Softplus)] public partial Dense forward { get; }
+                [Classifier, Dense(8)] public partial Dense lambda { get; }
+                [Classifier, Dense(4)] public partial Dense alpha { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
+    [Fact]
     public void ConvolutionalSemiSupervisedVae()
     {
         var (generated, _) = GeneratorHarness.Run("""

@@ -14,7 +14,7 @@ internal sealed partial class ExportCommand
         OptionSpec.Value("--onnx", "OUT", "a FILE.onnx (with --part) or a folder that gets <part>.onnx for every part");
 
     private static readonly OptionSpec PartOption =
-        OptionSpec.Value("--part", "P", "only this ONNX part (sample, log_prob, encode, decode, generate, discriminate)");
+        OptionSpec.Value("--part", "P", "only this ONNX part (sample, log_prob, encode, decode, generate, discriminate, classify)");
 
     private static void ExportOnnx(ModelSession session, long step, string output, string? part, CliContext context)
     {

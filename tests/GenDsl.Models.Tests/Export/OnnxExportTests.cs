@@ -165,6 +165,42 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                 return new() { ["probability"] = p }; // compared with σ(logit) of the graph
             });
 
+    private delegate void M2Encode(float[] x, int[] classes, float[] mu, float[] logVar, int rows);
+    private delegate void M2Decode(float[] z, int[] classes, float[] x, int rows);
+
+    /// <summary>An M2: y is fed to encode and decode as one-hot rows, GenDsl gets the same classes as indices; classify is GenDsl's Classify.</summary>
+    private static Case M2(ISemiSupervisedModel m, M2Encode encode, M2Decode decode) =>
+        new(m,
+            (part, rows) => part switch
+            {
+                OnnxPart.Encode => [("x", Uniform01(rows * m.Features, 4), m.Features), ("y", OneHot(rows, m.ClassCount), m.ClassCount)],
+                OnnxPart.Decode => [("z", Normal(rows * m.LatentSize, 5), m.LatentSize), ("y", OneHot(rows, m.ClassCount), m.ClassCount)],
+                _ => [("x", Uniform01(rows * m.Features, 4), m.Features)],
+            },
+            (part, rows, inputs) =>
+            {
+                int[] classes = part == OnnxPart.Classify ? [] : Classes(inputs[1].Data, m.ClassCount);
+                switch (part)
+                {
+                    case OnnxPart.Encode:
+                        float[] mu = new float[rows * m.LatentSize], lv = new float[rows * m.LatentSize];
+                        encode(inputs[0].Data, classes, mu, lv, rows);
+                        return new() { ["mu"] = mu, ["log_var"] = lv };
+                    case OnnxPart.Decode:
+                        var x = new float[rows * m.Features];
+                        decode(inputs[0].Data, classes, x, rows);
+                        return new() { ["x"] = x };
+                    default:
+                        var probabilities = new float[rows * m.ClassCount];
+                        m.Classify(R(inputs[0].Data, rows), W(probabilities, rows));
+                        return new() { ["probabilities"] = probabilities };
+                }
+            });
+
+    /// <summary>The class of each one-hot row.</summary>
+    private static int[] Classes(float[] oneHot, int k) =>
+        Enumerable.Range(0, oneHot.Length / k).Select(r => Array.IndexOf(oneHot, 1f, r * k, k) - r * k).ToArray();
+
     private static readonly Dictionary<string, Func<Case>> s_cases = new()
     {
         // flows: every layer kind (MixedFlow: affine, additive, permutations, ActNorm, invertible linear; HiddenLayers 0…2)
@@ -218,6 +254,11 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         ["ConvBnGan"] = () => { var m = Perturb(new ConvBnGan(Options())); return Gan(m, (_, x, n, rng) => m.Sample(W(x, n), rng), (x, _, p, n) => m.Discriminate(R(x, n), p)); },
         ["ConvCgan"] = () => { var m = Perturb(new ConvCgan(Options())); return Gan(m, (y, x, n, rng) => m.Sample(W(x, n), R(y, n), rng), (x, y, p, n) => m.Discriminate(R(x, n), R(y, n), p)); },
         ["ConvHingeGan"] = () => { var m = Perturb(new ConvHingeGan(Options())); return Gan(m, (_, x, n, rng) => m.Sample(W(x, n), rng), (x, _, p, n) => m.Discriminate(R(x, n), p)); },
+        // semi-supervised VAEs (M2): dense (the ready-made one), y as constant channels of a conv encoder, a conv classifier
+        // with a batch norm, a conv-transpose decoder
+        ["TinyM2"] = () => { var m = Perturb(new TinyM2(Options())); return M2(m, (x, c, mu, lv, n) => m.Encode(R(x, n), c, W(mu, n), W(lv, n)), (z, c, x, n) => m.Decode(R(z, n), c, W(x, n))); },
+        ["TinyConvM2"] = () => { var m = Perturb(new TinyConvM2(Options())); return M2(m, (x, c, mu, lv, n) => m.Encode(R(x, n), c, W(mu, n), W(lv, n)), (z, c, x, n) => m.Decode(R(z, n), c, W(x, n))); },
+        ["MnistM2"] = () => { var m = Perturb(new MnistM2(Options()), 0.02f); return M2(m, (x, c, mu, lv, n) => m.Encode(R(x, n), c, W(mu, n), W(lv, n)), (z, c, x, n) => m.Decode(R(z, n), c, W(x, n))); },
     };
 
     public static TheoryData<string> Models() => new(s_cases.Keys);
@@ -230,7 +271,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     {
         var c = s_cases[name]();
         var exportable = (IOnnxExportable)c.Model;
-        Assert.Equal(2, exportable.OnnxExportParts.Count);
+        Assert.Equal(c.Model is ISemiSupervisedModel ? 3 : 2, exportable.OnnxExportParts.Count); // M2: encode, decode and classify
         foreach (var part in exportable.OnnxExportParts)
         {
             byte[] bytes = exportable.ExportOnnx(part);
@@ -333,6 +374,18 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         var vae = Onnx.ModelProto.Parser.ParseFrom(new DigitsVae(Options()).ExportOnnx(OnnxPart.Encode));
         Assert.Equal(new[] { "mu", "log_var" }, vae.Graph.Output.Select(o => o.Name));
         Assert.Contains("encoder.head.weight", vae.Graph.Initializer.Select(t => t.Name));
+
+        // M2: encode reads x and the one-hot y, classify x alone, with the classifier's tensors only
+        Assert.Equal(new[] { "encode", "decode", "classify" }, TinyM2.OnnxParts.Select(OnnxParts.Name));
+        var encode = Onnx.ModelProto.Parser.ParseFrom(new TinyM2(Options()).ExportOnnx(OnnxPart.Encode));
+        Assert.Equal(new[] { "x", "y" }, encode.Graph.Input.Select(i => i.Name));
+        Assert.Equal(new[] { "mu", "log_var" }, encode.Graph.Output.Select(o => o.Name));
+        var classify = Onnx.ModelProto.Parser.ParseFrom(new TinyM2(Options()).ExportOnnx(OnnxPart.Classify));
+        Assert.Equal("x", classify.Graph.Input.Single().Name);
+        Assert.Equal("probabilities", classify.Graph.Output.Single().Name);
+        Assert.Equal(TinyM2.ClassCount, classify.Graph.Output.Single().Type.TensorType.Shape.Dim[1].DimValue);
+        var classifierTensors = classify.Graph.Initializer.Select(t => t.Name).ToHashSet();
+        Assert.Equal(new[] { "C1.bias", "C1.weight", "classifier.head.bias", "classifier.head.weight" }, classifierTensors.Order());
     }
 
     [Fact]
@@ -426,6 +479,9 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         Assert.Contains("'sample' or 'log_prob'", e2.Message);
         var e3 = Assert.Throws<ArgumentException>(() => new DigitsVae(Options()).ExportOnnx(Path.Combine(Path.GetTempPath(), "x.onnx"), "nonsense"));
         Assert.Contains("use 'encode' or 'decode'", e3.Message);
+        var e4 = Assert.Throws<ArgumentException>(() => new TinyM2(Options()).ExportOnnx(OnnxPart.Sample));
+        Assert.Contains("TinyM2 has no ONNX part 'sample': use 'encode' or 'decode' or 'classify'", e4.Message);
+        Assert.Equal(OnnxPart.Classify, OnnxParts.Parse("Classify", "TinyM2", TinyM2.OnnxParts));
         Assert.Equal(OnnxPart.LogProb, OnnxParts.Parse("LOG-PROB", "MoonsFlow", MoonsFlow.OnnxParts));
     }
 

@@ -121,12 +121,33 @@ public class PyTorchExportTests(ITestOutputHelper output)
         Gan("ConvEdgeBnCgan", o => new ConvEdgeBnCgan(o)),
     ];
 
+    // Semi-supervised VAEs (M2): dense, with the classifier's training noise, convolutional (y as constant channels of the
+    // conv encoder, a conv classifier with a batch norm, a conv-transpose decoder), and the ready-made MnistM2 (noise σ = 0.7).
+    private static IEnumerable<Case> SemiSupervised() =>
+    [
+        M2("TinyM2", o => new TinyM2(o)),
+        M2("TinyNoisyM2", o => new TinyNoisyM2(o)),
+        M2("TinyConvM2", o => new TinyConvM2(o)),
+        M2("MnistM2", o => new MnistM2(o)),
+    ];
+
+    // Members named like torch.nn.Module attributes and methods, the module's own methods, attributes and constants, and
+    // Python keywords (Export/ClashingNames.cs): a flow of every layer kind with tensors (also with ActNorm's first-batch
+    // initialisation, which assigns actnorm_initialized), a conditional VAE with a batch norm, an M2.
+    private static IEnumerable<Case> ClashingNames() =>
+    [
+        Flow("ClashFlow", o => new ClashFlow(o)),
+        Flow("ClashFlow", o => new ClashFlow(o)) with { ActNormInit = true },
+        Vae("ClashVae", o => new ClashVae(o)),
+        M2("ClashM2", o => new ClashM2(o)),
+    ];
+
     // ---------------------------------------------------------------------------------------- C# only
 
     [Fact]
     public void ExportedWeightsLoadBackBitForBit()
     {
-        foreach (var c in Flows().Concat(SplineFlows()).Concat(MadeFlows()).Concat(SplineMadeFlows()).Concat(DenseVaes()).Concat(ConvVaes()).Concat(DenseGans()).Concat(ConvGans()))
+        foreach (var c in Flows().Concat(SplineFlows()).Concat(MadeFlows()).Concat(SplineMadeFlows()).Concat(DenseVaes()).Concat(ConvVaes()).Concat(DenseGans()).Concat(ConvGans()).Concat(SemiSupervised()).Concat(ClashingNames()))
         {
             string dir = TempDir(c.Name);
             var model = c.Create();
@@ -144,6 +165,29 @@ public class PyTorchExportTests(ITestOutputHelper output)
             }
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public void ClashingMemberNamesLiveInModulesUnderTheirCheckpointNames()
+    {
+        // Members that are not capitalised identifiers, or are the module's constants, are reached through self._modules
+        // (never assigned as attributes, which would shadow nn.Module's or the module's own); capitalised ones stay attributes.
+        string dir = TempDir("Clash");
+        new ClashVae(Options).ExportPyTorch(dir);
+        new TinyBernoulliVae(Options).ExportPyTorch(dir);
+        string clash = File.ReadAllText(Path.Combine(dir, "ClashVae.py"));
+        foreach (var member in new[] { "encode", "training", "pass", "to", "BETA", "_like", "T_destination" })
+        {
+            Assert.Contains($"self._modules[\"{member}\"] = nn.Module()", clash);
+            Assert.DoesNotContain($"self.{member} = ", clash);
+        }
+        Assert.Contains("self.encoder = nn.Module()", clash); // GenDsl's own head container
+        Assert.Contains("def __setattr__(self, name, value):", clash); // eval() assigns self.training beside the member
+        string plain = File.ReadAllText(Path.Combine(dir, "TinyBernoulliVae.py"));
+        Assert.Contains("self.E1 = nn.Module()", plain);
+        Assert.DoesNotContain("_modules[", plain);
+        Assert.DoesNotContain("__setattr__", plain);
+        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
@@ -233,6 +277,12 @@ public class PyTorchExportTests(ITestOutputHelper output)
 
     [TorchFact]
     public void ConvGansMatchPyTorch() => Compare(ConvGans());
+
+    [TorchFact]
+    public void SemiSupervisedVaesMatchPyTorch() => Compare(SemiSupervised());
+
+    [TorchFact]
+    public void MembersNamedLikeModuleAttributesOrKeywordsMatchPyTorch() => Compare(ClashingNames());
 
     private void Compare(IEnumerable<Case> cases)
     {
@@ -363,7 +413,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
     }
 
     private static int[] Shape(string name, float[] values, IGenerativeModel model) =>
-        name == "eps_gp" ? [values.Length] : [Rows, values.Length / Rows];
+        name is "eps_gp" or "labels" or "classes" ? [values.Length] : [Rows, values.Length / Rows];
 
     private static string TempDir(string name)
     {
@@ -557,6 +607,82 @@ public class PyTorchExportTests(ITestOutputHelper output)
         return new() { [prefix + "prob"] = prob, [prefix + "generate"] = gen };
     }
 
+    /// <summary>
+    /// An M2 on a labelled batch x (labels r mod K) and an unlabelled batch u of Rows each. Its randomness is replayed from the
+    /// model's own streams: ε of the two Elbo calls from the evaluation stream (stream 2), then from the training stream
+    /// (stream 1, at its position) the classifier's noise n of Backward (labelled rows, then unlabelled ones; drawn only when
+    /// ClassifierNoise > 0), Backward's ε (the rows (x, y), then each unlabelled row once per class), and TrainClassifier's n.
+    /// </summary>
+    private static Case M2<T>(string name, Func<ModelOptions, T> make) where T : class, ISemiSupervisedModel
+    {
+        var api = M2Api.For(typeof(T));
+        return new Case(name, "m2", () => make(Options),
+            m =>
+            {
+                var m2 = (ISemiSupervisedModel)m;
+                int k = m2.ClassCount, z = m2.LatentSize, f = m.Features;
+                var rng = new Rng(47, 1);
+                var d = new Dictionary<string, float[]>
+                {
+                    ["x"] = Uniform(rng, Rows * f), ["u"] = Uniform(rng, Rows * f), ["zin"] = Normal(rng, Rows * z),
+                    ["labels"] = Enumerable.Range(0, Rows).Select(r => (float)(r % k)).ToArray(),
+                    ["classes"] = Enumerable.Range(0, Rows).Select(r => (float)((2 * r + 1) % k)).ToArray(),
+                };
+                var evalNoise = new Rng(Seed, 2);
+                d["eps_elbo"] = Normal(evalNoise, Rows * z);
+                d["eps_elbo_u"] = Normal(evalNoise, k * Rows * z); // row u's class y at u·K + y
+                var noise = new Rng(Seed, 1) { Position = m2.NoisePosition };
+                if (m2.ClassifierNoise > 0) d["noise"] = Normal(noise, 2 * Rows * f);
+                d["eps_loss"] = Normal(noise, (Rows + k * Rows) * z);
+                if (m2.ClassifierNoise > 0) d["noise_cls"] = Normal(noise, Rows * f);
+                return d;
+            },
+            (m, i) =>
+            {
+                var m2 = (ISemiSupervisedModel)m;
+                int k = m2.ClassCount, f = m.Features;
+                var labels = Ints(i["labels"]);
+                var v = M2Deterministic(api, m2, i, "");
+                var elbo = new float[Rows];
+                m2.Elbo(R(i["x"], f), labels, elbo);
+                var elboU = new float[Rows];
+                api.UnlabelledElbo(m, i["u"], elboU);
+                var loss = api.Backward(m, i["x"], labels, i["u"]);
+                v["elbo"] = elbo;
+                v["elbo_u"] = elboU;
+                v["loss"] = [loss.Loss, loss.Labelled, loss.Classification, loss.Unlabelled];
+                AddState(m, v); // the gradients and running statistics of Backward
+                v["classifier_loss"] = [m2.TrainClassifier(R(i["x"], f), labels, new NoStep(m2.ClassifierPart))];
+                return v;
+            },
+            (m, i) => M2Deterministic(api, (ISemiSupervisedModel)m, i, "after."));
+    }
+
+    private static int[] Ints(float[] a) => a.Select(v => (int)v).ToArray();
+
+    /// <summary>The randomness-free outputs: encode and decode (for the given classes), classify, predict and transfer (z = μ).</summary>
+    private static Dictionary<string, float[]> M2Deterministic(M2Api api, ISemiSupervisedModel m, Dictionary<string, float[]> i, string prefix)
+    {
+        int f = m.Features, z = m.LatentSize, k = m.ClassCount;
+        var classes = Ints(i["classes"]);
+        var mu = new float[Rows * z];
+        var lv = new float[Rows * z];
+        var dec = new float[Rows * f];
+        var probabilities = new float[Rows * k];
+        var predicted = new int[Rows];
+        var transfer = new float[Rows * f];
+        api.Encode(m, i["x"], classes, mu, lv);
+        api.Decode(m, i["zin"], classes, dec);
+        m.Classify(R(i["x"], f), W(probabilities, k));
+        m.Predict(R(i["x"], f), predicted);
+        m.Transfer(R(i["x"], f), classes, W(transfer, f));
+        return new()
+        {
+            [prefix + "mu"] = mu, [prefix + "logvar"] = lv, [prefix + "decode"] = dec, [prefix + "classify"] = probabilities,
+            [prefix + "predict"] = predicted.Select(c => (float)c).ToArray(), [prefix + "transfer"] = transfer,
+        };
+    }
+
     // The generated members reached by name: one small adapter per family, built by reflection over delegates
     // that take arrays (a Span2D cannot be boxed, so each call is compiled as a typed lambda per model type).
 
@@ -584,6 +710,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
             nameof(ConditionalSplineMafFlow) => Cond<ConditionalSplineMafFlow>(3, 2, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
             nameof(ConditionalMafFlow) => Cond<ConditionalMafFlow>(3, 2, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
             nameof(ConditionalMoonsFlow) => Cond<ConditionalMoonsFlow>(2, 2, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
+            nameof(ClashFlow) => Plain<ClashFlow>((m, x, lp) => m.LogProb(R(x, 4), lp), (m, x, z, ld) => m.ToLatent(R(x, 4), W(z, 4), ld), (m, z, x) => m.FromLatent(R(z, 4), W(x, 4)), (m, x) => m.Backward(R(x, 4))),
             nameof(ConditionalSmallFlow) => Cond<ConditionalSmallFlow>(3, 2, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
             _ => throw new ArgumentException(t.Name),
         };
@@ -647,6 +774,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
             nameof(ConvBernoulliVae) => Make<ConvBernoulliVae>(36, 3, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
             nameof(ConvGaussianVae) => Make<ConvGaussianVae>(50, 2, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
             nameof(ConvDenseHeadVae) => Make<ConvDenseHeadVae>(36, 2, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
+            nameof(ClashVae) => Make<ClashVae>(5, 2, 2, (m, x, y, mu, lv) => m.Encode(x, y, mu, lv), (m, z, y, x) => m.Decode(z, y, x), (m, x, y, e) => m.Elbo(x, y, e), (m, x, y) => m.Backward(x, y), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, y, n, e)),
             nameof(ConvCvae) => Make<ConvCvae>(25, 2, 2, (m, x, y, mu, lv) => m.Encode(x, y, mu, lv), (m, z, y, x) => m.Decode(z, y, x), (m, x, y, e) => m.Elbo(x, y, e), (m, x, y) => m.Backward(x, y), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, y, n, e)),
             _ => throw new ArgumentException(t.Name),
         };
@@ -684,6 +812,38 @@ public class PyTorchExportTests(ITestOutputHelper output)
             nameof(ConvCgan) => Make<ConvCgan>(25, 2, (m, x, y, p) => m.Discriminate(x, y, p), (m, x, y, r) => m.Sample(x, y, r), (m, x, y, d, g) => m.TrainStep(x, y, d, g)),
             nameof(ConvHingeGan) => Make<ConvHingeGan>(25, 0, (m, x, y, p) => m.Discriminate(x, p), (m, x, y, r) => m.Sample(x, r), (m, x, y, d, g) => m.TrainStep(x, d, g)),
             nameof(ConvEdgeBnCgan) => Make<ConvEdgeBnCgan>(16, 1, (m, x, y, p) => m.Discriminate(x, y, p), (m, x, y, r) => m.Sample(x, y, r), (m, x, y, d, g) => m.TrainStep(x, y, d, g)),
+            _ => throw new ArgumentException(t.Name),
+        };
+    }
+
+    /// <summary>The M2 members outside ISemiSupervisedModel (Encode, Decode, Backward and the unlabelled Elbo), typed per model.</summary>
+    private sealed class M2Api
+    {
+        public required Action<IGenerativeModel, float[], int[], float[], float[]> Encode;
+        public required Action<IGenerativeModel, float[], int[], float[]> Decode;
+        public required Action<IGenerativeModel, float[], float[]> UnlabelledElbo;
+        public required Func<IGenerativeModel, float[], int[], float[], SemiSupervisedLoss> Backward;
+
+        internal delegate void EncodeC<T>(T m, ReadOnlySpan2D<float> x, ReadOnlySpan<int> classes, Span2D<float> mu, Span2D<float> lv);
+        internal delegate void DecodeC<T>(T m, ReadOnlySpan2D<float> z, ReadOnlySpan<int> classes, Span2D<float> x);
+        internal delegate void ElboC<T>(T m, ReadOnlySpan2D<float> x, Span<float> e);
+        internal delegate SemiSupervisedLoss BackwardC<T>(T m, ReadOnlySpan2D<float> labelled, ReadOnlySpan<int> labels, ReadOnlySpan2D<float> unlabelled);
+
+        private static M2Api Make<T>(int d, int z, EncodeC<T> en, DecodeC<T> de, ElboC<T> el, BackwardC<T> bw) => new()
+        {
+            Encode = (m, x, c, mu, lv) => en((T)(object)m, R(x, d), c, W(mu, z), W(lv, z)),
+            Decode = (m, zz, c, x) => de((T)(object)m, R(zz, z), c, W(x, d)),
+            UnlabelledElbo = (m, x, e) => el((T)(object)m, R(x, d), e),
+            Backward = (m, x, labels, u) => bw((T)(object)m, R(x, d), labels, R(u, d)),
+        };
+
+        public static M2Api For(Type t) => t.Name switch
+        {
+            nameof(TinyM2) => Make<TinyM2>(6, 3, (m, x, c, mu, lv) => m.Encode(x, c, mu, lv), (m, z, c, x) => m.Decode(z, c, x), (m, x, e) => m.Elbo(x, e), (m, x, l, u) => m.Backward(x, l, u)),
+            nameof(TinyNoisyM2) => Make<TinyNoisyM2>(6, 3, (m, x, c, mu, lv) => m.Encode(x, c, mu, lv), (m, z, c, x) => m.Decode(z, c, x), (m, x, e) => m.Elbo(x, e), (m, x, l, u) => m.Backward(x, l, u)),
+            nameof(TinyConvM2) => Make<TinyConvM2>(36, 2, (m, x, c, mu, lv) => m.Encode(x, c, mu, lv), (m, z, c, x) => m.Decode(z, c, x), (m, x, e) => m.Elbo(x, e), (m, x, l, u) => m.Backward(x, l, u)),
+            nameof(ClashM2) => Make<ClashM2>(6, 2, (m, x, c, mu, lv) => m.Encode(x, c, mu, lv), (m, z, c, x) => m.Decode(z, c, x), (m, x, e) => m.Elbo(x, e), (m, x, l, u) => m.Backward(x, l, u)),
+            nameof(MnistM2) => Make<MnistM2>(784, 32, (m, x, c, mu, lv) => m.Encode(x, c, mu, lv), (m, z, c, x) => m.Decode(z, c, x), (m, x, e) => m.Elbo(x, e), (m, x, l, u) => m.Backward(x, l, u)),
             _ => throw new ArgumentException(t.Name),
         };
     }

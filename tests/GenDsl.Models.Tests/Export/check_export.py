@@ -1,6 +1,6 @@
 # Driver of PyTorchExportTests: for every case of a manifest, imports the module GenDsl exported, loads its
 # weights, runs it in float64 on the inputs the test wrote, and writes what it computed (densities, losses,
-# parameter gradients, buffers after the training pass), then takes one Adam step, saves the weights as a
+# parameter gradients, buffers after the training pass; families flow, vae, gan and m2, the semi-supervised VAE), then takes one Adam step, saves the weights as a
 # GenDsl checkpoint and writes the outputs of the stepped weights (reloaded from that file).
 #   usage: python3 check_export.py MANIFEST.json
 import importlib.util
@@ -8,6 +8,7 @@ import json
 import sys
 
 import torch
+import torch.nn.functional as F
 
 torch.manual_seed(0)
 torch.set_num_threads(1)
@@ -18,6 +19,16 @@ def load_module(path, class_name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module, getattr(module, class_name)
+
+
+def m2_outputs(model, x, prefix):
+    # the semi-supervised VAE's randomness-free outputs; decode takes y as one-hot rows, the others as class indices
+    classes = x["classes"].long()
+    mu, logvar = model.encode(x["x"], classes)
+    return {prefix + "mu": mu, prefix + "logvar": logvar,
+            prefix + "decode": model.decode(x["zin"], F.one_hot(classes, model.CLASSES).double()),
+            prefix + "classify": model.classify(x["x"]), prefix + "predict": model.predict(x["x"]).double(),
+            prefix + "transfer": model.transfer(x["x"], classes)}
 
 
 def run(case):
@@ -61,6 +72,20 @@ def run(case):
         out["loss"] = torch.stack([loss, rec, kl]).detach()
         loss.backward()
         grads()
+    elif family == "m2":
+        labels = x["labels"].long()
+        with torch.no_grad():
+            out.update(m2_outputs(model, x, ""))
+            out["elbo"] = model.elbo(x["x"], labels, eps=x["eps_elbo"])
+            out["elbo_u"] = model.elbo(x["u"], eps=x["eps_elbo_u"])
+        terms = model.loss_terms(x["x"], labels, x["u"], eps=x["eps_loss"], noise=x.get("noise"))
+        out["loss"] = torch.stack(terms).detach()
+        terms[0].backward()
+        grads()
+        for name, b in model.named_buffers():  # after the loss, as GenDsl's Backward leaves them
+            out["buffer." + name] = b.detach().clone()
+        with torch.no_grad():  # TrainClassifier's loss (its batch norms' running statistics move too, after the snapshot)
+            out["classifier_loss"] = model.classifier_loss(x["x"], labels, noise=x.get("noise_cls")).reshape(1)
     else:
         with torch.no_grad():
             out["prob"] = model.discriminate(x["x"], y)
@@ -81,8 +106,9 @@ def run(case):
         for n, p in params.items():
             p.grad = d_grads[n] if n in d_grads else g_grads[n]
         grads()
-    for name, b in model.named_buffers():
-        out["buffer." + name] = b.detach().clone()
+    if family != "m2":
+        for name, b in model.named_buffers():
+            out["buffer." + name] = b.detach().clone()
     for name, p in params.items():
         out["param." + name] = p.detach().clone()
 
@@ -99,6 +125,8 @@ def run(case):
             mu, logvar = model.encode(x["x"], y)
             out["after.mu"], out["after.logvar"] = mu, logvar
             out["after.decode"] = model.decode(x["zin"], y)
+        elif family == "m2":
+            out.update(m2_outputs(model, x, "after."))
         else:
             out["after.prob"] = model.discriminate(x["x"], y)
             out["after.generate"] = model.generate(x["zs"], y)
