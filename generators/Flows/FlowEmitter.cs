@@ -30,13 +30,19 @@ internal static class FlowEmitter
         string yArg = cond ? "y, " : "";
         string yDoc = cond ? "<param name=\"y\">The condition, one row of " + plan.Condition + " values per example.</param>" : "";
 
-        w.Line($"/// <summary>Flow over {D} features{(cond ? $", conditioned on {plan.Condition} values" : "")}: {n} layers, {plan.ParameterCount} parameters.</summary>");
+        string over = plan.ImageShape is { } shape ? $"{D} features (images [{Lit.Ints(shape)}], channel-major; latent [{Lit.Ints(plan.LatentShape!)}])" : $"{D} features";
+        w.Line($"/// <summary>Flow over {over}{(cond ? $", conditioned on {plan.Condition} values" : "")}: {n} layers, {plan.ParameterCount} parameters.</summary>");
         w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"GenDsl.Generators\", \"1.0.0\")]");
         w.Open($"partial class {spec.ClassName} : IFlowModel");
 
         // ---------------------------------------------------------------- constants
         w.Line($"/// <summary>Columns of a data row (and of the latent).</summary>");
         w.Line($"public const int FeatureCount = {D};");
+        if (plan.ImageShape is { } image)
+        {
+            w.Line($"/// <summary>The image shape [C, H, W] of a data row, stored channel-major (C·H·W = FeatureCount).</summary>");
+            w.Line($"public const int ImageChannels = {image[0]}, ImageHeight = {image[1]}, ImageWidth = {image[2]};");
+        }
         w.Line($"/// <summary>Columns of the condition Y (0: unconditional).</summary>");
         w.Line($"public const int ConditionCount = {plan.Condition};");
         w.Line($"/// <summary>Learned parameters (without the arena's alignment padding).</summary>");
@@ -78,6 +84,12 @@ internal static class FlowEmitter
                 w.Line($"private static ReadOnlySpan<int> {layer.Name}_Order => [{Lit.Ints(layer.Order)}];");
                 tables = true;
             }
+            else if (layer.Kind == LayerKind.Squeeze)
+            {
+                w.Line($"// {layer.Name}: output feature ((4c + 2i + j)·{layer.OutputShape[1]} + h)·{layer.OutputShape[2]} + w is input feature (c·{layer.InputShape[1]} + 2h + i)·{layer.InputShape[2]} + 2w + j");
+                w.Line($"private static ReadOnlySpan<int> {layer.Name}_Order => [{Lit.Ints(layer.Order)}];");
+                tables = true;
+            }
         }
         if (tables)
             w.Line();
@@ -116,6 +128,7 @@ internal static class FlowEmitter
                     $"_{layer.Name}Layer = new global::GenDsl.MaskedAutoregressive(this, \"{layer.Name}\", {arr}, {D}, {layer.NetLayers}, {(layer.Spec.Inverse ? "true" : "false")});",
                 LayerKind.Permute => $"_{layer.Name}Layer = new global::GenDsl.Permutation(this, \"{layer.Name}\", {layer.Name}_Order.ToArray());",
                 LayerKind.ActNorm => $"_{layer.Name}Layer = new global::GenDsl.ActNorm(this, \"{layer.Name}\", {arr});",
+                LayerKind.Squeeze => $"_{layer.Name}Layer = new global::GenDsl.Squeeze(this, \"{layer.Name}\", {layer.Name}_Order.ToArray(), new[] {{ {Lit.Ints(layer.InputShape)} }}, new[] {{ {Lit.Ints(layer.OutputShape)} }});",
                 _ => $"_{layer.Name}Layer = new global::GenDsl.InvertibleLinear(this, \"{layer.Name}\", {arr}, {layer.Name}_Order.ToArray());",
             });
         }
@@ -238,6 +251,7 @@ internal static class FlowEmitter
                     EmitMaskedAutoregressive(w, plan, layer, gIn, gOut);
                     break;
                 case LayerKind.Permute:
+                case LayerKind.Squeeze:
                     EmitPermutation(w, plan, layer, gIn, gOut);
                     break;
                 case LayerKind.ActNorm:
@@ -768,7 +782,13 @@ internal static class FlowEmitter
         int D = plan.Features;
         string name = layer.Name;
         w.Line("// -------------------------------------------------------------------------------------");
-        w.Line($"// {name}: permutation v[:, j] = u[:, π[j]], π = [{Lit.Ints(layer.Order)}] ; ln|det| += 0");
+        if (layer.Kind == LayerKind.Squeeze)
+        {
+            w.Line($"// {name}: squeeze (2×2 space-to-depth) [{Lit.Ints(layer.InputShape)}] → [{Lit.Ints(layer.OutputShape)}], torch's");
+            w.Line($"// x.view(B, C, H/2, 2, W/2, 2).permute(0, 1, 3, 5, 2, 4).reshape(B, 4C, H/2, W/2): the permutation v[:, j] = u[:, π[j]] ; ln|det| += 0");
+        }
+        else
+            w.Line($"// {name}: permutation v[:, j] = u[:, π[j]], π = [{Lit.Ints(layer.Order)}] ; ln|det| += 0");
         w.Line("// -------------------------------------------------------------------------------------");
         w.Line();
         w.Open($"private void {name}_Forward(int rows)");
@@ -794,7 +814,8 @@ internal static class FlowEmitter
         w.Close();
         w.Line();
         w.Open($"private void {name}_Backward(int rows, float invRows)");
-        w.Line("_ = invRows; // a permutation has no log-det");
+        string what = layer.Kind == LayerKind.Squeeze ? "squeeze" : "permutation";
+        w.Line($"_ = invRows; // a {what} has no log-det");
         w.Line($"var gv = Act({gNext}, rows, {D});");
         w.Line($"var gu = Act({gPrev}, rows, {D});");
         w.Line($"var order = {name}_Order;");

@@ -46,6 +46,43 @@ internal static class FlowMath
         return rest.ToArray();
     }
 
+    /// <summary>
+    /// The squeeze's order: output feature o = ((4c + 2i + j)·H/2 + h)·W/2 + w is input feature (c·H + 2h + i)·W + 2w + j
+    /// (channel-major rows), i.e. torch's x.view(B, C, H/2, 2, W/2, 2).permute(0, 1, 3, 5, 2, 4).reshape(B, 4C, H/2, W/2).
+    /// </summary>
+    public static int[] SqueezeOrder(int channels, int height, int width)
+    {
+        int h2 = height / 2, w2 = width / 2;
+        var order = new int[channels * height * width];
+        for (int c = 0; c < channels; c++)
+            for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 2; j++)
+                    for (int h = 0; h < h2; h++)
+                        for (int w = 0; w < w2; w++)
+                            order[(((4 * c + 2 * i + j) * h2) + h) * w2 + w] = (c * height + 2 * h + i) * width + 2 * w + j;
+        return order;
+    }
+
+    /// <summary>
+    /// An image flow's shape [C, H, W] before each layer (entry i) and after the last (entry n); null for a vector flow
+    /// or an image flow whose dimensions are not all ≥ 1. A squeeze of an odd height or width (GD0018) keeps the shape.
+    /// </summary>
+    public static (int C, int H, int W)[]? Shapes(FlowSpec spec)
+    {
+        if (!spec.IsImage || spec.Channels < 1 || spec.Height < 1 || spec.Width < 1)
+            return null;
+        var shapes = new (int C, int H, int W)[spec.Layers.Count + 1];
+        var shape = (C: spec.Channels, H: spec.Height, W: spec.Width);
+        for (int i = 0; i < spec.Layers.Count; i++)
+        {
+            shapes[i] = shape;
+            if (spec.Layers[i].Kind == LayerKind.Squeeze && shape.H % 2 == 0 && shape.W % 2 == 0)
+                shape = (4 * shape.C, shape.H / 2, shape.W / 2);
+        }
+        shapes[spec.Layers.Count] = shape;
+        return shapes;
+    }
+
     /// <summary>π[j] = D−1−j.</summary>
     public static int[] Reverse(int features)
     {

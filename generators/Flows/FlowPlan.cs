@@ -29,8 +29,11 @@ internal sealed class LayerPlan
     public string ScaleConst = "";
     public string NetInputField = "";
 
-    // Permutations (and InvertibleLinear's P)
+    // Permutations (and InvertibleLinear's P, a squeeze's space-to-depth order)
     public int[] Order = new int[0];
+
+    /// <summary>An image flow's shape [C, H, W] that the layer reads and writes (empty arrays in a vector flow).</summary>
+    public int[] InputShape = new int[0], OutputShape = new int[0];
 
     // ActNorm / InvertibleLinear parameter offsets
     public string LogScaleConst = "", BiasConst = "", LowerConst = "", UpperConst = "", LogSConst = "";
@@ -53,6 +56,8 @@ internal sealed class FlowPlan
     public int ParameterCount => Layout.ParameterCount;
 
     public int MaxNetOut, MaxHidden, MaxNetIn;
+    /// <summary>An image flow's [C, H, W] as declared (null: a vector flow) and after the last layer.</summary>
+    public int[]? ImageShape, LatentShape;
     public bool HasActNorm;
     public string DeclarationHash = "";
 
@@ -93,12 +98,24 @@ internal sealed class FlowPlan
             plan.MaxNetIn = System.Math.Max(plan.MaxNetIn, layer.NetIn);
         }
 
+        var shapes = FlowMath.Shapes(spec);
+        if (shapes is not null)
+        {
+            plan.ImageShape = new[] { shapes[0].C, shapes[0].H, shapes[0].W };
+            var last = shapes[spec.Layers.Count];
+            plan.LatentShape = new[] { last.C, last.H, last.W };
+        }
         layout.AddField("_x0", D, 1, "X0: the batch as given (input of the first layer)");
         int couplings = 0;
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             var spec_i = spec.Layers[i];
             var layer = new LayerPlan { Spec = spec_i, Index = i };
+            if (shapes is not null)
+            {
+                layer.InputShape = new[] { shapes[i].C, shapes[i].H, shapes[i].W };
+                layer.OutputShape = new[] { shapes[i + 1].C, shapes[i + 1].H, shapes[i + 1].W };
+            }
             string n = spec_i.Member;
             switch (spec_i.Kind)
             {
@@ -153,6 +170,9 @@ internal sealed class FlowPlan
                 case LayerKind.Permute:
                     layer.Order = FlowMath.PermutationOrder(spec_i, D);
                     break;
+                case LayerKind.Squeeze:
+                    layer.Order = FlowMath.SqueezeOrder(layer.InputShape[0], layer.InputShape[1], layer.InputShape[2]);
+                    break;
                 case LayerKind.ActNorm:
                     plan.HasActNorm = true;
                     layer.LogScaleConst = AddParam($"{n}_LogScale", $"{n}.logscale", new[] { D }, layer);
@@ -196,6 +216,8 @@ internal sealed class FlowPlan
     {
         var sb = new System.Text.StringBuilder();
         sb.Append("flow;").Append(spec.Features).Append(';').Append(spec.Condition);
+        if (spec.IsImage) // only for image flows: vector flows' hashes (and checkpoints) stay as they were
+            sb.Append(";image:").Append(spec.Channels).Append('x').Append(spec.Height).Append('x').Append(spec.Width);
         foreach (var l in spec.Layers)
         {
             sb.Append('|').Append(l.Member).Append(':').Append(l.Kind).Append(':').Append(l.Mask).Append(':').Append(l.Pattern)

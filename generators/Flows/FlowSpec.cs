@@ -14,6 +14,8 @@ internal enum LayerKind
     SplineCoupling,
     /// <summary>A masked autoregressive layer ([MaskedAutoregressive]: MAF, or IAF with Inverse = true).</summary>
     MaskedAutoregressive,
+    /// <summary>2×2 space-to-depth of an image flow ([Squeeze]): a fixed permutation, [C, H, W] → [4C, H/2, W/2].</summary>
+    Squeeze,
     /// <summary>A layer attribute that has no exact inverse (e.g. [Dense]): rejected in a flow.</summary>
     NotInvertible,
 }
@@ -104,6 +106,21 @@ internal sealed record FlowSpec(
 
     /// <summary>[Flow(Initialization = …)]: 0 Linear (the default), 1 Identity (zero output layers); other values are GD0005.</summary>
     public int Initialization { get; init; }
+
+    /// <summary>[Flow(Channels = C, Height = H, Width = W)] of an image flow (0 for a vector flow).</summary>
+    public int Channels { get; init; }
+
+    /// <summary>The image's height H (0 for a vector flow).</summary>
+    public int Height { get; init; }
+
+    /// <summary>The image's width W (0 for a vector flow).</summary>
+    public int Width { get; init; }
+
+    /// <summary>The Features the declaration wrote (0 if left out); <see cref="Features"/> is C·H·W for an image flow.</summary>
+    public int DeclaredFeatures { get; init; }
+
+    /// <summary>An image flow: any of Channels, Height, Width set (the validator checks all three are ≥ 1).</summary>
+    public bool IsImage => Channels != 0 || Height != 0 || Width != 0;
 
     /// <summary>Output layers start at zero (each layer the identity): <c>FlowInitialization.Identity</c>.</summary>
     public bool IdentityInit => Initialization == 1;

@@ -28,7 +28,16 @@ internal static class FlowValidator
             Error("GD0001", $"Model class '{spec.ClassName}' {why}: a model must be a non-static, non-abstract, non-generic, top-level 'partial' class", -1, FindingTarget.ClassName);
         }
 
-        if (spec.Features <= 0)
+        if (spec.IsImage)
+        {
+            foreach (var (dimension, value) in new[] { ("Channels", spec.Channels), ("Height", spec.Height), ("Width", spec.Width) })
+                if (value < 1)
+                    Error("GD0005", $"Image flow '{spec.ClassName}' has {dimension} = {value}: an image flow needs Channels, Height and Width all ≥ 1 (each row is an image stored channel-major [C, H, W])", -1, FindingTarget.NamedArgument, dimension);
+            long pixels = (long)spec.Channels * spec.Height * spec.Width;
+            if (spec.Channels >= 1 && spec.Height >= 1 && spec.Width >= 1 && spec.DeclaredFeatures != 0 && spec.DeclaredFeatures != pixels)
+                Error("GD0005", $"Image flow '{spec.ClassName}' has Features = {spec.DeclaredFeatures} but Channels·Height·Width = {spec.Channels}·{spec.Height}·{spec.Width} = {pixels}: leave Features out (it is C·H·W)", -1, FindingTarget.NamedArgument, "Features");
+        }
+        else if (spec.Features <= 0)
             Error("GD0005", $"Flow '{spec.ClassName}' has Features = {spec.Features}: set Features to the number of columns of a data row (≥ 1)", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Condition < 0)
             Error("GD0005", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}: use 0 for an unconditional flow or the size of Y", -1, FindingTarget.NamedArgument, "Condition");
@@ -40,9 +49,9 @@ internal static class FlowValidator
             Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Condition > Limits.MaxSize)
             Error("GD0015", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, "Condition");
-        int listing = spec.Layers.Count(l => l.HasNetwork || l.Kind is LayerKind.Permute or LayerKind.InvertibleLinear);
+        int listing = spec.Layers.Count(l => l.HasNetwork || l.Kind is LayerKind.Permute or LayerKind.InvertibleLinear or LayerKind.Squeeze);
         if (spec.Features <= Limits.MaxSize && (long)spec.Features * listing > Limits.MaxFlowFeatureIndices)
-            Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features} and {listing} coupling, permutation or invertible-linear layers: {(long)spec.Features * listing} feature indices in the generated code, more than GenDsl's limit of {Limits.MaxFlowFeatureIndices}: use fewer features or fewer of those layers", -1, FindingTarget.NamedArgument, "Features");
+            Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features} and {listing} coupling, permutation, squeeze or invertible-linear layers: {(long)spec.Features * listing} feature indices in the generated code, more than GenDsl's limit of {Limits.MaxFlowFeatureIndices}: use fewer features or fewer of those layers", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Layers.Count > Limits.MaxLayers)
             Error("GD0015", $"Flow '{spec.ClassName}' declares {spec.Layers.Count} layers, more than GenDsl's limit of {Limits.MaxLayers}", -1, FindingTarget.ClassName);
         for (int i = 0; i < spec.Layers.Count; i++)
@@ -87,6 +96,7 @@ internal static class FlowValidator
             found.Add(new DiagnosticInfo("GD0009", $"Member '{role.Member}' has the role [{role.AttributeName}], which belongs to another model kind: a flow's layers have no roles, remove the attribute", -1, true, FindingTarget.Role, Role: r));
         }
 
+        var shapes = FlowMath.Shapes(spec); // an image flow's [C, H, W] before each layer (null: a vector flow)
         int couplings = 0, autoregressive = 0;
         int[]? previousKept = null; // kept set of the previous coupling while no mixing layer came in between
         var names = new HashSet<string>();
@@ -98,7 +108,7 @@ internal static class FlowValidator
             switch (layer.Kind)
             {
                 case LayerKind.NotInvertible:
-                    Error("GD0002", $"Layer '{layer.Member}' uses [{layer.AttributeName}], which has no exact inverse and log-determinant: a flow accepts only [AffineCoupling], [AdditiveCoupling], [SplineCoupling], [MaskedAutoregressive], [Permute], [ActNorm] and [InvertibleLinear]", i);
+                    Error("GD0002", $"Layer '{layer.Member}' uses [{layer.AttributeName}], which has no exact inverse and log-determinant: a flow accepts only [AffineCoupling], [AdditiveCoupling], [SplineCoupling], [MaskedAutoregressive], [Permute], [ActNorm], [InvertibleLinear] and [Squeeze]", i);
                     break;
 
                 case LayerKind.AffineCoupling:
@@ -189,6 +199,14 @@ internal static class FlowValidator
                     previousKept = null;
                     break;
 
+                case LayerKind.Squeeze:
+                    if (!spec.IsImage)
+                        Error("GD0018", $"Squeeze '{layer.Member}' needs an image flow, but '{spec.ClassName}' is a vector flow of Features = {spec.Features}: declare [Flow(Channels = …, Height = …, Width = …)] instead of Features", i);
+                    else if (shapes is not null && (shapes[i].H % 2 != 0 || shapes[i].W % 2 != 0))
+                        Error("GD0018", $"Squeeze '{layer.Member}' receives the image shape [{shapes[i].C}, {shapes[i].H}, {shapes[i].W}], whose {(shapes[i].H % 2 != 0 ? "height" : "width")} {(shapes[i].H % 2 != 0 ? shapes[i].H : shapes[i].W)} is odd: a 2×2 squeeze needs an even height and width (pad or crop the images, or squeeze fewer times)", i);
+                    previousKept = null; // it permutes the features
+                    break;
+
                 default: // ActNorm does not mix features, InvertibleLinear does
                     if (layer.Kind == LayerKind.InvertibleLinear)
                         previousKept = null;
@@ -270,6 +288,7 @@ internal static class FlowValidator
         LayerKind.ActNorm => "ActNorm",
         LayerKind.InvertibleLinear => "InvertibleLinear",
         LayerKind.MaskedAutoregressive => "MaskedAutoregressive",
+        LayerKind.Squeeze => "Squeeze",
         _ => "Coupling",
     };
 

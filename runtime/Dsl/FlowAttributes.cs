@@ -17,6 +17,19 @@ public sealed class FlowAttribute : Attribute
     public int Condition { get; set; }
 
     /// <summary>
+    /// An image flow's channels C (with <see cref="Height"/> and <see cref="Width"/>; then Features = C·H·W and may be
+    /// left out): each row is an image stored channel-major [C, H, W], the VAEs' and GANs' convention, and the image
+    /// layers ([Squeeze], per-channel [ActNorm]) act on the current shape. 0 (the default): a vector flow.
+    /// </summary>
+    public int Channels { get; set; }
+
+    /// <summary>An image flow's height H (see <see cref="Channels"/>).</summary>
+    public int Height { get; set; }
+
+    /// <summary>An image flow's width W (see <see cref="Channels"/>).</summary>
+    public int Width { get; set; }
+
+    /// <summary>
     /// How the layers' networks start (docs/flow-layers.md, "Initialisation"): <see cref="FlowInitialization.Linear"/>
     /// (the default: every dense layer as torch.nn.Linear) or <see cref="FlowInitialization.Identity"/> (output layers
     /// zero, so that every layer starts as the identity).
@@ -240,4 +253,15 @@ public sealed class InvertibleLinearAttribute : Attribute
 {
     /// <summary>Seed of the fixed permutation P.</summary>
     public int Seed { get; set; }
+}
+
+/// <summary>
+/// Squeeze (RealNVP, Glow): 2×2 space-to-depth on an image flow, [C, H, W] → [4C, H/2, W/2], exactly torch's
+/// <c>x.view(B, C, H/2, 2, W/2, 2).permute(0, 1, 3, 5, 2, 4).reshape(B, 4C, H/2, W/2)</c>: output channel
+/// 4c + 2i + j holds the pixels (2h + i, 2w + j) of input channel c. A fixed permutation of the features; log-det 0.
+/// H and W must be even.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
+public sealed class SqueezeAttribute : Attribute
+{
 }

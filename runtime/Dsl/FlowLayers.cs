@@ -275,6 +275,29 @@ public sealed class Permutation : FlowLayer
     public ReadOnlySpan<int> Order => _order;
 }
 
+/// <summary>A squeeze layer of an image flow ([Squeeze]): 2×2 space-to-depth, a fixed permutation of the features.</summary>
+public sealed class Squeeze : FlowLayer
+{
+    private readonly int[] _order;
+
+    public Squeeze(IParameterized owner, string name, int[] order, int[] inputShape, int[] outputShape)
+        : base(owner, name, Array.Empty<TensorInfo>())
+    {
+        _order = order;
+        InputShape = inputShape;
+        OutputShape = outputShape;
+    }
+
+    /// <summary>Output feature j is input feature Order[j] (features indexed channel-major).</summary>
+    public ReadOnlySpan<int> Order => _order;
+
+    /// <summary>The image shape [C, H, W] the layer reads.</summary>
+    public IReadOnlyList<int> InputShape { get; }
+
+    /// <summary>The image shape [4C, H/2, W/2] it writes.</summary>
+    public IReadOnlyList<int> OutputShape { get; }
+}
+
 /// <summary>ActNorm: v = u ⊙ exp(logscale) + bias.</summary>
 public sealed class ActNorm : FlowLayer
 {

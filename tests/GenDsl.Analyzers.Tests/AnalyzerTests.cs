@@ -427,6 +427,73 @@ public class AnalyzerTests
         }
         """);
 
+    // ---- GD0018 and the other image-flow checks ------------------------------------------------
+
+    [Fact]
+    public Task ImageFlowWithSqueezesHasNoDiagnostic() => Verify("""
+        using GenDsl;
+        [Flow(Channels = 1, Height = 28, Width = 28)]
+        public sealed partial class F
+        {
+            [Squeeze] public partial Squeeze S1 { get; }
+            [AffineCoupling(Mask.FirstHalf, Hidden = 8)] public partial Coupling C1 { get; }
+            [Squeeze] public partial Squeeze S2 { get; }
+            [AffineCoupling(Mask.SecondHalf, Hidden = 8)] public partial Coupling C2 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0018_SqueezeOfAnOddSide() => Verify("""
+        using GenDsl;
+        [Flow(Channels = 1, Height = 28, Width = 28)]
+        public sealed partial class F
+        {
+            [Squeeze] public partial Squeeze S1 { get; }
+            [Squeeze] public partial Squeeze S2 { get; }
+            [{|GD0018:Squeeze|}] public partial Squeeze S3 { get; }
+            [AffineCoupling(Mask.FirstHalf, Hidden = 8)] public partial Coupling C1 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0018_SqueezeOfAnOddWidthNamesTheShape() => Verify("""
+        using GenDsl;
+        [Flow(Channels = 3, Height = 4, Width = 6)]
+        public sealed partial class F
+        {
+            [Squeeze] public partial Squeeze S1 { get; }
+            [{|GD0018:Squeeze|}] public partial Squeeze S2 { get; }
+            [AffineCoupling(Mask.FirstHalf, Hidden = 8)] public partial Coupling C1 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0018_SqueezeInAVectorFlow() => Verify("""
+        using GenDsl;
+        [Flow(Features = 16)]
+        public sealed partial class F
+        {
+            [{|GD0018:Squeeze|}] public partial Squeeze S1 { get; }
+            [AffineCoupling(Mask.FirstHalf, Hidden = 8)] public partial Coupling C1 { get; }
+            [{|GD0018:Squeeze|}] public partial {|GD0012:Coupling|} S2 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task ImageFlowSizes() => Verify("""
+        using GenDsl;
+        [Flow(Channels = 2, {|GD0005:Height = 0|}, Width = 4)]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.FirstHalf, Hidden = 8)] public partial Coupling C1 { get; }
+        }
+        [Flow({|GD0005:Features = 10|}, Channels = 2, Height = 2, Width = 2)]
+        public sealed partial class G
+        {
+            [AffineCoupling(Mask.FirstHalf, Hidden = 8)] public partial Coupling C1 { get; }
+        }
+        """);
+
     // ---- GD0017 and the other [MaskedAutoregressive] checks -----------------------------------
 
     [Fact]

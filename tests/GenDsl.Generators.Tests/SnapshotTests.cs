@@ -29,6 +29,25 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void ImageFlowWithSqueezes()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Flow(Channels = 1, Height = 4, Width = 4)]
+            public sealed partial class TinyImages
+            {
+                [Squeeze] public partial Squeeze S1 { get; }
+                [AffineCoupling(Mask.FirstHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
+                [Squeeze] public partial Squeeze S2 { get; }
+                [AdditiveCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
+    [Fact]
     public void ConditionalFlow()
     {
         var (generated, _) = GeneratorHarness.Run("""

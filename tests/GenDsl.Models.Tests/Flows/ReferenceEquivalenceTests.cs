@@ -176,6 +176,45 @@ public class ReferenceEquivalenceTests
             (x, y, rows) => flow.Backward(Of(x, rows, 12)));
     }
 
+    private static RefFlow ImageSqueezeReference() => new(32, 0,
+        new RefSqueeze(2, 4, 4),
+        new RefAffineCoupling(RefFlow.MaskKept("FirstHalf", 32, 0), 16, 1, Activation.Tanh),
+        new RefSqueeze(8, 2, 2),
+        new RefInvertibleLinear(RefFlow.RandomPermutation(32, 3)),
+        new RefAdditiveCoupling(RefFlow.MaskKept("Odd", 32, 1), 8, 1, Activation.Relu));
+
+    private static RefFlow ConditionalImageSqueezeReference() => new(108, 2,
+        new RefAffineCoupling(RefFlow.MaskKept("Even", 108, 0), 8, 1, Activation.Relu),
+        new RefSqueeze(3, 6, 6),
+        new RefAffineCoupling(RefFlow.MaskKept("SecondHalf", 108, 1), 8, 1, Activation.LeakyRelu),
+        new RefPermutation(RefFlow.RandomPermutation(108, 1)));
+
+    [Fact]
+    public void ImageSqueezeFlowMatchesReference()
+    {
+        var flow = new ImageSqueezeFlow(new ModelOptions { MaxBatch = 24, Seed = 11 });
+        Assert.Equal(new[] { 2, 4, 4 }, flow.S1.InputShape);
+        Assert.Equal(new[] { 32, 1, 1 }, flow.S2.OutputShape);
+        Check(flow, ImageSqueezeReference(), new[] { "S1", "C1", "S2", "L1", "C2" }, rows: 19,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 32), Of(z, rows, 32), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 32), Of(x, rows, 32)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 32)),
+            parameterScale: 0.2f);
+    }
+
+    [Fact]
+    public void ConditionalImageSqueezeFlowMatchesReference()
+    {
+        var flow = new ConditionalImageSqueezeFlow(new ModelOptions { MaxBatch = 16, Seed = 12 });
+        Assert.Equal(108, ConditionalImageSqueezeFlow.FeatureCount);
+        Assert.Equal((3, 6, 6), (ConditionalImageSqueezeFlow.ImageChannels, ConditionalImageSqueezeFlow.ImageHeight, ConditionalImageSqueezeFlow.ImageWidth));
+        Check(flow, ConditionalImageSqueezeReference(), new[] { "C1", "S1", "C2", "P1" }, rows: 13,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 108), Of(y!, rows, 2), Of(z, rows, 108), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 108), Of(y!, rows, 2), Of(x, rows, 108)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 108), Of(y!, rows, 2)),
+            parameterScale: 0.2f);
+    }
+
     private static Span2D<float> Of(float[] a, int rows, int cols) => new(a, rows, cols);
 
     private static void Check(IFlowModel flow, RefFlow reference, string[] members, int rows,

@@ -96,3 +96,23 @@ public sealed partial class ConditionalSplineMafFlow
     [Permute(Permutation.Random, Seed = 5)] public partial Permutation P1 { get; }
     [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, Bins = 6, TailBound = 1, Hidden = 5, HiddenLayers = 1, Inverse = true)] public partial MaskedAutoregressive M2 { get; }
 }
+
+// Image flows: rows are channel-major [C, H, W] images; squeezes between vector layers (which act on the flat row).
+[Flow(Channels = 2, Height = 4, Width = 4)]
+public sealed partial class ImageSqueezeFlow
+{
+    [Squeeze] public partial Squeeze S1 { get; }                                                      // [2, 4, 4] → [8, 2, 2]
+    [AffineCoupling(Mask.FirstHalf, Hidden = 16, HiddenLayers = 1, Activation = Activation.Tanh)] public partial Coupling C1 { get; }
+    [Squeeze] public partial Squeeze S2 { get; }                                                      // [8, 2, 2] → [32, 1, 1]
+    [InvertibleLinear(Seed = 3)] public partial InvertibleLinear L1 { get; }
+    [AdditiveCoupling(Mask.Odd, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }
+}
+
+[Flow(Channels = 3, Height = 6, Width = 6, Condition = 2)]
+public sealed partial class ConditionalImageSqueezeFlow
+{
+    [AffineCoupling(Mask.Even, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
+    [Squeeze] public partial Squeeze S1 { get; }                                                      // [3, 6, 6] → [12, 3, 3]
+    [AffineCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1, Activation = Activation.LeakyRelu)] public partial Coupling C2 { get; }
+    [Permute(Permutation.Random, Seed = 1)] public partial Permutation P1 { get; }
+}

@@ -96,6 +96,28 @@ public sealed class RefFlowNumericTests
     }
 
     [Fact]
+    public void SingleSqueeze()
+    {
+        var rng = new Random(17);
+        foreach (var (c, h, w) in new[] { (1, 2, 2), (2, 4, 4), (3, 2, 6), (1, 6, 4) })
+            CheckEverything(new RefFlow(c * h * w, 0, new RefSqueeze(c, h, w)), rng, $"Squeeze [{c}, {h}, {w}]");
+    }
+
+    /// <summary>The squeeze on a 1×4×4 image worked by hand: output channel 2i + j holds the pixels (2h + i, 2w + j).</summary>
+    [Fact]
+    public void SqueezeMovesEach2x2BlockIntoFourChannels()
+    {
+        var x = new double[1, 16];
+        for (int j = 0; j < 16; j++) x[0, j] = 100 + j; // pixel (h, w) holds 100 + 4h + w
+        var flow = new RefFlow(16, 0, new RefSqueeze(1, 4, 4));
+        flow.ToLatent(new double[flow.ParameterCount], x, null, out var z, out var logDet);
+        // channel 0 = (even row, even column): pixels (0,0) (0,2) (2,0) (2,2); channel 1 = (even, odd); 2 = (odd, even); 3 = (odd, odd)
+        double[] expected = [100, 102, 108, 110, 101, 103, 109, 111, 104, 106, 112, 114, 105, 107, 113, 115];
+        for (int j = 0; j < 16; j++) Assert.Equal(expected[j], z[0, j]);
+        Assert.Equal(0, logDet[0]);
+    }
+
+    [Fact]
     public void SingleActNorm()
     {
         var rng = new Random(8);
