@@ -307,7 +307,7 @@ internal static class OnnxExportEmitter
                     : $"var {output} = g.GatherColumns(\"{n}\", {input}, {n}_Order); // {n}: v[:, j] = u[:, π[j]]");
                 break;
             }
-            case LayerKind.ActNorm:
+            case LayerKind.ActNorm when !layer.IsImageActNorm: // an image flow's per-channel ActNorm: Unsupported below
             {
                 w.Line($"// {n} ({dir}): ActNorm {(inverse ? "u = (v − b) ⊙ exp(−ls)" : "v = u ⊙ exp(ls) + b ; ln|det| += Σ ls")}");
                 w.Line($"var {output}_ls = g.Initializer(\"{n}.logscale\", _parameters.Span.Slice({layer.LogScaleConst}, {D}), {D});");

@@ -517,7 +517,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
                     }
                     break;
                 }
-                case LayerKind.ActNorm:
+                case LayerKind.ActNorm when !layer.IsImageActNorm: // an image flow's per-channel ActNorm: not exported yet (default)
                     p.Line($"{m}.logscale = nn.Parameter(torch.zeros(({I(D)},)))");
                     p.Line($"{m}.bias = nn.Parameter(torch.zeros(({I(D)},)))");
                     break;
@@ -761,7 +761,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
                 p.Line($"# {name}: permutation v[:, j] = u[:, π[j]]");
                 p.Line($"u = u[:, {PyInts(layer.Order)}]");
                 break;
-            case LayerKind.ActNorm:
+            case LayerKind.ActNorm when !layer.IsImageActNorm: // an image flow's per-channel ActNorm: not exported yet (default)
                 p.Line($"# {name}: ActNorm v = u ⊙ exp(ls) + b; ln|det| += Σ ls");
                 p.Line("if init:");
                 p.Line($"    _actnorm_init({m}, u)");
@@ -834,7 +834,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
                 p.Line($"v = v[:, {PyInts(inverse)}]");
                 break;
             }
-            case LayerKind.ActNorm:
+            case LayerKind.ActNorm when !layer.IsImageActNorm: // an image flow's per-channel ActNorm: not exported yet (default)
                 p.Line($"# {name}: u = (v − b) ⊙ exp(−ls)");
                 p.Line($"v = (v - {m}.bias) * torch.exp(-{m}.logscale)");
                 break;

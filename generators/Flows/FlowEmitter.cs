@@ -831,6 +831,11 @@ internal static class FlowEmitter
     // ------------------------------------------------------------------------------------ ActNorm
     private static void EmitActNorm(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
     {
+        if (layer.IsImageActNorm)
+        {
+            EmitChannelActNorm(w, plan, layer, gNext, gPrev);
+            return;
+        }
         int D = plan.Features;
         string name = layer.Name;
         w.Line("// -------------------------------------------------------------------------------------");
@@ -885,6 +890,84 @@ internal static class FlowEmitter
         w.Line("gur[j] = g * scale[j];       // ∂v/∂u = exp(ls)");
         w.Line("gls[j] += g * (vr[j] - b[j]); // ∂v/∂ls = u·exp(ls) = v − b");
         w.Line("gb[j] += g;                   // ∂v/∂b = 1");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    // An image flow's ActNorm: one logscale and bias per channel, each channel's H·W pixels a contiguous block of the row.
+    private static void EmitChannelActNorm(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
+    {
+        int D = plan.Features;
+        string name = layer.Name;
+        int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line($"// {name}: per-channel ActNorm on [{Lit.Ints(layer.InputShape)}]: v[c, h, w] = u[c, h, w]·exp(ls[c]) + b[c] ;");
+        w.Line($"// ln|det| += H·W·Σ_c ls[c] = {P}·Σ ls (the same for every row). Channel c is features c·{P} … c·{P} + {P - 1}.");
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line();
+        w.Line($"private const int {name}_Channels = {C}, {name}_Pixels = {P}; // C and H·W of the shape the layer acts on");
+        w.Line();
+        w.Open($"private void {name}_Forward(int rows, bool initialize)");
+        w.Line($"var u = Act(_x{layer.Index}, rows, {D});");
+        w.Line($"var v = Act(_x{layer.Index + 1}, rows, {D});");
+        w.Line($"var ls = _parameters.Span.Slice({layer.LogScaleConst}, {name}_Channels);");
+        w.Line($"var b = _parameters.Span.Slice({layer.BiasConst}, {name}_Channels);");
+        w.Line("if (initialize) // Glow's data-dependent init: each channel of the first batch gets zero mean, unit variance over rows and pixels");
+        w.Line($"    FlowKernels.ActNormInitializeChannels(u, ls, b, {name}_Channels, {name}_Pixels);");
+        w.Line($"var scale = _activations.Span.Slice({layer.WorkField}, {name}_Channels);");
+        w.Line("global::System.Numerics.Tensors.TensorPrimitives.Exp(ls, scale);");
+        w.Line($"float logDetRow = {name}_Pixels * global::System.Numerics.Tensors.TensorPrimitives.Sum(ls);");
+        w.Line("var logDet = _activations.Span.Slice(_logDet, rows);");
+        w.Open("for (int r = 0; r < rows; r++)");
+        w.Line("var ur = u.GetRowSpan(r);");
+        w.Line("var vr = v.GetRowSpan(r);");
+        w.Open($"for (int c = 0; c < {name}_Channels; c++)");
+        w.Line($"var vc = vr.Slice(c * {name}_Pixels, {name}_Pixels);");
+        w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Multiply(ur.Slice(c * {name}_Pixels, {name}_Pixels), scale[c], vc);");
+        w.Line("global::System.Numerics.Tensors.TensorPrimitives.Add(vc, b[c], vc);");
+        w.Close();
+        w.Line("logDet[r] += logDetRow;");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Open($"private void {name}_Inverse(int rows)");
+        w.Line($"var u = Act(_x{layer.Index}, rows, {D});");
+        w.Line($"var v = Act(_x{layer.Index + 1}, rows, {D});");
+        w.Line($"var ls = _parameters.Span.Slice({layer.LogScaleConst}, {name}_Channels);");
+        w.Line($"var b = _parameters.Span.Slice({layer.BiasConst}, {name}_Channels);");
+        w.Open("for (int r = 0; r < rows; r++)");
+        w.Line("var ur = u.GetRowSpan(r);");
+        w.Line("var vr = v.GetRowSpan(r);");
+        w.Open($"for (int c = 0; c < {name}_Channels; c++)");
+        w.Line($"var uc = ur.Slice(c * {name}_Pixels, {name}_Pixels);");
+        w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Subtract(vr.Slice(c * {name}_Pixels, {name}_Pixels), b[c], uc);");
+        w.Line("global::System.Numerics.Tensors.TensorPrimitives.Multiply(uc, MathF.Exp(-ls[c]), uc); // u = (v − b) ⊙ exp(−ls)");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Open($"private void {name}_Backward(int rows, float invRows)");
+        w.Line($"var gv = Act({gNext}, rows, {D});");
+        w.Line($"var gu = Act({gPrev}, rows, {D});");
+        w.Line($"var v = Act(_x{layer.Index + 1}, rows, {D});");
+        w.Line($"var b = _parameters.Span.Slice({layer.BiasConst}, {name}_Channels);");
+        w.Line($"var scale = _activations.Span.Slice({layer.WorkField}, {name}_Channels); // exp(ls) from the forward pass");
+        w.Line($"var gls = _gradients.Span.Slice({layer.LogScaleConst}, {name}_Channels);");
+        w.Line($"var gb = _gradients.Span.Slice({layer.BiasConst}, {name}_Channels);");
+        w.Line($"gls.Fill(-rows * invRows * {name}_Pixels); // ln|det| += H·W·Σ ls for each row, ∂L/∂ln|det| = −1/B");
+        w.Line("gb.Clear();");
+        w.Open("for (int r = 0; r < rows; r++)");
+        w.Line("var gvr = gv.GetRowSpan(r);");
+        w.Line("var gur = gu.GetRowSpan(r);");
+        w.Line("var vr = v.GetRowSpan(r);");
+        w.Open($"for (int c = 0; c < {name}_Channels; c++)");
+        w.Line($"var gc = gvr.Slice(c * {name}_Pixels, {name}_Pixels);");
+        w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Multiply(gc, scale[c], gur.Slice(c * {name}_Pixels, {name}_Pixels)); // ∂v/∂u = exp(ls[c])");
+        w.Line("float sumG = global::System.Numerics.Tensors.TensorPrimitives.Sum(gc);");
+        w.Line($"gls[c] += global::System.Numerics.Tensors.TensorPrimitives.Dot(gc, vr.Slice(c * {name}_Pixels, {name}_Pixels)) - b[c] * sumG; // ∂v/∂ls[c] = u·exp(ls[c]) = v − b[c]");
+        w.Line("gb[c] += sumG;                                                                                   // ∂v/∂b[c] = 1");
         w.Close();
         w.Close();
         w.Close();

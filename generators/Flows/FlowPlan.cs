@@ -35,6 +35,9 @@ internal sealed class LayerPlan
     /// <summary>An image flow's shape [C, H, W] that the layer reads and writes (empty arrays in a vector flow).</summary>
     public int[] InputShape = new int[0], OutputShape = new int[0];
 
+    /// <summary>An [ActNorm] of an image flow: per channel of <see cref="InputShape"/> (per feature in a vector flow).</summary>
+    public bool IsImageActNorm => Kind == LayerKind.ActNorm && InputShape.Length == 3;
+
     // ActNorm / InvertibleLinear parameter offsets
     public string LogScaleConst = "", BiasConst = "", LowerConst = "", UpperConst = "", LogSConst = "";
     public string WorkField = ""; // per-layer work space (ActNorm: exp(logscale); InvertibleLinear: W and W⁻¹ factors)
@@ -174,12 +177,16 @@ internal sealed class FlowPlan
                     layer.Order = FlowMath.SqueezeOrder(layer.InputShape[0], layer.InputShape[1], layer.InputShape[2]);
                     break;
                 case LayerKind.ActNorm:
+                {
+                    // In an image flow one logscale and bias per channel of the current shape, else one per feature.
                     plan.HasActNorm = true;
-                    layer.LogScaleConst = AddParam($"{n}_LogScale", $"{n}.logscale", new[] { D }, layer);
-                    layer.BiasConst = AddParam($"{n}_Bias", $"{n}.bias", new[] { D }, layer);
+                    int width = layer.IsImageActNorm ? layer.InputShape[0] : D;
+                    layer.LogScaleConst = AddParam($"{n}_LogScale", $"{n}.logscale", new[] { width }, layer);
+                    layer.BiasConst = AddParam($"{n}_Bias", $"{n}.bias", new[] { width }, layer);
                     layer.WorkField = $"_{n}_scale";
-                    layout.AddField(layer.WorkField, D, 0, $"{n}: exp(logscale)");
+                    layout.AddField(layer.WorkField, width, 0, $"{n}: exp(logscale)");
                     break;
+                }
                 case LayerKind.InvertibleLinear:
                     layer.Order = FlowMath.RandomPermutation(D, (ulong)(uint)spec_i.Seed);
                     layer.LowerConst = AddParam($"{n}_Lower", $"{n}.lower", new[] { D, D }, layer);

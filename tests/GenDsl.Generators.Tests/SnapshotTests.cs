@@ -29,7 +29,7 @@ public class SnapshotTests
     }
 
     [Fact]
-    public void ImageFlowWithSqueezes()
+    public void ImageFlowWithSqueezesAndActNorm()
     {
         var (generated, _) = GeneratorHarness.Run("""
             using GenDsl;
@@ -39,6 +39,7 @@ public class SnapshotTests
             public sealed partial class TinyImages
             {
                 [Squeeze] public partial Squeeze S1 { get; }
+                [ActNorm] public partial ActNorm N1 { get; }
                 [AffineCoupling(Mask.FirstHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
                 [Squeeze] public partial Squeeze S2 { get; }
                 [AdditiveCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }

@@ -186,6 +186,7 @@ public class ReferenceEquivalenceTests
     private static RefFlow ConditionalImageSqueezeReference() => new(108, 2,
         new RefAffineCoupling(RefFlow.MaskKept("Even", 108, 0), 8, 1, Activation.Relu),
         new RefSqueeze(3, 6, 6),
+        new RefChannelActNorm(12, 3, 3),
         new RefAffineCoupling(RefFlow.MaskKept("SecondHalf", 108, 1), 8, 1, Activation.LeakyRelu),
         new RefPermutation(RefFlow.RandomPermutation(108, 1)));
 
@@ -208,11 +209,32 @@ public class ReferenceEquivalenceTests
         var flow = new ConditionalImageSqueezeFlow(new ModelOptions { MaxBatch = 16, Seed = 12 });
         Assert.Equal(108, ConditionalImageSqueezeFlow.FeatureCount);
         Assert.Equal((3, 6, 6), (ConditionalImageSqueezeFlow.ImageChannels, ConditionalImageSqueezeFlow.ImageHeight, ConditionalImageSqueezeFlow.ImageWidth));
-        Check(flow, ConditionalImageSqueezeReference(), new[] { "C1", "S1", "C2", "P1" }, rows: 13,
+        Check(flow, ConditionalImageSqueezeReference(), new[] { "C1", "S1", "N1", "C2", "P1" }, rows: 13,
             (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 108), Of(y!, rows, 2), Of(z, rows, 108), ld),
             (z, y, rows, x) => flow.FromLatent(Of(z, rows, 108), Of(y!, rows, 2), Of(x, rows, 108)),
             (x, y, rows) => flow.Backward(Of(x, rows, 108), Of(y!, rows, 2)),
             parameterScale: 0.2f);
+    }
+
+    private static RefFlow ImageActNormReference() => new(32, 0,
+        new RefChannelActNorm(2, 4, 4),
+        new RefSqueeze(2, 4, 4),
+        new RefChannelActNorm(8, 2, 2),
+        new RefAffineCoupling(RefFlow.MaskKept("FirstHalf", 32, 0), 8, 1, Activation.Relu),
+        new RefChannelActNorm(8, 2, 2),
+        new RefAffineCoupling(RefFlow.MaskKept("SecondHalf", 32, 1), 8, 1, Activation.Softplus));
+
+    [Fact]
+    public void ImageActNormFlowMatchesReference()
+    {
+        var flow = new ImageActNormFlow(new ModelOptions { MaxBatch = 24, Seed = 13 });
+        Assert.Equal(new[] { 2 }, flow.N1.Tensors[0].Shape); // per channel of [2, 4, 4]
+        Assert.Equal(new[] { 8 }, flow.N2.Tensors[1].Shape); // per channel of [8, 2, 2]
+        Check(flow, ImageActNormReference(), new[] { "N1", "S1", "N2", "C1", "N3", "C2" }, rows: 21,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 32), Of(z, rows, 32), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 32), Of(x, rows, 32)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 32)),
+            parameterScale: 0.3f);
     }
 
     private static Span2D<float> Of(float[] a, int rows, int cols) => new(a, rows, cols);

@@ -113,6 +113,19 @@ public sealed partial class ConditionalImageSqueezeFlow
 {
     [AffineCoupling(Mask.Even, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
     [Squeeze] public partial Squeeze S1 { get; }                                                      // [3, 6, 6] → [12, 3, 3]
+    [ActNorm] public partial ActNorm N1 { get; }                                                      // per channel: logscale [12]
     [AffineCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1, Activation = Activation.LeakyRelu)] public partial Coupling C2 { get; }
     [Permute(Permutation.Random, Seed = 1)] public partial Permutation P1 { get; }
+}
+
+// Per-channel ActNorm before and after squeezes (logscale [2], then [8]).
+[Flow(Channels = 2, Height = 4, Width = 4)]
+public sealed partial class ImageActNormFlow
+{
+    [ActNorm] public partial ActNorm N1 { get; }
+    [Squeeze] public partial Squeeze S1 { get; }
+    [ActNorm] public partial ActNorm N2 { get; }
+    [AffineCoupling(Mask.FirstHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
+    [ActNorm] public partial ActNorm N3 { get; }
+    [AffineCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1, Activation = Activation.Softplus)] public partial Coupling C2 { get; }
 }

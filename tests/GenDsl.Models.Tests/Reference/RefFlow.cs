@@ -249,6 +249,7 @@ public sealed class RefFlow
         for (int i = 0; i < _layers.Length; i++)
         {
             if (_layers[i] is RefActNorm) RefActNorm.Initialise(Views(p, i), u);
+            if (_layers[i] is RefChannelActNorm channels) channels.Initialise(Views(p, i), u);
             u = _layers[i].Forward(Views(p, i), u, yy, logDet);
         }
     }

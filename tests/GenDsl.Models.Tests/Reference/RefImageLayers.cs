@@ -62,3 +62,97 @@ public sealed record RefSqueeze(int Channels, int Height, int Width) : RefLayer
     /// <inheritdoc/>
     public override string ToString() => $"RefSqueeze([{Channels}, {Height}, {Width}])";
 }
+
+/// <summary>
+/// ActNorm of an image flow: one log-scale and bias per channel of the shape [C, H, W] it receives,
+/// v[c, h, w] = u[c, h, w]·exp(ls_c) + b_c; logDet += H·W·Σ_c ls_c. Parameters: logscale [C], bias [C].
+/// Its data-dependent initialisation (<see cref="Initialise"/>) takes each channel's statistics over rows and pixels.
+/// </summary>
+public sealed record RefChannelActNorm(int Channels, int Height, int Width) : RefLayer
+{
+    private int Pixels => Height * Width;
+
+    internal override IReadOnlyList<(string Suffix, int[] Shape)> Tensors(int features, int condition) =>
+        [("logscale", [Channels]), ("bias", [Channels])];
+
+    internal override void Validate(int features, int condition)
+    {
+        if (features != Channels * Height * Width)
+            throw new ArgumentException($"The flow has {features} features but the ActNorm receives [{Channels}, {Height}, {Width}].");
+    }
+
+    internal override double[,] Forward(TensorView[] w, double[,] u, double[,] y, double[] logDet)
+    {
+        TensorView ls = w[0], b = w[1];
+        int batch = u.GetLength(0);
+        var v = new double[batch, u.GetLength(1)];
+        for (int r = 0; r < batch; r++)
+            for (int c = 0; c < Channels; c++)
+            {
+                for (int p = 0; p < Pixels; p++)
+                    v[r, c * Pixels + p] = u[r, c * Pixels + p] * Math.Exp(ls[c]) + b[c];
+                logDet[r] += Pixels * ls[c];
+            }
+        return v;
+    }
+
+    internal override double[,] Inverse(TensorView[] w, double[,] v, double[,] y)
+    {
+        TensorView ls = w[0], b = w[1];
+        int batch = v.GetLength(0);
+        var u = new double[batch, v.GetLength(1)];
+        for (int r = 0; r < batch; r++)
+            for (int c = 0; c < Channels; c++)
+                for (int p = 0; p < Pixels; p++)
+                    u[r, c * Pixels + p] = (v[r, c * Pixels + p] - b[c]) * Math.Exp(-ls[c]);
+        return u;
+    }
+
+    internal override double[,] Backward(TensorView[] w, TensorView[] g, double[,] u, double[,] y, double[,] dv, double[] dLogDet, double[,] dy)
+    {
+        TensorView ls = w[0], dls = g[0], db = g[1];
+        int batch = u.GetLength(0);
+        var du = new double[batch, u.GetLength(1)];
+        for (int r = 0; r < batch; r++)
+            for (int c = 0; c < Channels; c++)
+            {
+                double e = Math.Exp(ls[c]);
+                // v = u·e^ls + b per pixel ; logDet += H·W·ls
+                for (int p = 0; p < Pixels; p++)
+                {
+                    int j = c * Pixels + p;
+                    du[r, j] = dv[r, j] * e;
+                    dls[c] += dv[r, j] * u[r, j] * e;
+                    db[c] += dv[r, j];
+                }
+                dls[c] += Pixels * dLogDet[r];
+            }
+        return du;
+    }
+
+    /// <summary>
+    /// Glow's data-dependent initialisation per channel from the batch <paramref name="u"/> reaching this layer:
+    /// ls_c = −ln(std_c + 1e-6), b_c = −mean_c·exp(ls_c), mean and population std over every row and pixel of channel c.
+    /// </summary>
+    internal void Initialise(TensorView[] w, double[,] u)
+    {
+        TensorView ls = w[0], b = w[1];
+        int batch = u.GetLength(0);
+        for (int c = 0; c < Channels; c++)
+        {
+            double mean = 0;
+            for (int r = 0; r < batch; r++)
+                for (int p = 0; p < Pixels; p++) mean += u[r, c * Pixels + p];
+            mean /= batch * Pixels;
+            double variance = 0;
+            for (int r = 0; r < batch; r++)
+                for (int p = 0; p < Pixels; p++) variance += (u[r, c * Pixels + p] - mean) * (u[r, c * Pixels + p] - mean);
+            variance /= batch * Pixels;
+            ls[c] = -Math.Log(Math.Sqrt(variance) + 1e-6);
+            b[c] = -mean * Math.Exp(ls[c]);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"RefChannelActNorm([{Channels}, {Height}, {Width}])";
+}

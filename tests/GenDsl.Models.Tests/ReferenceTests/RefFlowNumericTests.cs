@@ -103,6 +103,35 @@ public sealed class RefFlowNumericTests
             CheckEverything(new RefFlow(c * h * w, 0, new RefSqueeze(c, h, w)), rng, $"Squeeze [{c}, {h}, {w}]");
     }
 
+    [Fact]
+    public void SingleChannelActNorm()
+    {
+        var rng = new Random(18);
+        foreach (var (c, h, w) in new[] { (1, 2, 2), (2, 3, 4), (3, 2, 2) })
+            CheckEverything(new RefFlow(c * h * w, 0, new RefChannelActNorm(c, h, w)), rng, $"ActNorm [{c}, {h}, {w}]");
+    }
+
+    /// <summary>After the per-channel initialisation each channel has mean 0 and variance 1 over rows and pixels (not each feature).</summary>
+    [Fact]
+    public void ChannelActNormInitialisationStandardisesEachChannel()
+    {
+        var rng = new Random(19);
+        var flow = new RefFlow(2 * 3 * 3, 0, new RefChannelActNorm(2, 3, 3));
+        var x = RandomMatrix(rng, 6, 18);
+        for (int r = 0; r < 6; r++)
+            for (int j = 9; j < 18; j++) x[r, j] = 5 + 3 * x[r, j]; // channel 1: another mean and scale
+        var p = new double[flow.ParameterCount];
+        flow.InitialiseActNorm(p, x, null);
+        flow.ToLatent(p, x, null, out var z, out _);
+        for (int c = 0; c < 2; c++)
+        {
+            var values = Enumerable.Range(0, 6).SelectMany(r => Enumerable.Range(9 * c, 9).Select(j => z[r, j])).ToArray();
+            double mean = values.Average(), variance = values.Select(v => (v - mean) * (v - mean)).Average();
+            Assert.True(Math.Abs(mean) < 1e-9, $"channel {c}: mean {mean}");
+            Assert.True(Math.Abs(variance - 1) < 1e-5, $"channel {c}: variance {variance}");
+        }
+    }
+
     /// <summary>The squeeze on a 1×4×4 image worked by hand: output channel 2i + j holds the pixels (2h + i, 2w + j).</summary>
     [Fact]
     public void SqueezeMovesEach2x2BlockIntoFourChannels()
