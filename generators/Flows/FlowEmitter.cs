@@ -79,7 +79,7 @@ internal static class FlowEmitter
                 else
                     w.Line($"private static ReadOnlySpan<int> {layer.Name}_Columns => [{Lit.Ints(layer.Transformed)}]; // every feature, in order (column i of the network output belongs to feature i)");
             }
-            else if (layer.Kind is LayerKind.Permute or LayerKind.InvertibleLinear)
+            else if (layer.Kind is LayerKind.Permute or LayerKind.InvertibleLinear or LayerKind.InvertibleConv1x1)
             {
                 w.Line($"private static ReadOnlySpan<int> {layer.Name}_Order => [{Lit.Ints(layer.Order)}];");
                 tables = true;
@@ -129,6 +129,7 @@ internal static class FlowEmitter
                 LayerKind.Permute => $"_{layer.Name}Layer = new global::GenDsl.Permutation(this, \"{layer.Name}\", {layer.Name}_Order.ToArray());",
                 LayerKind.ActNorm => $"_{layer.Name}Layer = new global::GenDsl.ActNorm(this, \"{layer.Name}\", {arr});",
                 LayerKind.Squeeze => $"_{layer.Name}Layer = new global::GenDsl.Squeeze(this, \"{layer.Name}\", {layer.Name}_Order.ToArray(), new[] {{ {Lit.Ints(layer.InputShape)} }}, new[] {{ {Lit.Ints(layer.OutputShape)} }});",
+                LayerKind.InvertibleConv1x1 => $"_{layer.Name}Layer = new global::GenDsl.InvertibleConv1x1(this, \"{layer.Name}\", {arr}, {layer.Name}_Order.ToArray(), new[] {{ {Lit.Ints(layer.InputShape)} }});",
                 _ => $"_{layer.Name}Layer = new global::GenDsl.InvertibleLinear(this, \"{layer.Name}\", {arr}, {layer.Name}_Order.ToArray());",
             });
         }
@@ -259,6 +260,9 @@ internal static class FlowEmitter
                     break;
                 case LayerKind.InvertibleLinear:
                     EmitInvertibleLinear(w, plan, layer, gIn, gOut);
+                    break;
+                case LayerKind.InvertibleConv1x1:
+                    EmitInvertibleConv1x1(w, plan, layer, gIn, gOut);
                     break;
             }
         }
@@ -1007,6 +1011,61 @@ internal static class FlowEmitter
         w.Line($"Gemm.Multiply(gv, true, Act(_x{layer.Index}, rows, {D}), false, gW, pool: _pool); // ∂L/∂W = ∂L/∂vᵀ · u");
         w.Line($"Gemm.Multiply(gv, false, W, false, Act({gPrev}, rows, {D}), pool: _pool);              // ∂L/∂u = ∂L/∂v · W");
         w.Line($"FlowKernels.LuBackward({name}_Order, work, _parameters.Span.Slice({layer.LogSConst}, {D}), _gradients.Span.Slice({layer.LowerConst}, {D * D}), _gradients.Span.Slice({layer.UpperConst}, {D * D}), _gradients.Span.Slice({layer.LogSConst}, {D}), -rows * invRows, {D});");
+        w.Close();
+        w.Line();
+    }
+
+    // ------------------------------------------------------------------------------------ InvertibleConv1x1
+    // Per pixel v[:, :, h, w] = W·u[:, :, h, w]: with the batch copied pixel-major (rows·H·W rows of C channels) this is
+    // [InvertibleLinear]'s v = u·Wᵀ on rows·H·W rows, so its LU kernels serve unchanged.
+    private static void EmitInvertibleConv1x1(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
+    {
+        int D = plan.Features;
+        string name = layer.Name;
+        int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line($"// {name}: invertible 1×1 convolution on [{Lit.Ints(layer.InputShape)}]: at every pixel v[:, :, h, w] = W·u[:, :, h, w],");
+        w.Line($"// W = P·L·(U + diag(exp(logs))) over the {C} channels ; ln|det| += H·W·Σ logs = {P}·Σ logs");
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line();
+        w.Line($"private const int {name}_Channels = {C}, {name}_Pixels = {P}; // C and H·W of the shape the layer acts on");
+        w.Line();
+        string assemble = $"FlowKernels.LuAssemble({name}_Order, _parameters.Span.Slice({layer.LowerConst}, {C * C}), _parameters.Span.Slice({layer.UpperConst}, {C * C}), _parameters.Span.Slice({layer.LogSConst}, {C}), work, {C});";
+        w.Open($"private void {name}_Forward(int rows)");
+        w.Line($"var work = _activations.Span.Slice({layer.WorkField}, {4 * C * C});");
+        w.Line(assemble);
+        w.Line($"var W = work.Slice(0, {C * C}).AsSpan2D({C}, {C});");
+        w.Line($"var pu = Act({layer.PixelsField}, rows * {name}_Pixels, {name}_Channels); // u pixel-major: pu[r·H·W + p, c] = u[r, c·H·W + p]");
+        w.Line($"var pv = Act({layer.PixelsField2}, rows * {name}_Pixels, {name}_Channels);");
+        w.Line($"FlowKernels.ChannelsToPixels(Act(_x{layer.Index}, rows, {D}), pu, {name}_Channels, {name}_Pixels);");
+        w.Line("Gemm.Multiply(pu, false, W, true, pv, pool: _pool); // every pixel's v = W·u at once");
+        w.Line($"FlowKernels.PixelsToChannels(pv, Act(_x{layer.Index + 1}, rows, {D}), {name}_Channels, {name}_Pixels);");
+        w.Line($"float logDetRow = {name}_Pixels * global::System.Numerics.Tensors.TensorPrimitives.Sum(_parameters.Span.Slice({layer.LogSConst}, {C}));");
+        w.Line("var logDet = _activations.Span.Slice(_logDet, rows);");
+        w.Line("for (int r = 0; r < rows; r++) logDet[r] += logDetRow;");
+        w.Close();
+        w.Line();
+        w.Open($"private void {name}_Inverse(int rows)");
+        w.Line($"var work = _activations.Span.Slice({layer.WorkField}, {4 * C * C});");
+        w.Line(assemble);
+        w.Line($"var pu = Act({layer.PixelsField}, rows * {name}_Pixels, {name}_Channels);");
+        w.Line($"var pv = Act({layer.PixelsField2}, rows * {name}_Pixels, {name}_Channels);");
+        w.Line($"FlowKernels.ChannelsToPixels(Act(_x{layer.Index + 1}, rows, {D}), pv, {name}_Channels, {name}_Pixels);");
+        w.Line($"FlowKernels.LuSolveRows({name}_Order, work, pv, pu, {C}); // u = W⁻¹ v at every pixel: Pᵀ, then L, then Ũ");
+        w.Line($"FlowKernels.PixelsToChannels(pu, Act(_x{layer.Index}, rows, {D}), {name}_Channels, {name}_Pixels);");
+        w.Close();
+        w.Line();
+        w.Open($"private void {name}_Backward(int rows, float invRows)");
+        w.Line($"var work = _activations.Span.Slice({layer.WorkField}, {4 * C * C});");
+        w.Line($"var W = work.Slice(0, {C * C}).AsSpan2D({C}, {C});");
+        w.Line($"var gW = work.Slice({3 * C * C}, {C * C}).AsSpan2D({C}, {C});");
+        w.Line($"var pu = Act({layer.PixelsField}, rows * {name}_Pixels, {name}_Channels); // u pixel-major, from the forward pass");
+        w.Line($"var pg = Act({layer.PixelsField2}, rows * {name}_Pixels, {name}_Channels);");
+        w.Line($"FlowKernels.ChannelsToPixels(Act({gNext}, rows, {D}), pg, {name}_Channels, {name}_Pixels); // ∂L/∂v pixel-major");
+        w.Line("Gemm.Multiply(pg, true, pu, false, gW, pool: _pool); // ∂L/∂W = Σ over rows and pixels of ∂L/∂v · uᵀ");
+        w.Line("Gemm.Multiply(pg, false, W, false, pu, pool: _pool); // ∂L/∂u = Wᵀ·∂L/∂v at every pixel (pu is free now)");
+        w.Line($"FlowKernels.PixelsToChannels(pu, Act({gPrev}, rows, {D}), {name}_Channels, {name}_Pixels);");
+        w.Line($"FlowKernels.LuBackward({name}_Order, work, _parameters.Span.Slice({layer.LogSConst}, {C}), _gradients.Span.Slice({layer.LowerConst}, {C * C}), _gradients.Span.Slice({layer.UpperConst}, {C * C}), _gradients.Span.Slice({layer.LogSConst}, {C}), -rows * invRows * {name}_Pixels, {C}); // ln|det| += H·W·Σ logs per row");
         w.Close();
         w.Line();
     }

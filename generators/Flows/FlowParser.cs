@@ -27,6 +27,7 @@ internal static class FlowParser
             ["GenDsl.SplineCouplingAttribute"] = LayerKind.SplineCoupling,
             ["GenDsl.MaskedAutoregressiveAttribute"] = LayerKind.MaskedAutoregressive,
             ["GenDsl.SqueezeAttribute"] = LayerKind.Squeeze,
+            ["GenDsl.InvertibleConv1x1Attribute"] = LayerKind.InvertibleConv1x1,
         };
         foreach (var op in Layers.OpCatalog.All)
             kinds[op.AttributeFullName] = LayerKind.NotInvertible;

@@ -40,6 +40,8 @@ internal sealed class LayerPlan
 
     // ActNorm / InvertibleLinear parameter offsets
     public string LogScaleConst = "", BiasConst = "", LowerConst = "", UpperConst = "", LogSConst = "";
+    /// <summary>An [InvertibleConv1x1]'s pixel-major copies of its input and output (per row, D floats each).</summary>
+    public string PixelsField = "", PixelsField2 = "";
     public string WorkField = ""; // per-layer work space (ActNorm: exp(logscale); InvertibleLinear: W and W⁻¹ factors)
 
     public List<(string Name, string Const, int[] Shape)> Tensors = new();
@@ -173,6 +175,22 @@ internal sealed class FlowPlan
                 case LayerKind.Permute:
                     layer.Order = FlowMath.PermutationOrder(spec_i, D);
                     break;
+                case LayerKind.InvertibleConv1x1:
+                {
+                    // [InvertibleLinear]'s LU form over the C channels, applied at every pixel as one GEMM on a pixel-major copy.
+                    int C = layer.InputShape[0];
+                    layer.Order = FlowMath.RandomPermutation(C, (ulong)(uint)spec_i.Seed);
+                    layer.LowerConst = AddParam($"{n}_Lower", $"{n}.lower", new[] { C, C }, layer);
+                    layer.UpperConst = AddParam($"{n}_Upper", $"{n}.upper", new[] { C, C }, layer);
+                    layer.LogSConst = AddParam($"{n}_LogS", $"{n}.logs", new[] { C }, layer);
+                    layer.WorkField = $"_{n}_w";
+                    layout.AddField(layer.WorkField, 4 * C * C, 0, $"{n}: W = P·L·Ũ, L (unit lower), Ũ = U + diag(exp(logs)), and a C×C scratch for ∂L/∂W");
+                    layer.PixelsField = $"_{n}_pu";
+                    layer.PixelsField2 = $"_{n}_pv";
+                    layout.AddField(layer.PixelsField, D, 1, $"{n}: its input, pixel-major [rows·H·W, C] (for ∂L/∂W)");
+                    layout.AddField(layer.PixelsField2, D, 1, $"{n}: its output (then ∂L/∂output), pixel-major [rows·H·W, C]");
+                    break;
+                }
                 case LayerKind.Squeeze:
                     layer.Order = FlowMath.SqueezeOrder(layer.InputShape[0], layer.InputShape[1], layer.InputShape[2]);
                     break;

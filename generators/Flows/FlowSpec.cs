@@ -16,6 +16,8 @@ internal enum LayerKind
     MaskedAutoregressive,
     /// <summary>2×2 space-to-depth of an image flow ([Squeeze]): a fixed permutation, [C, H, W] → [4C, H/2, W/2].</summary>
     Squeeze,
+    /// <summary>Glow's invertible 1×1 convolution of an image flow ([InvertibleConv1x1]): the LU form over the channels, per pixel.</summary>
+    InvertibleConv1x1,
     /// <summary>A layer attribute that has no exact inverse (e.g. [Dense]): rejected in a flow.</summary>
     NotInvertible,
 }

@@ -108,7 +108,7 @@ internal static class FlowValidator
             switch (layer.Kind)
             {
                 case LayerKind.NotInvertible:
-                    Error("GD0002", $"Layer '{layer.Member}' uses [{layer.AttributeName}], which has no exact inverse and log-determinant: a flow accepts only [AffineCoupling], [AdditiveCoupling], [SplineCoupling], [MaskedAutoregressive], [Permute], [ActNorm], [InvertibleLinear] and [Squeeze]", i);
+                    Error("GD0002", $"Layer '{layer.Member}' uses [{layer.AttributeName}], which has no exact inverse and log-determinant: a flow accepts only [AffineCoupling], [AdditiveCoupling], [SplineCoupling], [MaskedAutoregressive], [Permute], [ActNorm], [InvertibleLinear], [Squeeze] and [InvertibleConv1x1]", i);
                     break;
 
                 case LayerKind.AffineCoupling:
@@ -207,6 +207,12 @@ internal static class FlowValidator
                     previousKept = null; // it permutes the features
                     break;
 
+                case LayerKind.InvertibleConv1x1:
+                    if (!spec.IsImage)
+                        Error("GD0018", $"Invertible 1×1 convolution '{layer.Member}' needs an image flow, but '{spec.ClassName}' is a vector flow of Features = {spec.Features}: declare [Flow(Channels = …, Height = …, Width = …)], or use [InvertibleLinear] on a vector flow", i);
+                    previousKept = null; // it mixes the channels
+                    break;
+
                 default: // ActNorm does not mix features, InvertibleLinear does
                     if (layer.Kind == LayerKind.InvertibleLinear)
                         previousKept = null;
@@ -276,6 +282,9 @@ internal static class FlowValidator
                 case LayerKind.InvertibleLinear:
                     total += 6 * d * d + d; // L, U and the 4·D² work space
                     break;
+                case LayerKind.InvertibleConv1x1: // C ≤ D channels: at most as large as an [InvertibleLinear]
+                    total += 6 * d * d + d;
+                    break;
             }
         }
         return total;
@@ -289,6 +298,7 @@ internal static class FlowValidator
         LayerKind.InvertibleLinear => "InvertibleLinear",
         LayerKind.MaskedAutoregressive => "MaskedAutoregressive",
         LayerKind.Squeeze => "Squeeze",
+        LayerKind.InvertibleConv1x1 => "InvertibleConv1x1",
         _ => "Coupling",
     };
 

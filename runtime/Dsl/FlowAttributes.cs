@@ -265,3 +265,15 @@ public sealed class InvertibleLinearAttribute : Attribute
 public sealed class SqueezeAttribute : Attribute
 {
 }
+
+/// <summary>
+/// Glow's invertible 1×1 convolution on an image flow: at every pixel the C channels of the current shape go through
+/// one learned invertible C×C matrix W = P·L·(U + diag(exp(logs))) ([InvertibleLinear]'s LU form over the channels):
+/// v[:, :, h, w] = W·u[:, :, h, w]. Log-det of h: H·W·Σ logs.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
+public sealed class InvertibleConv1x1Attribute : Attribute
+{
+    /// <summary>Seed of the fixed channel permutation P.</summary>
+    public int Seed { get; set; }
+}

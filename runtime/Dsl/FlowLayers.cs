@@ -334,6 +334,34 @@ public sealed class InvertibleLinear : FlowLayer
     public Span<float> LogS => Parameter("logs");
 }
 
+/// <summary>Glow's invertible 1×1 convolution of an image flow: per pixel v = W·u over the channels, W = P·L·(U + diag(exp(logs))).</summary>
+public sealed class InvertibleConv1x1 : FlowLayer
+{
+    private readonly int[] _permutation;
+
+    public InvertibleConv1x1(IParameterized owner, string name, TensorInfo[] tensors, int[] permutation, int[] shape)
+        : base(owner, name, tensors)
+    {
+        _permutation = permutation;
+        Shape = shape;
+    }
+
+    /// <summary>P[i, π[i]] = 1 (over the channels).</summary>
+    public ReadOnlySpan<int> Permutation => _permutation;
+
+    /// <summary>The image shape [C, H, W] the layer acts on (and writes).</summary>
+    public IReadOnlyList<int> Shape { get; }
+
+    /// <summary>L's strictly-lower part, C×C (the rest is unused).</summary>
+    public Span2D<float> Lower => Matrix(false, "lower");
+
+    /// <summary>U's strictly-upper part, C×C (the rest is unused).</summary>
+    public Span2D<float> Upper => Matrix(false, "upper");
+
+    /// <summary>The log of U's diagonal.</summary>
+    public Span<float> LogS => Parameter("logs");
+}
+
 /// <summary>A fully connected layer of a VAE or GAN: y = act(x · Wᵀ + b).</summary>
 public sealed class Dense : FlowLayer
 {

@@ -61,6 +61,39 @@ public static class FlowKernels
     }
 
     /// <summary>
+    /// Channel-major rows [channels, pixels] → one pixel-major matrix: <paramref name="t"/>[r·pixels + p, c] = x[r, c·pixels + p]
+    /// (rows·pixels rows of <paramref name="channels"/>), so that a per-pixel matrix over the channels is one GEMM.
+    /// </summary>
+    public static void ChannelsToPixels(ReadOnlySpan2D<float> x, Span2D<float> t, int channels, int pixels)
+    {
+        for (int r = 0; r < x.Height; r++)
+        {
+            var xr = x.GetRowSpan(r);
+            for (int c = 0; c < channels; c++)
+            {
+                var block = xr.Slice(c * pixels, pixels);
+                for (int p = 0; p < pixels; p++)
+                    t[r * pixels + p, c] = block[p];
+            }
+        }
+    }
+
+    /// <summary>The inverse of <see cref="ChannelsToPixels"/>: x[r, c·pixels + p] = t[r·pixels + p, c].</summary>
+    public static void PixelsToChannels(ReadOnlySpan2D<float> t, Span2D<float> x, int channels, int pixels)
+    {
+        for (int r = 0; r < x.Height; r++)
+        {
+            var xr = x.GetRowSpan(r);
+            for (int c = 0; c < channels; c++)
+            {
+                var block = xr.Slice(c * pixels, pixels);
+                for (int p = 0; p < pixels; p++)
+                    block[p] = t[r * pixels + p, c];
+            }
+        }
+    }
+
+    /// <summary>
     /// Builds, in <paramref name="work"/> (4·D² floats): [0, D²) W = P·L·Ũ, [D², 2D²) L (unit lower),
     /// [2D², 3D²) Ũ = U + diag(exp(logs)), and uses [3D², 4D²) as scratch for L·Ũ.
     /// P[i, π[i]] = 1, so row i of W is row π[i] of L·Ũ.

@@ -436,8 +436,11 @@ public class AnalyzerTests
         public sealed partial class F
         {
             [Squeeze] public partial Squeeze S1 { get; }
+            [ActNorm] public partial ActNorm N1 { get; }
+            [InvertibleConv1x1(Seed = 3)] public partial InvertibleConv1x1 W1 { get; }
             [AffineCoupling(Mask.FirstHalf, Hidden = 8)] public partial Coupling C1 { get; }
             [Squeeze] public partial Squeeze S2 { get; }
+            [InvertibleConv1x1] public partial InvertibleConv1x1 W2 { get; }
             [AffineCoupling(Mask.SecondHalf, Hidden = 8)] public partial Coupling C2 { get; }
         }
         """);
@@ -476,6 +479,8 @@ public class AnalyzerTests
             [{|GD0018:Squeeze|}] public partial Squeeze S1 { get; }
             [AffineCoupling(Mask.FirstHalf, Hidden = 8)] public partial Coupling C1 { get; }
             [{|GD0018:Squeeze|}] public partial {|GD0012:Coupling|} S2 { get; }
+            [{|GD0018:InvertibleConv1x1(Seed = 2)|}] public partial InvertibleConv1x1 W1 { get; }
+            [{|GD0018:InvertibleConv1x1|}] public partial {|GD0012:InvertibleLinear|} W2 { get; }
         }
         """);
 

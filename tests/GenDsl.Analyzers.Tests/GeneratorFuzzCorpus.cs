@@ -49,6 +49,7 @@ internal static class GeneratorFuzzCorpus
                 [Squeeze] public partial Squeeze S1 { get; }
                 [AffineCoupling(Mask.FirstHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
                 [ActNorm] public partial ActNorm N1 { get; }
+                [InvertibleConv1x1(Seed = 3)] public partial InvertibleConv1x1 W1 { get; }
                 [Squeeze] public partial Squeeze S2 { get; }
                 [AdditiveCoupling(Mask.SecondHalf, Hidden = 4)] public partial Coupling C2 { get; }
             }

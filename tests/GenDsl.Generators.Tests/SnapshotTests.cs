@@ -29,7 +29,7 @@ public class SnapshotTests
     }
 
     [Fact]
-    public void ImageFlowWithSqueezesAndActNorm()
+    public void ImageGlowLayers()
     {
         var (generated, _) = GeneratorHarness.Run("""
             using GenDsl;
@@ -40,6 +40,7 @@ public class SnapshotTests
             {
                 [Squeeze] public partial Squeeze S1 { get; }
                 [ActNorm] public partial ActNorm N1 { get; }
+                [InvertibleConv1x1(Seed = 1)] public partial InvertibleConv1x1 W1 { get; }
                 [AffineCoupling(Mask.FirstHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
                 [Squeeze] public partial Squeeze S2 { get; }
                 [AdditiveCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }

@@ -18,8 +18,8 @@ public class ImageFlowTests
     [Fact]
     public void TrainStepLogProbAndSampleAllocateNothingAfterTheFirstCall()
     {
-        const int d = ImageActNormFlow.FeatureCount;
-        var flow = new ImageActNormFlow(new ModelOptions { MaxBatch = Batch, Seed = 1 });
+        const int d = ImageGlowStepFlow.FeatureCount;
+        var flow = new ImageGlowStepFlow(new ModelOptions { MaxBatch = Batch, Seed = 1 });
         var adam = new Adam(flow, 1e-3f);
         var batch = new ReadOnlySpan2D<float>(Images(Batch, d, 5), Batch, d);
         var logp = new float[Batch];
@@ -47,11 +47,11 @@ public class ImageFlowTests
     [Fact]
     public void OneAndTwoThreadsGiveBitIdenticalParametersAfterTenSteps()
     {
-        const int d = ImageActNormFlow.FeatureCount;
+        const int d = ImageGlowStepFlow.FeatureCount;
         float[] Train(int threads)
         {
             using var pool = new WorkerPool(threads);
-            var flow = new ImageActNormFlow(new ModelOptions { MaxBatch = 256, Seed = 11, Pool = pool });
+            var flow = new ImageGlowStepFlow(new ModelOptions { MaxBatch = 256, Seed = 11, Pool = pool });
             var adam = new Adam(flow, 1e-3f);
             for (int i = 0; i < 10; i++)
                 flow.TrainStep(new ReadOnlySpan2D<float>(Images(256, d, 20 + (ulong)i), 256, d), adam);

@@ -237,6 +237,47 @@ public class ReferenceEquivalenceTests
             parameterScale: 0.3f);
     }
 
+    private static RefFlow ImageGlowStepReference() => new(64, 0,
+        new RefSqueeze(1, 8, 8),
+        new RefChannelActNorm(4, 4, 4),
+        new RefInvertibleConv1x1(4, 4, 4, RefFlow.RandomPermutation(4, 2)),
+        new RefAffineCoupling(RefFlow.MaskKept("FirstHalf", 64, 0), 16, 1, Activation.Relu),
+        new RefSqueeze(4, 4, 4),
+        new RefChannelActNorm(16, 2, 2),
+        new RefInvertibleConv1x1(16, 2, 2, RefFlow.RandomPermutation(16, 5)),
+        new RefAdditiveCoupling(RefFlow.MaskKept("SecondHalf", 64, 1), 8, 1, Activation.Relu));
+
+    private static RefFlow ConditionalImageConvReference() => new(12, 2,
+        new RefInvertibleConv1x1(3, 2, 2, RefFlow.RandomPermutation(3, 1)),
+        new RefAffineCoupling(RefFlow.MaskKept("Even", 12, 0), 8, 1, Activation.Relu),
+        new RefSqueeze(3, 2, 2),
+        new RefInvertibleConv1x1(12, 1, 1, RefFlow.RandomPermutation(12, 4)),
+        new RefAffineCoupling(RefFlow.MaskKept("Odd", 12, 1), 8, 1, Activation.Relu));
+
+    [Fact]
+    public void ImageGlowStepFlowMatchesReference()
+    {
+        var flow = new ImageGlowStepFlow(new ModelOptions { MaxBatch = 24, Seed = 14 });
+        Assert.Equal(new[] { 4, 4 }, flow.W1.Tensors[0].Shape); // lower [C, C] over the 4 channels of [4, 4, 4]
+        Assert.Equal(new[] { 16, 2, 2 }, flow.W2.Shape);
+        Check(flow, ImageGlowStepReference(), new[] { "S1", "N1", "W1", "C1", "S2", "N2", "W2", "C2" }, rows: 17,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 64), Of(z, rows, 64), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 64), Of(x, rows, 64)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 64)),
+            parameterScale: 0.2f);
+    }
+
+    [Fact]
+    public void ConditionalImageConvFlowMatchesReference()
+    {
+        var flow = new ConditionalImageConvFlow(new ModelOptions { MaxBatch = 24, Seed = 15 });
+        Check(flow, ConditionalImageConvReference(), new[] { "W1", "C1", "S1", "W2", "C2" }, rows: 19,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 12), Of(y!, rows, 2), Of(z, rows, 12), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 12), Of(y!, rows, 2), Of(x, rows, 12)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 12), Of(y!, rows, 2)),
+            parameterScale: 0.2f);
+    }
+
     private static Span2D<float> Of(float[] a, int rows, int cols) => new(a, rows, cols);
 
     private static void Check(IFlowModel flow, RefFlow reference, string[] members, int rows,

@@ -129,3 +129,27 @@ public sealed partial class ImageActNormFlow
     [ActNorm] public partial ActNorm N3 { get; }
     [AffineCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1, Activation = Activation.Softplus)] public partial Coupling C2 { get; }
 }
+
+// Glow steps on images: ActNorm, invertible 1×1 convolution, coupling; squeezes between (C = 4, then 16 channels).
+[Flow(Channels = 1, Height = 8, Width = 8)]
+public sealed partial class ImageGlowStepFlow
+{
+    [Squeeze] public partial Squeeze S1 { get; }                                                      // [1, 8, 8] → [4, 4, 4]
+    [ActNorm] public partial ActNorm N1 { get; }
+    [InvertibleConv1x1(Seed = 2)] public partial InvertibleConv1x1 W1 { get; }
+    [AffineCoupling(Mask.FirstHalf, Hidden = 16, HiddenLayers = 1)] public partial Coupling C1 { get; }
+    [Squeeze] public partial Squeeze S2 { get; }                                                      // [4, 4, 4] → [16, 2, 2]
+    [ActNorm] public partial ActNorm N2 { get; }
+    [InvertibleConv1x1(Seed = 5)] public partial InvertibleConv1x1 W2 { get; }
+    [AdditiveCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }
+}
+
+[Flow(Channels = 3, Height = 2, Width = 2, Condition = 2)]
+public sealed partial class ConditionalImageConvFlow
+{
+    [InvertibleConv1x1(Seed = 1)] public partial InvertibleConv1x1 W1 { get; }                        // 3 channels
+    [AffineCoupling(Mask.Even, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
+    [Squeeze] public partial Squeeze S1 { get; }                                                      // [3, 2, 2] → [12, 1, 1]
+    [InvertibleConv1x1(Seed = 4)] public partial InvertibleConv1x1 W2 { get; }                        // 12 channels, one pixel
+    [AffineCoupling(Mask.Odd, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }
+}

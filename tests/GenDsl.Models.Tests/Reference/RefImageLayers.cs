@@ -156,3 +156,76 @@ public sealed record RefChannelActNorm(int Channels, int Height, int Width) : Re
     /// <inheritdoc/>
     public override string ToString() => $"RefChannelActNorm([{Channels}, {Height}, {Width}])";
 }
+
+/// <summary>
+/// Glow's invertible 1×1 convolution on the shape [C, H, W] it receives: at every pixel (h, w) the channel vector
+/// goes through <see cref="RefInvertibleLinear"/>'s W = P·L·(U + diag(exp(logs))) over the C channels,
+/// v[:, :, h, w] = W·u[:, :, h, w]; logDet += H·W·Σ logs. Parameters: lower [C, C], upper [C, C], logs [C].
+/// Computed by gathering each pixel's channel vector into its own row and applying the vector layer to those rows.
+/// </summary>
+/// <param name="Permutation">π over the channels (for [InvertibleConv1x1(Seed = s)]: <c>RefFlow.RandomPermutation(C, s)</c>).</param>
+public sealed record RefInvertibleConv1x1(int Channels, int Height, int Width, int[] Permutation) : RefLayer
+{
+    private int Pixels => Height * Width;
+
+    private RefInvertibleLinear PerPixel => new(Permutation);
+
+    internal override IReadOnlyList<(string Suffix, int[] Shape)> Tensors(int features, int condition) =>
+        [("lower", [Channels, Channels]), ("upper", [Channels, Channels]), ("logs", [Channels])];
+
+    internal override void Validate(int features, int condition)
+    {
+        if (features != Channels * Height * Width)
+            throw new ArgumentException($"The flow has {features} features but the 1×1 convolution receives [{Channels}, {Height}, {Width}].");
+        ValidatePermutation(Permutation, Channels, nameof(Permutation));
+    }
+
+    /// <summary>Row r·H·W + p of the result is pixel p of row r: its C channel values.</summary>
+    private double[,] ToPixelRows(double[,] x)
+    {
+        int batch = x.GetLength(0);
+        var t = new double[batch * Pixels, Channels];
+        for (int r = 0; r < batch; r++)
+            for (int c = 0; c < Channels; c++)
+                for (int p = 0; p < Pixels; p++)
+                    t[r * Pixels + p, c] = x[r, c * Pixels + p];
+        return t;
+    }
+
+    private double[,] FromPixelRows(double[,] t, int batch)
+    {
+        var x = new double[batch, Channels * Pixels];
+        for (int r = 0; r < batch; r++)
+            for (int c = 0; c < Channels; c++)
+                for (int p = 0; p < Pixels; p++)
+                    x[r, c * Pixels + p] = t[r * Pixels + p, c];
+        return x;
+    }
+
+    internal override double[,] Forward(TensorView[] w, double[,] u, double[,] y, double[] logDet)
+    {
+        int batch = u.GetLength(0);
+        var pixelLogDet = new double[batch * Pixels];
+        var v = FromPixelRows(PerPixel.Forward(w, ToPixelRows(u), y, pixelLogDet), batch);
+        for (int r = 0; r < batch; r++)
+            for (int p = 0; p < Pixels; p++) logDet[r] += pixelLogDet[r * Pixels + p]; // H·W·Σ logs
+        return v;
+    }
+
+    internal override double[,] Inverse(TensorView[] w, double[,] v, double[,] y) =>
+        FromPixelRows(PerPixel.Inverse(w, ToPixelRows(v), y), v.GetLength(0));
+
+    internal override double[,] Backward(TensorView[] w, TensorView[] g, double[,] u, double[,] y, double[,] dv, double[] dLogDet, double[,] dy)
+    {
+        int batch = u.GetLength(0);
+        // logDet_r = Σ_p (Σ logs) ⇒ each pixel row's ∂/∂logDet is its image row's
+        var pixelDLogDet = new double[batch * Pixels];
+        for (int r = 0; r < batch; r++)
+            for (int p = 0; p < Pixels; p++) pixelDLogDet[r * Pixels + p] = dLogDet[r];
+        var du = PerPixel.Backward(w, g, ToPixelRows(u), y, ToPixelRows(dv), pixelDLogDet, dy);
+        return FromPixelRows(du, batch);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"RefInvertibleConv1x1([{Channels}, {Height}, {Width}], [{string.Join(",", Permutation)}])";
+}

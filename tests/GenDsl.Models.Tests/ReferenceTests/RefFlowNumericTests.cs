@@ -111,6 +111,18 @@ public sealed class RefFlowNumericTests
             CheckEverything(new RefFlow(c * h * w, 0, new RefChannelActNorm(c, h, w)), rng, $"ActNorm [{c}, {h}, {w}]");
     }
 
+    [Fact]
+    public void SingleInvertibleConv1x1()
+    {
+        var rng = new Random(20);
+        foreach (var (c, h, w) in new[] { (2, 2, 2), (3, 2, 3), (4, 1, 2) })
+            foreach (ulong seed in new ulong[] { 0, 5 })
+            {
+                int[] permutation = RefFlow.RandomPermutation(c, seed);
+                CheckEverything(new RefFlow(c * h * w, 0, new RefInvertibleConv1x1(c, h, w, permutation)), rng, $"InvertibleConv1x1 [{c}, {h}, {w}] [{string.Join(",", permutation)}]");
+            }
+    }
+
     /// <summary>After the per-channel initialisation each channel has mean 0 and variance 1 over rows and pixels (not each feature).</summary>
     [Fact]
     public void ChannelActNormInitialisationStandardisesEachChannel()
