@@ -135,7 +135,7 @@ internal static class OnnxExportEmitter
         w.Close();
 
         // the coupling networks, shared by both graphs (each graph adds their initialisers once)
-        foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive))
+        foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive && !l.ConvCoupling))
         {
             w.Line();
             w.Line($"/// <summary>{layer.Name}'s network {NetworkEmitter.Widths(layer.Network!)} on the value named <paramref name=\"input\"/>: the name of its output [r, m] (or m).</summary>");
@@ -240,8 +240,8 @@ internal static class OnnxExportEmitter
         string dir = inverse ? "inverse" : "forward";
         switch (layer.Kind)
         {
-            case LayerKind.AffineCoupling:
-            case LayerKind.AdditiveCoupling:
+            case LayerKind.AffineCoupling when !layer.ConvCoupling: // convolutional couplings: Unsupported (default)
+            case LayerKind.AdditiveCoupling when !layer.ConvCoupling:
             case LayerKind.SplineCoupling:
             {
                 bool affine = layer.Kind == LayerKind.AffineCoupling;

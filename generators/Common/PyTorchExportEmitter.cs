@@ -475,8 +475,8 @@ def _rq_spline_inverse(v, theta, bins, bound):
             string m = PyModule(new[] { layer.Name });
             switch (layer.Kind)
             {
-                case LayerKind.AffineCoupling:
-                case LayerKind.AdditiveCoupling:
+                case LayerKind.AffineCoupling when !layer.ConvCoupling: // convolutional couplings: the default (tensors load, forward raises)
+                case LayerKind.AdditiveCoupling when !layer.ConvCoupling:
                 case LayerKind.SplineCoupling:
                     Declarations(p, layer.Network!);
                     if (layer.Kind == LayerKind.AffineCoupling)
@@ -568,7 +568,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
             p.Line("    return x, None");
 
         // Coupling networks.
-        foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive))
+        foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive && !l.ConvCoupling))
             NetworkMethod(p, $"_{layer.Name}_net", layer.Network!, $"{layer.Name}'s network on [x_K{(cond ? ", y" : "")}]");
         // Masked autoregressive networks.
         foreach (var layer in plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive))
@@ -705,8 +705,8 @@ def _rq_spline_inverse(v, theta, bins, bound):
         string name = layer.Name, m = PyModule(new[] { name });
         switch (layer.Kind)
         {
-            case LayerKind.AffineCoupling:
-            case LayerKind.AdditiveCoupling:
+            case LayerKind.AffineCoupling when !layer.ConvCoupling: // convolutional couplings: not exported yet (default)
+            case LayerKind.AdditiveCoupling when !layer.ConvCoupling:
             {
                 bool affine = layer.Kind == LayerKind.AffineCoupling;
                 p.Line($"# {name}: {(affine ? "affine" : "additive")} coupling, keeps {PyInts(layer.Kept)}, transforms {PyInts(layer.Transformed)}: v_T = {(affine ? "(u_T − m) ⊙ exp(−s); ln|det| −= Σ s" : "u_T − m")}");
@@ -784,8 +784,8 @@ def _rq_spline_inverse(v, theta, bins, bound):
         string name = layer.Name, m = PyModule(new[] { name });
         switch (layer.Kind)
         {
-            case LayerKind.AffineCoupling:
-            case LayerKind.AdditiveCoupling:
+            case LayerKind.AffineCoupling when !layer.ConvCoupling: // convolutional couplings: not exported yet (default)
+            case LayerKind.AdditiveCoupling when !layer.ConvCoupling:
             {
                 bool affine = layer.Kind == LayerKind.AffineCoupling;
                 p.Line($"# {name}: u_K = v_K; u_T = {(affine ? "v_T ⊙ exp(s) + m" : "v_T + m")}");

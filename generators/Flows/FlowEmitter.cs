@@ -91,6 +91,13 @@ internal static class FlowEmitter
                 tables = true;
             }
         }
+        foreach (var layer in plan.Layers.Where(l => l.ConvCoupling))
+        {
+            if (layer.Checkerboard)
+                w.Line($"private static ReadOnlySpan<int> {layer.Name}_HeadColumns => [{Lit.Ints(layer.HeadColumns)}]; // the network output columns at the transformed features: [r_T{(layer.Kind == LayerKind.AffineCoupling ? ", m_T" : "")}]");
+            NetworkEmitter.EmitDeclarations(w, layer.Network!);
+            tables = true;
+        }
         if (tables)
             w.Line();
 
@@ -168,7 +175,7 @@ internal static class FlowEmitter
             if (layer.Network is not null)
                 NetworkEmitter.EmitInit(w, layer.Network);
             if (layer.Kind is LayerKind.AffineCoupling || (layer.Kind == LayerKind.MaskedAutoregressive && !layer.Spec.IsSplineMade))
-                w.Line($"p.Slice({layer.ScaleConst}, {layer.Transformed.Length}).Fill(1f);");
+                w.Line($"p.Slice({layer.ScaleConst}, {(layer.ScaleLength >= 0 ? layer.ScaleLength : layer.Transformed.Length)}).Fill(1f);");
             if (layer.Kind == LayerKind.MaskedAutoregressive)
                 w.Line(identity
                     ? $"{layer.Name}_ApplyMasks(p); // the hidden layers drawn as torch.nn.Linear, then multiplied by their MADE masks"
@@ -243,6 +250,10 @@ internal static class FlowEmitter
             string gOut = $"_g{layer.Index % 2}";        // ∂L/∂X_i
             switch (layer.Kind)
             {
+                case LayerKind.AffineCoupling when layer.ConvCoupling:
+                case LayerKind.AdditiveCoupling when layer.ConvCoupling:
+                    EmitConvCoupling(w, plan, layer, gIn, gOut);
+                    break;
                 case LayerKind.AffineCoupling:
                 case LayerKind.AdditiveCoupling:
                 case LayerKind.SplineCoupling:
@@ -1069,4 +1080,148 @@ internal static class FlowEmitter
         w.Close();
         w.Line();
     }
+
+    // ------------------------------------------------------------------------------------ convolutional couplings
+    // A coupling with an image mask: the same maps as EmitCoupling's (CouplingKernels on the kept / transformed features),
+    // but the network is convolutional (catalogue ConvOps) on images [channels, H, W], and the scale is per channel.
+    private static void EmitConvCoupling(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
+    {
+        bool affine = layer.Kind == LayerKind.AffineCoupling;
+        bool checkerboard = layer.Checkerboard;
+        bool cond = plan.Condition > 0;
+        int D = plan.Features, K = plan.Condition;
+        string name = layer.Name;
+        int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
+        int d1 = layer.Kept.Length, d2 = layer.Transformed.Length;
+        int inChannels = checkerboard ? C : d1 / P;
+        string u = $"_x{layer.Index}", v = $"_x{layer.Index + 1}";
+        string yParam = cond ? "ReadOnlySpan2D<float> y, " : "";
+        string kept = $"{name}_Kept", transformed = $"{name}_Transformed";
+        string Raw(string o) => $"{o}.Slice(0, 0, rows, {d2})";
+        string Shift(string o) => affine ? $"{o}.Slice(0, {d2}, rows, {d2})" : o;
+        string shape = $"[{Lit.Ints(layer.InputShape)}]";
+
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line(checkerboard
+            ? $"// {name}: {(affine ? "affine" : "additive")} coupling on {shape}, checkerboard mask: keeps the pixels with h + w {(layer.Spec.Mask == FlowMath.MaskCheckerboardEven ? "even" : "odd")} (all channels);"
+            : $"// {name}: {(affine ? "affine" : "additive")} coupling on {shape}, channel mask: keeps channels {(layer.Kept[0] / P)}…{(layer.Kept[d1 - 1] / P)}, transforms the other {layer.HeadChannels};");
+        w.Line($"// convolutional network {NetworkEmitter.Widths(layer.Network!)} ({ActivationNames[layer.Spec.Activation]} hidden) on {(checkerboard ? "u ⊙ b (the transformed pixels zeroed)" : "u_K")}{(cond ? $", the {K} condition values as constant channels" : "")}.");
+        if (checkerboard)
+            w.Line($"// Its output {(affine ? "[r, m], 2" : "m,")}·{C} channels, is read at the transformed pixels only (r_T, m_T: the columns {name}_HeadColumns).");
+        w.Line(affine
+            ? $"// data → latent: v_K = u_K ; v_T = (u_T − m) ⊙ exp(−s), s = scale[channel] ⊙ tanh(r) ; ln|det| −= Σ s"
+            : "// data → latent: v_K = u_K ; v_T = u_T − m ; ln|det| += 0");
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line();
+
+        w.Line($"/// <summary>{name}'s network on <paramref name=\"source\"/> (rows × {D}): {(checkerboard ? "its kept pixels" : "its kept channels")}{(cond ? " and y" : "")} as images.</summary>");
+        w.Open($"private void {name}_Network(int source, {yParam}int rows)");
+        w.Line($"var input = Act({layer.NetInputField}, rows, {layer.NetIn});");
+        if (checkerboard)
+        {
+            w.Line($"Act(source, rows, {D}).CopyTo({(cond ? $"input.Slice(0, 0, rows, {D})" : "input")}); // u, then b ⊙ u: the transformed pixels zeroed");
+            w.Line($"var zeroed = {transformed};");
+            w.Line("for (int r = 0; r < rows; r++)");
+            w.Line("    foreach (int j in zeroed) input[r, j] = 0f;");
+        }
+        else
+            w.Line($"CouplingKernels.GatherColumns(Act(source, rows, {D}), {kept}, {(cond ? $"input.Slice(0, 0, rows, {d1})" : "input")}); // the kept channels, contiguous in a channel-major row");
+        if (cond)
+        {
+            w.Line($"for (int r = 0; r < rows; r++) // y broadcast: channel {inChannels} + c holds y[r, c] at every pixel");
+            w.Line($"    for (int c = 0; c < {K}; c++) input.GetRowSpan(r).Slice(({inChannels} + c) * {P}, {P}).Fill(y[r, c]);");
+        }
+        NetworkEmitter.EmitForward(w, layer.Network!);
+        if (checkerboard)
+            w.Line($"CouplingKernels.GatherColumns(Act(_{name}_net, rows, {layer.Network!.OutputShape.Size}), {name}_HeadColumns, Act(_{name}_out, rows, {layer.NetOut})); // [r_T, m_T] at the transformed pixels");
+        w.Close();
+        w.Line();
+
+        if (affine)
+        {
+            w.Line($"/// <summary>{name}'s scale per transformed feature: scale[channel of the feature].</summary>");
+            w.Open($"private Span<float> {name}_FeatureScale()");
+            w.Line($"var scale = _parameters.Span.Slice({layer.ScaleConst}, {layer.ScaleLength});");
+            w.Line($"var scaleT = _activations.Span.Slice(_{name}_scaleT, {d2});");
+            w.Line($"var columns = {transformed};");
+            w.Line($"for (int j = 0; j < {d2}; j++) scaleT[j] = scale[{(checkerboard ? $"columns[j] / {P}" : $"columns[j] / {P} - {layer.Transformed[0] / P}")}];");
+            w.Line("return scaleT;");
+            w.Close();
+            w.Line();
+        }
+
+        w.Open($"private void {name}_Forward({yParam}int rows)");
+        w.Line($"{name}_Network({u}, {(cond ? "y, " : "")}rows);");
+        w.Line($"var u = Act({u}, rows, {D});");
+        w.Line($"var v = Act({v}, rows, {D});");
+        w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
+        w.Line("u.CopyTo(v); // v_K = u_K (v_T is overwritten below)");
+        if (affine)
+            w.Line($"CouplingKernels.AffineForward(u, {transformed}, {Raw("o")}, {Shift("o")}, {name}_FeatureScale(), v, _activations.Span.Slice(_logDet, rows)); // v_T = (u_T − m) ⊙ exp(−s); ln|det| −= Σ s");
+        else
+            w.Line($"CouplingKernels.AdditiveForward(u, {transformed}, o, v); // v_T = u_T − m");
+        w.Close();
+        w.Line();
+
+        w.Open($"private void {name}_Inverse({yParam}int rows)");
+        w.Line("// latent → data: u_K = v_K, then the network sees exactly what it saw going forward");
+        w.Line($"{name}_Network({v}, {(cond ? "y, " : "")}rows);");
+        w.Line($"var u = Act({u}, rows, {D});");
+        w.Line($"var v = Act({v}, rows, {D});");
+        w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
+        w.Line("v.CopyTo(u); // u_K = v_K (u_T is overwritten below)");
+        if (affine)
+            w.Line($"CouplingKernels.AffineInverse(v, {transformed}, {Raw("o")}, {Shift("o")}, {name}_FeatureScale(), u); // u_T = v_T ⊙ exp(s) + m");
+        else
+            w.Line($"CouplingKernels.AdditiveInverse(v, {transformed}, o, u); // u_T = v_T + m");
+        w.Close();
+        w.Line();
+
+        w.Open($"private void {name}_Backward({yParam}int rows, float invRows)");
+        if (cond) w.Line("_ = y; // the condition needs no gradient");
+        w.Line($"var gv = Act({gNext}, rows, {D}); // ∂L/∂v");
+        w.Line($"var gu = Act({gPrev}, rows, {D}); // ∂L/∂u (written here)");
+        w.Line($"var go = Act({(checkerboard ? $"_{name}_goT" : "_gOut")}, rows, {layer.NetOut}); // ∂L/∂[{(affine ? "r_T, m_T" : "m_T")}]");
+        w.Line("gv.CopyTo(gu); // ∂L/∂u_K starts as ∂L/∂v_K (the network's share is added below); ∂L/∂u_T is overwritten");
+        if (affine)
+        {
+            w.Line($"var v = Act({v}, rows, {D});");
+            w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
+            w.Line($"var gScaleT = _activations.Span.Slice(_{name}_gScaleT, {d2});");
+            w.Line("// v_T = (u_T − m)·e^(−s): ∂/∂u_T = e^(−s), ∂/∂m = −e^(−s), ∂/∂s = −v_T + 1/B (ln|det| −= s), s = scale·tanh(r)");
+            w.Line($"CouplingKernels.AffineBackward(gv, v, {transformed}, {Raw("o")}, _activations.Span.Slice(_{name}_scaleT, {d2}), invRows,");
+            w.Line($"    gu, {Raw("go")}, {Shift("go")}, gScaleT);");
+            w.Line($"var gScale = _gradients.Span.Slice({layer.ScaleConst}, {layer.ScaleLength});");
+            w.Line("gScale.Clear();");
+            w.Line($"var columns = {transformed};");
+            w.Line($"for (int j = 0; j < {d2}; j++) gScale[{(checkerboard ? $"columns[j] / {P}" : $"columns[j] / {P} - {layer.Transformed[0] / P}")}] += gScaleT[j]; // ∂L/∂scale[c] = Σ over its pixels");
+        }
+        else
+        {
+            w.Line("_ = invRows; // an additive coupling has no log-det");
+            w.Line($"CouplingKernels.AdditiveBackward(gv, {transformed}, go); // v_T = u_T − m: ∂L/∂m = −∂L/∂v_T; ∂L/∂u_T = ∂L/∂v_T is already in gu");
+        }
+        if (checkerboard)
+        {
+            w.Line($"var gNet = Act(_gOut, rows, {layer.Network!.OutputShape.Size}); // ∂L/∂(network output): 0 at the kept pixels, whose outputs are unused");
+            w.Line("gNet.Clear();");
+            w.Line($"CouplingKernels.AddToColumns(go, gNet, {name}_HeadColumns);");
+        }
+        NetworkEmitter.EmitBackward(w, layer.Network!, "_gOut", "_gh0", "_gh1", "_gIn", parameterGradients: true);
+        if (checkerboard)
+        {
+            w.Line("// the network input was u ⊙ b: its gradient reaches u at the kept pixels only");
+            w.Line($"var gInK = Act(_{name}_gInK, rows, {d1});");
+            w.Line($"CouplingKernels.GatherColumns(Act(_gIn, rows, {layer.NetIn}){(cond ? $".Slice(0, 0, rows, {D})" : "")}, {kept}, gInK);");
+            w.Line($"CouplingKernels.AddToColumns(gInK, gu, {kept});");
+        }
+        else
+        {
+            w.Line("// the network input was u_K" + (cond ? " (then y)" : "") + ": add its gradient to ∂L/∂u_K");
+            w.Line($"CouplingKernels.AddToColumns(Act(_gIn, rows, {layer.NetIn}){(cond ? $".Slice(0, 0, rows, {d1})" : "")}, gu, {kept});");
+        }
+        w.Close();
+        w.Line();
+    }
+
 }

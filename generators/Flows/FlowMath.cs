@@ -8,6 +8,33 @@ internal static class FlowMath
 {
     // Values of GenDsl.Mask.
     public const int MaskAlternating = 0, MaskFirstHalf = 1, MaskSecondHalf = 2, MaskEven = 3, MaskOdd = 4;
+    // Image masks (image flows only): channel halves and checkerboards of the current shape.
+    public const int MaskChannelsFirstHalf = 5, MaskChannelsSecondHalf = 6, MaskCheckerboardEven = 7, MaskCheckerboardOdd = 8;
+
+    /// <summary>
+    /// The features an image mask keeps on the shape [C, H, W] (channel-major, ascending): the channels 0 … ⌊C/2⌋−1 or
+    /// ⌊C/2⌋ … C−1 with all their pixels, or every channel's pixels with h + w even or odd.
+    /// </summary>
+    public static int[] ImageKept(int mask, int channels, int height, int width)
+    {
+        var kept = new List<int>();
+        for (int c = 0; c < channels; c++)
+            for (int h = 0; h < height; h++)
+                for (int w = 0; w < width; w++)
+                {
+                    bool keep = mask switch
+                    {
+                        MaskChannelsFirstHalf => c < channels / 2,
+                        MaskChannelsSecondHalf => c >= channels / 2,
+                        MaskCheckerboardEven => (h + w) % 2 == 0,
+                        MaskCheckerboardOdd => (h + w) % 2 == 1,
+                        _ => false,
+                    };
+                    if (keep)
+                        kept.Add((c * height + h) * width + w);
+                }
+        return kept.ToArray();
+    }
 
     /// <summary>The features a coupling keeps, ascending (see docs/flow-layers.md).</summary>
     public static int[] Kept(LayerSpec layer, int features, int couplingNumber)

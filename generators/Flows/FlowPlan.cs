@@ -27,6 +27,18 @@ internal sealed class LayerPlan
     /// <summary>Layers of the coupling's network (0 for other layers).</summary>
     public int NetLayers => Network?.Nodes.Count ?? 0;
     public string ScaleConst = "";
+    /// <summary>Entries of an affine layer's scale: one per transformed feature, or per transformed channel (convolutional couplings).</summary>
+    public int ScaleLength = -1;
+
+    // Convolutional couplings (image masks on an image flow)
+    /// <summary>The coupling has an image mask: its network is convolutional, input [kept channels (+ condition), H, W].</summary>
+    public bool ConvCoupling;
+    /// <summary>A checkerboard mask: the network reads u ⊙ b (all channels) and its outputs are used at the transformed pixels only.</summary>
+    public bool Checkerboard;
+    /// <summary>Channels of each head of the network's output ([r | m] or [m]): the transformed channels, or all C for a checkerboard.</summary>
+    public int HeadChannels;
+    /// <summary>Columns of the (full) network output that the coupling reads, in the order of the compact [r_T, m_T] (checkerboard only).</summary>
+    public int[] HeadColumns = new int[0];
     public string NetInputField = "";
 
     // Permutations (and InvertibleLinear's P, a squeeze's space-to-depth order)
@@ -110,6 +122,59 @@ internal sealed class FlowPlan
             var last = shapes[spec.Layers.Count];
             plan.LatentShape = new[] { last.C, last.H, last.W };
         }
+        // A coupling with an image mask (docs/flow-layers.md, "Convolutional couplings"): Glow's network
+        // conv 3×3 (pad 1) → act → [conv 1×1 → act]… → conv 3×3 (pad 1) from the catalogue's ConvOp.
+        void PlanConvCoupling(LayerPlan layer, bool affine)
+        {
+            var ls = layer.Spec;
+            string member = ls.Member;
+            int C = layer.InputShape[0], H = layer.InputShape[1], W = layer.InputShape[2], P = H * W, k = spec.Condition;
+            layer.ConvCoupling = true;
+            layer.Checkerboard = ls.HasCheckerboardMask;
+            layer.Kept = FlowMath.ImageKept(ls.Mask, C, H, W);
+            layer.Transformed = FlowMath.Complement(layer.Kept, D);
+            int inChannels = layer.Checkerboard ? C : layer.Kept.Length / P;
+            layer.HeadChannels = layer.Checkerboard ? C : layer.Transformed.Length / P;
+            int d2 = layer.Transformed.Length, heads = affine ? 2 : 1;
+            layer.NetIn = (inChannels + k) * P;
+            layer.NetOut = heads * d2; // the compact [r_T, m_T] (or m_T) the coupling kernels read
+            layer.NetInputField = $"_{member}_in";
+            string input = layer.Checkerboard ? "u ⊙ b" : "u_K";
+            layout.AddField(layer.NetInputField, layer.NetIn, 1, $"{member}: network input [{input}{(k > 0 ? ", y at every pixel" : "")}] as [{inChannels + k}, {H}, {W}]");
+            var requests = new List<NodeRequest>();
+            for (int l = 0; l <= ls.HiddenLayers; l++)
+            {
+                bool last = l == ls.HiddenLayers;
+                var op = last ? ConvOp.Make(heads * layer.HeadChannels, 3, 1, 1, 0)
+                    : l == 0 ? ConvOp.Make(ls.Hidden, 3, 1, 1, ls.Activation)
+                    : ConvOp.Make(ls.Hidden, 1, 1, 0, ls.Activation);
+                string outputField = last ? (layer.Checkerboard ? $"_{member}_net" : $"_{member}_out") : $"_{member}_h{l + 1}";
+                string comment = last ? $"{member}: network output [{(affine ? "r, m" : "m")}] as [{heads * layer.HeadChannels}, {H}, {W}]" : $"{member}: hidden layer {l + 1}";
+                // constants C1_W_0, C1_B_0 and the node name C1_0 (its ConvShape and scratch): "_" keeps members C1 and C11 apart
+                requests.Add(new NodeRequest(member, op, $"{member}.net.{l}", member, $"_{l}", outputField, comment, ZeroInit: last && spec.IdentityInit));
+            }
+            layer.Network = NetworkPlan.Create(layout, member, layer.NetInputField, new Shape(inChannels + k, H, W), 1, requests,
+                node => layer.Tensors.AddRange(node.Tensors.Select(t => (t.Name, t.Const, t.Tensor.Shape))), lastName: "o");
+            if (layer.Checkerboard)
+            {
+                // compact head columns: r at channel c of transformed pixel j is column c·P + p of the full output, m at (C + c)·P + p
+                layer.HeadColumns = Enumerable.Range(0, heads).SelectMany(head => layer.Transformed.Select(j => head * C * P + j)).ToArray();
+                layout.AddField($"_{member}_out", layer.NetOut, 1, $"{member}: the network output at the transformed features, [{(affine ? "r_T, m_T" : "m_T")}]");
+                layout.AddField($"_{member}_goT", layer.NetOut, 1, $"{member}: ∂L/∂[{(affine ? "r_T, m_T" : "m_T")}]");
+                layout.AddField($"_{member}_gInK", layer.Kept.Length, 1, $"{member}: ∂L/∂(network input) at the kept features");
+            }
+            if (affine)
+            {
+                layer.ScaleLength = layer.HeadChannels;
+                layer.ScaleConst = AddParam($"{member}_Scale", $"{member}.scale", new[] { layer.HeadChannels }, layer);
+                layout.AddField($"_{member}_scaleT", d2, 0, $"{member}: the scale of each transformed feature's channel");
+                layout.AddField($"_{member}_gScaleT", d2, 0, $"{member}: ∂L/∂scale per transformed feature, before the sum over pixels");
+            }
+            plan.MaxHidden = System.Math.Max(plan.MaxHidden, layer.Network.MaxHidden);
+            plan.MaxNetOut = System.Math.Max(plan.MaxNetOut, layer.Network.OutputShape.Size);
+            plan.MaxNetIn = System.Math.Max(plan.MaxNetIn, layer.NetIn);
+        }
+
         layout.AddField("_x0", D, 1, "X0: the batch as given (input of the first layer)");
         int couplings = 0;
         for (int i = 0; i < spec.Layers.Count; i++)
@@ -130,6 +195,12 @@ internal sealed class FlowPlan
                 {
                     bool affine = spec_i.Kind == LayerKind.AffineCoupling;
                     bool spline = spec_i.Kind == LayerKind.SplineCoupling;
+                    if (spec_i.HasImageMask && layer.InputShape.Length == 3)
+                    {
+                        layer.CouplingNumber = couplings++;
+                        PlanConvCoupling(layer, affine);
+                        break;
+                    }
                     layer.CouplingNumber = couplings++;
                     layer.Kept = FlowMath.Kept(spec_i, D, layer.CouplingNumber);
                     layer.Transformed = FlowMath.Complement(layer.Kept, D);

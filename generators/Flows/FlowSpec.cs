@@ -80,6 +80,12 @@ internal sealed record LayerSpec(
     /// <summary>A layer with a dense network (couplings and masked autoregressive layers): Hidden, HiddenLayers and Activation apply.</summary>
     public bool HasNetwork => IsCoupling || Kind == LayerKind.MaskedAutoregressive;
 
+    /// <summary>A coupling with an image mask (channel halves or a checkerboard): its network is convolutional.</summary>
+    public bool HasImageMask => IsCoupling && Pattern is null && Mask is >= FlowMath.MaskChannelsFirstHalf and <= FlowMath.MaskCheckerboardOdd;
+
+    /// <summary>A checkerboard mask (the network reads u ⊙ b over all channels).</summary>
+    public bool HasCheckerboardMask => HasImageMask && Mask >= FlowMath.MaskCheckerboardEven;
+
     /// <summary>A coupling of any kind (affine, additive, spline): a mask, a network, kept and transformed features.</summary>
     public bool IsCoupling => Kind is LayerKind.AffineCoupling or LayerKind.AdditiveCoupling or LayerKind.SplineCoupling;
 }

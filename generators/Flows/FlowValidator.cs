@@ -127,6 +127,33 @@ internal static class FlowValidator
                     if (layer.HiddenLayers < 0)
                         Error("GD0005", $"Coupling '{layer.Member}' has HiddenLayers = {layer.HiddenLayers}: use 0 or more", i, FindingTarget.NamedArgument, "HiddenLayers");
 
+                    if (layer.HasImageMask)
+                    {
+                        string maskName = MaskNames[layer.Mask];
+                        if (!spec.IsImage)
+                            Error("GD0018", $"Coupling '{layer.Member}' has the image mask Mask.{maskName}, but '{spec.ClassName}' is a vector flow of Features = {spec.Features}: declare [Flow(Channels = …, Height = …, Width = …)], or use a vector mask (Mask.FirstHalf, Mask.Even, a pattern)", i, FindingTarget.ConstructorArgument);
+                        else if (layer.Kind == LayerKind.SplineCoupling)
+                            Error("GD0018", $"Spline coupling '{layer.Member}' has the image mask Mask.{maskName}: spline couplings have no convolutional network yet; use [AffineCoupling] or [AdditiveCoupling] with it, or a vector mask", i, FindingTarget.ConstructorArgument);
+                        else if (shapes is not null)
+                        {
+                            var shape = shapes[i];
+                            bool channelMask = !layer.HasCheckerboardMask;
+                            if (channelMask && shape.C < 2)
+                                Error("GD0018", $"Coupling '{layer.Member}' has the channel mask Mask.{maskName} but receives the image shape [{shape.C}, {shape.H}, {shape.W}], of one channel: a channel mask needs at least 2 channels (put a [Squeeze] before it, or use Mask.CheckerboardEven)", i, FindingTarget.ConstructorArgument);
+                            else if (!channelMask && shape.H * shape.W < 2)
+                                Error("GD0018", $"Coupling '{layer.Member}' has the checkerboard mask Mask.{maskName} but receives the image shape [{shape.C}, {shape.H}, {shape.W}], of one pixel: a checkerboard needs at least 2 pixels (use Mask.ChannelsFirstHalf)", i, FindingTarget.ConstructorArgument);
+                            else
+                            {
+                                var kept = FlowMath.ImageKept(layer.Mask, shape.C, shape.H, shape.W);
+                                if (previousKept is not null && previousKept.SequenceEqual(kept))
+                                    Warn("GD0007", $"Coupling '{layer.Member}' keeps the same features as the coupling before it, with no permutation or mixing layer in between: those features are never transformed. Insert [InvertibleConv1x1] or flip the mask", i, FindingTarget.ConstructorArgument);
+                                previousKept = kept;
+                            }
+                        }
+                        couplings++;
+                        break;
+                    }
+
                     bool patternOk = true;
                     if (layer.Pattern is not null)
                     {
@@ -230,6 +257,9 @@ internal static class FlowValidator
 
         return found;
     }
+
+    /// <summary>GenDsl.Mask's member names by value, for messages.</summary>
+    private static readonly string[] MaskNames = { "Alternating", "FirstHalf", "SecondHalf", "Even", "Odd", "ChannelsFirstHalf", "ChannelsSecondHalf", "CheckerboardEven", "CheckerboardOdd" };
 
     /// <summary>The most bins of a [SplineCoupling] (the runtime's SplineKernels.MaxBins).</summary>
     public const int MaxBins = 256;

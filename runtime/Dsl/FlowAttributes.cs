@@ -67,6 +67,17 @@ public enum Mask
     Even = 3,
     /// <summary>Keeps the odd feature indices (checkerboard).</summary>
     Odd = 4,
+    /// <summary>
+    /// Image flows: keeps the first half of the current channels, 0 … ⌊C/2⌋−1 (all their pixels); the coupling's network
+    /// is convolutional (docs/flow-layers.md, "Convolutional couplings").
+    /// </summary>
+    ChannelsFirstHalf = 5,
+    /// <summary>Image flows: keeps the channels ⌊C/2⌋ … C−1; a convolutional network.</summary>
+    ChannelsSecondHalf = 6,
+    /// <summary>Image flows: keeps the pixels with h + w even, all channels (RealNVP's checkerboard); a convolutional network.</summary>
+    CheckerboardEven = 7,
+    /// <summary>Image flows: keeps the pixels with h + w odd, all channels; a convolutional network.</summary>
+    CheckerboardOdd = 8,
 }
 
 /// <summary>How a <see cref="PermuteAttribute"/> layer orders the features.</summary>

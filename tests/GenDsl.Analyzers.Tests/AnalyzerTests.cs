@@ -485,6 +485,27 @@ public class AnalyzerTests
         """);
 
     [Fact]
+    public Task GD0018_ImageMasksThatDoNotFit() => Verify("""
+        using GenDsl;
+        [Flow(Features = 16)]
+        public sealed partial class V
+        {
+            [AffineCoupling({|GD0018:Mask.ChannelsFirstHalf|})] public partial Coupling C1 { get; }
+        }
+        [Flow(Channels = 1, Height = 4, Width = 4)]
+        public sealed partial class F
+        {
+            [AffineCoupling({|GD0018:Mask.ChannelsSecondHalf|})] public partial Coupling C1 { get; }
+            [AdditiveCoupling(Mask.CheckerboardEven, Hidden = 4)] public partial Coupling C2 { get; }
+            [SplineCoupling({|GD0018:Mask.CheckerboardOdd|})] public partial Coupling C3 { get; }
+            [Squeeze] public partial Squeeze S1 { get; }
+            [Squeeze] public partial Squeeze S2 { get; }
+            [AffineCoupling({|GD0018:Mask.CheckerboardOdd|})] public partial Coupling C4 { get; }
+            [AffineCoupling(Mask.ChannelsFirstHalf)] public partial Coupling C5 { get; }
+        }
+        """);
+
+    [Fact]
     public Task ImageFlowSizes() => Verify("""
         using GenDsl;
         [Flow(Channels = 2, {|GD0005:Height = 0|}, Width = 4)]

@@ -50,8 +50,11 @@ internal static class GeneratorFuzzCorpus
                 [AffineCoupling(Mask.FirstHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
                 [ActNorm] public partial ActNorm N1 { get; }
                 [InvertibleConv1x1(Seed = 3)] public partial InvertibleConv1x1 W1 { get; }
+                [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 4, HiddenLayers = 2)] public partial Coupling C3 { get; }
                 [Squeeze] public partial Squeeze S2 { get; }
                 [AdditiveCoupling(Mask.SecondHalf, Hidden = 4)] public partial Coupling C2 { get; }
+                [AffineCoupling(Mask.CheckerboardEven, Hidden = 3, HiddenLayers = 1, Activation = Activation.Tanh)] public partial Coupling C4 { get; }
+                [AdditiveCoupling(Mask.ChannelsSecondHalf, Hidden = 2, HiddenLayers = 0)] public partial Coupling C5 { get; }
             }
             """),
         ("SplineFlows", "flows", """

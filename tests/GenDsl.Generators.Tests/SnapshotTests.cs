@@ -50,6 +50,25 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void ConvolutionalCouplings()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Flow(Channels = 2, Height = 4, Width = 4, Condition = 1)]
+            public sealed partial class ConvCouplings
+            {
+                [AffineCoupling(Mask.CheckerboardEven, Hidden = 8, HiddenLayers = 2)] public partial Coupling C1 { get; }
+                [Squeeze] public partial Squeeze S1 { get; }
+                [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 8, HiddenLayers = 2)] public partial Coupling C2 { get; }
+                [AdditiveCoupling(Mask.ChannelsSecondHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C3 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
+    [Fact]
     public void ConditionalFlow()
     {
         var (generated, _) = GeneratorHarness.Run("""

@@ -241,11 +241,12 @@ public class ReferenceEquivalenceTests
         new RefSqueeze(1, 8, 8),
         new RefChannelActNorm(4, 4, 4),
         new RefInvertibleConv1x1(4, 4, 4, RefFlow.RandomPermutation(4, 2)),
-        new RefAffineCoupling(RefFlow.MaskKept("FirstHalf", 64, 0), 16, 1, Activation.Relu),
+        new RefConvCoupling(4, 4, 4, "ChannelsFirstHalf", true, 16, 2, Activation.Relu),
         new RefSqueeze(4, 4, 4),
         new RefChannelActNorm(16, 2, 2),
         new RefInvertibleConv1x1(16, 2, 2, RefFlow.RandomPermutation(16, 5)),
-        new RefAdditiveCoupling(RefFlow.MaskKept("SecondHalf", 64, 1), 8, 1, Activation.Relu));
+        new RefConvCoupling(16, 2, 2, "CheckerboardOdd", false, 8, 1, Activation.Relu),
+        new RefAffineCoupling(RefFlow.MaskKept("SecondHalf", 64, 2), 8, 1, Activation.Relu));
 
     private static RefFlow ConditionalImageConvReference() => new(12, 2,
         new RefInvertibleConv1x1(3, 2, 2, RefFlow.RandomPermutation(3, 1)),
@@ -260,7 +261,7 @@ public class ReferenceEquivalenceTests
         var flow = new ImageGlowStepFlow(new ModelOptions { MaxBatch = 24, Seed = 14 });
         Assert.Equal(new[] { 4, 4 }, flow.W1.Tensors[0].Shape); // lower [C, C] over the 4 channels of [4, 4, 4]
         Assert.Equal(new[] { 16, 2, 2 }, flow.W2.Shape);
-        Check(flow, ImageGlowStepReference(), new[] { "S1", "N1", "W1", "C1", "S2", "N2", "W2", "C2" }, rows: 17,
+        Check(flow, ImageGlowStepReference(), new[] { "S1", "N1", "W1", "C1", "S2", "N2", "W2", "C2", "C3" }, rows: 17,
             (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 64), Of(z, rows, 64), ld),
             (z, y, rows, x) => flow.FromLatent(Of(z, rows, 64), Of(x, rows, 64)),
             (x, y, rows) => flow.Backward(Of(x, rows, 64)),
@@ -276,6 +277,75 @@ public class ReferenceEquivalenceTests
             (z, y, rows, x) => flow.FromLatent(Of(z, rows, 12), Of(y!, rows, 2), Of(x, rows, 12)),
             (x, y, rows) => flow.Backward(Of(x, rows, 12), Of(y!, rows, 2)),
             parameterScale: 0.2f);
+    }
+
+    private static RefFlow ImageConvCouplingReference() => new(32, 0,
+        new RefSqueeze(2, 4, 4),
+        new RefChannelActNorm(8, 2, 2),
+        new RefConvCoupling(8, 2, 2, "ChannelsFirstHalf", true, 6, 2, Activation.Relu),
+        new RefInvertibleConv1x1(8, 2, 2, RefFlow.RandomPermutation(8, 1)),
+        new RefConvCoupling(8, 2, 2, "ChannelsSecondHalf", false, 4, 1, Activation.Tanh));
+
+    private static RefFlow ImageCheckerboardReference() => new(48, 0,
+        new RefConvCoupling(3, 4, 4, "CheckerboardEven", true, 5, 2, Activation.Relu),
+        new RefConvCoupling(3, 4, 4, "CheckerboardOdd", false, 4, 0, Activation.Relu),
+        new RefConvCoupling(3, 4, 4, "ChannelsSecondHalf", true, 4, 1, Activation.LeakyRelu));
+
+    private static RefFlow ConditionalImageConvCouplingReference() => new(16, 2,
+        new RefConvCoupling(2, 2, 4, "CheckerboardOdd", true, 4, 1, Activation.Relu),
+        new RefConvCoupling(2, 2, 4, "ChannelsFirstHalf", true, 4, 1, Activation.Softplus));
+
+    [Fact]
+    public void ImageConvCouplingFlowMatchesReference()
+    {
+        var flow = new ImageConvCouplingFlow(new ModelOptions { MaxBatch = 24, Seed = 16 });
+        Assert.Equal(new[] { 6, 4, 3, 3 }, flow.C1.Tensors[0].Shape); // conv 3×3 on the 4 kept channels of [8, 2, 2]
+        Assert.Equal(new[] { 4 }, flow.C1.Tensors[^1].Shape);         // a scale per transformed channel
+        Check(flow, ImageConvCouplingReference(), new[] { "S1", "N1", "C1", "W1", "C2" }, rows: 18,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 32), Of(z, rows, 32), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 32), Of(x, rows, 32)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 32)),
+            parameterScale: 0.2f);
+    }
+
+    [Fact]
+    public void ImageCheckerboardFlowMatchesReference()
+    {
+        var flow = new ImageCheckerboardFlow(new ModelOptions { MaxBatch = 24, Seed = 17 });
+        Assert.Equal(new[] { 5, 3, 3, 3 }, flow.C1.Tensors[0].Shape); // a checkerboard's network reads every channel
+        Check(flow, ImageCheckerboardReference(), new[] { "C1", "C2", "C3" }, rows: 15,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 48), Of(z, rows, 48), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 48), Of(x, rows, 48)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 48)),
+            parameterScale: 0.2f);
+    }
+
+    [Fact]
+    public void ConditionalImageConvCouplingFlowMatchesReference()
+    {
+        var flow = new ConditionalImageConvCouplingFlow(new ModelOptions { MaxBatch = 24, Seed = 18 });
+        Assert.Equal(new[] { 4, 4, 3, 3 }, flow.C1.Tensors[0].Shape); // 2 channels of u ⊙ b and 2 of y
+        Check(flow, ConditionalImageConvCouplingReference(), new[] { "C1", "C2" }, rows: 14,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 16), Of(y!, rows, 2), Of(z, rows, 16), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 16), Of(y!, rows, 2), Of(x, rows, 16)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 16), Of(y!, rows, 2)),
+            parameterScale: 0.3f);
+    }
+
+    [Fact]
+    public void IdentityInitialisedImageConvFlowStartsAsTheIdentity()
+    {
+        var flow = new IdentityImageConvFlow(new ModelOptions { MaxBatch = 8, Seed = 19 });
+        var x = new float[8 * 32];
+        new Rng(3, 1).FillNormal(x, 0f, 1f);
+        var z = new float[8 * 32];
+        var logDet = new float[8];
+        flow.ToLatent(Of(x, 8, 32), Of(z, 8, 32), logDet);
+        // every coupling is the identity; the squeeze permutes: z is x reordered, log-det 0
+        Assert.Equal(x.OrderBy(v => v), z.OrderBy(v => v));
+        Assert.All(logDet, v => Assert.Equal(0f, v));
+        Assert.NotEqual(0f, flow.C1.Parameter("net.0.weight")[0]); // hidden layers drawn as torch.nn.Conv2d
+        Assert.All(flow.C1.Parameter("net.2.weight").ToArray(), v => Assert.Equal(0f, v));
     }
 
     private static Span2D<float> Of(float[] a, int rows, int cols) => new(a, rows, cols);

@@ -130,18 +130,19 @@ public sealed partial class ImageActNormFlow
     [AffineCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1, Activation = Activation.Softplus)] public partial Coupling C2 { get; }
 }
 
-// Glow steps on images: ActNorm, invertible 1×1 convolution, coupling; squeezes between (C = 4, then 16 channels).
+// Glow steps on images: ActNorm, invertible 1×1 convolution, convolutional coupling; squeezes between (C = 4, then 16 channels).
 [Flow(Channels = 1, Height = 8, Width = 8)]
 public sealed partial class ImageGlowStepFlow
 {
     [Squeeze] public partial Squeeze S1 { get; }                                                      // [1, 8, 8] → [4, 4, 4]
     [ActNorm] public partial ActNorm N1 { get; }
     [InvertibleConv1x1(Seed = 2)] public partial InvertibleConv1x1 W1 { get; }
-    [AffineCoupling(Mask.FirstHalf, Hidden = 16, HiddenLayers = 1)] public partial Coupling C1 { get; }
+    [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 16, HiddenLayers = 2)] public partial Coupling C1 { get; }
     [Squeeze] public partial Squeeze S2 { get; }                                                      // [4, 4, 4] → [16, 2, 2]
     [ActNorm] public partial ActNorm N2 { get; }
     [InvertibleConv1x1(Seed = 5)] public partial InvertibleConv1x1 W2 { get; }
-    [AdditiveCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }
+    [AdditiveCoupling(Mask.CheckerboardOdd, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }
+    [AffineCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C3 { get; }  // a dense coupling on the flat row
 }
 
 [Flow(Channels = 3, Height = 2, Width = 2, Condition = 2)]
@@ -152,4 +153,42 @@ public sealed partial class ConditionalImageConvFlow
     [Squeeze] public partial Squeeze S1 { get; }                                                      // [3, 2, 2] → [12, 1, 1]
     [InvertibleConv1x1(Seed = 4)] public partial InvertibleConv1x1 W2 { get; }                        // 12 channels, one pixel
     [AffineCoupling(Mask.Odd, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }
+}
+
+// Convolutional couplings (image masks): channel halves after a squeeze, with ActNorm and a 1×1 convolution between.
+[Flow(Channels = 2, Height = 4, Width = 4)]
+public sealed partial class ImageConvCouplingFlow
+{
+    [Squeeze] public partial Squeeze S1 { get; }                                                      // [2, 4, 4] → [8, 2, 2]
+    [ActNorm] public partial ActNorm N1 { get; }
+    [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 6, HiddenLayers = 2)] public partial Coupling C1 { get; }
+    [InvertibleConv1x1(Seed = 1)] public partial InvertibleConv1x1 W1 { get; }
+    [AdditiveCoupling(Mask.ChannelsSecondHalf, Hidden = 4, HiddenLayers = 1, Activation = Activation.Tanh)] public partial Coupling C2 { get; }
+}
+
+// Checkerboards (the network reads u ⊙ b over every channel), then a channel mask on an odd channel count.
+[Flow(Channels = 3, Height = 4, Width = 4)]
+public sealed partial class ImageCheckerboardFlow
+{
+    [AffineCoupling(Mask.CheckerboardEven, Hidden = 5, HiddenLayers = 2)] public partial Coupling C1 { get; }
+    [AdditiveCoupling(Mask.CheckerboardOdd, Hidden = 4, HiddenLayers = 0)] public partial Coupling C2 { get; }
+    [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 4, HiddenLayers = 1, Activation = Activation.LeakyRelu)] public partial Coupling C3 { get; }
+}
+
+// A condition reaches the convolutional networks as constant extra channels.
+[Flow(Channels = 2, Height = 2, Width = 4, Condition = 2)]
+public sealed partial class ConditionalImageConvCouplingFlow
+{
+    [AffineCoupling(Mask.CheckerboardOdd, Hidden = 4, HiddenLayers = 1)] public partial Coupling C1 { get; }
+    [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 4, HiddenLayers = 1, Activation = Activation.Softplus)] public partial Coupling C2 { get; }
+}
+
+// Identity initialisation zeroes the output convolutions: the flow starts as the identity.
+[Flow(Channels = 2, Height = 4, Width = 4, Initialization = FlowInitialization.Identity)]
+public sealed partial class IdentityImageConvFlow
+{
+    [AffineCoupling(Mask.CheckerboardEven, Hidden = 4, HiddenLayers = 2)] public partial Coupling C1 { get; }
+    [Squeeze] public partial Squeeze S1 { get; }
+    [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 4, HiddenLayers = 2)] public partial Coupling C2 { get; }
+    [AdditiveCoupling(Mask.ChannelsSecondHalf, Hidden = 4, HiddenLayers = 1)] public partial Coupling C3 { get; }
 }

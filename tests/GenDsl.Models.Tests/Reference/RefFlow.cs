@@ -366,7 +366,7 @@ public sealed class RefFlow
         var views = new List<TensorView>();
         foreach (var t in Tensors())
             if (t.Layer == layer)
-                views.Add(new TensorView(arena, t.Offset, t.Shape[0], t.Shape.Length == 2 ? t.Shape[1] : 1));
+                views.Add(new TensorView(arena, t.Offset, t.Shape[0], t.Shape.Length >= 2 ? Size(t.Shape) / t.Shape[0] : 1)); // a conv weight [out, in, k, k] as out × (in·k·k)
         return views.ToArray();
     }
 

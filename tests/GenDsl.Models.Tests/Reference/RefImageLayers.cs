@@ -229,3 +229,209 @@ public sealed record RefInvertibleConv1x1(int Channels, int Height, int Width, i
     /// <inheritdoc/>
     public override string ToString() => $"RefInvertibleConv1x1([{Channels}, {Height}, {Width}], [{string.Join(",", Permutation)}])";
 }
+
+/// <summary>
+/// A coupling with an image mask on the shape [C, H, W] it receives, whose network is convolutional (Glow's):
+/// conv 3×3 (pad 1) → act → (conv 1×1 → act) × (HiddenLayers − 1) → conv 3×3 (pad 1), torch.nn.Conv2d each
+/// (the double-precision <see cref="ConvNets.RefConv2d"/>). Masks: "ChannelsFirstHalf" keeps channels 0 … ⌊C/2⌋−1,
+/// "ChannelsSecondHalf" the others (the network reads the kept channels); "CheckerboardEven"/"CheckerboardOdd" keep
+/// the pixels with h + w even/odd in every channel (the network reads u ⊙ b, the transformed pixels zeroed, and its
+/// outputs are used at the transformed pixels only). A condition y is appended as constant channels.
+/// Output heads of T channels each (T = transformed channels, or C for a checkerboard): affine [r | m], additive [m];
+/// at transformed feature (c, p) with head channel t: s = scale[t]·tanh(r[t, p]), v = (u − m[t, p])·exp(−s), logDet −= s
+/// (additive: v = u − m). Parameters: net.l.weight [out, in, k, k], net.l.bias [out], …, then scale [T] (affine).
+/// </summary>
+public sealed record RefConvCoupling(int Channels, int Height, int Width, string Mask, bool Affine, int Hidden, int HiddenLayers, Activation Act) : RefLayer
+{
+    private int Pixels => Height * Width;
+
+    private bool Checkerboard => Mask.StartsWith("Checkerboard", StringComparison.Ordinal);
+
+    /// <summary>Whether feature (c, h, w) is kept.</summary>
+    private bool IsKept(int c, int h, int w) => Mask switch
+    {
+        "ChannelsFirstHalf" => c < Channels / 2,
+        "ChannelsSecondHalf" => c >= Channels / 2,
+        "CheckerboardEven" => (h + w) % 2 == 0,
+        "CheckerboardOdd" => (h + w) % 2 == 1,
+        _ => throw new ArgumentException($"Unknown image mask '{Mask}'."),
+    };
+
+    private bool IsKept(int feature) => IsKept(feature / Pixels, feature % Pixels / Width, feature % Width);
+
+    /// <summary>Channels the network reads (without the condition): the kept ones, or all C for a checkerboard.</summary>
+    private int InChannels => Checkerboard ? Channels : Enumerable.Range(0, Channels).Count(c => IsKept(c, 0, 0));
+
+    /// <summary>T: channels per output head.</summary>
+    private int HeadChannels => Checkerboard ? Channels : Channels - InChannels;
+
+    /// <summary>The first transformed channel (channel masks): head channel t is channel FirstTransformed + t.</summary>
+    private int FirstTransformed => Enumerable.Range(0, Channels).First(c => !IsKept(c, 0, 0));
+
+    private (int Out, int Kernel, int Padding)[] Convs()
+    {
+        var convs = new List<(int, int, int)>();
+        for (int l = 0; l <= HiddenLayers; l++)
+            convs.Add(l == HiddenLayers ? ((Affine ? 2 : 1) * HeadChannels, 3, 1) : l == 0 ? (Hidden, 3, 1) : (Hidden, 1, 0));
+        return convs.ToArray();
+    }
+
+    internal override IReadOnlyList<(string Suffix, int[] Shape)> Tensors(int features, int condition)
+    {
+        var list = new List<(string, int[])>();
+        int inC = InChannels + condition;
+        var convs = Convs();
+        for (int l = 0; l < convs.Length; l++)
+        {
+            list.Add(($"net.{l}.weight", [convs[l].Out, inC, convs[l].Kernel, convs[l].Kernel]));
+            list.Add(($"net.{l}.bias", [convs[l].Out]));
+            inC = convs[l].Out;
+        }
+        if (Affine) list.Add(("scale", [HeadChannels]));
+        return list;
+    }
+
+    internal override void Validate(int features, int condition)
+    {
+        if (features != Channels * Height * Width)
+            throw new ArgumentException($"The flow has {features} features but the coupling receives [{Channels}, {Height}, {Width}].");
+    }
+
+    /// <summary>The network's layers over a private arena (weights copied from <paramref name="w"/>) and that arena.</summary>
+    private (List<ConvNets.RefConv2d> Layers, ConvNets.RefArena Arena) Network(TensorView[] w, int condition)
+    {
+        var convs = Convs();
+        int size = 0;
+        for (int i = 0; i < 2 * convs.Length; i++) size += w[i].Rows * w[i].Cols;
+        var p = new double[size];
+        var layers = new List<ConvNets.RefConv2d>();
+        var shape = new ConvNets.RefShape(InChannels + condition, Height, Width);
+        int offset = 0;
+        for (int l = 0; l < convs.Length; l++)
+        {
+            int wOffset = offset;
+            for (int i = 0; i < w[2 * l].Rows * w[2 * l].Cols; i++) p[offset++] = w[2 * l][i];
+            int bOffset = offset;
+            for (int i = 0; i < w[2 * l + 1].Rows; i++) p[offset++] = w[2 * l + 1][i];
+            var conv = new ConvNets.RefConv2d(shape, convs[l].Out, convs[l].Kernel, 1, convs[l].Padding, wOffset, bOffset, l == convs.Length - 1 ? Activation.Identity : Act);
+            layers.Add(conv);
+            shape = conv.Out;
+        }
+        return (layers, new ConvNets.RefArena(p, []));
+    }
+
+    /// <summary>The network input: kept channels (or u ⊙ b), then y at every pixel.</summary>
+    private double[,] NetInput(double[,] u, double[,] y)
+    {
+        int batch = u.GetLength(0), k = y.GetLength(1);
+        var a = new double[batch, (InChannels + k) * Pixels];
+        for (int r = 0; r < batch; r++)
+        {
+            int column = 0;
+            for (int j = 0; j < u.GetLength(1); j++)
+            {
+                if (Checkerboard) a[r, column++] = IsKept(j) ? u[r, j] : 0;
+                else if (IsKept(j)) a[r, column++] = u[r, j];
+            }
+            for (int c = 0; c < k; c++)
+                for (int p = 0; p < Pixels; p++) a[r, column++] = y[r, c];
+        }
+        return a;
+    }
+
+    /// <summary>Head channel t and pixel p of transformed feature j: (t·P + p) indexes a head of the network output.</summary>
+    private int HeadIndex(int j) => (Checkerboard ? j / Pixels : j / Pixels - FirstTransformed) * Pixels + j % Pixels;
+
+    private double[,] Run(List<ConvNets.RefConv2d> layers, ConvNets.RefArena arena, double[,] a)
+    {
+        foreach (var layer in layers) a = layer.Forward(arena, a, ConvNets.RefPass.Batch);
+        return a;
+    }
+
+    internal override double[,] Forward(TensorView[] w, double[,] u, double[,] y, double[] logDet)
+    {
+        var (layers, arena) = Network(w, y.GetLength(1));
+        var o = Run(layers, arena, NetInput(u, y));
+        int batch = u.GetLength(0), T = HeadChannels * Pixels;
+        var v = (double[,])u.Clone();
+        for (int r = 0; r < batch; r++)
+            for (int j = 0; j < u.GetLength(1); j++)
+            {
+                if (IsKept(j)) continue;
+                int q = HeadIndex(j);
+                if (Affine)
+                {
+                    double s = w[^1][q / Pixels] * Math.Tanh(o[r, q]), m = o[r, T + q];
+                    v[r, j] = (u[r, j] - m) * Math.Exp(-s);
+                    logDet[r] -= s;
+                }
+                else v[r, j] = u[r, j] - o[r, q];
+            }
+        return v;
+    }
+
+    internal override double[,] Inverse(TensorView[] w, double[,] v, double[,] y)
+    {
+        var (layers, arena) = Network(w, y.GetLength(1));
+        var o = Run(layers, arena, NetInput(v, y)); // u_K = v_K
+        int batch = v.GetLength(0), T = HeadChannels * Pixels;
+        var u = (double[,])v.Clone();
+        for (int r = 0; r < batch; r++)
+            for (int j = 0; j < v.GetLength(1); j++)
+            {
+                if (IsKept(j)) continue;
+                int q = HeadIndex(j);
+                u[r, j] = Affine ? v[r, j] * Math.Exp(w[^1][q / Pixels] * Math.Tanh(o[r, q])) + o[r, T + q] : v[r, j] + o[r, q];
+            }
+        return u;
+    }
+
+    internal override double[,] Backward(TensorView[] w, TensorView[] g, double[,] u, double[,] y, double[,] dv, double[] dLogDet, double[,] dy)
+    {
+        int k = y.GetLength(1);
+        var (layers, arena) = Network(w, k);
+        var o = Run(layers, arena, NetInput(u, y));
+        int batch = u.GetLength(0), T = HeadChannels * Pixels;
+        var du = (double[,])dv.Clone(); // v_K = u_K
+        var dO = new double[batch, o.GetLength(1)];
+        for (int r = 0; r < batch; r++)
+            for (int j = 0; j < u.GetLength(1); j++)
+            {
+                if (IsKept(j)) continue;
+                int q = HeadIndex(j);
+                if (Affine)
+                {
+                    int t = q / Pixels;
+                    double tanh = Math.Tanh(o[r, q]), s = w[^1][t] * tanh, e = Math.Exp(-s), m = o[r, T + q];
+                    double vj = (u[r, j] - m) * e;
+                    du[r, j] = dv[r, j] * e;                          // ∂v/∂u = e^(−s)
+                    dO[r, T + q] = -dv[r, j] * e;                      // ∂v/∂m = −e^(−s)
+                    double ds = -dv[r, j] * vj - dLogDet[r];          // ∂v/∂s = −v ; logDet −= s
+                    g[^1][t] += ds * tanh;                            // s = scale·tanh(r)
+                    dO[r, q] = ds * w[^1][t] * (1 - tanh * tanh);
+                }
+                else dO[r, q] = -dv[r, j];                            // v = u − m
+            }
+        for (int l = layers.Count - 1; l >= 0; l--) dO = layers[l].Backward(arena, dO, true);
+        // dO is now ∂L/∂(network input): back to the kept features of u, and y's channels summed over the pixels
+        for (int r = 0; r < batch; r++)
+        {
+            int column = 0;
+            for (int j = 0; j < u.GetLength(1); j++)
+            {
+                if (Checkerboard) { if (IsKept(j)) du[r, j] += dO[r, column]; column++; }
+                else if (IsKept(j)) du[r, j] += dO[r, column++];
+            }
+            for (int c = 0; c < k; c++)
+                for (int p = 0; p < Pixels; p++) dy[r, c] += dO[r, column++];
+        }
+        // the private arena's gradients into g, tensor by tensor
+        int offset = 0;
+        for (int i = 0; i < 2 * layers.Count; i++)
+            for (int e = 0; e < g[i].Rows * g[i].Cols; e++) g[i][e] += arena.G[offset++];
+        return du;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"RefConvCoupling([{Channels}, {Height}, {Width}], {Mask}, {(Affine ? "affine" : "additive")}, {Hidden}, {HiddenLayers}, {Act})";
+}

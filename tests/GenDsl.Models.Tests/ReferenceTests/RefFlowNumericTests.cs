@@ -123,6 +123,22 @@ public sealed class RefFlowNumericTests
             }
     }
 
+    /// <summary>Convolutional couplings, every image mask, affine and additive, 0–2 hidden layers, with and without a condition.</summary>
+    [Theory]
+    [InlineData("ChannelsFirstHalf", true, 2, 0)]
+    [InlineData("ChannelsSecondHalf", false, 1, 2)]
+    [InlineData("CheckerboardEven", true, 1, 2)]
+    [InlineData("CheckerboardOdd", false, 2, 0)]
+    [InlineData("CheckerboardOdd", true, 0, 0)]
+    public void SingleConvCoupling(string mask, bool affine, int hiddenLayers, int condition)
+    {
+        var rng = new Random(21 + hiddenLayers + 10 * condition);
+        foreach (var (c, h, w) in new[] { (2, 2, 2), (3, 2, 3) })
+            foreach (var act in new[] { Activation.Tanh, Activation.Softplus })
+                CheckEverything(new RefFlow(c * h * w, condition, new RefConvCoupling(c, h, w, mask, affine, 3, hiddenLayers, act)), rng,
+                    $"ConvCoupling [{c}, {h}, {w}] {mask} {(affine ? "affine" : "additive")} n={hiddenLayers} k={condition} {act}");
+    }
+
     /// <summary>After the per-channel initialisation each channel has mean 0 and variance 1 over rows and pixels (not each feature).</summary>
     [Fact]
     public void ChannelActNormInitialisationStandardisesEachChannel()
