@@ -135,6 +135,7 @@ internal static class FlowEmitter
                     $"_{layer.Name}Layer = new global::GenDsl.MaskedAutoregressive(this, \"{layer.Name}\", {arr}, {D}, {layer.NetLayers}, {(layer.Spec.Inverse ? "true" : "false")});",
                 LayerKind.Permute => $"_{layer.Name}Layer = new global::GenDsl.Permutation(this, \"{layer.Name}\", {layer.Name}_Order.ToArray());",
                 LayerKind.ActNorm => $"_{layer.Name}Layer = new global::GenDsl.ActNorm(this, \"{layer.Name}\", {arr});",
+                LayerKind.Split => $"_{layer.Name}Layer = new global::GenDsl.Split(this, \"{layer.Name}\", new[] {{ {Lit.Ints(layer.InputShape)} }}, new[] {{ {Lit.Ints(layer.OutputShape)} }}, {layer.OutWidth}, {layer.Width});",
                 LayerKind.Squeeze => $"_{layer.Name}Layer = new global::GenDsl.Squeeze(this, \"{layer.Name}\", {layer.Name}_Order.ToArray(), new[] {{ {Lit.Ints(layer.InputShape)} }}, new[] {{ {Lit.Ints(layer.OutputShape)} }});",
                 LayerKind.InvertibleConv1x1 => $"_{layer.Name}Layer = new global::GenDsl.InvertibleConv1x1(this, \"{layer.Name}\", {arr}, {layer.Name}_Order.ToArray(), new[] {{ {Lit.Ints(layer.InputShape)} }});",
                 _ => $"_{layer.Name}Layer = new global::GenDsl.InvertibleLinear(this, \"{layer.Name}\", {arr}, {layer.Name}_Order.ToArray());",
@@ -218,6 +219,8 @@ internal static class FlowEmitter
             };
             w.Line($"{layer.Name}_Forward({extra});");
         }
+        if (plan.HasSplit)
+            w.Line($"Act(_x{n}, rows, {plan.LatentWidth}).CopyTo(Act(_z, rows, {D}).Slice(0, 0, rows, {plan.LatentWidth})); // the last layer's output is the latent's prefix");
         if (!plan.HasActNorm)
             w.Line("_ = training; // no layer behaves differently in training");
         w.Close();
@@ -225,6 +228,8 @@ internal static class FlowEmitter
 
         w.Line("/// <summary>Z in X_n (already filled) → X_0, undoing the layers in reverse order.</summary>");
         w.Open($"private void InverseCore({(cond ? "ReadOnlySpan2D<float> y, " : "")}int rows)");
+        if (plan.HasSplit)
+            w.Line($"Act(_z, rows, {D}).Slice(0, 0, rows, {plan.LatentWidth}).CopyTo(Act(_x{n}, rows, {plan.LatentWidth})); // X_n: the latent's prefix (each [Split] takes its channels from _z)");
         for (int i = n - 1; i >= 0; i--)
         {
             var layer = plan.Layers[i];
@@ -275,6 +280,9 @@ internal static class FlowEmitter
                 case LayerKind.InvertibleConv1x1:
                     EmitInvertibleConv1x1(w, plan, layer, gIn, gOut);
                     break;
+                case LayerKind.Split:
+                    EmitSplit(w, plan, layer, gIn, gOut);
+                    break;
             }
         }
 
@@ -308,6 +316,8 @@ internal static class FlowEmitter
         string yCheck = cond ? "CheckCondition(y, rows);" : "";
         string yCore = cond ? "y, " : "";
         int n = plan.Layers.Count;
+        // The latent row: X_n, or with a [Split] the assembled _z (the split channels at their places, X_n as the prefix).
+        string latent = plan.HasSplit ? "_z" : $"_x{n}";
 
         w.Line("/// <summary>h = f⁻¹: maps data rows to latent rows and writes ln|det J_h| per row.</summary>");
         w.Open($"public void ToLatent(ReadOnlySpan2D<float> x, {yParam}Span2D<float> z, Span<float> logDet)");
@@ -319,7 +329,7 @@ internal static class FlowEmitter
         w.Line("CheckVector(logDet, rows, nameof(logDet));");
         w.Line("x.CopyTo(Act(_x0, rows, FeatureCount));");
         w.Line($"ForwardCore({yCore}rows, training: false);");
-        w.Line($"Act(_x{n}, rows, FeatureCount).CopyTo(z);");
+        w.Line($"Act({latent}, rows, FeatureCount).CopyTo(z);");
         w.Line("_activations.Span.Slice(_logDet, rows).CopyTo(logDet);");
         w.Close();
         w.Line();
@@ -331,7 +341,7 @@ internal static class FlowEmitter
         w.Line("CheckFinite(z, nameof(z));");
         if (cond) w.Line(yCheck);
         w.Line("CheckOutput(x, rows, FeatureCount, nameof(x));");
-        w.Line($"z.CopyTo(Act(_x{n}, rows, FeatureCount));");
+        w.Line($"z.CopyTo(Act({latent}, rows, FeatureCount));");
         w.Line($"InverseCore({yCore}rows);");
         w.Line("Act(_x0, rows, FeatureCount).CopyTo(x);");
         w.Close();
@@ -346,7 +356,7 @@ internal static class FlowEmitter
         w.Line("CheckVector(logProb, rows, nameof(logProb));");
         w.Line("x.CopyTo(Act(_x0, rows, FeatureCount));");
         w.Line($"ForwardCore({yCore}rows, training: false);");
-        w.Line($"var z = Act(_x{n}, rows, FeatureCount);");
+        w.Line($"var z = Act({latent}, rows, FeatureCount);");
         w.Line("var logDet = _activations.Span.Slice(_logDet, rows);");
         w.Line("for (int r = 0; r < rows; r++)");
         w.Line("    logProb[r] = -0.5f * global::System.Numerics.Tensors.TensorPrimitives.SumOfSquares(z.GetRowSpan(r)) - FeatureCount * HalfLog2Pi + logDet[r];");
@@ -359,7 +369,7 @@ internal static class FlowEmitter
         w.Line("ArgumentNullException.ThrowIfNull(rng);");
         w.Line("int rows = CheckBatch(x, nameof(x), FeatureCount);");
         if (cond) w.Line(yCheck);
-        w.Line($"rng.FillNormal(_activations.Span.Slice(_x{n}, rows * FeatureCount));");
+        w.Line($"rng.FillNormal(_activations.Span.Slice({latent}, rows * FeatureCount));");
         w.Line($"InverseCore({yCore}rows);");
         w.Line("Act(_x0, rows, FeatureCount).CopyTo(x);");
         w.Close();
@@ -376,15 +386,19 @@ internal static class FlowEmitter
         if (cond) w.Line(yCheck);
         w.Line("batch.CopyTo(Act(_x0, rows, FeatureCount));");
         w.Line($"ForwardCore({yCore}rows, training: true);");
-        w.Line($"var z = Act(_x{n}, rows, FeatureCount);");
-        w.Line($"var g = Act(_g{n % 2}, rows, FeatureCount);");
+        w.Line($"var z = Act({latent}, rows, FeatureCount);");
+        w.Line(plan.HasSplit
+            ? $"var g = Act(_g{n % 2}, rows, {plan.LatentWidth}); // ∂L/∂X_n: the last layer's {plan.LatentWidth} active features (the split ones get theirs in their [Split]'s backward)"
+            : $"var g = Act(_g{n % 2}, rows, FeatureCount);");
         w.Line("var logDet = _activations.Span.Slice(_logDet, rows);");
         w.Line("float invRows = 1f / rows;");
         w.Line("double loss = 0;");
         w.Open("for (int r = 0; r < rows; r++)");
         w.Line("var zr = z.GetRowSpan(r);");
         w.Line("loss += 0.5 * global::System.Numerics.Tensors.TensorPrimitives.SumOfSquares(zr) + FeatureCount * (double)HalfLog2Pi - logDet[r];");
-        w.Line("global::System.Numerics.Tensors.TensorPrimitives.Multiply(zr, invRows, g.GetRowSpan(r)); // ∂L/∂z = z / B");
+        w.Line(plan.HasSplit
+            ? $"global::System.Numerics.Tensors.TensorPrimitives.Multiply(zr.Slice(0, {plan.LatentWidth}), invRows, g.GetRowSpan(r)); // ∂L/∂z = z / B"
+            : "global::System.Numerics.Tensors.TensorPrimitives.Multiply(zr, invRows, g.GetRowSpan(r)); // ∂L/∂z = z / B");
         w.Close();
         w.Line($"BackwardCore({yCore}rows);");
         w.Line("return (float)(loss * invRows);");
@@ -794,7 +808,7 @@ internal static class FlowEmitter
     // ------------------------------------------------------------------------------------ permutation
     private static void EmitPermutation(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
     {
-        int D = plan.Features;
+        int D = layer.Width;
         string name = layer.Name;
         w.Line("// -------------------------------------------------------------------------------------");
         if (layer.Kind == LayerKind.Squeeze)
@@ -914,7 +928,7 @@ internal static class FlowEmitter
     // An image flow's ActNorm: one logscale and bias per channel, each channel's H·W pixels a contiguous block of the row.
     private static void EmitChannelActNorm(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
     {
-        int D = plan.Features;
+        int D = layer.Width;
         string name = layer.Name;
         int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
         w.Line("// -------------------------------------------------------------------------------------");
@@ -1031,7 +1045,7 @@ internal static class FlowEmitter
     // [InvertibleLinear]'s v = u·Wᵀ on rows·H·W rows, so its LU kernels serve unchanged.
     private static void EmitInvertibleConv1x1(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
     {
-        int D = plan.Features;
+        int D = layer.Width;
         string name = layer.Name;
         int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
         w.Line("// -------------------------------------------------------------------------------------");
@@ -1089,7 +1103,7 @@ internal static class FlowEmitter
         bool affine = layer.Kind == LayerKind.AffineCoupling;
         bool checkerboard = layer.Checkerboard;
         bool cond = plan.Condition > 0;
-        int D = plan.Features, K = plan.Condition;
+        int D = layer.Width, K = plan.Condition;
         string name = layer.Name;
         int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
         int d1 = layer.Kept.Length, d2 = layer.Transformed.Length;
@@ -1224,4 +1238,50 @@ internal static class FlowEmitter
         w.Line();
     }
 
+    // ------------------------------------------------------------------------------------ Split
+    // The factored-out channels are the tail [Da, Dp) of the active prefix [0, Dp) (channel-major rows): they go to their
+    // own columns of the latent _z, and the later layers act on the prefix [0, Da).
+    private static void EmitSplit(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
+    {
+        int D = plan.Features, Dp = layer.Width, Da = layer.OutWidth;
+        string name = layer.Name;
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line($"// {name}: split [{Lit.Ints(layer.InputShape)}] → [{Lit.Ints(layer.OutputShape)}]: channels {layer.OutputShape[0]}…{layer.InputShape[0] - 1} (features {Da}…{Dp - 1})");
+        w.Line($"// leave to the latent, z[:, {Da}…{Dp - 1}] = u[:, {Da}…{Dp - 1}] ~ N(0, I); v = u[:, 0…{Da - 1}] ; ln|det| += 0");
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line();
+        w.Open($"private void {name}_Forward(int rows)");
+        w.Line($"var u = Act(_x{layer.Index}, rows, {Dp});");
+        w.Line($"var v = Act(_x{layer.Index + 1}, rows, {Da});");
+        w.Line($"var z = Act(_z, rows, {D});");
+        w.Open("for (int r = 0; r < rows; r++)");
+        w.Line("var ur = u.GetRowSpan(r);");
+        w.Line($"ur.Slice(0, {Da}).CopyTo(v.GetRowSpan(r));");
+        w.Line($"ur.Slice({Da}, {Dp - Da}).CopyTo(z.GetRowSpan(r).Slice({Da}, {Dp - Da})); // the factored-out channels, at their places in z");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Open($"private void {name}_Inverse(int rows)");
+        w.Line($"var u = Act(_x{layer.Index}, rows, {Dp});");
+        w.Line($"var v = Act(_x{layer.Index + 1}, rows, {Da});");
+        w.Line($"var z = Act(_z, rows, {D});");
+        w.Open("for (int r = 0; r < rows; r++)");
+        w.Line("var ur = u.GetRowSpan(r);");
+        w.Line($"v.GetRowSpan(r).CopyTo(ur.Slice(0, {Da}));");
+        w.Line($"z.GetRowSpan(r).Slice({Da}, {Dp - Da}).CopyTo(ur.Slice({Da}, {Dp - Da})); // drawn back in from the latent");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Open($"private void {name}_Backward(int rows, float invRows)");
+        w.Line($"var gv = Act({gNext}, rows, {Da});");
+        w.Line($"var gu = Act({gPrev}, rows, {Dp});");
+        w.Line($"var z = Act(_z, rows, {D});");
+        w.Open("for (int r = 0; r < rows; r++)");
+        w.Line("var gur = gu.GetRowSpan(r);");
+        w.Line($"gv.GetRowSpan(r).CopyTo(gur.Slice(0, {Da}));");
+        w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Multiply(z.GetRowSpan(r).Slice({Da}, {Dp - Da}), invRows, gur.Slice({Da}, {Dp - Da})); // ∂L/∂z = z / B for the factored-out features");
+        w.Close();
+        w.Close();
+        w.Line();
+    }
 }

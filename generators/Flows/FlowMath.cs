@@ -92,7 +92,8 @@ internal static class FlowMath
 
     /// <summary>
     /// An image flow's shape [C, H, W] before each layer (entry i) and after the last (entry n); null for a vector flow
-    /// or an image flow whose dimensions are not all ≥ 1. A squeeze of an odd height or width (GD0018) keeps the shape.
+    /// or an image flow whose dimensions are not all ≥ 1. A squeeze of an odd height or width (GD0018) keeps the shape, and
+    /// so does a split of one channel (GD0018); a split keeps ⌊C/2⌋ channels.
     /// </summary>
     public static (int C, int H, int W)[]? Shapes(FlowSpec spec)
     {
@@ -105,6 +106,8 @@ internal static class FlowMath
             shapes[i] = shape;
             if (spec.Layers[i].Kind == LayerKind.Squeeze && shape.H % 2 == 0 && shape.W % 2 == 0)
                 shape = (4 * shape.C, shape.H / 2, shape.W / 2);
+            else if (spec.Layers[i].Kind == LayerKind.Split && shape.C >= 2)
+                shape = (shape.C / 2, shape.H, shape.W); // channels ⌊C/2⌋ … C−1 leave to the latent
         }
         shapes[spec.Layers.Count] = shape;
         return shapes;

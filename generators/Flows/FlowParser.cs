@@ -28,6 +28,7 @@ internal static class FlowParser
             ["GenDsl.MaskedAutoregressiveAttribute"] = LayerKind.MaskedAutoregressive,
             ["GenDsl.SqueezeAttribute"] = LayerKind.Squeeze,
             ["GenDsl.InvertibleConv1x1Attribute"] = LayerKind.InvertibleConv1x1,
+            ["GenDsl.SplitAttribute"] = LayerKind.Split,
         };
         foreach (var op in Layers.OpCatalog.All)
             kinds[op.AttributeFullName] = LayerKind.NotInvertible;

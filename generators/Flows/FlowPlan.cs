@@ -47,6 +47,9 @@ internal sealed class LayerPlan
     /// <summary>An image flow's shape [C, H, W] that the layer reads and writes (empty arrays in a vector flow).</summary>
     public int[] InputShape = new int[0], OutputShape = new int[0];
 
+    /// <summary>The active features the layer reads (D, or C·H·W of its input shape after a [Split]) and writes.</summary>
+    public int Width, OutWidth;
+
     /// <summary>An [ActNorm] of an image flow: per channel of <see cref="InputShape"/> (per feature in a vector flow).</summary>
     public bool IsImageActNorm => Kind == LayerKind.ActNorm && InputShape.Length == 3;
 
@@ -73,6 +76,10 @@ internal sealed class FlowPlan
     public int ParameterCount => Layout.ParameterCount;
 
     public int MaxNetOut, MaxHidden, MaxNetIn;
+    /// <summary>The flow has a [Split]: the latent row is assembled in _z (each split's channels at their places), the last layer writes its prefix.</summary>
+    public bool HasSplit;
+    /// <summary>The active features after the last layer (D without a split).</summary>
+    public int LatentWidth;
     /// <summary>An image flow's [C, H, W] as declared (null: a vector flow) and after the last layer.</summary>
     public int[]? ImageShape, LatentShape;
     public bool HasActNorm;
@@ -132,7 +139,7 @@ internal sealed class FlowPlan
             layer.ConvCoupling = true;
             layer.Checkerboard = ls.HasCheckerboardMask;
             layer.Kept = FlowMath.ImageKept(ls.Mask, C, H, W);
-            layer.Transformed = FlowMath.Complement(layer.Kept, D);
+            layer.Transformed = FlowMath.Complement(layer.Kept, layer.Width);
             int inChannels = layer.Checkerboard ? C : layer.Kept.Length / P;
             layer.HeadChannels = layer.Checkerboard ? C : layer.Transformed.Length / P;
             int d2 = layer.Transformed.Length, heads = affine ? 2 : 1;
@@ -180,11 +187,13 @@ internal sealed class FlowPlan
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             var spec_i = spec.Layers[i];
-            var layer = new LayerPlan { Spec = spec_i, Index = i };
+            var layer = new LayerPlan { Spec = spec_i, Index = i, Width = D, OutWidth = D };
             if (shapes is not null)
             {
                 layer.InputShape = new[] { shapes[i].C, shapes[i].H, shapes[i].W };
                 layer.OutputShape = new[] { shapes[i + 1].C, shapes[i + 1].H, shapes[i + 1].W };
+                layer.Width = shapes[i].C * shapes[i].H * shapes[i].W;
+                layer.OutWidth = shapes[i + 1].C * shapes[i + 1].H * shapes[i + 1].W;
             }
             string n = spec_i.Member;
             switch (spec_i.Kind)
@@ -262,6 +271,9 @@ internal sealed class FlowPlan
                     layout.AddField(layer.PixelsField2, D, 1, $"{n}: its output (then ∂L/∂output), pixel-major [rows·H·W, C]");
                     break;
                 }
+                case LayerKind.Split:
+                    plan.HasSplit = true;
+                    break;
                 case LayerKind.Squeeze:
                     layer.Order = FlowMath.SqueezeOrder(layer.InputShape[0], layer.InputShape[1], layer.InputShape[2]);
                     break;
@@ -289,6 +301,9 @@ internal sealed class FlowPlan
             plan.Layers.Add(layer);
         }
 
+        plan.LatentWidth = plan.Layers.Count > 0 ? plan.Layers[plan.Layers.Count - 1].OutWidth : D;
+        if (plan.HasSplit)
+            layout.AddField("_z", D, 1, "Z: the latent row, each [Split]'s channels at their places and the last layer's output as its prefix");
         layout.AddField("_logDet", 1, 1, "ln|det J_h| per row, accumulated over the layers");
         layout.AddField("_g0", D, 1, "∂L/∂X_i for even i (backward ping-pong)");
         layout.AddField("_g1", D, 1, "∂L/∂X_i for odd i (backward ping-pong)");

@@ -18,6 +18,8 @@ internal enum LayerKind
     Squeeze,
     /// <summary>Glow's invertible 1×1 convolution of an image flow ([InvertibleConv1x1]): the LU form over the channels, per pixel.</summary>
     InvertibleConv1x1,
+    /// <summary>Multi-scale factor-out of an image flow ([Split]): the second half of the channels goes to the latent.</summary>
+    Split,
     /// <summary>A layer attribute that has no exact inverse (e.g. [Dense]): rejected in a flow.</summary>
     NotInvertible,
 }

@@ -97,18 +97,23 @@ internal static class FlowValidator
         }
 
         var shapes = FlowMath.Shapes(spec); // an image flow's [C, H, W] before each layer (null: a vector flow)
+        bool split = false; // a [Split] came before: only image layers act on the active prefix
         int couplings = 0, autoregressive = 0;
         int[]? previousKept = null; // kept set of the previous coupling while no mixing layer came in between
         var names = new HashSet<string>();
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             var layer = spec.Layers[i];
+            bool imageLayer = layer.Kind is LayerKind.Squeeze or LayerKind.ActNorm or LayerKind.InvertibleConv1x1 or LayerKind.Split or LayerKind.NotInvertible
+                || layer.HasImageMask && layer.Kind != LayerKind.SplineCoupling;
+            if (split && !imageLayer)
+                Error("GD0018", $"Layer '{layer.Member}' ([{layer.AttributeName}]) comes after a [Split], where only the image layers act on the remaining channels: use [Squeeze], [ActNorm], [InvertibleConv1x1], [Split] and couplings with an image mask (Mask.ChannelsFirstHalf …) there, or move it before the split", i);
             if (!names.Add(layer.Member))
                 Error("GD0011", $"Layer '{layer.Member}' is declared more than once: give each layer member a name of its own", i, FindingTarget.MemberName);
             switch (layer.Kind)
             {
                 case LayerKind.NotInvertible:
-                    Error("GD0002", $"Layer '{layer.Member}' uses [{layer.AttributeName}], which has no exact inverse and log-determinant: a flow accepts only [AffineCoupling], [AdditiveCoupling], [SplineCoupling], [MaskedAutoregressive], [Permute], [ActNorm], [InvertibleLinear], [Squeeze] and [InvertibleConv1x1]", i);
+                    Error("GD0002", $"Layer '{layer.Member}' uses [{layer.AttributeName}], which has no exact inverse and log-determinant: a flow accepts only [AffineCoupling], [AdditiveCoupling], [SplineCoupling], [MaskedAutoregressive], [Permute], [ActNorm], [InvertibleLinear], [Squeeze], [InvertibleConv1x1] and [Split]", i);
                     break;
 
                 case LayerKind.AffineCoupling:
@@ -234,6 +239,15 @@ internal static class FlowValidator
                     previousKept = null; // it permutes the features
                     break;
 
+                case LayerKind.Split:
+                    if (!spec.IsImage)
+                        Error("GD0018", $"Split '{layer.Member}' needs an image flow, but '{spec.ClassName}' is a vector flow of Features = {spec.Features}: declare [Flow(Channels = …, Height = …, Width = …)]", i);
+                    else if (shapes is not null && shapes[i].C < 2)
+                        Error("GD0018", $"Split '{layer.Member}' receives the image shape [{shapes[i].C}, {shapes[i].H}, {shapes[i].W}], of one channel: a split sends half of the channels to the latent, so it needs at least 2 (put a [Squeeze] before it)", i);
+                    previousKept = null;
+                    split = true;
+                    break;
+
                 case LayerKind.InvertibleConv1x1:
                     if (!spec.IsImage)
                         Error("GD0018", $"Invertible 1×1 convolution '{layer.Member}' needs an image flow, but '{spec.ClassName}' is a vector flow of Features = {spec.Features}: declare [Flow(Channels = …, Height = …, Width = …)], or use [InvertibleLinear] on a vector flow", i);
@@ -329,6 +343,7 @@ internal static class FlowValidator
         LayerKind.MaskedAutoregressive => "MaskedAutoregressive",
         LayerKind.Squeeze => "Squeeze",
         LayerKind.InvertibleConv1x1 => "InvertibleConv1x1",
+        LayerKind.Split => "Split",
         _ => "Coupling",
     };
 

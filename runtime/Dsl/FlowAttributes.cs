@@ -288,3 +288,13 @@ public sealed class InvertibleConv1x1Attribute : Attribute
     /// <summary>Seed of the fixed channel permutation P.</summary>
     public int Seed { get; set; }
 }
+
+/// <summary>
+/// Multi-scale factor-out (RealNVP, Glow) on an image flow: of the current shape [C, H, W], the channels ⌊C/2⌋ … C−1
+/// leave the flow and go straight to the latent (their features keep their places in the latent row, N(0, I));
+/// later layers act on [⌊C/2⌋, H, W], the active prefix of the row. Sampling draws them back in. Log-det 0.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
+public sealed class SplitAttribute : Attribute
+{
+}

@@ -298,6 +298,27 @@ public sealed class Squeeze : FlowLayer
     public IReadOnlyList<int> OutputShape { get; }
 }
 
+/// <summary>A split layer of an image flow ([Split]): the second half of the channels leaves to the latent.</summary>
+public sealed class Split : FlowLayer
+{
+    public Split(IParameterized owner, string name, int[] inputShape, int[] outputShape, int firstLatentFeature, int lastLatentFeature)
+        : base(owner, name, Array.Empty<TensorInfo>())
+    {
+        InputShape = inputShape;
+        OutputShape = outputShape;
+        FactoredOut = (firstLatentFeature, lastLatentFeature);
+    }
+
+    /// <summary>The image shape [C, H, W] the layer receives.</summary>
+    public IReadOnlyList<int> InputShape { get; }
+
+    /// <summary>The shape [⌊C/2⌋, H, W] the later layers act on.</summary>
+    public IReadOnlyList<int> OutputShape { get; }
+
+    /// <summary>The latent columns [First, Last) the factored-out channels go to (their own places in the row).</summary>
+    public (int First, int Last) FactoredOut { get; }
+}
+
 /// <summary>ActNorm: v = u ⊙ exp(logscale) + bias.</summary>
 public sealed class ActNorm : FlowLayer
 {

@@ -442,6 +442,8 @@ public class AnalyzerTests
             [Squeeze] public partial Squeeze S2 { get; }
             [InvertibleConv1x1] public partial InvertibleConv1x1 W2 { get; }
             [AffineCoupling(Mask.SecondHalf, Hidden = 8)] public partial Coupling C2 { get; }
+            [Split] public partial Split X1 { get; }
+            [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 8)] public partial Coupling C3 { get; }
         }
         """);
 
@@ -502,6 +504,28 @@ public class AnalyzerTests
             [Squeeze] public partial Squeeze S2 { get; }
             [AffineCoupling({|GD0018:Mask.CheckerboardOdd|})] public partial Coupling C4 { get; }
             [AffineCoupling(Mask.ChannelsFirstHalf)] public partial Coupling C5 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0018_SplitsThatDoNotFit() => Verify("""
+        using GenDsl;
+        [Flow(Features = 16)]
+        public sealed partial class V
+        {
+            [AffineCoupling(Mask.FirstHalf)] public partial Coupling C1 { get; }
+            [{|GD0018:Split|}] public partial Split X1 { get; }
+        }
+        [Flow(Channels = 2, Height = 4, Width = 4)]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 4)] public partial Coupling C1 { get; }
+            [Split] public partial Split X1 { get; }
+            [{|GD0018:Split|}] public partial Split X2 { get; }
+            [{|GD0018:AffineCoupling(Mask.FirstHalf)|}] public partial Coupling C2 { get; }
+            [{|GD0018:Permute(Permutation.Reverse)|}] public partial Permutation P1 { get; }
+            [Squeeze] public partial Squeeze S1 { get; }
+            [AffineCoupling(Mask.CheckerboardEven, Hidden = 4)] public partial Coupling C3 { get; }
         }
         """);
 

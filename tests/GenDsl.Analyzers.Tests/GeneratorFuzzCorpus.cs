@@ -55,6 +55,9 @@ internal static class GeneratorFuzzCorpus
                 [AdditiveCoupling(Mask.SecondHalf, Hidden = 4)] public partial Coupling C2 { get; }
                 [AffineCoupling(Mask.CheckerboardEven, Hidden = 3, HiddenLayers = 1, Activation = Activation.Tanh)] public partial Coupling C4 { get; }
                 [AdditiveCoupling(Mask.ChannelsSecondHalf, Hidden = 2, HiddenLayers = 0)] public partial Coupling C5 { get; }
+                [Split] public partial Split X1 { get; }
+                [ActNorm] public partial ActNorm N2 { get; }
+                [AffineCoupling(Mask.CheckerboardOdd, Hidden = 2, HiddenLayers = 1)] public partial Coupling C6 { get; }
             }
             """),
         ("SplineFlows", "flows", """

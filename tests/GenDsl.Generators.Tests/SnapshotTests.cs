@@ -69,6 +69,25 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void MultiScaleSplit()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Flow(Channels = 1, Height = 4, Width = 4)]
+            public sealed partial class MultiScale
+            {
+                [Squeeze] public partial Squeeze S1 { get; }
+                [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
+                [Split] public partial Split X1 { get; }
+                [AffineCoupling(Mask.CheckerboardEven, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
+    [Fact]
     public void ConditionalFlow()
     {
         var (generated, _) = GeneratorHarness.Run("""

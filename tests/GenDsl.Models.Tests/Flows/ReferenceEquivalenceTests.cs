@@ -348,6 +348,32 @@ public class ReferenceEquivalenceTests
         Assert.All(flow.C1.Parameter("net.2.weight").ToArray(), v => Assert.Equal(0f, v));
     }
 
+    private static RefFlow ImageSplitReference() => new(16, 0,
+        new RefSqueeze(1, 4, 4),
+        new RefChannelActNorm(4, 2, 2),
+        new RefConvCoupling(4, 2, 2, "ChannelsFirstHalf", true, 6, 2, Activation.Relu),
+        new RefSplit(),
+        new RefOnPrefix(8, new RefChannelActNorm(2, 2, 2)),
+        new RefOnPrefix(8, new RefInvertibleConv1x1(2, 2, 2, RefFlow.RandomPermutation(2, 3))),
+        new RefOnPrefix(8, new RefConvCoupling(2, 2, 2, "CheckerboardEven", false, 4, 1, Activation.Relu)),
+        new RefOnPrefix(8, new RefSqueeze(2, 2, 2)),
+        new RefSplit(),
+        new RefOnPrefix(4, new RefConvCoupling(4, 1, 1, "ChannelsSecondHalf", true, 4, 1, Activation.Tanh)));
+
+    [Fact]
+    public void ImageSplitFlowMatchesReference()
+    {
+        var flow = new ImageSplitFlow(new ModelOptions { MaxBatch = 24, Seed = 20 });
+        Assert.Equal((8, 16), flow.X1.FactoredOut);
+        Assert.Equal(new[] { 4, 1, 1 }, flow.X2.OutputShape);
+        Assert.Equal(new[] { 2 }, flow.N2.Tensors[0].Shape); // ActNorm on the remaining 2 channels
+        Check(flow, ImageSplitReference(), new[] { "S1", "N1", "C1", "X1", "N2", "W1", "C2", "S2", "X2", "C3" }, rows: 16,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 16), Of(z, rows, 16), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 16), Of(x, rows, 16)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 16)),
+            parameterScale: 0.3f);
+    }
+
     private static Span2D<float> Of(float[] a, int rows, int cols) => new(a, rows, cols);
 
     private static void Check(IFlowModel flow, RefFlow reference, string[] members, int rows,

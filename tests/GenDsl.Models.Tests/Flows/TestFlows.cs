@@ -192,3 +192,19 @@ public sealed partial class IdentityImageConvFlow
     [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 4, HiddenLayers = 2)] public partial Coupling C2 { get; }
     [AdditiveCoupling(Mask.ChannelsSecondHalf, Hidden = 4, HiddenLayers = 1)] public partial Coupling C3 { get; }
 }
+
+// Multi-scale: two splits; after each, the layers act on the remaining channels (16 → 8 → 4 active features).
+[Flow(Channels = 1, Height = 4, Width = 4)]
+public sealed partial class ImageSplitFlow
+{
+    [Squeeze] public partial Squeeze S1 { get; }                                                      // [1, 4, 4] → [4, 2, 2]
+    [ActNorm] public partial ActNorm N1 { get; }
+    [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 6, HiddenLayers = 2)] public partial Coupling C1 { get; }
+    [Split] public partial Split X1 { get; }                                                          // channels 2, 3 → latent; [2, 2, 2]
+    [ActNorm] public partial ActNorm N2 { get; }
+    [InvertibleConv1x1(Seed = 3)] public partial InvertibleConv1x1 W1 { get; }
+    [AdditiveCoupling(Mask.CheckerboardEven, Hidden = 4, HiddenLayers = 1)] public partial Coupling C2 { get; }
+    [Squeeze] public partial Squeeze S2 { get; }                                                      // [2, 2, 2] → [8, 1, 1]
+    [Split] public partial Split X2 { get; }                                                          // channels 4…7 → latent; [4, 1, 1]
+    [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 4, HiddenLayers = 1, Activation = Activation.Tanh)] public partial Coupling C3 { get; }
+}

@@ -250,6 +250,7 @@ public sealed class RefFlow
         {
             if (_layers[i] is RefActNorm) RefActNorm.Initialise(Views(p, i), u);
             if (_layers[i] is RefChannelActNorm channels) channels.Initialise(Views(p, i), u);
+            if (_layers[i] is RefOnPrefix { Inner: RefChannelActNorm inner } prefix) inner.Initialise(Views(p, i), RefOnPrefix.Prefix(u, prefix.Active));
             u = _layers[i].Forward(Views(p, i), u, yy, logDet);
         }
     }

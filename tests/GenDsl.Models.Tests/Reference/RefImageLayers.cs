@@ -435,3 +435,59 @@ public sealed record RefConvCoupling(int Channels, int Height, int Width, string
     /// <inheritdoc/>
     public override string ToString() => $"RefConvCoupling([{Channels}, {Height}, {Width}], {Mask}, {(Affine ? "affine" : "additive")}, {Hidden}, {HiddenLayers}, {Act})";
 }
+
+/// <summary>
+/// [Split]: the identity on the row (logDet += 0, no parameters). Its meaning is in what follows: the channels it
+/// factors out, the tail of the active prefix, keep their values and places to the latent, and the later layers
+/// act on the prefix only (each of them wrapped in a <see cref="RefOnPrefix"/>).
+/// </summary>
+public sealed record RefSplit() : RefLayer
+{
+    internal override IReadOnlyList<(string Suffix, int[] Shape)> Tensors(int features, int condition) => [];
+
+    internal override void Validate(int features, int condition) { }
+
+    internal override double[,] Forward(TensorView[] w, double[,] u, double[,] y, double[] logDet) => (double[,])u.Clone();
+
+    internal override double[,] Inverse(TensorView[] w, double[,] v, double[,] y) => (double[,])v.Clone();
+
+    internal override double[,] Backward(TensorView[] w, TensorView[] g, double[,] u, double[,] y, double[,] dv, double[] dLogDet, double[,] dy) =>
+        (double[,])dv.Clone();
+}
+
+/// <summary>A layer after a [Split]: <paramref name="Inner"/> acts on the first <paramref name="Active"/> features of each row, the rest pass through.</summary>
+public sealed record RefOnPrefix(int Active, RefLayer Inner) : RefLayer
+{
+    internal override IReadOnlyList<(string Suffix, int[] Shape)> Tensors(int features, int condition) => Inner.Tensors(Active, condition);
+
+    internal override void Validate(int features, int condition)
+    {
+        if (Active > features) throw new ArgumentException($"Active = {Active} is more than the flow's {features} features.");
+        Inner.Validate(Active, condition);
+    }
+
+    internal static double[,] Prefix(double[,] x, int active)
+    {
+        var p = new double[x.GetLength(0), active];
+        for (int r = 0; r < x.GetLength(0); r++)
+            for (int j = 0; j < active; j++) p[r, j] = x[r, j];
+        return p;
+    }
+
+    private static double[,] WithPrefix(double[,] x, double[,] prefix)
+    {
+        var result = (double[,])x.Clone();
+        for (int r = 0; r < x.GetLength(0); r++)
+            for (int j = 0; j < prefix.GetLength(1); j++) result[r, j] = prefix[r, j];
+        return result;
+    }
+
+    internal override double[,] Forward(TensorView[] w, double[,] u, double[,] y, double[] logDet) =>
+        WithPrefix(u, Inner.Forward(w, Prefix(u, Active), y, logDet));
+
+    internal override double[,] Inverse(TensorView[] w, double[,] v, double[,] y) =>
+        WithPrefix(v, Inner.Inverse(w, Prefix(v, Active), y));
+
+    internal override double[,] Backward(TensorView[] w, TensorView[] g, double[,] u, double[,] y, double[,] dv, double[] dLogDet, double[,] dy) =>
+        WithPrefix(dv, Inner.Backward(w, g, Prefix(u, Active), y, Prefix(dv, Active), dLogDet, dy));
+}

@@ -139,6 +139,23 @@ public sealed class RefFlowNumericTests
                     $"ConvCoupling [{c}, {h}, {w}] {mask} {(affine ? "affine" : "additive")} n={hiddenLayers} k={condition} {act}");
     }
 
+    /// <summary>A split between image layers: the later layers act on the prefix, the factored-out features go to z unchanged.</summary>
+    [Fact]
+    public void SplitFlow()
+    {
+        var rng = new Random(22);
+        var flow = new RefFlow(16, 0,
+            new RefChannelActNorm(4, 2, 2),
+            new RefConvCoupling(4, 2, 2, "ChannelsSecondHalf", true, 3, 1, Activation.Tanh),
+            new RefSplit(),
+            new RefOnPrefix(8, new RefInvertibleConv1x1(2, 2, 2, RefFlow.RandomPermutation(2, 1))),
+            new RefOnPrefix(8, new RefConvCoupling(2, 2, 2, "CheckerboardOdd", true, 3, 1, Activation.Softplus)),
+            new RefOnPrefix(8, new RefSqueeze(2, 2, 2)),
+            new RefSplit(),
+            new RefOnPrefix(4, new RefChannelActNorm(4, 1, 1)));
+        CheckEverything(flow, rng, "split flow");
+    }
+
     /// <summary>After the per-channel initialisation each channel has mean 0 and variance 1 over rows and pixels (not each feature).</summary>
     [Fact]
     public void ChannelActNormInitialisationStandardisesEachChannel()
