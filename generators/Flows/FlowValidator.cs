@@ -287,8 +287,25 @@ internal static class FlowValidator
     private static long Parameters(FlowSpec spec)
     {
         long d = System.Math.Max(spec.Features, 0), total = 0;
-        foreach (var layer in spec.Layers)
+        var shapes = FlowMath.Shapes(spec); // image flows: the image layers' sizes follow the current channels, not D
+        for (int i = 0; i < spec.Layers.Count; i++)
         {
+            var layer = spec.Layers[i];
+            if (shapes is not null && (layer.Kind == LayerKind.InvertibleConv1x1 || layer.HasImageMask && layer.Kind != LayerKind.SplineCoupling))
+            {
+                long c = shapes[i].C, pixels = (long)shapes[i].H * shapes[i].W, k = System.Math.Max(spec.Condition, 0);
+                if (layer.Kind == LayerKind.InvertibleConv1x1)
+                {
+                    total += 6 * c * c + c + 2 * d; // L, U, the 4·C² work space, logs; the pixel-major copies
+                    continue;
+                }
+                // a convolutional coupling: conv 3×3, conv 1×1 …, conv 3×3 to at most 2·C channels, and its activations
+                long hidden = System.Math.Max(layer.Hidden, 1), inChannels = c + k, n = System.Math.Max(layer.HiddenLayers, 0);
+                total += n == 0 ? (inChannels * 9 + 1) * 2 * c
+                    : (inChannels * 9 + 1) * hidden + (n - 1) * (hidden + 1) * hidden + (hidden * 9 + 1) * 2 * c;
+                total += c; // the scale
+                continue;
+            }
             switch (layer.Kind)
             {
                 case LayerKind.AffineCoupling:

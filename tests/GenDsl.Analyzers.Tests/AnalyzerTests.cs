@@ -447,6 +447,31 @@ public class AnalyzerTests
         }
         """);
 
+    /// <summary>
+    /// Image layers are sized by the current channels, not D: a 3×32×32 Glow with six 1×1 convolutions is within GenDsl's
+    /// parameter limit (no GD0015; sized as D×D matrices, the six alone would be 6·(6·3072² + 3072) > 2^28).
+    /// </summary>
+    [Fact]
+    public Task ImageFlowParametersFollowTheChannels() => Verify("""
+        using GenDsl;
+        [Flow(Channels = 3, Height = 32, Width = 32)]
+        public sealed partial class F
+        {
+            [Squeeze] public partial Squeeze S1 { get; }
+            [ActNorm] public partial ActNorm N1 { get; }
+            [InvertibleConv1x1(Seed = 1)] public partial InvertibleConv1x1 W1 { get; }
+            [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 512)] public partial Coupling C1 { get; }
+            [InvertibleConv1x1(Seed = 2)] public partial InvertibleConv1x1 W2 { get; }
+            [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 512)] public partial Coupling C2 { get; }
+            [InvertibleConv1x1(Seed = 3)] public partial InvertibleConv1x1 W3 { get; }
+            [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 512)] public partial Coupling C3 { get; }
+            [InvertibleConv1x1(Seed = 4)] public partial InvertibleConv1x1 W4 { get; }
+            [InvertibleConv1x1(Seed = 5)] public partial InvertibleConv1x1 W5 { get; }
+            [InvertibleConv1x1(Seed = 6)] public partial InvertibleConv1x1 W6 { get; }
+            [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 512)] public partial Coupling C4 { get; }
+        }
+        """);
+
     [Fact]
     public Task GD0018_SqueezeOfAnOddSide() => Verify("""
         using GenDsl;
