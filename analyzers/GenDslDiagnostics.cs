@@ -93,11 +93,14 @@ public static class GenDslDiagnostics
     public static readonly DiagnosticDescriptor MadeTooNarrow = Rule("GD0017",
         "MADE hidden layers too narrow for every dependency", FlowCategory, false);
 
+    public static readonly DiagnosticDescriptor ImageShape = Rule("GD0018",
+        "An image-flow layer does not fit the image's shape", FlowCategory, true);
+
     /// <summary>Every descriptor, in ID order.</summary>
     public static ImmutableArray<DiagnosticDescriptor> All { get; } = ImmutableArray.Create(
         ModelClassShape, NotInvertible, EmptyCouplingSide, InvalidPermutation, NonPositiveSize, MalformedPattern,
         SameFeaturesKept, NoCoupling, MisplacedRole, SplitLayers, LayerNotPartialProperty, WrongMemberType,
-        NetworkLayerShape, UnsupportedGanLoss, SizeLimit, ShapesDoNotChain, MadeTooNarrow);
+        NetworkLayerShape, UnsupportedGanLoss, SizeLimit, ShapesDoNotChain, MadeTooNarrow, ImageShape);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ById = CreateIndex();
 

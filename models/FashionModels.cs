@@ -68,3 +68,31 @@ public sealed partial class FashionMlpVae
     [Encoder, Dense(128, Activation.Relu)] public partial Dense E1 { get; }
     [Decoder, Dense(128, Activation.Relu)] public partial Dense D1 { get; }
 }
+
+/// <summary>
+/// A small Glow (Kingma &amp; Dhariwal 2018) on 28×28 Fashion-MNIST, after RealNVP's preprocessing (uniform
+/// dequantisation of the 256 levels and a logit, <c>new LogitTransform(256)</c>). Two scales: squeeze [1, 28, 28] →
+/// [4, 14, 14], two steps of flow (per-channel ActNorm, invertible 1×1 convolution, affine coupling with a
+/// convolutional network of 32 channels on half of the channels), split (2 channels to the latent), squeeze →
+/// [8, 7, 7], two more steps. Output convolutions start at zero (<see cref="FlowInitialization.Identity"/>, Glow's
+/// choice): the flow starts as the identity.
+/// </summary>
+[Flow(Channels = 1, Height = 28, Width = 28, Initialization = FlowInitialization.Identity)]
+public sealed partial class FashionGlow
+{
+    [Squeeze] public partial Squeeze S1 { get; }                                                        // [1, 28, 28] → [4, 14, 14]
+    [ActNorm] public partial ActNorm N1 { get; }
+    [InvertibleConv1x1(Seed = 1)] public partial InvertibleConv1x1 W1 { get; }
+    [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 32, HiddenLayers = 2)] public partial Coupling C1 { get; }
+    [ActNorm] public partial ActNorm N2 { get; }
+    [InvertibleConv1x1(Seed = 2)] public partial InvertibleConv1x1 W2 { get; }
+    [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 32, HiddenLayers = 2)] public partial Coupling C2 { get; }
+    [Split] public partial Split X1 { get; }                                                            // channels 2, 3 → latent; [2, 14, 14]
+    [Squeeze] public partial Squeeze S2 { get; }                                                        // [2, 14, 14] → [8, 7, 7]
+    [ActNorm] public partial ActNorm N3 { get; }
+    [InvertibleConv1x1(Seed = 3)] public partial InvertibleConv1x1 W3 { get; }
+    [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 32, HiddenLayers = 2)] public partial Coupling C3 { get; }
+    [ActNorm] public partial ActNorm N4 { get; }
+    [InvertibleConv1x1(Seed = 4)] public partial InvertibleConv1x1 W4 { get; }
+    [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 32, HiddenLayers = 2)] public partial Coupling C4 { get; }
+}

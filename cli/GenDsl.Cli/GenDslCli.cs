@@ -94,6 +94,8 @@ public static class GenDslCli
         IOException => (ExitCodes.BadFile, e.Message),
         OperationCanceledException => (ExitCodes.Interrupted, "Interrupted."),
         ArgumentException => (ExitCodes.Usage, e.Message),
+        // a model with a layer that has no export form yet (ONNX: the graph builder's Unsupported): asked for what is not there
+        NotSupportedException => (ExitCodes.Usage, e.Message),
         _ => (ExitCodes.Failure, $"unexpected {e.GetType().Name}: {e.Message} (this is a bug; run with GENDSL_DEBUG=1 for the stack trace and report it)"),
     };
 

@@ -138,7 +138,7 @@ internal static class OnnxExportEmitter
         w.Close();
 
         // the coupling networks, shared by both graphs (each graph adds their initialisers once)
-        foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive))
+        foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive && !l.ConvCoupling))
         {
             w.Line();
             w.Line($"/// <summary>{layer.Name}'s network {NetworkEmitter.Widths(layer.Network!)} on the value named <paramref name=\"input\"/>: the name of its output [r, m] (or m).</summary>");
@@ -243,8 +243,8 @@ internal static class OnnxExportEmitter
         string dir = inverse ? "inverse" : "forward";
         switch (layer.Kind)
         {
-            case LayerKind.AffineCoupling:
-            case LayerKind.AdditiveCoupling:
+            case LayerKind.AffineCoupling when !layer.ConvCoupling: // convolutional couplings: Unsupported (default)
+            case LayerKind.AdditiveCoupling when !layer.ConvCoupling:
             case LayerKind.SplineCoupling:
             {
                 bool affine = layer.Kind == LayerKind.AffineCoupling;
@@ -310,7 +310,7 @@ internal static class OnnxExportEmitter
                     : $"var {output} = g.GatherColumns(\"{n}\", {input}, {n}_Order); // {n}: v[:, j] = u[:, π[j]]");
                 break;
             }
-            case LayerKind.ActNorm:
+            case LayerKind.ActNorm when !layer.IsImageActNorm: // an image flow's per-channel ActNorm: Unsupported below
             {
                 w.Line($"// {n} ({dir}): ActNorm {(inverse ? "u = (v − b) ⊙ exp(−ls)" : "v = u ⊙ exp(ls) + b ; ln|det| += Σ ls")}");
                 w.Line($"var {output}_ls = g.Initializer(\"{n}.logscale\", _parameters.Span.Slice({layer.LogScaleConst}, {D}), {D});");

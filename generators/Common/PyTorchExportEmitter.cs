@@ -551,8 +551,8 @@ def _rq_spline_inverse(v, theta, bins, bound):
             string m = PyModule(new[] { layer.Name });
             switch (layer.Kind)
             {
-                case LayerKind.AffineCoupling:
-                case LayerKind.AdditiveCoupling:
+                case LayerKind.AffineCoupling when !layer.ConvCoupling: // convolutional couplings: the default (tensors load, forward raises)
+                case LayerKind.AdditiveCoupling when !layer.ConvCoupling:
                 case LayerKind.SplineCoupling:
                     Declarations(p, layer.Network!);
                     if (layer.Kind == LayerKind.AffineCoupling)
@@ -593,7 +593,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
                     }
                     break;
                 }
-                case LayerKind.ActNorm:
+                case LayerKind.ActNorm when !layer.IsImageActNorm: // an image flow's per-channel ActNorm: not exported yet (default)
                     p.Line($"{m}.logscale = nn.Parameter(torch.zeros(({I(D)},)))");
                     p.Line($"{m}.bias = nn.Parameter(torch.zeros(({I(D)},)))");
                     break;
@@ -644,7 +644,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
             p.Line("    return x, None");
 
         // Coupling networks.
-        foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive))
+        foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive && !l.ConvCoupling))
             NetworkMethod(p, $"_{layer.Name}_net", layer.Network!, $"{layer.Name}'s network on [x_K{(cond ? ", y" : "")}]");
         // Masked autoregressive networks.
         foreach (var layer in plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive))
@@ -781,8 +781,8 @@ def _rq_spline_inverse(v, theta, bins, bound):
         string name = layer.Name, m = PyModule(new[] { name });
         switch (layer.Kind)
         {
-            case LayerKind.AffineCoupling:
-            case LayerKind.AdditiveCoupling:
+            case LayerKind.AffineCoupling when !layer.ConvCoupling: // convolutional couplings: not exported yet (default)
+            case LayerKind.AdditiveCoupling when !layer.ConvCoupling:
             {
                 bool affine = layer.Kind == LayerKind.AffineCoupling;
                 p.Line($"# {name}: {(affine ? "affine" : "additive")} coupling, keeps {PyInts(layer.Kept)}, transforms {PyInts(layer.Transformed)}: v_T = {(affine ? "(u_T − m) ⊙ exp(−s); ln|det| −= Σ s" : "u_T − m")}");
@@ -837,7 +837,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
                 p.Line($"# {name}: permutation v[:, j] = u[:, π[j]]");
                 p.Line($"u = u[:, {PyInts(layer.Order)}]");
                 break;
-            case LayerKind.ActNorm:
+            case LayerKind.ActNorm when !layer.IsImageActNorm: // an image flow's per-channel ActNorm: not exported yet (default)
                 p.Line($"# {name}: ActNorm v = u ⊙ exp(ls) + b; ln|det| += Σ ls");
                 p.Line("if init:");
                 p.Line($"    _actnorm_init({m}, u)");
@@ -860,8 +860,8 @@ def _rq_spline_inverse(v, theta, bins, bound):
         string name = layer.Name, m = PyModule(new[] { name });
         switch (layer.Kind)
         {
-            case LayerKind.AffineCoupling:
-            case LayerKind.AdditiveCoupling:
+            case LayerKind.AffineCoupling when !layer.ConvCoupling: // convolutional couplings: not exported yet (default)
+            case LayerKind.AdditiveCoupling when !layer.ConvCoupling:
             {
                 bool affine = layer.Kind == LayerKind.AffineCoupling;
                 p.Line($"# {name}: u_K = v_K; u_T = {(affine ? "v_T ⊙ exp(s) + m" : "v_T + m")}");
@@ -910,7 +910,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
                 p.Line($"v = v[:, {PyInts(inverse)}]");
                 break;
             }
-            case LayerKind.ActNorm:
+            case LayerKind.ActNorm when !layer.IsImageActNorm: // an image flow's per-channel ActNorm: not exported yet (default)
                 p.Line($"# {name}: u = (v − b) ⊙ exp(−ls)");
                 p.Line($"v = (v - {m}.bias) * torch.exp(-{m}.logscale)");
                 break;

@@ -30,13 +30,19 @@ internal static class FlowEmitter
         string yArg = cond ? "y, " : "";
         string yDoc = cond ? "<param name=\"y\">The condition, one row of " + plan.Condition + " values per example.</param>" : "";
 
-        w.Line($"/// <summary>Flow over {D} features{(cond ? $", conditioned on {plan.Condition} values" : "")}: {n} layers, {plan.ParameterCount} parameters.</summary>");
+        string over = plan.ImageShape is { } shape ? $"{D} features (images [{Lit.Ints(shape)}], channel-major; latent [{Lit.Ints(plan.LatentShape!)}])" : $"{D} features";
+        w.Line($"/// <summary>Flow over {over}{(cond ? $", conditioned on {plan.Condition} values" : "")}: {n} layers, {plan.ParameterCount} parameters.</summary>");
         w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"GenDsl.Generators\", \"1.0.0\")]");
         w.Open($"partial class {spec.ClassName} : IFlowModel");
 
         // ---------------------------------------------------------------- constants
         w.Line($"/// <summary>Columns of a data row (and of the latent).</summary>");
         w.Line($"public const int FeatureCount = {D};");
+        if (plan.ImageShape is { } image)
+        {
+            w.Line($"/// <summary>The image shape [C, H, W] of a data row, stored channel-major (C·H·W = FeatureCount).</summary>");
+            w.Line($"public const int ImageChannels = {image[0]}, ImageHeight = {image[1]}, ImageWidth = {image[2]};");
+        }
         w.Line($"/// <summary>Columns of the condition Y (0: unconditional).</summary>");
         w.Line($"public const int ConditionCount = {plan.Condition};");
         w.Line($"/// <summary>Learned parameters (without the arena's alignment padding).</summary>");
@@ -73,11 +79,24 @@ internal static class FlowEmitter
                 else
                     w.Line($"private static ReadOnlySpan<int> {layer.Name}_Columns => [{Lit.Ints(layer.Transformed)}]; // every feature, in order (column i of the network output belongs to feature i)");
             }
-            else if (layer.Kind is LayerKind.Permute or LayerKind.InvertibleLinear)
+            else if (layer.Kind is LayerKind.Permute or LayerKind.InvertibleLinear or LayerKind.InvertibleConv1x1)
             {
                 w.Line($"private static ReadOnlySpan<int> {layer.Name}_Order => [{Lit.Ints(layer.Order)}];");
                 tables = true;
             }
+            else if (layer.Kind == LayerKind.Squeeze)
+            {
+                w.Line($"// {layer.Name}: output feature ((4c + 2i + j)·{layer.OutputShape[1]} + h)·{layer.OutputShape[2]} + w is input feature (c·{layer.InputShape[1]} + 2h + i)·{layer.InputShape[2]} + 2w + j");
+                w.Line($"private static ReadOnlySpan<int> {layer.Name}_Order => [{Lit.Ints(layer.Order)}];");
+                tables = true;
+            }
+        }
+        foreach (var layer in plan.Layers.Where(l => l.ConvCoupling))
+        {
+            if (layer.Checkerboard)
+                w.Line($"private static ReadOnlySpan<int> {layer.Name}_HeadColumns => [{Lit.Ints(layer.HeadColumns)}]; // the network output columns at the transformed features: [r_T{(layer.Kind == LayerKind.AffineCoupling ? ", m_T" : "")}]");
+            NetworkEmitter.EmitDeclarations(w, layer.Network!);
+            tables = true;
         }
         if (tables)
             w.Line();
@@ -116,6 +135,9 @@ internal static class FlowEmitter
                     $"_{layer.Name}Layer = new global::GenDsl.MaskedAutoregressive(this, \"{layer.Name}\", {arr}, {D}, {layer.NetLayers}, {(layer.Spec.Inverse ? "true" : "false")});",
                 LayerKind.Permute => $"_{layer.Name}Layer = new global::GenDsl.Permutation(this, \"{layer.Name}\", {layer.Name}_Order.ToArray());",
                 LayerKind.ActNorm => $"_{layer.Name}Layer = new global::GenDsl.ActNorm(this, \"{layer.Name}\", {arr});",
+                LayerKind.Split => $"_{layer.Name}Layer = new global::GenDsl.Split(this, \"{layer.Name}\", new[] {{ {Lit.Ints(layer.InputShape)} }}, new[] {{ {Lit.Ints(layer.OutputShape)} }}, {layer.OutWidth}, {layer.Width});",
+                LayerKind.Squeeze => $"_{layer.Name}Layer = new global::GenDsl.Squeeze(this, \"{layer.Name}\", {layer.Name}_Order.ToArray(), new[] {{ {Lit.Ints(layer.InputShape)} }}, new[] {{ {Lit.Ints(layer.OutputShape)} }});",
+                LayerKind.InvertibleConv1x1 => $"_{layer.Name}Layer = new global::GenDsl.InvertibleConv1x1(this, \"{layer.Name}\", {arr}, {layer.Name}_Order.ToArray(), new[] {{ {Lit.Ints(layer.InputShape)} }});",
                 _ => $"_{layer.Name}Layer = new global::GenDsl.InvertibleLinear(this, \"{layer.Name}\", {arr}, {layer.Name}_Order.ToArray());",
             });
         }
@@ -154,7 +176,7 @@ internal static class FlowEmitter
             if (layer.Network is not null)
                 NetworkEmitter.EmitInit(w, layer.Network);
             if (layer.Kind is LayerKind.AffineCoupling || (layer.Kind == LayerKind.MaskedAutoregressive && !layer.Spec.IsSplineMade))
-                w.Line($"p.Slice({layer.ScaleConst}, {layer.Transformed.Length}).Fill(1f);");
+                w.Line($"p.Slice({layer.ScaleConst}, {(layer.ScaleLength >= 0 ? layer.ScaleLength : layer.Transformed.Length)}).Fill(1f);");
             if (layer.Kind == LayerKind.MaskedAutoregressive)
                 w.Line(identity
                     ? $"{layer.Name}_ApplyMasks(p); // the hidden layers drawn as torch.nn.Linear, then multiplied by their MADE masks"
@@ -197,6 +219,8 @@ internal static class FlowEmitter
             };
             w.Line($"{layer.Name}_Forward({extra});");
         }
+        if (plan.HasSplit)
+            w.Line($"Act(_x{n}, rows, {plan.LatentWidth}).CopyTo(Act(_z, rows, {D}).Slice(0, 0, rows, {plan.LatentWidth})); // the last layer's output is the latent's prefix");
         if (!plan.HasActNorm)
             w.Line("_ = training; // no layer behaves differently in training");
         w.Close();
@@ -204,6 +228,8 @@ internal static class FlowEmitter
 
         w.Line("/// <summary>Z in X_n (already filled) → X_0, undoing the layers in reverse order.</summary>");
         w.Open($"private void InverseCore({(cond ? "ReadOnlySpan2D<float> y, " : "")}int rows)");
+        if (plan.HasSplit)
+            w.Line($"Act(_z, rows, {D}).Slice(0, 0, rows, {plan.LatentWidth}).CopyTo(Act(_x{n}, rows, {plan.LatentWidth})); // X_n: the latent's prefix (each [Split] takes its channels from _z)");
         for (int i = n - 1; i >= 0; i--)
         {
             var layer = plan.Layers[i];
@@ -229,6 +255,10 @@ internal static class FlowEmitter
             string gOut = $"_g{layer.Index % 2}";        // ∂L/∂X_i
             switch (layer.Kind)
             {
+                case LayerKind.AffineCoupling when layer.ConvCoupling:
+                case LayerKind.AdditiveCoupling when layer.ConvCoupling:
+                    EmitConvCoupling(w, plan, layer, gIn, gOut);
+                    break;
                 case LayerKind.AffineCoupling:
                 case LayerKind.AdditiveCoupling:
                 case LayerKind.SplineCoupling:
@@ -238,6 +268,7 @@ internal static class FlowEmitter
                     EmitMaskedAutoregressive(w, plan, layer, gIn, gOut);
                     break;
                 case LayerKind.Permute:
+                case LayerKind.Squeeze:
                     EmitPermutation(w, plan, layer, gIn, gOut);
                     break;
                 case LayerKind.ActNorm:
@@ -245,6 +276,12 @@ internal static class FlowEmitter
                     break;
                 case LayerKind.InvertibleLinear:
                     EmitInvertibleLinear(w, plan, layer, gIn, gOut);
+                    break;
+                case LayerKind.InvertibleConv1x1:
+                    EmitInvertibleConv1x1(w, plan, layer, gIn, gOut);
+                    break;
+                case LayerKind.Split:
+                    EmitSplit(w, plan, layer, gIn, gOut);
                     break;
             }
         }
@@ -279,6 +316,8 @@ internal static class FlowEmitter
         string yCheck = cond ? "CheckCondition(y, rows);" : "";
         string yCore = cond ? "y, " : "";
         int n = plan.Layers.Count;
+        // The latent row: X_n, or with a [Split] the assembled _z (the split channels at their places, X_n as the prefix).
+        string latent = plan.HasSplit ? "_z" : $"_x{n}";
 
         w.Line("/// <summary>h = f⁻¹: maps data rows to latent rows and writes ln|det J_h| per row.</summary>");
         w.Open($"public void ToLatent(ReadOnlySpan2D<float> x, {yParam}Span2D<float> z, Span<float> logDet)");
@@ -290,7 +329,7 @@ internal static class FlowEmitter
         w.Line("CheckVector(logDet, rows, nameof(logDet));");
         w.Line("x.CopyTo(Act(_x0, rows, FeatureCount));");
         w.Line($"ForwardCore({yCore}rows, training: false);");
-        w.Line($"Act(_x{n}, rows, FeatureCount).CopyTo(z);");
+        w.Line($"Act({latent}, rows, FeatureCount).CopyTo(z);");
         w.Line("_activations.Span.Slice(_logDet, rows).CopyTo(logDet);");
         w.Close();
         w.Line();
@@ -302,7 +341,7 @@ internal static class FlowEmitter
         w.Line("CheckFinite(z, nameof(z));");
         if (cond) w.Line(yCheck);
         w.Line("CheckOutput(x, rows, FeatureCount, nameof(x));");
-        w.Line($"z.CopyTo(Act(_x{n}, rows, FeatureCount));");
+        w.Line($"z.CopyTo(Act({latent}, rows, FeatureCount));");
         w.Line($"InverseCore({yCore}rows);");
         w.Line("Act(_x0, rows, FeatureCount).CopyTo(x);");
         w.Close();
@@ -317,7 +356,7 @@ internal static class FlowEmitter
         w.Line("CheckVector(logProb, rows, nameof(logProb));");
         w.Line("x.CopyTo(Act(_x0, rows, FeatureCount));");
         w.Line($"ForwardCore({yCore}rows, training: false);");
-        w.Line($"var z = Act(_x{n}, rows, FeatureCount);");
+        w.Line($"var z = Act({latent}, rows, FeatureCount);");
         w.Line("var logDet = _activations.Span.Slice(_logDet, rows);");
         w.Line("for (int r = 0; r < rows; r++)");
         w.Line("    logProb[r] = -0.5f * global::System.Numerics.Tensors.TensorPrimitives.SumOfSquares(z.GetRowSpan(r)) - FeatureCount * HalfLog2Pi + logDet[r];");
@@ -330,7 +369,7 @@ internal static class FlowEmitter
         w.Line("ArgumentNullException.ThrowIfNull(rng);");
         w.Line("int rows = CheckBatch(x, nameof(x), FeatureCount);");
         if (cond) w.Line(yCheck);
-        w.Line($"rng.FillNormal(_activations.Span.Slice(_x{n}, rows * FeatureCount));");
+        w.Line($"rng.FillNormal(_activations.Span.Slice({latent}, rows * FeatureCount));");
         w.Line($"InverseCore({yCore}rows);");
         w.Line("Act(_x0, rows, FeatureCount).CopyTo(x);");
         w.Close();
@@ -347,15 +386,19 @@ internal static class FlowEmitter
         if (cond) w.Line(yCheck);
         w.Line("batch.CopyTo(Act(_x0, rows, FeatureCount));");
         w.Line($"ForwardCore({yCore}rows, training: true);");
-        w.Line($"var z = Act(_x{n}, rows, FeatureCount);");
-        w.Line($"var g = Act(_g{n % 2}, rows, FeatureCount);");
+        w.Line($"var z = Act({latent}, rows, FeatureCount);");
+        w.Line(plan.HasSplit
+            ? $"var g = Act(_g{n % 2}, rows, {plan.LatentWidth}); // ∂L/∂X_n: the last layer's {plan.LatentWidth} active features (the split ones get theirs in their [Split]'s backward)"
+            : $"var g = Act(_g{n % 2}, rows, FeatureCount);");
         w.Line("var logDet = _activations.Span.Slice(_logDet, rows);");
         w.Line("float invRows = 1f / rows;");
         w.Line("double loss = 0;");
         w.Open("for (int r = 0; r < rows; r++)");
         w.Line("var zr = z.GetRowSpan(r);");
         w.Line("loss += 0.5 * global::System.Numerics.Tensors.TensorPrimitives.SumOfSquares(zr) + FeatureCount * (double)HalfLog2Pi - logDet[r];");
-        w.Line("global::System.Numerics.Tensors.TensorPrimitives.Multiply(zr, invRows, g.GetRowSpan(r)); // ∂L/∂z = z / B");
+        w.Line(plan.HasSplit
+            ? $"global::System.Numerics.Tensors.TensorPrimitives.Multiply(zr.Slice(0, {plan.LatentWidth}), invRows, g.GetRowSpan(r)); // ∂L/∂z = z / B"
+            : "global::System.Numerics.Tensors.TensorPrimitives.Multiply(zr, invRows, g.GetRowSpan(r)); // ∂L/∂z = z / B");
         w.Close();
         w.Line($"BackwardCore({yCore}rows);");
         w.Line("return (float)(loss * invRows);");
@@ -765,10 +808,16 @@ internal static class FlowEmitter
     // ------------------------------------------------------------------------------------ permutation
     private static void EmitPermutation(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
     {
-        int D = plan.Features;
+        int D = layer.Width;
         string name = layer.Name;
         w.Line("// -------------------------------------------------------------------------------------");
-        w.Line($"// {name}: permutation v[:, j] = u[:, π[j]], π = [{Lit.Ints(layer.Order)}] ; ln|det| += 0");
+        if (layer.Kind == LayerKind.Squeeze)
+        {
+            w.Line($"// {name}: squeeze (2×2 space-to-depth) [{Lit.Ints(layer.InputShape)}] → [{Lit.Ints(layer.OutputShape)}], torch's");
+            w.Line($"// x.view(B, C, H/2, 2, W/2, 2).permute(0, 1, 3, 5, 2, 4).reshape(B, 4C, H/2, W/2): the permutation v[:, j] = u[:, π[j]] ; ln|det| += 0");
+        }
+        else
+            w.Line($"// {name}: permutation v[:, j] = u[:, π[j]], π = [{Lit.Ints(layer.Order)}] ; ln|det| += 0");
         w.Line("// -------------------------------------------------------------------------------------");
         w.Line();
         w.Open($"private void {name}_Forward(int rows)");
@@ -794,7 +843,8 @@ internal static class FlowEmitter
         w.Close();
         w.Line();
         w.Open($"private void {name}_Backward(int rows, float invRows)");
-        w.Line("_ = invRows; // a permutation has no log-det");
+        string what = layer.Kind == LayerKind.Squeeze ? "squeeze" : "permutation";
+        w.Line($"_ = invRows; // a {what} has no log-det");
         w.Line($"var gv = Act({gNext}, rows, {D});");
         w.Line($"var gu = Act({gPrev}, rows, {D});");
         w.Line($"var order = {name}_Order;");
@@ -810,6 +860,11 @@ internal static class FlowEmitter
     // ------------------------------------------------------------------------------------ ActNorm
     private static void EmitActNorm(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
     {
+        if (layer.IsImageActNorm)
+        {
+            EmitChannelActNorm(w, plan, layer, gNext, gPrev);
+            return;
+        }
         int D = plan.Features;
         string name = layer.Name;
         w.Line("// -------------------------------------------------------------------------------------");
@@ -870,6 +925,84 @@ internal static class FlowEmitter
         w.Line();
     }
 
+    // An image flow's ActNorm: one logscale and bias per channel, each channel's H·W pixels a contiguous block of the row.
+    private static void EmitChannelActNorm(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
+    {
+        int D = layer.Width;
+        string name = layer.Name;
+        int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line($"// {name}: per-channel ActNorm on [{Lit.Ints(layer.InputShape)}]: v[c, h, w] = u[c, h, w]·exp(ls[c]) + b[c] ;");
+        w.Line($"// ln|det| += H·W·Σ_c ls[c] = {P}·Σ ls (the same for every row). Channel c is features c·{P} … c·{P} + {P - 1}.");
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line();
+        w.Line($"private const int {name}_Channels = {C}, {name}_Pixels = {P}; // C and H·W of the shape the layer acts on");
+        w.Line();
+        w.Open($"private void {name}_Forward(int rows, bool initialize)");
+        w.Line($"var u = Act(_x{layer.Index}, rows, {D});");
+        w.Line($"var v = Act(_x{layer.Index + 1}, rows, {D});");
+        w.Line($"var ls = _parameters.Span.Slice({layer.LogScaleConst}, {name}_Channels);");
+        w.Line($"var b = _parameters.Span.Slice({layer.BiasConst}, {name}_Channels);");
+        w.Line("if (initialize) // Glow's data-dependent init: each channel of the first batch gets zero mean, unit variance over rows and pixels");
+        w.Line($"    FlowKernels.ActNormInitializeChannels(u, ls, b, {name}_Channels, {name}_Pixels);");
+        w.Line($"var scale = _activations.Span.Slice({layer.WorkField}, {name}_Channels);");
+        w.Line("global::System.Numerics.Tensors.TensorPrimitives.Exp(ls, scale);");
+        w.Line($"float logDetRow = {name}_Pixels * global::System.Numerics.Tensors.TensorPrimitives.Sum(ls);");
+        w.Line("var logDet = _activations.Span.Slice(_logDet, rows);");
+        w.Open("for (int r = 0; r < rows; r++)");
+        w.Line("var ur = u.GetRowSpan(r);");
+        w.Line("var vr = v.GetRowSpan(r);");
+        w.Open($"for (int c = 0; c < {name}_Channels; c++)");
+        w.Line($"var vc = vr.Slice(c * {name}_Pixels, {name}_Pixels);");
+        w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Multiply(ur.Slice(c * {name}_Pixels, {name}_Pixels), scale[c], vc);");
+        w.Line("global::System.Numerics.Tensors.TensorPrimitives.Add(vc, b[c], vc);");
+        w.Close();
+        w.Line("logDet[r] += logDetRow;");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Open($"private void {name}_Inverse(int rows)");
+        w.Line($"var u = Act(_x{layer.Index}, rows, {D});");
+        w.Line($"var v = Act(_x{layer.Index + 1}, rows, {D});");
+        w.Line($"var ls = _parameters.Span.Slice({layer.LogScaleConst}, {name}_Channels);");
+        w.Line($"var b = _parameters.Span.Slice({layer.BiasConst}, {name}_Channels);");
+        w.Open("for (int r = 0; r < rows; r++)");
+        w.Line("var ur = u.GetRowSpan(r);");
+        w.Line("var vr = v.GetRowSpan(r);");
+        w.Open($"for (int c = 0; c < {name}_Channels; c++)");
+        w.Line($"var uc = ur.Slice(c * {name}_Pixels, {name}_Pixels);");
+        w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Subtract(vr.Slice(c * {name}_Pixels, {name}_Pixels), b[c], uc);");
+        w.Line("global::System.Numerics.Tensors.TensorPrimitives.Multiply(uc, MathF.Exp(-ls[c]), uc); // u = (v − b) ⊙ exp(−ls)");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Open($"private void {name}_Backward(int rows, float invRows)");
+        w.Line($"var gv = Act({gNext}, rows, {D});");
+        w.Line($"var gu = Act({gPrev}, rows, {D});");
+        w.Line($"var v = Act(_x{layer.Index + 1}, rows, {D});");
+        w.Line($"var b = _parameters.Span.Slice({layer.BiasConst}, {name}_Channels);");
+        w.Line($"var scale = _activations.Span.Slice({layer.WorkField}, {name}_Channels); // exp(ls) from the forward pass");
+        w.Line($"var gls = _gradients.Span.Slice({layer.LogScaleConst}, {name}_Channels);");
+        w.Line($"var gb = _gradients.Span.Slice({layer.BiasConst}, {name}_Channels);");
+        w.Line($"gls.Fill(-rows * invRows * {name}_Pixels); // ln|det| += H·W·Σ ls for each row, ∂L/∂ln|det| = −1/B");
+        w.Line("gb.Clear();");
+        w.Open("for (int r = 0; r < rows; r++)");
+        w.Line("var gvr = gv.GetRowSpan(r);");
+        w.Line("var gur = gu.GetRowSpan(r);");
+        w.Line("var vr = v.GetRowSpan(r);");
+        w.Open($"for (int c = 0; c < {name}_Channels; c++)");
+        w.Line($"var gc = gvr.Slice(c * {name}_Pixels, {name}_Pixels);");
+        w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Multiply(gc, scale[c], gur.Slice(c * {name}_Pixels, {name}_Pixels)); // ∂v/∂u = exp(ls[c])");
+        w.Line("float sumG = global::System.Numerics.Tensors.TensorPrimitives.Sum(gc);");
+        w.Line($"gls[c] += global::System.Numerics.Tensors.TensorPrimitives.Dot(gc, vr.Slice(c * {name}_Pixels, {name}_Pixels)) - b[c] * sumG; // ∂v/∂ls[c] = u·exp(ls[c]) = v − b[c]");
+        w.Line("gb[c] += sumG;                                                                                   // ∂v/∂b[c] = 1");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
     // ------------------------------------------------------------------------------------ InvertibleLinear
     private static void EmitInvertibleLinear(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
     {
@@ -903,6 +1036,251 @@ internal static class FlowEmitter
         w.Line($"Gemm.Multiply(gv, true, Act(_x{layer.Index}, rows, {D}), false, gW, pool: _pool); // ∂L/∂W = ∂L/∂vᵀ · u");
         w.Line($"Gemm.Multiply(gv, false, W, false, Act({gPrev}, rows, {D}), pool: _pool);              // ∂L/∂u = ∂L/∂v · W");
         w.Line($"FlowKernels.LuBackward({name}_Order, work, _parameters.Span.Slice({layer.LogSConst}, {D}), _gradients.Span.Slice({layer.LowerConst}, {D * D}), _gradients.Span.Slice({layer.UpperConst}, {D * D}), _gradients.Span.Slice({layer.LogSConst}, {D}), -rows * invRows, {D});");
+        w.Close();
+        w.Line();
+    }
+
+    // ------------------------------------------------------------------------------------ InvertibleConv1x1
+    // Per pixel v[:, :, h, w] = W·u[:, :, h, w]: with the batch copied pixel-major (rows·H·W rows of C channels) this is
+    // [InvertibleLinear]'s v = u·Wᵀ on rows·H·W rows, so its LU kernels serve unchanged.
+    private static void EmitInvertibleConv1x1(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
+    {
+        int D = layer.Width;
+        string name = layer.Name;
+        int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line($"// {name}: invertible 1×1 convolution on [{Lit.Ints(layer.InputShape)}]: at every pixel v[:, :, h, w] = W·u[:, :, h, w],");
+        w.Line($"// W = P·L·(U + diag(exp(logs))) over the {C} channels ; ln|det| += H·W·Σ logs = {P}·Σ logs");
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line();
+        w.Line($"private const int {name}_Channels = {C}, {name}_Pixels = {P}; // C and H·W of the shape the layer acts on");
+        w.Line();
+        string assemble = $"FlowKernels.LuAssemble({name}_Order, _parameters.Span.Slice({layer.LowerConst}, {C * C}), _parameters.Span.Slice({layer.UpperConst}, {C * C}), _parameters.Span.Slice({layer.LogSConst}, {C}), work, {C});";
+        w.Open($"private void {name}_Forward(int rows)");
+        w.Line($"var work = _activations.Span.Slice({layer.WorkField}, {4 * C * C});");
+        w.Line(assemble);
+        w.Line($"var W = work.Slice(0, {C * C}).AsSpan2D({C}, {C});");
+        w.Line($"var pu = Act({layer.PixelsField}, rows * {name}_Pixels, {name}_Channels); // u pixel-major: pu[r·H·W + p, c] = u[r, c·H·W + p]");
+        w.Line($"var pv = Act({layer.PixelsField2}, rows * {name}_Pixels, {name}_Channels);");
+        w.Line($"FlowKernels.ChannelsToPixels(Act(_x{layer.Index}, rows, {D}), pu, {name}_Channels, {name}_Pixels);");
+        w.Line("Gemm.Multiply(pu, false, W, true, pv, pool: _pool); // every pixel's v = W·u at once");
+        w.Line($"FlowKernels.PixelsToChannels(pv, Act(_x{layer.Index + 1}, rows, {D}), {name}_Channels, {name}_Pixels);");
+        w.Line($"float logDetRow = {name}_Pixels * global::System.Numerics.Tensors.TensorPrimitives.Sum(_parameters.Span.Slice({layer.LogSConst}, {C}));");
+        w.Line("var logDet = _activations.Span.Slice(_logDet, rows);");
+        w.Line("for (int r = 0; r < rows; r++) logDet[r] += logDetRow;");
+        w.Close();
+        w.Line();
+        w.Open($"private void {name}_Inverse(int rows)");
+        w.Line($"var work = _activations.Span.Slice({layer.WorkField}, {4 * C * C});");
+        w.Line(assemble);
+        w.Line($"var pu = Act({layer.PixelsField}, rows * {name}_Pixels, {name}_Channels);");
+        w.Line($"var pv = Act({layer.PixelsField2}, rows * {name}_Pixels, {name}_Channels);");
+        w.Line($"FlowKernels.ChannelsToPixels(Act(_x{layer.Index + 1}, rows, {D}), pv, {name}_Channels, {name}_Pixels);");
+        w.Line($"FlowKernels.LuSolveRows({name}_Order, work, pv, pu, {C}); // u = W⁻¹ v at every pixel: Pᵀ, then L, then Ũ");
+        w.Line($"FlowKernels.PixelsToChannels(pu, Act(_x{layer.Index}, rows, {D}), {name}_Channels, {name}_Pixels);");
+        w.Close();
+        w.Line();
+        w.Open($"private void {name}_Backward(int rows, float invRows)");
+        w.Line($"var work = _activations.Span.Slice({layer.WorkField}, {4 * C * C});");
+        w.Line($"var W = work.Slice(0, {C * C}).AsSpan2D({C}, {C});");
+        w.Line($"var gW = work.Slice({3 * C * C}, {C * C}).AsSpan2D({C}, {C});");
+        w.Line($"var pu = Act({layer.PixelsField}, rows * {name}_Pixels, {name}_Channels); // u pixel-major, from the forward pass");
+        w.Line($"var pg = Act({layer.PixelsField2}, rows * {name}_Pixels, {name}_Channels);");
+        w.Line($"FlowKernels.ChannelsToPixels(Act({gNext}, rows, {D}), pg, {name}_Channels, {name}_Pixels); // ∂L/∂v pixel-major");
+        w.Line("Gemm.Multiply(pg, true, pu, false, gW, pool: _pool); // ∂L/∂W = Σ over rows and pixels of ∂L/∂v · uᵀ");
+        w.Line("Gemm.Multiply(pg, false, W, false, pu, pool: _pool); // ∂L/∂u = Wᵀ·∂L/∂v at every pixel (pu is free now)");
+        w.Line($"FlowKernels.PixelsToChannels(pu, Act({gPrev}, rows, {D}), {name}_Channels, {name}_Pixels);");
+        w.Line($"FlowKernels.LuBackward({name}_Order, work, _parameters.Span.Slice({layer.LogSConst}, {C}), _gradients.Span.Slice({layer.LowerConst}, {C * C}), _gradients.Span.Slice({layer.UpperConst}, {C * C}), _gradients.Span.Slice({layer.LogSConst}, {C}), -rows * invRows * {name}_Pixels, {C}); // ln|det| += H·W·Σ logs per row");
+        w.Close();
+        w.Line();
+    }
+
+    // ------------------------------------------------------------------------------------ convolutional couplings
+    // A coupling with an image mask: the same maps as EmitCoupling's (CouplingKernels on the kept / transformed features),
+    // but the network is convolutional (catalogue ConvOps) on images [channels, H, W], and the scale is per channel.
+    private static void EmitConvCoupling(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
+    {
+        bool affine = layer.Kind == LayerKind.AffineCoupling;
+        bool checkerboard = layer.Checkerboard;
+        bool cond = plan.Condition > 0;
+        int D = layer.Width, K = plan.Condition;
+        string name = layer.Name;
+        int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
+        int d1 = layer.Kept.Length, d2 = layer.Transformed.Length;
+        int inChannels = checkerboard ? C : d1 / P;
+        string u = $"_x{layer.Index}", v = $"_x{layer.Index + 1}";
+        string yParam = cond ? "ReadOnlySpan2D<float> y, " : "";
+        string kept = $"{name}_Kept", transformed = $"{name}_Transformed";
+        string Raw(string o) => $"{o}.Slice(0, 0, rows, {d2})";
+        string Shift(string o) => affine ? $"{o}.Slice(0, {d2}, rows, {d2})" : o;
+        string shape = $"[{Lit.Ints(layer.InputShape)}]";
+
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line(checkerboard
+            ? $"// {name}: {(affine ? "affine" : "additive")} coupling on {shape}, checkerboard mask: keeps the pixels with h + w {(layer.Spec.Mask == FlowMath.MaskCheckerboardEven ? "even" : "odd")} (all channels);"
+            : $"// {name}: {(affine ? "affine" : "additive")} coupling on {shape}, channel mask: keeps channels {(layer.Kept[0] / P)}…{(layer.Kept[d1 - 1] / P)}, transforms the other {layer.HeadChannels};");
+        w.Line($"// convolutional network {NetworkEmitter.Widths(layer.Network!)} ({ActivationNames[layer.Spec.Activation]} hidden) on {(checkerboard ? "u ⊙ b (the transformed pixels zeroed)" : "u_K")}{(cond ? $", the {K} condition values as constant channels" : "")}.");
+        if (checkerboard)
+            w.Line($"// Its output {(affine ? "[r, m], 2" : "m,")}·{C} channels, is read at the transformed pixels only (r_T, m_T: the columns {name}_HeadColumns).");
+        w.Line(affine
+            ? $"// data → latent: v_K = u_K ; v_T = (u_T − m) ⊙ exp(−s), s = scale[channel] ⊙ tanh(r) ; ln|det| −= Σ s"
+            : "// data → latent: v_K = u_K ; v_T = u_T − m ; ln|det| += 0");
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line();
+
+        w.Line($"/// <summary>{name}'s network on <paramref name=\"source\"/> (rows × {D}): {(checkerboard ? "its kept pixels" : "its kept channels")}{(cond ? " and y" : "")} as images.</summary>");
+        w.Open($"private void {name}_Network(int source, {yParam}int rows)");
+        w.Line($"var input = Act({layer.NetInputField}, rows, {layer.NetIn});");
+        if (checkerboard)
+        {
+            w.Line($"Act(source, rows, {D}).CopyTo({(cond ? $"input.Slice(0, 0, rows, {D})" : "input")}); // u, then b ⊙ u: the transformed pixels zeroed");
+            w.Line($"var zeroed = {transformed};");
+            w.Line("for (int r = 0; r < rows; r++)");
+            w.Line("    foreach (int j in zeroed) input[r, j] = 0f;");
+        }
+        else
+            w.Line($"CouplingKernels.GatherColumns(Act(source, rows, {D}), {kept}, {(cond ? $"input.Slice(0, 0, rows, {d1})" : "input")}); // the kept channels, contiguous in a channel-major row");
+        if (cond)
+        {
+            w.Line($"for (int r = 0; r < rows; r++) // y broadcast: channel {inChannels} + c holds y[r, c] at every pixel");
+            w.Line($"    for (int c = 0; c < {K}; c++) input.GetRowSpan(r).Slice(({inChannels} + c) * {P}, {P}).Fill(y[r, c]);");
+        }
+        NetworkEmitter.EmitForward(w, layer.Network!);
+        if (checkerboard)
+            w.Line($"CouplingKernels.GatherColumns(Act(_{name}_net, rows, {layer.Network!.OutputShape.Size}), {name}_HeadColumns, Act(_{name}_out, rows, {layer.NetOut})); // [r_T, m_T] at the transformed pixels");
+        w.Close();
+        w.Line();
+
+        if (affine)
+        {
+            w.Line($"/// <summary>{name}'s scale per transformed feature: scale[channel of the feature].</summary>");
+            w.Open($"private Span<float> {name}_FeatureScale()");
+            w.Line($"var scale = _parameters.Span.Slice({layer.ScaleConst}, {layer.ScaleLength});");
+            w.Line($"var scaleT = _activations.Span.Slice(_{name}_scaleT, {d2});");
+            w.Line($"var columns = {transformed};");
+            w.Line($"for (int j = 0; j < {d2}; j++) scaleT[j] = scale[{(checkerboard ? $"columns[j] / {P}" : $"columns[j] / {P} - {layer.Transformed[0] / P}")}];");
+            w.Line("return scaleT;");
+            w.Close();
+            w.Line();
+        }
+
+        w.Open($"private void {name}_Forward({yParam}int rows)");
+        w.Line($"{name}_Network({u}, {(cond ? "y, " : "")}rows);");
+        w.Line($"var u = Act({u}, rows, {D});");
+        w.Line($"var v = Act({v}, rows, {D});");
+        w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
+        w.Line("u.CopyTo(v); // v_K = u_K (v_T is overwritten below)");
+        if (affine)
+            w.Line($"CouplingKernels.AffineForward(u, {transformed}, {Raw("o")}, {Shift("o")}, {name}_FeatureScale(), v, _activations.Span.Slice(_logDet, rows)); // v_T = (u_T − m) ⊙ exp(−s); ln|det| −= Σ s");
+        else
+            w.Line($"CouplingKernels.AdditiveForward(u, {transformed}, o, v); // v_T = u_T − m");
+        w.Close();
+        w.Line();
+
+        w.Open($"private void {name}_Inverse({yParam}int rows)");
+        w.Line("// latent → data: u_K = v_K, then the network sees exactly what it saw going forward");
+        w.Line($"{name}_Network({v}, {(cond ? "y, " : "")}rows);");
+        w.Line($"var u = Act({u}, rows, {D});");
+        w.Line($"var v = Act({v}, rows, {D});");
+        w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
+        w.Line("v.CopyTo(u); // u_K = v_K (u_T is overwritten below)");
+        if (affine)
+            w.Line($"CouplingKernels.AffineInverse(v, {transformed}, {Raw("o")}, {Shift("o")}, {name}_FeatureScale(), u); // u_T = v_T ⊙ exp(s) + m");
+        else
+            w.Line($"CouplingKernels.AdditiveInverse(v, {transformed}, o, u); // u_T = v_T + m");
+        w.Close();
+        w.Line();
+
+        w.Open($"private void {name}_Backward({yParam}int rows, float invRows)");
+        if (cond) w.Line("_ = y; // the condition needs no gradient");
+        w.Line($"var gv = Act({gNext}, rows, {D}); // ∂L/∂v");
+        w.Line($"var gu = Act({gPrev}, rows, {D}); // ∂L/∂u (written here)");
+        w.Line($"var go = Act({(checkerboard ? $"_{name}_goT" : "_gOut")}, rows, {layer.NetOut}); // ∂L/∂[{(affine ? "r_T, m_T" : "m_T")}]");
+        w.Line("gv.CopyTo(gu); // ∂L/∂u_K starts as ∂L/∂v_K (the network's share is added below); ∂L/∂u_T is overwritten");
+        if (affine)
+        {
+            w.Line($"var v = Act({v}, rows, {D});");
+            w.Line($"var o = Act(_{name}_out, rows, {layer.NetOut});");
+            w.Line($"var gScaleT = _activations.Span.Slice(_{name}_gScaleT, {d2});");
+            w.Line("// v_T = (u_T − m)·e^(−s): ∂/∂u_T = e^(−s), ∂/∂m = −e^(−s), ∂/∂s = −v_T + 1/B (ln|det| −= s), s = scale·tanh(r)");
+            w.Line($"CouplingKernels.AffineBackward(gv, v, {transformed}, {Raw("o")}, _activations.Span.Slice(_{name}_scaleT, {d2}), invRows,");
+            w.Line($"    gu, {Raw("go")}, {Shift("go")}, gScaleT);");
+            w.Line($"var gScale = _gradients.Span.Slice({layer.ScaleConst}, {layer.ScaleLength});");
+            w.Line("gScale.Clear();");
+            w.Line($"var columns = {transformed};");
+            w.Line($"for (int j = 0; j < {d2}; j++) gScale[{(checkerboard ? $"columns[j] / {P}" : $"columns[j] / {P} - {layer.Transformed[0] / P}")}] += gScaleT[j]; // ∂L/∂scale[c] = Σ over its pixels");
+        }
+        else
+        {
+            w.Line("_ = invRows; // an additive coupling has no log-det");
+            w.Line($"CouplingKernels.AdditiveBackward(gv, {transformed}, go); // v_T = u_T − m: ∂L/∂m = −∂L/∂v_T; ∂L/∂u_T = ∂L/∂v_T is already in gu");
+        }
+        if (checkerboard)
+        {
+            w.Line($"var gNet = Act(_gOut, rows, {layer.Network!.OutputShape.Size}); // ∂L/∂(network output): 0 at the kept pixels, whose outputs are unused");
+            w.Line("gNet.Clear();");
+            w.Line($"CouplingKernels.AddToColumns(go, gNet, {name}_HeadColumns);");
+        }
+        NetworkEmitter.EmitBackward(w, layer.Network!, "_gOut", "_gh0", "_gh1", "_gIn", parameterGradients: true);
+        if (checkerboard)
+        {
+            w.Line("// the network input was u ⊙ b: its gradient reaches u at the kept pixels only");
+            w.Line($"var gInK = Act(_{name}_gInK, rows, {d1});");
+            w.Line($"CouplingKernels.GatherColumns(Act(_gIn, rows, {layer.NetIn}){(cond ? $".Slice(0, 0, rows, {D})" : "")}, {kept}, gInK);");
+            w.Line($"CouplingKernels.AddToColumns(gInK, gu, {kept});");
+        }
+        else
+        {
+            w.Line("// the network input was u_K" + (cond ? " (then y)" : "") + ": add its gradient to ∂L/∂u_K");
+            w.Line($"CouplingKernels.AddToColumns(Act(_gIn, rows, {layer.NetIn}){(cond ? $".Slice(0, 0, rows, {d1})" : "")}, gu, {kept});");
+        }
+        w.Close();
+        w.Line();
+    }
+
+    // ------------------------------------------------------------------------------------ Split
+    // The factored-out channels are the tail [Da, Dp) of the active prefix [0, Dp) (channel-major rows): they go to their
+    // own columns of the latent _z, and the later layers act on the prefix [0, Da).
+    private static void EmitSplit(SourceWriter w, FlowPlan plan, LayerPlan layer, string gNext, string gPrev)
+    {
+        int D = plan.Features, Dp = layer.Width, Da = layer.OutWidth;
+        string name = layer.Name;
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line($"// {name}: split [{Lit.Ints(layer.InputShape)}] → [{Lit.Ints(layer.OutputShape)}]: channels {layer.OutputShape[0]}…{layer.InputShape[0] - 1} (features {Da}…{Dp - 1})");
+        w.Line($"// leave to the latent, z[:, {Da}…{Dp - 1}] = u[:, {Da}…{Dp - 1}] ~ N(0, I); v = u[:, 0…{Da - 1}] ; ln|det| += 0");
+        w.Line("// -------------------------------------------------------------------------------------");
+        w.Line();
+        w.Open($"private void {name}_Forward(int rows)");
+        w.Line($"var u = Act(_x{layer.Index}, rows, {Dp});");
+        w.Line($"var v = Act(_x{layer.Index + 1}, rows, {Da});");
+        w.Line($"var z = Act(_z, rows, {D});");
+        w.Open("for (int r = 0; r < rows; r++)");
+        w.Line("var ur = u.GetRowSpan(r);");
+        w.Line($"ur.Slice(0, {Da}).CopyTo(v.GetRowSpan(r));");
+        w.Line($"ur.Slice({Da}, {Dp - Da}).CopyTo(z.GetRowSpan(r).Slice({Da}, {Dp - Da})); // the factored-out channels, at their places in z");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Open($"private void {name}_Inverse(int rows)");
+        w.Line($"var u = Act(_x{layer.Index}, rows, {Dp});");
+        w.Line($"var v = Act(_x{layer.Index + 1}, rows, {Da});");
+        w.Line($"var z = Act(_z, rows, {D});");
+        w.Open("for (int r = 0; r < rows; r++)");
+        w.Line("var ur = u.GetRowSpan(r);");
+        w.Line($"v.GetRowSpan(r).CopyTo(ur.Slice(0, {Da}));");
+        w.Line($"z.GetRowSpan(r).Slice({Da}, {Dp - Da}).CopyTo(ur.Slice({Da}, {Dp - Da})); // drawn back in from the latent");
+        w.Close();
+        w.Close();
+        w.Line();
+        w.Open($"private void {name}_Backward(int rows, float invRows)");
+        w.Line($"var gv = Act({gNext}, rows, {Da});");
+        w.Line($"var gu = Act({gPrev}, rows, {Dp});");
+        w.Line($"var z = Act(_z, rows, {D});");
+        w.Open("for (int r = 0; r < rows; r++)");
+        w.Line("var gur = gu.GetRowSpan(r);");
+        w.Line($"gv.GetRowSpan(r).CopyTo(gur.Slice(0, {Da}));");
+        w.Line($"global::System.Numerics.Tensors.TensorPrimitives.Multiply(z.GetRowSpan(r).Slice({Da}, {Dp - Da}), invRows, gur.Slice({Da}, {Dp - Da})); // ∂L/∂z = z / B for the factored-out features");
+        w.Close();
         w.Close();
         w.Line();
     }

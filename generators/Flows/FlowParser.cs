@@ -26,6 +26,9 @@ internal static class FlowParser
             ["GenDsl.InvertibleLinearAttribute"] = LayerKind.InvertibleLinear,
             ["GenDsl.SplineCouplingAttribute"] = LayerKind.SplineCoupling,
             ["GenDsl.MaskedAutoregressiveAttribute"] = LayerKind.MaskedAutoregressive,
+            ["GenDsl.SqueezeAttribute"] = LayerKind.Squeeze,
+            ["GenDsl.InvertibleConv1x1Attribute"] = LayerKind.InvertibleConv1x1,
+            ["GenDsl.SplitAttribute"] = LayerKind.Split,
         };
         foreach (var op in Layers.OpCatalog.All)
             kinds[op.AttributeFullName] = LayerKind.NotInvertible;
@@ -43,12 +46,22 @@ internal static class FlowParser
 
     public static FlowSpec Parse(INamedTypeSymbol type, AttributeData flowAttribute, CancellationToken cancellationToken)
     {
-        int features = 0, condition = 0, initialization = 0;
+        int features = 0, condition = 0, initialization = 0, channels = 0, height = 0, width = 0;
         foreach (var arg in flowAttribute.NamedArguments)
         {
             if (arg.Key == "Features" && arg.Value.Value is int f) features = f;
             else if (arg.Key == "Condition" && arg.Value.Value is int c) condition = c;
             else if (arg.Key == "Initialization" && arg.Value.Value is int i) initialization = i;
+            else if (arg.Key == "Channels" && arg.Value.Value is int ch) channels = ch;
+            else if (arg.Key == "Height" && arg.Value.Value is int h) height = h;
+            else if (arg.Key == "Width" && arg.Value.Value is int wd) width = wd;
+        }
+        int declaredFeatures = features;
+        if (channels > 0 && height > 0 && width > 0)
+        {
+            // An image flow: D = C·H·W (saturated, so that the validator's bound check, GD0015, sees an oversized image)
+            long d = (long)channels * height * width;
+            features = d > int.MaxValue ? int.MaxValue : (int)d;
         }
 
         var layers = new List<LayerSpec>();
@@ -101,6 +114,10 @@ internal static class FlowParser
         {
             Roles = roles.ToEquatableArray(),
             Initialization = initialization,
+            Channels = channels,
+            Height = height,
+            Width = width,
+            DeclaredFeatures = declaredFeatures,
             StubShell = Common.StubShell.Of(type, cancellationToken),
             StubHint = Common.StubShell.Hint(type),
         };

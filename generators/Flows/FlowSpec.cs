@@ -14,6 +14,12 @@ internal enum LayerKind
     SplineCoupling,
     /// <summary>A masked autoregressive layer ([MaskedAutoregressive]: MAF, or IAF with Inverse = true).</summary>
     MaskedAutoregressive,
+    /// <summary>2×2 space-to-depth of an image flow ([Squeeze]): a fixed permutation, [C, H, W] → [4C, H/2, W/2].</summary>
+    Squeeze,
+    /// <summary>Glow's invertible 1×1 convolution of an image flow ([InvertibleConv1x1]): the LU form over the channels, per pixel.</summary>
+    InvertibleConv1x1,
+    /// <summary>Multi-scale factor-out of an image flow ([Split]): the second half of the channels goes to the latent.</summary>
+    Split,
     /// <summary>A layer attribute that has no exact inverse (e.g. [Dense]): rejected in a flow.</summary>
     NotInvertible,
 }
@@ -76,6 +82,12 @@ internal sealed record LayerSpec(
     /// <summary>A layer with a dense network (couplings and masked autoregressive layers): Hidden, HiddenLayers and Activation apply.</summary>
     public bool HasNetwork => IsCoupling || Kind == LayerKind.MaskedAutoregressive;
 
+    /// <summary>A coupling with an image mask (channel halves or a checkerboard): its network is convolutional.</summary>
+    public bool HasImageMask => IsCoupling && Pattern is null && Mask is >= FlowMath.MaskChannelsFirstHalf and <= FlowMath.MaskCheckerboardOdd;
+
+    /// <summary>A checkerboard mask (the network reads u ⊙ b over all channels).</summary>
+    public bool HasCheckerboardMask => HasImageMask && Mask >= FlowMath.MaskCheckerboardEven;
+
     /// <summary>A coupling of any kind (affine, additive, spline): a mask, a network, kept and transformed features.</summary>
     public bool IsCoupling => Kind is LayerKind.AffineCoupling or LayerKind.AdditiveCoupling or LayerKind.SplineCoupling;
 }
@@ -104,6 +116,21 @@ internal sealed record FlowSpec(
 
     /// <summary>[Flow(Initialization = …)]: 0 Linear (the default), 1 Identity (zero output layers); other values are GD0005.</summary>
     public int Initialization { get; init; }
+
+    /// <summary>[Flow(Channels = C, Height = H, Width = W)] of an image flow (0 for a vector flow).</summary>
+    public int Channels { get; init; }
+
+    /// <summary>The image's height H (0 for a vector flow).</summary>
+    public int Height { get; init; }
+
+    /// <summary>The image's width W (0 for a vector flow).</summary>
+    public int Width { get; init; }
+
+    /// <summary>The Features the declaration wrote (0 if left out); <see cref="Features"/> is C·H·W for an image flow.</summary>
+    public int DeclaredFeatures { get; init; }
+
+    /// <summary>An image flow: any of Channels, Height, Width set (the validator checks all three are ≥ 1).</summary>
+    public bool IsImage => Channels != 0 || Height != 0 || Width != 0;
 
     /// <summary>Output layers start at zero (each layer the identity): <c>FlowInitialization.Identity</c>.</summary>
     public bool IdentityInit => Initialization == 1;

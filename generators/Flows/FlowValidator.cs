@@ -28,7 +28,16 @@ internal static class FlowValidator
             Error("GD0001", $"Model class '{spec.ClassName}' {why}: a model must be a non-static, non-abstract, non-generic, top-level 'partial' class", -1, FindingTarget.ClassName);
         }
 
-        if (spec.Features <= 0)
+        if (spec.IsImage)
+        {
+            foreach (var (dimension, value) in new[] { ("Channels", spec.Channels), ("Height", spec.Height), ("Width", spec.Width) })
+                if (value < 1)
+                    Error("GD0005", $"Image flow '{spec.ClassName}' has {dimension} = {value}: an image flow needs Channels, Height and Width all ≥ 1 (each row is an image stored channel-major [C, H, W])", -1, FindingTarget.NamedArgument, dimension);
+            long pixels = (long)spec.Channels * spec.Height * spec.Width;
+            if (spec.Channels >= 1 && spec.Height >= 1 && spec.Width >= 1 && spec.DeclaredFeatures != 0 && spec.DeclaredFeatures != pixels)
+                Error("GD0005", $"Image flow '{spec.ClassName}' has Features = {spec.DeclaredFeatures} but Channels·Height·Width = {spec.Channels}·{spec.Height}·{spec.Width} = {pixels}: leave Features out (it is C·H·W)", -1, FindingTarget.NamedArgument, "Features");
+        }
+        else if (spec.Features <= 0)
             Error("GD0005", $"Flow '{spec.ClassName}' has Features = {spec.Features}: set Features to the number of columns of a data row (≥ 1)", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Condition < 0)
             Error("GD0005", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}: use 0 for an unconditional flow or the size of Y", -1, FindingTarget.NamedArgument, "Condition");
@@ -40,9 +49,9 @@ internal static class FlowValidator
             Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Condition > Limits.MaxSize)
             Error("GD0015", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, "Condition");
-        int listing = spec.Layers.Count(l => l.HasNetwork || l.Kind is LayerKind.Permute or LayerKind.InvertibleLinear);
+        int listing = spec.Layers.Count(l => l.HasNetwork || l.Kind is LayerKind.Permute or LayerKind.InvertibleLinear or LayerKind.Squeeze);
         if (spec.Features <= Limits.MaxSize && (long)spec.Features * listing > Limits.MaxFlowFeatureIndices)
-            Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features} and {listing} coupling, permutation or invertible-linear layers: {(long)spec.Features * listing} feature indices in the generated code, more than GenDsl's limit of {Limits.MaxFlowFeatureIndices}: use fewer features or fewer of those layers", -1, FindingTarget.NamedArgument, "Features");
+            Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features} and {listing} coupling, permutation, squeeze or invertible-linear layers: {(long)spec.Features * listing} feature indices in the generated code, more than GenDsl's limit of {Limits.MaxFlowFeatureIndices}: use fewer features or fewer of those layers", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Layers.Count > Limits.MaxLayers)
             Error("GD0015", $"Flow '{spec.ClassName}' declares {spec.Layers.Count} layers, more than GenDsl's limit of {Limits.MaxLayers}", -1, FindingTarget.ClassName);
         for (int i = 0; i < spec.Layers.Count; i++)
@@ -87,18 +96,24 @@ internal static class FlowValidator
             found.Add(new DiagnosticInfo("GD0009", $"Member '{role.Member}' has the role [{role.AttributeName}], which belongs to another model kind: a flow's layers have no roles, remove the attribute", -1, true, FindingTarget.Role, Role: r));
         }
 
+        var shapes = FlowMath.Shapes(spec); // an image flow's [C, H, W] before each layer (null: a vector flow)
+        bool split = false; // a [Split] came before: only image layers act on the active prefix
         int couplings = 0, autoregressive = 0;
         int[]? previousKept = null; // kept set of the previous coupling while no mixing layer came in between
         var names = new HashSet<string>();
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             var layer = spec.Layers[i];
+            bool imageLayer = layer.Kind is LayerKind.Squeeze or LayerKind.ActNorm or LayerKind.InvertibleConv1x1 or LayerKind.Split or LayerKind.NotInvertible
+                || layer.HasImageMask && layer.Kind != LayerKind.SplineCoupling;
+            if (split && !imageLayer)
+                Error("GD0018", $"Layer '{layer.Member}' ([{layer.AttributeName}]) comes after a [Split], where only the image layers act on the remaining channels: use [Squeeze], [ActNorm], [InvertibleConv1x1], [Split] and couplings with an image mask (Mask.ChannelsFirstHalf …) there, or move it before the split", i);
             if (!names.Add(layer.Member))
                 Error("GD0011", $"Layer '{layer.Member}' is declared more than once: give each layer member a name of its own", i, FindingTarget.MemberName);
             switch (layer.Kind)
             {
                 case LayerKind.NotInvertible:
-                    Error("GD0002", $"Layer '{layer.Member}' uses [{layer.AttributeName}], which has no exact inverse and log-determinant: a flow accepts only [AffineCoupling], [AdditiveCoupling], [SplineCoupling], [MaskedAutoregressive], [Permute], [ActNorm] and [InvertibleLinear]", i);
+                    Error("GD0002", $"Layer '{layer.Member}' uses [{layer.AttributeName}], which has no exact inverse and log-determinant: a flow accepts only [AffineCoupling], [AdditiveCoupling], [SplineCoupling], [MaskedAutoregressive], [Permute], [ActNorm], [InvertibleLinear], [Squeeze], [InvertibleConv1x1] and [Split]", i);
                     break;
 
                 case LayerKind.AffineCoupling:
@@ -116,6 +131,33 @@ internal static class FlowValidator
                         Error("GD0005", $"Coupling '{layer.Member}' has Hidden = {layer.Hidden}: the width of its hidden layers must be ≥ 1", i, FindingTarget.NamedArgument, "Hidden");
                     if (layer.HiddenLayers < 0)
                         Error("GD0005", $"Coupling '{layer.Member}' has HiddenLayers = {layer.HiddenLayers}: use 0 or more", i, FindingTarget.NamedArgument, "HiddenLayers");
+
+                    if (layer.HasImageMask)
+                    {
+                        string maskName = MaskNames[layer.Mask];
+                        if (!spec.IsImage)
+                            Error("GD0018", $"Coupling '{layer.Member}' has the image mask Mask.{maskName}, but '{spec.ClassName}' is a vector flow of Features = {spec.Features}: declare [Flow(Channels = …, Height = …, Width = …)], or use a vector mask (Mask.FirstHalf, Mask.Even, a pattern)", i, FindingTarget.ConstructorArgument);
+                        else if (layer.Kind == LayerKind.SplineCoupling)
+                            Error("GD0018", $"Spline coupling '{layer.Member}' has the image mask Mask.{maskName}: spline couplings have no convolutional network yet; use [AffineCoupling] or [AdditiveCoupling] with it, or a vector mask", i, FindingTarget.ConstructorArgument);
+                        else if (shapes is not null)
+                        {
+                            var shape = shapes[i];
+                            bool channelMask = !layer.HasCheckerboardMask;
+                            if (channelMask && shape.C < 2)
+                                Error("GD0018", $"Coupling '{layer.Member}' has the channel mask Mask.{maskName} but receives the image shape [{shape.C}, {shape.H}, {shape.W}], of one channel: a channel mask needs at least 2 channels (put a [Squeeze] before it, or use Mask.CheckerboardEven)", i, FindingTarget.ConstructorArgument);
+                            else if (!channelMask && shape.H * shape.W < 2)
+                                Error("GD0018", $"Coupling '{layer.Member}' has the checkerboard mask Mask.{maskName} but receives the image shape [{shape.C}, {shape.H}, {shape.W}], of one pixel: a checkerboard needs at least 2 pixels (use Mask.ChannelsFirstHalf)", i, FindingTarget.ConstructorArgument);
+                            else
+                            {
+                                var kept = FlowMath.ImageKept(layer.Mask, shape.C, shape.H, shape.W);
+                                if (previousKept is not null && previousKept.SequenceEqual(kept))
+                                    Warn("GD0007", $"Coupling '{layer.Member}' keeps the same features as the coupling before it, with no permutation or mixing layer in between: those features are never transformed. Insert [InvertibleConv1x1] or flip the mask", i, FindingTarget.ConstructorArgument);
+                                previousKept = kept;
+                            }
+                        }
+                        couplings++;
+                        break;
+                    }
 
                     bool patternOk = true;
                     if (layer.Pattern is not null)
@@ -189,6 +231,29 @@ internal static class FlowValidator
                     previousKept = null;
                     break;
 
+                case LayerKind.Squeeze:
+                    if (!spec.IsImage)
+                        Error("GD0018", $"Squeeze '{layer.Member}' needs an image flow, but '{spec.ClassName}' is a vector flow of Features = {spec.Features}: declare [Flow(Channels = …, Height = …, Width = …)] instead of Features", i);
+                    else if (shapes is not null && (shapes[i].H % 2 != 0 || shapes[i].W % 2 != 0))
+                        Error("GD0018", $"Squeeze '{layer.Member}' receives the image shape [{shapes[i].C}, {shapes[i].H}, {shapes[i].W}], whose {(shapes[i].H % 2 != 0 ? "height" : "width")} {(shapes[i].H % 2 != 0 ? shapes[i].H : shapes[i].W)} is odd: a 2×2 squeeze needs an even height and width (pad or crop the images, or squeeze fewer times)", i);
+                    previousKept = null; // it permutes the features
+                    break;
+
+                case LayerKind.Split:
+                    if (!spec.IsImage)
+                        Error("GD0018", $"Split '{layer.Member}' needs an image flow, but '{spec.ClassName}' is a vector flow of Features = {spec.Features}: declare [Flow(Channels = …, Height = …, Width = …)]", i);
+                    else if (shapes is not null && shapes[i].C < 2)
+                        Error("GD0018", $"Split '{layer.Member}' receives the image shape [{shapes[i].C}, {shapes[i].H}, {shapes[i].W}], of one channel: a split sends half of the channels to the latent, so it needs at least 2 (put a [Squeeze] before it)", i);
+                    previousKept = null;
+                    split = true;
+                    break;
+
+                case LayerKind.InvertibleConv1x1:
+                    if (!spec.IsImage)
+                        Error("GD0018", $"Invertible 1×1 convolution '{layer.Member}' needs an image flow, but '{spec.ClassName}' is a vector flow of Features = {spec.Features}: declare [Flow(Channels = …, Height = …, Width = …)], or use [InvertibleLinear] on a vector flow", i);
+                    previousKept = null; // it mixes the channels
+                    break;
+
                 default: // ActNorm does not mix features, InvertibleLinear does
                     if (layer.Kind == LayerKind.InvertibleLinear)
                         previousKept = null;
@@ -207,6 +272,9 @@ internal static class FlowValidator
         return found;
     }
 
+    /// <summary>GenDsl.Mask's member names by value, for messages.</summary>
+    private static readonly string[] MaskNames = { "Alternating", "FirstHalf", "SecondHalf", "Even", "Odd", "ChannelsFirstHalf", "ChannelsSecondHalf", "CheckerboardEven", "CheckerboardOdd" };
+
     /// <summary>The most bins of a [SplineCoupling] (the runtime's SplineKernels.MaxBins).</summary>
     public const int MaxBins = 256;
 
@@ -219,8 +287,25 @@ internal static class FlowValidator
     private static long Parameters(FlowSpec spec)
     {
         long d = System.Math.Max(spec.Features, 0), total = 0;
-        foreach (var layer in spec.Layers)
+        var shapes = FlowMath.Shapes(spec); // image flows: the image layers' sizes follow the current channels, not D
+        for (int i = 0; i < spec.Layers.Count; i++)
         {
+            var layer = spec.Layers[i];
+            if (shapes is not null && (layer.Kind == LayerKind.InvertibleConv1x1 || layer.HasImageMask && layer.Kind != LayerKind.SplineCoupling))
+            {
+                long c = shapes[i].C, pixels = (long)shapes[i].H * shapes[i].W, k = System.Math.Max(spec.Condition, 0);
+                if (layer.Kind == LayerKind.InvertibleConv1x1)
+                {
+                    total += 6 * c * c + c + 2 * d; // L, U, the 4·C² work space, logs; the pixel-major copies
+                    continue;
+                }
+                // a convolutional coupling: conv 3×3, conv 1×1 …, conv 3×3 to at most 2·C channels, and its activations
+                long hidden = System.Math.Max(layer.Hidden, 1), inChannels = c + k, n = System.Math.Max(layer.HiddenLayers, 0);
+                total += n == 0 ? (inChannels * 9 + 1) * 2 * c
+                    : (inChannels * 9 + 1) * hidden + (n - 1) * (hidden + 1) * hidden + (hidden * 9 + 1) * 2 * c;
+                total += c; // the scale
+                continue;
+            }
             switch (layer.Kind)
             {
                 case LayerKind.AffineCoupling:
@@ -258,6 +343,9 @@ internal static class FlowValidator
                 case LayerKind.InvertibleLinear:
                     total += 6 * d * d + d; // L, U and the 4·D² work space
                     break;
+                case LayerKind.InvertibleConv1x1: // C ≤ D channels: at most as large as an [InvertibleLinear]
+                    total += 6 * d * d + d;
+                    break;
             }
         }
         return total;
@@ -270,6 +358,9 @@ internal static class FlowValidator
         LayerKind.ActNorm => "ActNorm",
         LayerKind.InvertibleLinear => "InvertibleLinear",
         LayerKind.MaskedAutoregressive => "MaskedAutoregressive",
+        LayerKind.Squeeze => "Squeeze",
+        LayerKind.InvertibleConv1x1 => "InvertibleConv1x1",
+        LayerKind.Split => "Split",
         _ => "Coupling",
     };
 

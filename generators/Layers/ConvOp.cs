@@ -20,6 +20,10 @@ internal sealed class ConvOp : Op
         ActivationArgument(true, 1),
     };
 
+    /// <summary>A [Conv(channels, kernel, Stride = stride, Padding = padding, Activation = activation)] spec (flows' convolutional couplings).</summary>
+    public static OpSpec Make(int channels, int kernel, int stride, int padding, int activation) =>
+        new("Conv", new[] { channels, kernel, stride, padding, activation }.ToEquatableArray());
+
     public override string Name => "Conv";
     public override string MemberType => "Conv";
     public override IReadOnlyList<OpArgument> Arguments => s_arguments;
@@ -68,6 +72,11 @@ internal sealed class ConvOp : Op
 
     public override void EmitInit(SourceWriter w, OpNode node)
     {
+        if (node.ZeroInit) // a flow's output layer under FlowInitialization.Identity
+        {
+            w.Line($"// {node.Tensors[0].Name.Substring(0, node.Tensors[0].Name.Length - ".weight".Length)}: output layer, zero");
+            return;
+        }
         int k = node.Arg("kernel");
         int fanIn = node.In.C * k * k;
         string bound = Lit.F((float)(1.0 / System.Math.Sqrt(fanIn)));
@@ -124,7 +133,7 @@ internal sealed class ConvOp : Op
 
     // ---- PyTorch export: F.conv2d on nn.Conv2d's layout.
     protected override string PyTorchInitial(OpNode node, TensorDecl tensor) =>
-        PyUniform(tensor.Shape, node.In.C * node.Arg("kernel") * node.Arg("kernel"));
+        node.ZeroInit ? base.PyTorchInitial(node, tensor) : PyUniform(tensor.Shape, node.In.C * node.Arg("kernel") * node.Arg("kernel"));
 
     public override string? PyTorchForward(OpNode node, string module, string x) =>
         PyActivation(node.Activation, $"F.conv2d({x}.reshape(-1, {node.In.C}, {node.In.H}, {node.In.W}), {module}.weight, {module}.bias, stride={node.Arg("Stride")}, padding={node.Arg("Padding")})");

@@ -17,6 +17,19 @@ public sealed class FlowAttribute : Attribute
     public int Condition { get; set; }
 
     /// <summary>
+    /// An image flow's channels C (with <see cref="Height"/> and <see cref="Width"/>; then Features = C·H·W and may be
+    /// left out): each row is an image stored channel-major [C, H, W], the VAEs' and GANs' convention, and the image
+    /// layers ([Squeeze], per-channel [ActNorm]) act on the current shape. 0 (the default): a vector flow.
+    /// </summary>
+    public int Channels { get; set; }
+
+    /// <summary>An image flow's height H (see <see cref="Channels"/>).</summary>
+    public int Height { get; set; }
+
+    /// <summary>An image flow's width W (see <see cref="Channels"/>).</summary>
+    public int Width { get; set; }
+
+    /// <summary>
     /// How the layers' networks start (docs/flow-layers.md, "Initialisation"): <see cref="FlowInitialization.Linear"/>
     /// (the default: every dense layer as torch.nn.Linear) or <see cref="FlowInitialization.Identity"/> (output layers
     /// zero, so that every layer starts as the identity).
@@ -54,6 +67,17 @@ public enum Mask
     Even = 3,
     /// <summary>Keeps the odd feature indices (checkerboard).</summary>
     Odd = 4,
+    /// <summary>
+    /// Image flows: keeps the first half of the current channels, 0 … ⌊C/2⌋−1 (all their pixels); the coupling's network
+    /// is convolutional (docs/flow-layers.md, "Convolutional couplings").
+    /// </summary>
+    ChannelsFirstHalf = 5,
+    /// <summary>Image flows: keeps the channels ⌊C/2⌋ … C−1; a convolutional network.</summary>
+    ChannelsSecondHalf = 6,
+    /// <summary>Image flows: keeps the pixels with h + w even, all channels (RealNVP's checkerboard); a convolutional network.</summary>
+    CheckerboardEven = 7,
+    /// <summary>Image flows: keeps the pixels with h + w odd, all channels; a convolutional network.</summary>
+    CheckerboardOdd = 8,
 }
 
 /// <summary>How a <see cref="PermuteAttribute"/> layer orders the features.</summary>
@@ -240,4 +264,37 @@ public sealed class InvertibleLinearAttribute : Attribute
 {
     /// <summary>Seed of the fixed permutation P.</summary>
     public int Seed { get; set; }
+}
+
+/// <summary>
+/// Squeeze (RealNVP, Glow): 2×2 space-to-depth on an image flow, [C, H, W] → [4C, H/2, W/2], exactly torch's
+/// <c>x.view(B, C, H/2, 2, W/2, 2).permute(0, 1, 3, 5, 2, 4).reshape(B, 4C, H/2, W/2)</c>: output channel
+/// 4c + 2i + j holds the pixels (2h + i, 2w + j) of input channel c. A fixed permutation of the features; log-det 0.
+/// H and W must be even.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
+public sealed class SqueezeAttribute : Attribute
+{
+}
+
+/// <summary>
+/// Glow's invertible 1×1 convolution on an image flow: at every pixel the C channels of the current shape go through
+/// one learned invertible C×C matrix W = P·L·(U + diag(exp(logs))) ([InvertibleLinear]'s LU form over the channels):
+/// v[:, :, h, w] = W·u[:, :, h, w]. Log-det of h: H·W·Σ logs.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
+public sealed class InvertibleConv1x1Attribute : Attribute
+{
+    /// <summary>Seed of the fixed channel permutation P.</summary>
+    public int Seed { get; set; }
+}
+
+/// <summary>
+/// Multi-scale factor-out (RealNVP, Glow) on an image flow: of the current shape [C, H, W], the channels ⌊C/2⌋ … C−1
+/// leave the flow and go straight to the latent (their features keep their places in the latent row, N(0, I));
+/// later layers act on [⌊C/2⌋, H, W], the active prefix of the row. Sampling draws them back in. Log-det 0.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field, AllowMultiple = false)]
+public sealed class SplitAttribute : Attribute
+{
 }

@@ -275,6 +275,50 @@ public sealed class Permutation : FlowLayer
     public ReadOnlySpan<int> Order => _order;
 }
 
+/// <summary>A squeeze layer of an image flow ([Squeeze]): 2×2 space-to-depth, a fixed permutation of the features.</summary>
+public sealed class Squeeze : FlowLayer
+{
+    private readonly int[] _order;
+
+    public Squeeze(IParameterized owner, string name, int[] order, int[] inputShape, int[] outputShape)
+        : base(owner, name, Array.Empty<TensorInfo>())
+    {
+        _order = order;
+        InputShape = inputShape;
+        OutputShape = outputShape;
+    }
+
+    /// <summary>Output feature j is input feature Order[j] (features indexed channel-major).</summary>
+    public ReadOnlySpan<int> Order => _order;
+
+    /// <summary>The image shape [C, H, W] the layer reads.</summary>
+    public IReadOnlyList<int> InputShape { get; }
+
+    /// <summary>The image shape [4C, H/2, W/2] it writes.</summary>
+    public IReadOnlyList<int> OutputShape { get; }
+}
+
+/// <summary>A split layer of an image flow ([Split]): the second half of the channels leaves to the latent.</summary>
+public sealed class Split : FlowLayer
+{
+    public Split(IParameterized owner, string name, int[] inputShape, int[] outputShape, int firstLatentFeature, int lastLatentFeature)
+        : base(owner, name, Array.Empty<TensorInfo>())
+    {
+        InputShape = inputShape;
+        OutputShape = outputShape;
+        FactoredOut = (firstLatentFeature, lastLatentFeature);
+    }
+
+    /// <summary>The image shape [C, H, W] the layer receives.</summary>
+    public IReadOnlyList<int> InputShape { get; }
+
+    /// <summary>The shape [⌊C/2⌋, H, W] the later layers act on.</summary>
+    public IReadOnlyList<int> OutputShape { get; }
+
+    /// <summary>The latent columns [First, Last) the factored-out channels go to (their own places in the row).</summary>
+    public (int First, int Last) FactoredOut { get; }
+}
+
 /// <summary>ActNorm: v = u ⊙ exp(logscale) + bias.</summary>
 public sealed class ActNorm : FlowLayer
 {
@@ -305,6 +349,34 @@ public sealed class InvertibleLinear : FlowLayer
     public Span2D<float> Lower => Matrix(false, "lower");
 
     /// <summary>U's strictly-upper part (the rest is unused).</summary>
+    public Span2D<float> Upper => Matrix(false, "upper");
+
+    /// <summary>The log of U's diagonal.</summary>
+    public Span<float> LogS => Parameter("logs");
+}
+
+/// <summary>Glow's invertible 1×1 convolution of an image flow: per pixel v = W·u over the channels, W = P·L·(U + diag(exp(logs))).</summary>
+public sealed class InvertibleConv1x1 : FlowLayer
+{
+    private readonly int[] _permutation;
+
+    public InvertibleConv1x1(IParameterized owner, string name, TensorInfo[] tensors, int[] permutation, int[] shape)
+        : base(owner, name, tensors)
+    {
+        _permutation = permutation;
+        Shape = shape;
+    }
+
+    /// <summary>P[i, π[i]] = 1 (over the channels).</summary>
+    public ReadOnlySpan<int> Permutation => _permutation;
+
+    /// <summary>The image shape [C, H, W] the layer acts on (and writes).</summary>
+    public IReadOnlyList<int> Shape { get; }
+
+    /// <summary>L's strictly-lower part, C×C (the rest is unused).</summary>
+    public Span2D<float> Lower => Matrix(false, "lower");
+
+    /// <summary>U's strictly-upper part, C×C (the rest is unused).</summary>
     public Span2D<float> Upper => Matrix(false, "upper");
 
     /// <summary>The log of U's diagonal.</summary>

@@ -31,6 +31,69 @@ public static class FlowKernels
     }
 
     /// <summary>
+    /// Per-channel ActNorm initialisation of an image flow: each row of <paramref name="u"/> is channel-major
+    /// [channels, pixels]; channel c's mean and population std over every row and pixel give
+    /// ls_c = −ln(std_c + 1e-6), b_c = −mean_c·exp(ls_c) (statistics in double).
+    /// </summary>
+    public static void ActNormInitializeChannels(ReadOnlySpan2D<float> u, Span<float> logScale, Span<float> bias, int channels, int pixels)
+    {
+        int rows = u.Height;
+        for (int c = 0; c < channels; c++)
+        {
+            double sum = 0, sumSq = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                var block = u.GetRowSpan(r).Slice(c * pixels, pixels);
+                for (int p = 0; p < pixels; p++)
+                {
+                    double x = block[p];
+                    sum += x;
+                    sumSq += x * x;
+                }
+            }
+            double count = (double)rows * pixels;
+            double mean = sum / count;
+            double variance = Math.Max(sumSq / count - mean * mean, 0);
+            double ls = -Math.Log(Math.Sqrt(variance) + 1e-6);
+            logScale[c] = (float)ls;
+            bias[c] = (float)(-mean * Math.Exp(ls));
+        }
+    }
+
+    /// <summary>
+    /// Channel-major rows [channels, pixels] → one pixel-major matrix: <paramref name="t"/>[r·pixels + p, c] = x[r, c·pixels + p]
+    /// (rows·pixels rows of <paramref name="channels"/>), so that a per-pixel matrix over the channels is one GEMM.
+    /// </summary>
+    public static void ChannelsToPixels(ReadOnlySpan2D<float> x, Span2D<float> t, int channels, int pixels)
+    {
+        for (int r = 0; r < x.Height; r++)
+        {
+            var xr = x.GetRowSpan(r);
+            for (int c = 0; c < channels; c++)
+            {
+                var block = xr.Slice(c * pixels, pixels);
+                for (int p = 0; p < pixels; p++)
+                    t[r * pixels + p, c] = block[p];
+            }
+        }
+    }
+
+    /// <summary>The inverse of <see cref="ChannelsToPixels"/>: x[r, c·pixels + p] = t[r·pixels + p, c].</summary>
+    public static void PixelsToChannels(ReadOnlySpan2D<float> t, Span2D<float> x, int channels, int pixels)
+    {
+        for (int r = 0; r < x.Height; r++)
+        {
+            var xr = x.GetRowSpan(r);
+            for (int c = 0; c < channels; c++)
+            {
+                var block = xr.Slice(c * pixels, pixels);
+                for (int p = 0; p < pixels; p++)
+                    block[p] = t[r * pixels + p, c];
+            }
+        }
+    }
+
+    /// <summary>
     /// Builds, in <paramref name="work"/> (4·D² floats): [0, D²) W = P·L·Ũ, [D², 2D²) L (unit lower),
     /// [2D², 3D²) Ũ = U + diag(exp(logs)), and uses [3D², 4D²) as scratch for L·Ũ.
     /// P[i, π[i]] = 1, so row i of W is row π[i] of L·Ũ.

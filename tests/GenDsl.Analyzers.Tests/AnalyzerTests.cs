@@ -427,6 +427,148 @@ public class AnalyzerTests
         }
         """);
 
+    // ---- GD0018 and the other image-flow checks ------------------------------------------------
+
+    [Fact]
+    public Task ImageFlowWithSqueezesHasNoDiagnostic() => Verify("""
+        using GenDsl;
+        [Flow(Channels = 1, Height = 28, Width = 28)]
+        public sealed partial class F
+        {
+            [Squeeze] public partial Squeeze S1 { get; }
+            [ActNorm] public partial ActNorm N1 { get; }
+            [InvertibleConv1x1(Seed = 3)] public partial InvertibleConv1x1 W1 { get; }
+            [AffineCoupling(Mask.FirstHalf, Hidden = 8)] public partial Coupling C1 { get; }
+            [Squeeze] public partial Squeeze S2 { get; }
+            [InvertibleConv1x1] public partial InvertibleConv1x1 W2 { get; }
+            [AffineCoupling(Mask.SecondHalf, Hidden = 8)] public partial Coupling C2 { get; }
+            [Split] public partial Split X1 { get; }
+            [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 8)] public partial Coupling C3 { get; }
+        }
+        """);
+
+    /// <summary>
+    /// Image layers are sized by the current channels, not D: a 3×32×32 Glow with six 1×1 convolutions is within GenDsl's
+    /// parameter limit (no GD0015; sized as D×D matrices, the six alone would be 6·(6·3072² + 3072) > 2^28).
+    /// </summary>
+    [Fact]
+    public Task ImageFlowParametersFollowTheChannels() => Verify("""
+        using GenDsl;
+        [Flow(Channels = 3, Height = 32, Width = 32)]
+        public sealed partial class F
+        {
+            [Squeeze] public partial Squeeze S1 { get; }
+            [ActNorm] public partial ActNorm N1 { get; }
+            [InvertibleConv1x1(Seed = 1)] public partial InvertibleConv1x1 W1 { get; }
+            [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 512)] public partial Coupling C1 { get; }
+            [InvertibleConv1x1(Seed = 2)] public partial InvertibleConv1x1 W2 { get; }
+            [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 512)] public partial Coupling C2 { get; }
+            [InvertibleConv1x1(Seed = 3)] public partial InvertibleConv1x1 W3 { get; }
+            [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 512)] public partial Coupling C3 { get; }
+            [InvertibleConv1x1(Seed = 4)] public partial InvertibleConv1x1 W4 { get; }
+            [InvertibleConv1x1(Seed = 5)] public partial InvertibleConv1x1 W5 { get; }
+            [InvertibleConv1x1(Seed = 6)] public partial InvertibleConv1x1 W6 { get; }
+            [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 512)] public partial Coupling C4 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0018_SqueezeOfAnOddSide() => Verify("""
+        using GenDsl;
+        [Flow(Channels = 1, Height = 28, Width = 28)]
+        public sealed partial class F
+        {
+            [Squeeze] public partial Squeeze S1 { get; }
+            [Squeeze] public partial Squeeze S2 { get; }
+            [{|GD0018:Squeeze|}] public partial Squeeze S3 { get; }
+            [AffineCoupling(Mask.FirstHalf, Hidden = 8)] public partial Coupling C1 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0018_SqueezeOfAnOddWidthNamesTheShape() => Verify("""
+        using GenDsl;
+        [Flow(Channels = 3, Height = 4, Width = 6)]
+        public sealed partial class F
+        {
+            [Squeeze] public partial Squeeze S1 { get; }
+            [{|GD0018:Squeeze|}] public partial Squeeze S2 { get; }
+            [AffineCoupling(Mask.FirstHalf, Hidden = 8)] public partial Coupling C1 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0018_SqueezeInAVectorFlow() => Verify("""
+        using GenDsl;
+        [Flow(Features = 16)]
+        public sealed partial class F
+        {
+            [{|GD0018:Squeeze|}] public partial Squeeze S1 { get; }
+            [AffineCoupling(Mask.FirstHalf, Hidden = 8)] public partial Coupling C1 { get; }
+            [{|GD0018:Squeeze|}] public partial {|GD0012:Coupling|} S2 { get; }
+            [{|GD0018:InvertibleConv1x1(Seed = 2)|}] public partial InvertibleConv1x1 W1 { get; }
+            [{|GD0018:InvertibleConv1x1|}] public partial {|GD0012:InvertibleLinear|} W2 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0018_ImageMasksThatDoNotFit() => Verify("""
+        using GenDsl;
+        [Flow(Features = 16)]
+        public sealed partial class V
+        {
+            [AffineCoupling({|GD0018:Mask.ChannelsFirstHalf|})] public partial Coupling C1 { get; }
+        }
+        [Flow(Channels = 1, Height = 4, Width = 4)]
+        public sealed partial class F
+        {
+            [AffineCoupling({|GD0018:Mask.ChannelsSecondHalf|})] public partial Coupling C1 { get; }
+            [AdditiveCoupling(Mask.CheckerboardEven, Hidden = 4)] public partial Coupling C2 { get; }
+            [SplineCoupling({|GD0018:Mask.CheckerboardOdd|})] public partial Coupling C3 { get; }
+            [Squeeze] public partial Squeeze S1 { get; }
+            [Squeeze] public partial Squeeze S2 { get; }
+            [AffineCoupling({|GD0018:Mask.CheckerboardOdd|})] public partial Coupling C4 { get; }
+            [AffineCoupling(Mask.ChannelsFirstHalf)] public partial Coupling C5 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task GD0018_SplitsThatDoNotFit() => Verify("""
+        using GenDsl;
+        [Flow(Features = 16)]
+        public sealed partial class V
+        {
+            [AffineCoupling(Mask.FirstHalf)] public partial Coupling C1 { get; }
+            [{|GD0018:Split|}] public partial Split X1 { get; }
+        }
+        [Flow(Channels = 2, Height = 4, Width = 4)]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 4)] public partial Coupling C1 { get; }
+            [Split] public partial Split X1 { get; }
+            [{|GD0018:Split|}] public partial Split X2 { get; }
+            [{|GD0018:AffineCoupling(Mask.FirstHalf)|}] public partial Coupling C2 { get; }
+            [{|GD0018:Permute(Permutation.Reverse)|}] public partial Permutation P1 { get; }
+            [Squeeze] public partial Squeeze S1 { get; }
+            [AffineCoupling(Mask.CheckerboardEven, Hidden = 4)] public partial Coupling C3 { get; }
+        }
+        """);
+
+    [Fact]
+    public Task ImageFlowSizes() => Verify("""
+        using GenDsl;
+        [Flow(Channels = 2, {|GD0005:Height = 0|}, Width = 4)]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.FirstHalf, Hidden = 8)] public partial Coupling C1 { get; }
+        }
+        [Flow({|GD0005:Features = 10|}, Channels = 2, Height = 2, Width = 2)]
+        public sealed partial class G
+        {
+            [AffineCoupling(Mask.FirstHalf, Hidden = 8)] public partial Coupling C1 { get; }
+        }
+        """);
+
     // ---- GD0017 and the other [MaskedAutoregressive] checks -----------------------------------
 
     [Fact]

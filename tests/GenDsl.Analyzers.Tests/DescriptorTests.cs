@@ -9,10 +9,10 @@ public class DescriptorTests
     private static string RepositoryFile(params string[] parts) => TestSetup.RepositoryFile(parts);
 
     [Fact]
-    public void IdsAreGD0001ToGD0017InOrder()
+    public void IdsAreGD0001ToGD0018InOrder()
     {
         var ids = GenDslDiagnostics.All.Select(d => d.Id).ToArray();
-        Assert.Equal(Enumerable.Range(1, 17).Select(i => $"GD{i:D4}"), ids);
+        Assert.Equal(Enumerable.Range(1, 18).Select(i => $"GD{i:D4}"), ids);
         Assert.Equal(GenDslDiagnostics.All, new GenDslAnalyzer().SupportedDiagnostics);
     }
 

@@ -42,6 +42,24 @@ internal static class GeneratorFuzzCorpus
                 [AffineCoupling("010101", Hidden = 4, HiddenLayers = 3, Activation = Activation.Sigmoid)] internal partial Coupling C5 { get; }
             }
             """),
+        ("ImageFlowLayers", "flows", """
+            [Flow(Channels = 2, Height = 8, Width = 4, Condition = 1)]
+            public sealed partial class ImageFlowLayers
+            {
+                [Squeeze] public partial Squeeze S1 { get; }
+                [AffineCoupling(Mask.FirstHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
+                [ActNorm] public partial ActNorm N1 { get; }
+                [InvertibleConv1x1(Seed = 3)] public partial InvertibleConv1x1 W1 { get; }
+                [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 4, HiddenLayers = 2)] public partial Coupling C3 { get; }
+                [Squeeze] public partial Squeeze S2 { get; }
+                [AdditiveCoupling(Mask.SecondHalf, Hidden = 4)] public partial Coupling C2 { get; }
+                [AffineCoupling(Mask.CheckerboardEven, Hidden = 3, HiddenLayers = 1, Activation = Activation.Tanh)] public partial Coupling C4 { get; }
+                [AdditiveCoupling(Mask.ChannelsSecondHalf, Hidden = 2, HiddenLayers = 0)] public partial Coupling C5 { get; }
+                [Split] public partial Split X1 { get; }
+                [ActNorm] public partial ActNorm N2 { get; }
+                [AffineCoupling(Mask.CheckerboardOdd, Hidden = 2, HiddenLayers = 1)] public partial Coupling C6 { get; }
+            }
+            """),
         ("SplineFlows", "flows", """
             [Flow(Features = 5, Condition = 3)]
             public sealed partial class SplineFlows

@@ -132,6 +132,7 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
             "Condition =", "Sigma =", "Beta =", "GradientPenalty =", "Output =", "Likelihood.Gaussian,", "Likelihood.GaussianFixed", "GanLoss.Wasserstein",
             "GanLoss.Hinge", "GanLoss.Minimax", "HiddenLayers =", "Activation = Activation.",
             "[SemiSupervisedVae(", "Classes =", "Alpha =", "[Classifier,", "[MaskedAutoregressive(", "Inverse = true", "Transform = AutoregressiveTransform.Spline", "Initialization = FlowInitialization.Identity",
+            "[Squeeze]", "[Flow(Channels =", "[InvertibleConv1x1(", "Mask.ChannelsFirstHalf", "Mask.CheckerboardEven", "[Split]",
         })
             Assert.Contains(used, all);
         foreach (var fuzzClass in s_classes)

@@ -44,6 +44,17 @@ public class ExportTests : CliHarness
     }
 
     [Fact]
+    public void AnImageFlowWithoutAnOnnxFormIsAUsageErrorNamingTheLayer()
+    {
+        string run = Checkpoint("fashion-glow", out _);
+        var r = Run("export", run, "--onnx", P("onnx"));
+        AssertExit(ExitCodes.Usage, r);
+        Assert.Contains("layer 'C4' (AffineCoupling) has no ONNX export yet", r.Err);
+        Assert.DoesNotContain("this is a bug", r.Err);
+        Assert.False(Directory.Exists(P("onnx")) && Directory.GetFiles(P("onnx")).Length > 0, "a graph was written");
+    }
+
+    [Fact]
     public void OnePartToOneFile()
     {
         string run = Checkpoint("ring-gan", out _);

@@ -29,6 +29,65 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void ImageGlowLayers()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Flow(Channels = 1, Height = 4, Width = 4)]
+            public sealed partial class TinyImages
+            {
+                [Squeeze] public partial Squeeze S1 { get; }
+                [ActNorm] public partial ActNorm N1 { get; }
+                [InvertibleConv1x1(Seed = 1)] public partial InvertibleConv1x1 W1 { get; }
+                [AffineCoupling(Mask.FirstHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
+                [Squeeze] public partial Squeeze S2 { get; }
+                [AdditiveCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
+    [Fact]
+    public void ConvolutionalCouplings()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Flow(Channels = 2, Height = 4, Width = 4, Condition = 1)]
+            public sealed partial class ConvCouplings
+            {
+                [AffineCoupling(Mask.CheckerboardEven, Hidden = 8, HiddenLayers = 2)] public partial Coupling C1 { get; }
+                [Squeeze] public partial Squeeze S1 { get; }
+                [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 8, HiddenLayers = 2)] public partial Coupling C2 { get; }
+                [AdditiveCoupling(Mask.ChannelsSecondHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C3 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
+    [Fact]
+    public void MultiScaleSplit()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Flow(Channels = 1, Height = 4, Width = 4)]
+            public sealed partial class MultiScale
+            {
+                [Squeeze] public partial Squeeze S1 { get; }
+                [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
+                [Split] public partial Split X1 { get; }
+                [AffineCoupling(Mask.CheckerboardEven, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
+    [Fact]
     public void ConditionalFlow()
     {
         var (generated, _) = GeneratorHarness.Run("""

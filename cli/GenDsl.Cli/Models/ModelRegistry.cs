@@ -88,6 +88,17 @@ internal static class ModelRegistry
             training: new TrainingDefaults(Batch: 128, LearningRate: 1e-3f, Steps: 250),
             transform: DataTransform.DequantizeLogit(levels: 17)),
 
+        new FlowEntry<FashionGlow>(
+            "fashion-glow", "Glow on 28×28 Fashion-MNIST: squeeze, 2 steps (ActNorm, 1×1 conv, conv coupling 32), split, squeeze, 2 steps", defaultData: "fashion",
+            FashionGlow.FeatureCount, FashionGlow.ConditionCount, o => new FashionGlow(o),
+            trainStep: static (m, x, _, opt) => m.TrainStep(x, opt),
+            logProb: static (m, x, _, logp) => m.LogProb(x, logp),
+            sample: static (m, x, _, rng) => m.Sample(x, rng),
+            // The measured budget of FashionGlowTests: 600 steps of 64 give 4.67 held-out bits/dim (about 40 s on 2 cores).
+            training: new TrainingDefaults(Batch: 64, LearningRate: 1e-3f, Steps: 600),
+            // Pixels are bytes scaled to [0, 1]: 256 levels, dequantised, then logit (GenDsl.Data.LogitTransform).
+            transform: DataTransform.DequantizeLogit(levels: 256)),
+
         // ---- Variational auto-encoders (models/VaeGanModels.cs) ----
         new VaeEntry<DigitsVae>(
             "digits-vae", "VAE on 8×8 digits: 64 → 128 → z(8) → 128 → 64, Bernoulli likelihood", defaultData: "digits",

@@ -176,6 +176,204 @@ public class ReferenceEquivalenceTests
             (x, y, rows) => flow.Backward(Of(x, rows, 12)));
     }
 
+    private static RefFlow ImageSqueezeReference() => new(32, 0,
+        new RefSqueeze(2, 4, 4),
+        new RefAffineCoupling(RefFlow.MaskKept("FirstHalf", 32, 0), 16, 1, Activation.Tanh),
+        new RefSqueeze(8, 2, 2),
+        new RefInvertibleLinear(RefFlow.RandomPermutation(32, 3)),
+        new RefAdditiveCoupling(RefFlow.MaskKept("Odd", 32, 1), 8, 1, Activation.Relu));
+
+    private static RefFlow ConditionalImageSqueezeReference() => new(108, 2,
+        new RefAffineCoupling(RefFlow.MaskKept("Even", 108, 0), 8, 1, Activation.Relu),
+        new RefSqueeze(3, 6, 6),
+        new RefChannelActNorm(12, 3, 3),
+        new RefAffineCoupling(RefFlow.MaskKept("SecondHalf", 108, 1), 8, 1, Activation.LeakyRelu),
+        new RefPermutation(RefFlow.RandomPermutation(108, 1)));
+
+    [Fact]
+    public void ImageSqueezeFlowMatchesReference()
+    {
+        var flow = new ImageSqueezeFlow(new ModelOptions { MaxBatch = 24, Seed = 11 });
+        Assert.Equal(new[] { 2, 4, 4 }, flow.S1.InputShape);
+        Assert.Equal(new[] { 32, 1, 1 }, flow.S2.OutputShape);
+        Check(flow, ImageSqueezeReference(), new[] { "S1", "C1", "S2", "L1", "C2" }, rows: 19,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 32), Of(z, rows, 32), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 32), Of(x, rows, 32)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 32)),
+            parameterScale: 0.2f);
+    }
+
+    [Fact]
+    public void ConditionalImageSqueezeFlowMatchesReference()
+    {
+        var flow = new ConditionalImageSqueezeFlow(new ModelOptions { MaxBatch = 16, Seed = 12 });
+        Assert.Equal(108, ConditionalImageSqueezeFlow.FeatureCount);
+        Assert.Equal((3, 6, 6), (ConditionalImageSqueezeFlow.ImageChannels, ConditionalImageSqueezeFlow.ImageHeight, ConditionalImageSqueezeFlow.ImageWidth));
+        Check(flow, ConditionalImageSqueezeReference(), new[] { "C1", "S1", "N1", "C2", "P1" }, rows: 13,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 108), Of(y!, rows, 2), Of(z, rows, 108), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 108), Of(y!, rows, 2), Of(x, rows, 108)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 108), Of(y!, rows, 2)),
+            parameterScale: 0.2f);
+    }
+
+    private static RefFlow ImageActNormReference() => new(32, 0,
+        new RefChannelActNorm(2, 4, 4),
+        new RefSqueeze(2, 4, 4),
+        new RefChannelActNorm(8, 2, 2),
+        new RefAffineCoupling(RefFlow.MaskKept("FirstHalf", 32, 0), 8, 1, Activation.Relu),
+        new RefChannelActNorm(8, 2, 2),
+        new RefAffineCoupling(RefFlow.MaskKept("SecondHalf", 32, 1), 8, 1, Activation.Softplus));
+
+    [Fact]
+    public void ImageActNormFlowMatchesReference()
+    {
+        var flow = new ImageActNormFlow(new ModelOptions { MaxBatch = 24, Seed = 13 });
+        Assert.Equal(new[] { 2 }, flow.N1.Tensors[0].Shape); // per channel of [2, 4, 4]
+        Assert.Equal(new[] { 8 }, flow.N2.Tensors[1].Shape); // per channel of [8, 2, 2]
+        Check(flow, ImageActNormReference(), new[] { "N1", "S1", "N2", "C1", "N3", "C2" }, rows: 21,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 32), Of(z, rows, 32), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 32), Of(x, rows, 32)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 32)),
+            parameterScale: 0.3f);
+    }
+
+    private static RefFlow ImageGlowStepReference() => new(64, 0,
+        new RefSqueeze(1, 8, 8),
+        new RefChannelActNorm(4, 4, 4),
+        new RefInvertibleConv1x1(4, 4, 4, RefFlow.RandomPermutation(4, 2)),
+        new RefConvCoupling(4, 4, 4, "ChannelsFirstHalf", true, 16, 2, Activation.Relu),
+        new RefSqueeze(4, 4, 4),
+        new RefChannelActNorm(16, 2, 2),
+        new RefInvertibleConv1x1(16, 2, 2, RefFlow.RandomPermutation(16, 5)),
+        new RefConvCoupling(16, 2, 2, "CheckerboardOdd", false, 8, 1, Activation.Relu),
+        new RefAffineCoupling(RefFlow.MaskKept("SecondHalf", 64, 2), 8, 1, Activation.Relu));
+
+    private static RefFlow ConditionalImageConvReference() => new(12, 2,
+        new RefInvertibleConv1x1(3, 2, 2, RefFlow.RandomPermutation(3, 1)),
+        new RefAffineCoupling(RefFlow.MaskKept("Even", 12, 0), 8, 1, Activation.Relu),
+        new RefSqueeze(3, 2, 2),
+        new RefInvertibleConv1x1(12, 1, 1, RefFlow.RandomPermutation(12, 4)),
+        new RefAffineCoupling(RefFlow.MaskKept("Odd", 12, 1), 8, 1, Activation.Relu));
+
+    [Fact]
+    public void ImageGlowStepFlowMatchesReference()
+    {
+        var flow = new ImageGlowStepFlow(new ModelOptions { MaxBatch = 24, Seed = 14 });
+        Assert.Equal(new[] { 4, 4 }, flow.W1.Tensors[0].Shape); // lower [C, C] over the 4 channels of [4, 4, 4]
+        Assert.Equal(new[] { 16, 2, 2 }, flow.W2.Shape);
+        Check(flow, ImageGlowStepReference(), new[] { "S1", "N1", "W1", "C1", "S2", "N2", "W2", "C2", "C3" }, rows: 17,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 64), Of(z, rows, 64), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 64), Of(x, rows, 64)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 64)),
+            parameterScale: 0.2f);
+    }
+
+    [Fact]
+    public void ConditionalImageConvFlowMatchesReference()
+    {
+        var flow = new ConditionalImageConvFlow(new ModelOptions { MaxBatch = 24, Seed = 15 });
+        Check(flow, ConditionalImageConvReference(), new[] { "W1", "C1", "S1", "W2", "C2" }, rows: 19,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 12), Of(y!, rows, 2), Of(z, rows, 12), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 12), Of(y!, rows, 2), Of(x, rows, 12)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 12), Of(y!, rows, 2)),
+            parameterScale: 0.2f);
+    }
+
+    private static RefFlow ImageConvCouplingReference() => new(32, 0,
+        new RefSqueeze(2, 4, 4),
+        new RefChannelActNorm(8, 2, 2),
+        new RefConvCoupling(8, 2, 2, "ChannelsFirstHalf", true, 6, 2, Activation.Relu),
+        new RefInvertibleConv1x1(8, 2, 2, RefFlow.RandomPermutation(8, 1)),
+        new RefConvCoupling(8, 2, 2, "ChannelsSecondHalf", false, 4, 1, Activation.Tanh));
+
+    private static RefFlow ImageCheckerboardReference() => new(48, 0,
+        new RefConvCoupling(3, 4, 4, "CheckerboardEven", true, 5, 2, Activation.Relu),
+        new RefConvCoupling(3, 4, 4, "CheckerboardOdd", false, 4, 0, Activation.Relu),
+        new RefConvCoupling(3, 4, 4, "ChannelsSecondHalf", true, 4, 1, Activation.LeakyRelu));
+
+    private static RefFlow ConditionalImageConvCouplingReference() => new(16, 2,
+        new RefConvCoupling(2, 2, 4, "CheckerboardOdd", true, 4, 1, Activation.Relu),
+        new RefConvCoupling(2, 2, 4, "ChannelsFirstHalf", true, 4, 1, Activation.Softplus));
+
+    [Fact]
+    public void ImageConvCouplingFlowMatchesReference()
+    {
+        var flow = new ImageConvCouplingFlow(new ModelOptions { MaxBatch = 24, Seed = 16 });
+        Assert.Equal(new[] { 6, 4, 3, 3 }, flow.C1.Tensors[0].Shape); // conv 3×3 on the 4 kept channels of [8, 2, 2]
+        Assert.Equal(new[] { 4 }, flow.C1.Tensors[^1].Shape);         // a scale per transformed channel
+        Check(flow, ImageConvCouplingReference(), new[] { "S1", "N1", "C1", "W1", "C2" }, rows: 18,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 32), Of(z, rows, 32), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 32), Of(x, rows, 32)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 32)),
+            parameterScale: 0.2f);
+    }
+
+    [Fact]
+    public void ImageCheckerboardFlowMatchesReference()
+    {
+        var flow = new ImageCheckerboardFlow(new ModelOptions { MaxBatch = 24, Seed = 17 });
+        Assert.Equal(new[] { 5, 3, 3, 3 }, flow.C1.Tensors[0].Shape); // a checkerboard's network reads every channel
+        Check(flow, ImageCheckerboardReference(), new[] { "C1", "C2", "C3" }, rows: 15,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 48), Of(z, rows, 48), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 48), Of(x, rows, 48)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 48)),
+            parameterScale: 0.2f);
+    }
+
+    [Fact]
+    public void ConditionalImageConvCouplingFlowMatchesReference()
+    {
+        var flow = new ConditionalImageConvCouplingFlow(new ModelOptions { MaxBatch = 24, Seed = 18 });
+        Assert.Equal(new[] { 4, 4, 3, 3 }, flow.C1.Tensors[0].Shape); // 2 channels of u ⊙ b and 2 of y
+        Check(flow, ConditionalImageConvCouplingReference(), new[] { "C1", "C2" }, rows: 14,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 16), Of(y!, rows, 2), Of(z, rows, 16), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 16), Of(y!, rows, 2), Of(x, rows, 16)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 16), Of(y!, rows, 2)),
+            parameterScale: 0.3f);
+    }
+
+    [Fact]
+    public void IdentityInitialisedImageConvFlowStartsAsTheIdentity()
+    {
+        var flow = new IdentityImageConvFlow(new ModelOptions { MaxBatch = 8, Seed = 19 });
+        var x = new float[8 * 32];
+        new Rng(3, 1).FillNormal(x, 0f, 1f);
+        var z = new float[8 * 32];
+        var logDet = new float[8];
+        flow.ToLatent(Of(x, 8, 32), Of(z, 8, 32), logDet);
+        // every coupling is the identity; the squeeze permutes: z is x reordered, log-det 0
+        Assert.Equal(x.OrderBy(v => v), z.OrderBy(v => v));
+        Assert.All(logDet, v => Assert.Equal(0f, v));
+        Assert.NotEqual(0f, flow.C1.Parameter("net.0.weight")[0]); // hidden layers drawn as torch.nn.Conv2d
+        Assert.All(flow.C1.Parameter("net.2.weight").ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    private static RefFlow ImageSplitReference() => new(16, 0,
+        new RefSqueeze(1, 4, 4),
+        new RefChannelActNorm(4, 2, 2),
+        new RefConvCoupling(4, 2, 2, "ChannelsFirstHalf", true, 6, 2, Activation.Relu),
+        new RefSplit(),
+        new RefOnPrefix(8, new RefChannelActNorm(2, 2, 2)),
+        new RefOnPrefix(8, new RefInvertibleConv1x1(2, 2, 2, RefFlow.RandomPermutation(2, 3))),
+        new RefOnPrefix(8, new RefConvCoupling(2, 2, 2, "CheckerboardEven", false, 4, 1, Activation.Relu)),
+        new RefOnPrefix(8, new RefSqueeze(2, 2, 2)),
+        new RefSplit(),
+        new RefOnPrefix(4, new RefConvCoupling(4, 1, 1, "ChannelsSecondHalf", true, 4, 1, Activation.Tanh)));
+
+    [Fact]
+    public void ImageSplitFlowMatchesReference()
+    {
+        var flow = new ImageSplitFlow(new ModelOptions { MaxBatch = 24, Seed = 20 });
+        Assert.Equal((8, 16), flow.X1.FactoredOut);
+        Assert.Equal(new[] { 4, 1, 1 }, flow.X2.OutputShape);
+        Assert.Equal(new[] { 2 }, flow.N2.Tensors[0].Shape); // ActNorm on the remaining 2 channels
+        Check(flow, ImageSplitReference(), new[] { "S1", "N1", "C1", "X1", "N2", "W1", "C2", "S2", "X2", "C3" }, rows: 16,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 16), Of(z, rows, 16), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 16), Of(x, rows, 16)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 16)),
+            parameterScale: 0.3f);
+    }
+
     private static Span2D<float> Of(float[] a, int rows, int cols) => new(a, rows, cols);
 
     private static void Check(IFlowModel flow, RefFlow reference, string[] members, int rows,

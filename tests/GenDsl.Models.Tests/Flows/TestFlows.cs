@@ -96,3 +96,115 @@ public sealed partial class ConditionalSplineMafFlow
     [Permute(Permutation.Random, Seed = 5)] public partial Permutation P1 { get; }
     [MaskedAutoregressive(Transform = AutoregressiveTransform.Spline, Bins = 6, TailBound = 1, Hidden = 5, HiddenLayers = 1, Inverse = true)] public partial MaskedAutoregressive M2 { get; }
 }
+
+// Image flows: rows are channel-major [C, H, W] images; squeezes between vector layers (which act on the flat row).
+[Flow(Channels = 2, Height = 4, Width = 4)]
+public sealed partial class ImageSqueezeFlow
+{
+    [Squeeze] public partial Squeeze S1 { get; }                                                      // [2, 4, 4] → [8, 2, 2]
+    [AffineCoupling(Mask.FirstHalf, Hidden = 16, HiddenLayers = 1, Activation = Activation.Tanh)] public partial Coupling C1 { get; }
+    [Squeeze] public partial Squeeze S2 { get; }                                                      // [8, 2, 2] → [32, 1, 1]
+    [InvertibleLinear(Seed = 3)] public partial InvertibleLinear L1 { get; }
+    [AdditiveCoupling(Mask.Odd, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }
+}
+
+[Flow(Channels = 3, Height = 6, Width = 6, Condition = 2)]
+public sealed partial class ConditionalImageSqueezeFlow
+{
+    [AffineCoupling(Mask.Even, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
+    [Squeeze] public partial Squeeze S1 { get; }                                                      // [3, 6, 6] → [12, 3, 3]
+    [ActNorm] public partial ActNorm N1 { get; }                                                      // per channel: logscale [12]
+    [AffineCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1, Activation = Activation.LeakyRelu)] public partial Coupling C2 { get; }
+    [Permute(Permutation.Random, Seed = 1)] public partial Permutation P1 { get; }
+}
+
+// Per-channel ActNorm before and after squeezes (logscale [2], then [8]).
+[Flow(Channels = 2, Height = 4, Width = 4)]
+public sealed partial class ImageActNormFlow
+{
+    [ActNorm] public partial ActNorm N1 { get; }
+    [Squeeze] public partial Squeeze S1 { get; }
+    [ActNorm] public partial ActNorm N2 { get; }
+    [AffineCoupling(Mask.FirstHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
+    [ActNorm] public partial ActNorm N3 { get; }
+    [AffineCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1, Activation = Activation.Softplus)] public partial Coupling C2 { get; }
+}
+
+// Glow steps on images: ActNorm, invertible 1×1 convolution, convolutional coupling; squeezes between (C = 4, then 16 channels).
+[Flow(Channels = 1, Height = 8, Width = 8)]
+public sealed partial class ImageGlowStepFlow
+{
+    [Squeeze] public partial Squeeze S1 { get; }                                                      // [1, 8, 8] → [4, 4, 4]
+    [ActNorm] public partial ActNorm N1 { get; }
+    [InvertibleConv1x1(Seed = 2)] public partial InvertibleConv1x1 W1 { get; }
+    [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 16, HiddenLayers = 2)] public partial Coupling C1 { get; }
+    [Squeeze] public partial Squeeze S2 { get; }                                                      // [4, 4, 4] → [16, 2, 2]
+    [ActNorm] public partial ActNorm N2 { get; }
+    [InvertibleConv1x1(Seed = 5)] public partial InvertibleConv1x1 W2 { get; }
+    [AdditiveCoupling(Mask.CheckerboardOdd, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }
+    [AffineCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C3 { get; }  // a dense coupling on the flat row
+}
+
+[Flow(Channels = 3, Height = 2, Width = 2, Condition = 2)]
+public sealed partial class ConditionalImageConvFlow
+{
+    [InvertibleConv1x1(Seed = 1)] public partial InvertibleConv1x1 W1 { get; }                        // 3 channels
+    [AffineCoupling(Mask.Even, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
+    [Squeeze] public partial Squeeze S1 { get; }                                                      // [3, 2, 2] → [12, 1, 1]
+    [InvertibleConv1x1(Seed = 4)] public partial InvertibleConv1x1 W2 { get; }                        // 12 channels, one pixel
+    [AffineCoupling(Mask.Odd, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }
+}
+
+// Convolutional couplings (image masks): channel halves after a squeeze, with ActNorm and a 1×1 convolution between.
+[Flow(Channels = 2, Height = 4, Width = 4)]
+public sealed partial class ImageConvCouplingFlow
+{
+    [Squeeze] public partial Squeeze S1 { get; }                                                      // [2, 4, 4] → [8, 2, 2]
+    [ActNorm] public partial ActNorm N1 { get; }
+    [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 6, HiddenLayers = 2)] public partial Coupling C1 { get; }
+    [InvertibleConv1x1(Seed = 1)] public partial InvertibleConv1x1 W1 { get; }
+    [AdditiveCoupling(Mask.ChannelsSecondHalf, Hidden = 4, HiddenLayers = 1, Activation = Activation.Tanh)] public partial Coupling C2 { get; }
+}
+
+// Checkerboards (the network reads u ⊙ b over every channel), then a channel mask on an odd channel count.
+[Flow(Channels = 3, Height = 4, Width = 4)]
+public sealed partial class ImageCheckerboardFlow
+{
+    [AffineCoupling(Mask.CheckerboardEven, Hidden = 5, HiddenLayers = 2)] public partial Coupling C1 { get; }
+    [AdditiveCoupling(Mask.CheckerboardOdd, Hidden = 4, HiddenLayers = 0)] public partial Coupling C2 { get; }
+    [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 4, HiddenLayers = 1, Activation = Activation.LeakyRelu)] public partial Coupling C3 { get; }
+}
+
+// A condition reaches the convolutional networks as constant extra channels.
+[Flow(Channels = 2, Height = 2, Width = 4, Condition = 2)]
+public sealed partial class ConditionalImageConvCouplingFlow
+{
+    [AffineCoupling(Mask.CheckerboardOdd, Hidden = 4, HiddenLayers = 1)] public partial Coupling C1 { get; }
+    [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 4, HiddenLayers = 1, Activation = Activation.Softplus)] public partial Coupling C2 { get; }
+}
+
+// Identity initialisation zeroes the output convolutions: the flow starts as the identity.
+[Flow(Channels = 2, Height = 4, Width = 4, Initialization = FlowInitialization.Identity)]
+public sealed partial class IdentityImageConvFlow
+{
+    [AffineCoupling(Mask.CheckerboardEven, Hidden = 4, HiddenLayers = 2)] public partial Coupling C1 { get; }
+    [Squeeze] public partial Squeeze S1 { get; }
+    [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 4, HiddenLayers = 2)] public partial Coupling C2 { get; }
+    [AdditiveCoupling(Mask.ChannelsSecondHalf, Hidden = 4, HiddenLayers = 1)] public partial Coupling C3 { get; }
+}
+
+// Multi-scale: two splits; after each, the layers act on the remaining channels (16 → 8 → 4 active features).
+[Flow(Channels = 1, Height = 4, Width = 4)]
+public sealed partial class ImageSplitFlow
+{
+    [Squeeze] public partial Squeeze S1 { get; }                                                      // [1, 4, 4] → [4, 2, 2]
+    [ActNorm] public partial ActNorm N1 { get; }
+    [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 6, HiddenLayers = 2)] public partial Coupling C1 { get; }
+    [Split] public partial Split X1 { get; }                                                          // channels 2, 3 → latent; [2, 2, 2]
+    [ActNorm] public partial ActNorm N2 { get; }
+    [InvertibleConv1x1(Seed = 3)] public partial InvertibleConv1x1 W1 { get; }
+    [AdditiveCoupling(Mask.CheckerboardEven, Hidden = 4, HiddenLayers = 1)] public partial Coupling C2 { get; }
+    [Squeeze] public partial Squeeze S2 { get; }                                                      // [2, 2, 2] → [8, 1, 1]
+    [Split] public partial Split X2 { get; }                                                          // channels 4…7 → latent; [4, 1, 1]
+    [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 4, HiddenLayers = 1, Activation = Activation.Tanh)] public partial Coupling C3 { get; }
+}

@@ -249,6 +249,8 @@ public sealed class RefFlow
         for (int i = 0; i < _layers.Length; i++)
         {
             if (_layers[i] is RefActNorm) RefActNorm.Initialise(Views(p, i), u);
+            if (_layers[i] is RefChannelActNorm channels) channels.Initialise(Views(p, i), u);
+            if (_layers[i] is RefOnPrefix { Inner: RefChannelActNorm inner } prefix) inner.Initialise(Views(p, i), RefOnPrefix.Prefix(u, prefix.Active));
             u = _layers[i].Forward(Views(p, i), u, yy, logDet);
         }
     }
@@ -365,7 +367,7 @@ public sealed class RefFlow
         var views = new List<TensorView>();
         foreach (var t in Tensors())
             if (t.Layer == layer)
-                views.Add(new TensorView(arena, t.Offset, t.Shape[0], t.Shape.Length == 2 ? t.Shape[1] : 1));
+                views.Add(new TensorView(arena, t.Offset, t.Shape[0], t.Shape.Length >= 2 ? Size(t.Shape) / t.Shape[0] : 1)); // a conv weight [out, in, k, k] as out × (in·k·k)
         return views.ToArray();
     }
 

@@ -96,6 +96,102 @@ public sealed class RefFlowNumericTests
     }
 
     [Fact]
+    public void SingleSqueeze()
+    {
+        var rng = new Random(17);
+        foreach (var (c, h, w) in new[] { (1, 2, 2), (2, 4, 4), (3, 2, 6), (1, 6, 4) })
+            CheckEverything(new RefFlow(c * h * w, 0, new RefSqueeze(c, h, w)), rng, $"Squeeze [{c}, {h}, {w}]");
+    }
+
+    [Fact]
+    public void SingleChannelActNorm()
+    {
+        var rng = new Random(18);
+        foreach (var (c, h, w) in new[] { (1, 2, 2), (2, 3, 4), (3, 2, 2) })
+            CheckEverything(new RefFlow(c * h * w, 0, new RefChannelActNorm(c, h, w)), rng, $"ActNorm [{c}, {h}, {w}]");
+    }
+
+    [Fact]
+    public void SingleInvertibleConv1x1()
+    {
+        var rng = new Random(20);
+        foreach (var (c, h, w) in new[] { (2, 2, 2), (3, 2, 3), (4, 1, 2) })
+            foreach (ulong seed in new ulong[] { 0, 5 })
+            {
+                int[] permutation = RefFlow.RandomPermutation(c, seed);
+                CheckEverything(new RefFlow(c * h * w, 0, new RefInvertibleConv1x1(c, h, w, permutation)), rng, $"InvertibleConv1x1 [{c}, {h}, {w}] [{string.Join(",", permutation)}]");
+            }
+    }
+
+    /// <summary>Convolutional couplings, every image mask, affine and additive, 0–2 hidden layers, with and without a condition.</summary>
+    [Theory]
+    [InlineData("ChannelsFirstHalf", true, 2, 0)]
+    [InlineData("ChannelsSecondHalf", false, 1, 2)]
+    [InlineData("CheckerboardEven", true, 1, 2)]
+    [InlineData("CheckerboardOdd", false, 2, 0)]
+    [InlineData("CheckerboardOdd", true, 0, 0)]
+    public void SingleConvCoupling(string mask, bool affine, int hiddenLayers, int condition)
+    {
+        var rng = new Random(21 + hiddenLayers + 10 * condition);
+        foreach (var (c, h, w) in new[] { (2, 2, 2), (3, 2, 3) })
+            foreach (var act in new[] { Activation.Tanh, Activation.Softplus })
+                CheckEverything(new RefFlow(c * h * w, condition, new RefConvCoupling(c, h, w, mask, affine, 3, hiddenLayers, act)), rng,
+                    $"ConvCoupling [{c}, {h}, {w}] {mask} {(affine ? "affine" : "additive")} n={hiddenLayers} k={condition} {act}");
+    }
+
+    /// <summary>A split between image layers: the later layers act on the prefix, the factored-out features go to z unchanged.</summary>
+    [Fact]
+    public void SplitFlow()
+    {
+        var rng = new Random(22);
+        var flow = new RefFlow(16, 0,
+            new RefChannelActNorm(4, 2, 2),
+            new RefConvCoupling(4, 2, 2, "ChannelsSecondHalf", true, 3, 1, Activation.Tanh),
+            new RefSplit(),
+            new RefOnPrefix(8, new RefInvertibleConv1x1(2, 2, 2, RefFlow.RandomPermutation(2, 1))),
+            new RefOnPrefix(8, new RefConvCoupling(2, 2, 2, "CheckerboardOdd", true, 3, 1, Activation.Softplus)),
+            new RefOnPrefix(8, new RefSqueeze(2, 2, 2)),
+            new RefSplit(),
+            new RefOnPrefix(4, new RefChannelActNorm(4, 1, 1)));
+        CheckEverything(flow, rng, "split flow");
+    }
+
+    /// <summary>After the per-channel initialisation each channel has mean 0 and variance 1 over rows and pixels (not each feature).</summary>
+    [Fact]
+    public void ChannelActNormInitialisationStandardisesEachChannel()
+    {
+        var rng = new Random(19);
+        var flow = new RefFlow(2 * 3 * 3, 0, new RefChannelActNorm(2, 3, 3));
+        var x = RandomMatrix(rng, 6, 18);
+        for (int r = 0; r < 6; r++)
+            for (int j = 9; j < 18; j++) x[r, j] = 5 + 3 * x[r, j]; // channel 1: another mean and scale
+        var p = new double[flow.ParameterCount];
+        flow.InitialiseActNorm(p, x, null);
+        flow.ToLatent(p, x, null, out var z, out _);
+        for (int c = 0; c < 2; c++)
+        {
+            var values = Enumerable.Range(0, 6).SelectMany(r => Enumerable.Range(9 * c, 9).Select(j => z[r, j])).ToArray();
+            double mean = values.Average(), variance = values.Select(v => (v - mean) * (v - mean)).Average();
+            Assert.True(Math.Abs(mean) < 1e-9, $"channel {c}: mean {mean}");
+            Assert.True(Math.Abs(variance - 1) < 1e-5, $"channel {c}: variance {variance}");
+        }
+    }
+
+    /// <summary>The squeeze on a 1×4×4 image worked by hand: output channel 2i + j holds the pixels (2h + i, 2w + j).</summary>
+    [Fact]
+    public void SqueezeMovesEach2x2BlockIntoFourChannels()
+    {
+        var x = new double[1, 16];
+        for (int j = 0; j < 16; j++) x[0, j] = 100 + j; // pixel (h, w) holds 100 + 4h + w
+        var flow = new RefFlow(16, 0, new RefSqueeze(1, 4, 4));
+        flow.ToLatent(new double[flow.ParameterCount], x, null, out var z, out var logDet);
+        // channel 0 = (even row, even column): pixels (0,0) (0,2) (2,0) (2,2); channel 1 = (even, odd); 2 = (odd, even); 3 = (odd, odd)
+        double[] expected = [100, 102, 108, 110, 101, 103, 109, 111, 104, 106, 112, 114, 105, 107, 113, 115];
+        for (int j = 0; j < 16; j++) Assert.Equal(expected[j], z[0, j]);
+        Assert.Equal(0, logDet[0]);
+    }
+
+    [Fact]
     public void SingleActNorm()
     {
         var rng = new Random(8);
