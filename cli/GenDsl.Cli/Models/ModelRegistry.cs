@@ -99,6 +99,16 @@ internal static class ModelRegistry
             // Pixels are bytes scaled to [0, 1]: 256 levels, dequantised, then logit (GenDsl.Data.LogitTransform).
             transform: DataTransform.DequantizeLogit(levels: 256)),
 
+        new FlowEntry<MnistGlow>(
+            "mnist-glow", "Multi-scale flow on 28×28 MNIST: 2 checkerboard couplings, squeeze, 2 Glow steps, split, squeeze, 2 Glow steps", defaultData: "mnist",
+            MnistGlow.FeatureCount, MnistGlow.ConditionCount, o => new MnistGlow(o),
+            trainStep: static (m, x, _, opt) => m.TrainStep(x, opt),
+            logProb: static (m, x, _, logp) => m.LogProb(x, logp),
+            sample: static (m, x, _, rng) => m.Sample(x, rng),
+            // The measured budget of MnistGlowTests: 600 steps of 64 give 1.90 held-out bits/dim.
+            training: new TrainingDefaults(Batch: 64, LearningRate: 1e-3f, Steps: 600),
+            transform: DataTransform.DequantizeLogit(levels: 256)),
+
         // ---- Variational auto-encoders (models/VaeGanModels.cs) ----
         new VaeEntry<DigitsVae>(
             "digits-vae", "VAE on 8×8 digits: 64 → 128 → z(8) → 128 → 64, Bernoulli likelihood", defaultData: "digits",
