@@ -56,7 +56,19 @@ internal static class FlowEmitter
         bool tables = false;
         foreach (var layer in plan.Layers)
         {
-            if (layer.Spec.IsCoupling)
+            if (layer.Spec.IsCoupling && layer.ConvCoupling)
+            {
+                // An image mask's tables follow from its formula: computed once when the type is first used, so the
+                // generated code does not grow with the image (docs/flow-layers.md, "Convolutional couplings").
+                tables = true;
+                string dims = $"{layer.InputShape[0]}, {layer.InputShape[1]}, {layer.InputShape[2]}";
+                string mask = $"global::GenDsl.Mask.{MaskName(layer.Spec.Mask)}";
+                w.Line($"private static readonly int[] s_{layer.Name}_Kept = global::GenDsl.FlowIndex.ImageKept({mask}, {dims});");
+                w.Line($"private static readonly int[] s_{layer.Name}_Transformed = global::GenDsl.FlowIndex.ImageTransformed({mask}, {dims});");
+                w.Line($"private static ReadOnlySpan<int> {layer.Name}_Kept => s_{layer.Name}_Kept; // the {layer.Kept.Length} features of [{dims}] the coupling keeps ({MaskMeaning(layer.Spec.Mask)}): the network input");
+                w.Line($"private static ReadOnlySpan<int> {layer.Name}_Transformed => s_{layer.Name}_Transformed; // the {layer.Transformed.Length} features it transforms");
+            }
+            else if (layer.Spec.IsCoupling)
             {
                 tables = true;
                 w.Line($"private static ReadOnlySpan<int> {layer.Name}_Kept => [{Lit.Ints(layer.Kept)}]; // the features the coupling keeps (network input)");
@@ -87,14 +99,19 @@ internal static class FlowEmitter
             else if (layer.Kind == LayerKind.Squeeze)
             {
                 w.Line($"// {layer.Name}: output feature ((4c + 2i + j)·{layer.OutputShape[1]} + h)·{layer.OutputShape[2]} + w is input feature (c·{layer.InputShape[1]} + 2h + i)·{layer.InputShape[2]} + 2w + j");
-                w.Line($"private static ReadOnlySpan<int> {layer.Name}_Order => [{Lit.Ints(layer.Order)}];");
+                w.Line($"private static readonly int[] s_{layer.Name}_Order = global::GenDsl.FlowIndex.Squeeze({layer.InputShape[0]}, {layer.InputShape[1]}, {layer.InputShape[2]});");
+                w.Line($"private static ReadOnlySpan<int> {layer.Name}_Order => s_{layer.Name}_Order;");
                 tables = true;
             }
         }
         foreach (var layer in plan.Layers.Where(l => l.ConvCoupling))
         {
             if (layer.Checkerboard)
-                w.Line($"private static ReadOnlySpan<int> {layer.Name}_HeadColumns => [{Lit.Ints(layer.HeadColumns)}]; // the network output columns at the transformed features: [r_T{(layer.Kind == LayerKind.AffineCoupling ? ", m_T" : "")}]");
+            {
+                int heads = layer.Kind == LayerKind.AffineCoupling ? 2 : 1, pixels = layer.InputShape[1] * layer.InputShape[2];
+                w.Line($"private static readonly int[] s_{layer.Name}_HeadColumns = global::GenDsl.FlowIndex.HeadColumns(s_{layer.Name}_Transformed, {heads}, {layer.InputShape[0]}, {pixels});");
+                w.Line($"private static ReadOnlySpan<int> {layer.Name}_HeadColumns => s_{layer.Name}_HeadColumns; // the network output columns at the transformed features: [r_T{(heads == 2 ? ", m_T" : "")}], head k of feature j at column k·{layer.InputShape[0]}·{pixels} + j");
+            }
             NetworkEmitter.EmitDeclarations(w, layer.Network!);
             tables = true;
         }
@@ -126,9 +143,9 @@ internal static class FlowEmitter
             w.Line(layer.Kind switch
             {
                 LayerKind.AffineCoupling or LayerKind.AdditiveCoupling =>
-                    $"_{layer.Name}Layer = new global::GenDsl.Coupling(this, \"{layer.Name}\", {arr}, new[] {{ {Lit.Ints(layer.Kept)} }}, new[] {{ {Lit.Ints(layer.Transformed)} }}, {layer.NetLayers}, {(layer.Kind == LayerKind.AffineCoupling ? "true" : "false")});",
+                    $"_{layer.Name}Layer = new global::GenDsl.Coupling(this, \"{layer.Name}\", {arr}, {layer.Name}_Kept.ToArray(), {layer.Name}_Transformed.ToArray(), {layer.NetLayers}, {(layer.Kind == LayerKind.AffineCoupling ? "true" : "false")});",
                 LayerKind.SplineCoupling =>
-                    $"_{layer.Name}Layer = new global::GenDsl.Coupling(this, \"{layer.Name}\", {arr}, new[] {{ {Lit.Ints(layer.Kept)} }}, new[] {{ {Lit.Ints(layer.Transformed)} }}, {layer.NetLayers}, false, {layer.Name}_Bins, {layer.Name}_TailBound);",
+                    $"_{layer.Name}Layer = new global::GenDsl.Coupling(this, \"{layer.Name}\", {arr}, {layer.Name}_Kept.ToArray(), {layer.Name}_Transformed.ToArray(), {layer.NetLayers}, false, {layer.Name}_Bins, {layer.Name}_TailBound);",
                 LayerKind.MaskedAutoregressive when layer.Spec.IsSplineMade =>
                     $"_{layer.Name}Layer = new global::GenDsl.MaskedAutoregressive(this, \"{layer.Name}\", {arr}, {D}, {layer.NetLayers}, {(layer.Spec.Inverse ? "true" : "false")}, {layer.Name}_Bins, {layer.Name}_TailBound);",
                 LayerKind.MaskedAutoregressive =>
@@ -293,6 +310,18 @@ internal static class FlowEmitter
     }
 
     /// <summary>A tail bound as the comments write it (3, 2.5).</summary>
+    /// <summary>The GenDsl.Mask member of a mask value ("ChannelsFirstHalf").</summary>
+    private static string MaskName(int mask) => FlowValidator.MaskNames[mask];
+
+    /// <summary>What an image mask keeps, for the tables' comments.</summary>
+    private static string MaskMeaning(int mask) => mask switch
+    {
+        FlowMath.MaskChannelsFirstHalf => "channels 0 … ⌊C/2⌋−1, every pixel",
+        FlowMath.MaskChannelsSecondHalf => "channels ⌊C/2⌋ … C−1, every pixel",
+        FlowMath.MaskCheckerboardEven => "the pixels with h + w even, every channel",
+        _ => "the pixels with h + w odd, every channel",
+    };
+
     private static string B(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     private static int TensorIndex(FlowPlan plan, string name)

@@ -13,11 +13,13 @@ internal static class FlowMath
 
     /// <summary>
     /// The features an image mask keeps on the shape [C, H, W] (channel-major, ascending): the channels 0 … ⌊C/2⌋−1 or
-    /// ⌊C/2⌋ … C−1 with all their pixels, or every channel's pixels with h + w even or odd.
+    /// ⌊C/2⌋ … C−1 with all their pixels, or every channel's pixels with h + w even or odd; with
+    /// <paramref name="kept"/> false, the others (the features the coupling transforms), ascending too. The runtime's
+    /// GenDsl.FlowIndex computes the same tables for the generated code.
     /// </summary>
-    public static int[] ImageKept(int mask, int channels, int height, int width)
+    public static int[] ImageKept(int mask, int channels, int height, int width, bool kept = true)
     {
-        var kept = new List<int>();
+        var chosen = new List<int>();
         for (int c = 0; c < channels; c++)
             for (int h = 0; h < height; h++)
                 for (int w = 0; w < width; w++)
@@ -30,10 +32,10 @@ internal static class FlowMath
                         MaskCheckerboardOdd => (h + w) % 2 == 1,
                         _ => false,
                     };
-                    if (keep)
-                        kept.Add((c * height + h) * width + w);
+                    if (keep == kept)
+                        chosen.Add((c * height + h) * width + w);
                 }
-        return kept.ToArray();
+        return chosen.ToArray();
     }
 
     /// <summary>The features a coupling keeps, ascending (see docs/flow-layers.md).</summary>

@@ -139,7 +139,7 @@ internal sealed class FlowPlan
             layer.ConvCoupling = true;
             layer.Checkerboard = ls.HasCheckerboardMask;
             layer.Kept = FlowMath.ImageKept(ls.Mask, C, H, W);
-            layer.Transformed = FlowMath.Complement(layer.Kept, layer.Width);
+            layer.Transformed = FlowMath.ImageKept(ls.Mask, C, H, W, kept: false);
             int inChannels = layer.Checkerboard ? C : layer.Kept.Length / P;
             layer.HeadChannels = layer.Checkerboard ? C : layer.Transformed.Length / P;
             int d2 = layer.Transformed.Length, heads = affine ? 2 : 1;

@@ -49,9 +49,15 @@ internal static class FlowValidator
             Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Condition > Limits.MaxSize)
             Error("GD0015", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, "Condition");
-        int listing = spec.Layers.Count(l => l.HasNetwork || l.Kind is LayerKind.Permute or LayerKind.InvertibleLinear or LayerKind.Squeeze);
+        // Vector couplings, MADE layers, permutations and invertible linear layers list their feature indices in the
+        // generated code; squeezes and couplings with an image mask name the formula instead (GenDsl.FlowIndex), which
+        // the generator still evaluates while planning.
+        int listing = spec.Layers.Count(l => (l.HasNetwork && !(spec.IsImage && l.HasImageMask)) || l.Kind is LayerKind.Permute or LayerKind.InvertibleLinear);
+        int computed = spec.IsImage ? spec.Layers.Count(l => l.HasImageMask || l.Kind == LayerKind.Squeeze) : 0;
         if (spec.Features <= Limits.MaxSize && (long)spec.Features * listing > Limits.MaxFlowFeatureIndices)
-            Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features} and {listing} coupling, permutation, squeeze or invertible-linear layers: {(long)spec.Features * listing} feature indices in the generated code, more than GenDsl's limit of {Limits.MaxFlowFeatureIndices}: use fewer features or fewer of those layers", -1, FindingTarget.NamedArgument, "Features");
+            Error("GD0015", $"Flow '{spec.ClassName}' has {(spec.IsImage ? $"{spec.Features} features ([{spec.Channels}, {spec.Height}, {spec.Width}])" : $"Features = {spec.Features}")} and {listing} vector coupling, autoregressive, permutation or invertible-linear layers: {(long)spec.Features * listing} feature indices in the generated code, more than GenDsl's limit of {Limits.MaxFlowFeatureIndices}: use fewer features or fewer of those layers{(spec.IsImage ? " (couplings with an image mask, Mask.ChannelsFirstHalf …, and squeezes do not count)" : "")}", -1, FindingTarget.NamedArgument, spec.IsImage ? "Channels" : "Features");
+        else if (spec.Features <= Limits.MaxSize && (long)spec.Features * computed > Limits.MaxFlowComputedIndices)
+            Error("GD0015", $"Flow '{spec.ClassName}' has {spec.Features} features and {computed} squeeze or image-mask coupling layers: {(long)spec.Features * computed} feature indices for the generator to plan, more than GenDsl's limit of {Limits.MaxFlowComputedIndices}: use a smaller image or fewer of those layers", -1, FindingTarget.NamedArgument, "Channels");
         if (spec.Layers.Count > Limits.MaxLayers)
             Error("GD0015", $"Flow '{spec.ClassName}' declares {spec.Layers.Count} layers, more than GenDsl's limit of {Limits.MaxLayers}", -1, FindingTarget.ClassName);
         for (int i = 0; i < spec.Layers.Count; i++)
@@ -273,7 +279,7 @@ internal static class FlowValidator
     }
 
     /// <summary>GenDsl.Mask's member names by value, for messages.</summary>
-    private static readonly string[] MaskNames = { "Alternating", "FirstHalf", "SecondHalf", "Even", "Odd", "ChannelsFirstHalf", "ChannelsSecondHalf", "CheckerboardEven", "CheckerboardOdd" };
+    internal static readonly string[] MaskNames = { "Alternating", "FirstHalf", "SecondHalf", "Even", "Odd", "ChannelsFirstHalf", "ChannelsSecondHalf", "CheckerboardEven", "CheckerboardOdd" };
 
     /// <summary>The most bins of a [SplineCoupling] (the runtime's SplineKernels.MaxBins).</summary>
     public const int MaxBins = 256;

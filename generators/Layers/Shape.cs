@@ -67,6 +67,12 @@ internal static class Limits
     /// source, and the time the IDE takes to build it, grows as this product: 2^15 is about half a second.
     /// </summary>
     public const long MaxFlowFeatureIndices = 1L << 15;
+    /// <summary>
+    /// Largest Features × (squeeze and image-mask coupling layers) of an image flow: 2^24. Their index tables are computed
+    /// when the generated type is first used (GenDsl.FlowIndex), not listed in the code, but the generator computes them
+    /// too while planning the shapes: 2^24 indices are well under a second.
+    /// </summary>
+    public const long MaxFlowComputedIndices = 1L << 24;
     /// <summary>Largest convolution kernel side, stride and padding: 64.</summary>
     public const int MaxKernel = 64;
 }

@@ -569,6 +569,97 @@ public class AnalyzerTests
         }
         """);
 
+    /// <summary>
+    /// Squeezes and couplings with an image mask name their index formula (GenDsl.FlowIndex) instead of listing C·H·W
+    /// indices in the generated code, so they do not count toward the 2^15 listing limit: a 3×64×64 Glow of 3 levels
+    /// (15 such layers, 184,320 indices) has no GD0015; vector couplings in an image flow still count.
+    /// </summary>
+    [Fact]
+    public Task ImageLayersDoNotCountTowardTheListingLimit() => Verify("""
+        using GenDsl;
+        [Flow(Channels = 3, Height = 64, Width = 64)]
+        public sealed partial class Glow64
+        {
+            [AffineCoupling(Mask.CheckerboardEven, Hidden = 16)] public partial Coupling B1 { get; }
+            [AffineCoupling(Mask.CheckerboardOdd, Hidden = 16)] public partial Coupling B2 { get; }
+            [Squeeze] public partial Squeeze S1 { get; }
+            [ActNorm] public partial ActNorm N1 { get; }
+            [InvertibleConv1x1(Seed = 1)] public partial InvertibleConv1x1 W1 { get; }
+            [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 16)] public partial Coupling C1 { get; }
+            [ActNorm] public partial ActNorm N2 { get; }
+            [InvertibleConv1x1(Seed = 2)] public partial InvertibleConv1x1 W2 { get; }
+            [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 16)] public partial Coupling C2 { get; }
+            [ActNorm] public partial ActNorm N3 { get; }
+            [InvertibleConv1x1(Seed = 3)] public partial InvertibleConv1x1 W3 { get; }
+            [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 16)] public partial Coupling C3 { get; }
+            [ActNorm] public partial ActNorm N4 { get; }
+            [InvertibleConv1x1(Seed = 4)] public partial InvertibleConv1x1 W4 { get; }
+            [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 16)] public partial Coupling C4 { get; }
+            [Split] public partial Split X1 { get; }
+            [Squeeze] public partial Squeeze S2 { get; }
+            [ActNorm] public partial ActNorm N5 { get; }
+            [InvertibleConv1x1(Seed = 5)] public partial InvertibleConv1x1 W5 { get; }
+            [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 16)] public partial Coupling C5 { get; }
+            [ActNorm] public partial ActNorm N6 { get; }
+            [InvertibleConv1x1(Seed = 6)] public partial InvertibleConv1x1 W6 { get; }
+            [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 16)] public partial Coupling C6 { get; }
+            [ActNorm] public partial ActNorm N7 { get; }
+            [InvertibleConv1x1(Seed = 7)] public partial InvertibleConv1x1 W7 { get; }
+            [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 16)] public partial Coupling C7 { get; }
+            [ActNorm] public partial ActNorm N8 { get; }
+            [InvertibleConv1x1(Seed = 8)] public partial InvertibleConv1x1 W8 { get; }
+            [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 16)] public partial Coupling C8 { get; }
+            [Split] public partial Split X2 { get; }
+            [Squeeze] public partial Squeeze S3 { get; }
+            [ActNorm] public partial ActNorm N9 { get; }
+            [InvertibleConv1x1(Seed = 9)] public partial InvertibleConv1x1 W9 { get; }
+            [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 16)] public partial Coupling C9 { get; }
+            [ActNorm] public partial ActNorm N10 { get; }
+            [InvertibleConv1x1(Seed = 10)] public partial InvertibleConv1x1 W10 { get; }
+            [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 16)] public partial Coupling C10 { get; }
+            [ActNorm] public partial ActNorm N11 { get; }
+            [InvertibleConv1x1(Seed = 11)] public partial InvertibleConv1x1 W11 { get; }
+            [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 16)] public partial Coupling C11 { get; }
+            [ActNorm] public partial ActNorm N12 { get; }
+            [InvertibleConv1x1(Seed = 12)] public partial InvertibleConv1x1 W12 { get; }
+            [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 16)] public partial Coupling C12 { get; }
+        }
+        [Flow({|GD0015:Channels = 3|}, Height = 64, Width = 64)]
+        public sealed partial class VectorCouplings
+        {
+            [AffineCoupling(Mask.FirstHalf, Hidden = 4)] public partial Coupling C1 { get; }
+            [AffineCoupling(Mask.SecondHalf, Hidden = 4)] public partial Coupling C2 { get; }
+            [AffineCoupling(Mask.FirstHalf, Hidden = 4)] public partial Coupling C3 { get; }
+        }
+        """);
+
+    /// <summary>The generator still computes the image layers' tables while planning: 2^20 pixels × 17 such layers is GD0015 at Channels.</summary>
+    [Fact]
+    public Task ImageLayersThatWouldTakeTheGeneratorLongAreGD0015() => Verify("""
+        using GenDsl;
+        [Flow({|GD0015:Channels = 1|}, Height = 1024, Width = 1024)]
+        public sealed partial class Huge
+        {
+            [AdditiveCoupling(Mask.CheckerboardEven, Hidden = 1, HiddenLayers = 0)] public partial Coupling C1 { get; }
+            [AdditiveCoupling(Mask.CheckerboardOdd, Hidden = 1, HiddenLayers = 0)] public partial Coupling C2 { get; }
+            [AdditiveCoupling(Mask.CheckerboardEven, Hidden = 1, HiddenLayers = 0)] public partial Coupling C3 { get; }
+            [AdditiveCoupling(Mask.CheckerboardOdd, Hidden = 1, HiddenLayers = 0)] public partial Coupling C4 { get; }
+            [AdditiveCoupling(Mask.CheckerboardEven, Hidden = 1, HiddenLayers = 0)] public partial Coupling C5 { get; }
+            [AdditiveCoupling(Mask.CheckerboardOdd, Hidden = 1, HiddenLayers = 0)] public partial Coupling C6 { get; }
+            [AdditiveCoupling(Mask.CheckerboardEven, Hidden = 1, HiddenLayers = 0)] public partial Coupling C7 { get; }
+            [AdditiveCoupling(Mask.CheckerboardOdd, Hidden = 1, HiddenLayers = 0)] public partial Coupling C8 { get; }
+            [AdditiveCoupling(Mask.CheckerboardEven, Hidden = 1, HiddenLayers = 0)] public partial Coupling C9 { get; }
+            [AdditiveCoupling(Mask.CheckerboardOdd, Hidden = 1, HiddenLayers = 0)] public partial Coupling C10 { get; }
+            [AdditiveCoupling(Mask.CheckerboardEven, Hidden = 1, HiddenLayers = 0)] public partial Coupling C11 { get; }
+            [AdditiveCoupling(Mask.CheckerboardOdd, Hidden = 1, HiddenLayers = 0)] public partial Coupling C12 { get; }
+            [AdditiveCoupling(Mask.CheckerboardEven, Hidden = 1, HiddenLayers = 0)] public partial Coupling C13 { get; }
+            [AdditiveCoupling(Mask.CheckerboardOdd, Hidden = 1, HiddenLayers = 0)] public partial Coupling C14 { get; }
+            [AdditiveCoupling(Mask.CheckerboardEven, Hidden = 1, HiddenLayers = 0)] public partial Coupling C15 { get; }
+            [AdditiveCoupling(Mask.CheckerboardOdd, Hidden = 1, HiddenLayers = 0)] public partial Coupling C16 { get; }
+            [AdditiveCoupling(Mask.CheckerboardEven, Hidden = 1, HiddenLayers = 0)] public partial Coupling C17 { get; }
+        }
+        """);
+
     // ---- GD0017 and the other [MaskedAutoregressive] checks -----------------------------------
 
     [Fact]
