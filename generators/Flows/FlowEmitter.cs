@@ -1148,7 +1148,10 @@ internal static class FlowEmitter
         w.Line(checkerboard
             ? $"// {name}: {(affine ? "affine" : "additive")} coupling on {shape}, checkerboard mask: keeps the pixels with h + w {(layer.Spec.Mask == FlowMath.MaskCheckerboardEven ? "even" : "odd")} (all channels);"
             : $"// {name}: {(affine ? "affine" : "additive")} coupling on {shape}, channel mask: keeps channels {(layer.Kept[0] / P)}…{(layer.Kept[d1 - 1] / P)}, transforms the other {layer.HeadChannels};");
-        w.Line($"// convolutional network {NetworkEmitter.Widths(layer.Network!)} ({ActivationNames[layer.Spec.Activation]} hidden) on {(checkerboard ? "u ⊙ b (the transformed pixels zeroed)" : "u_K")}{(cond ? $", the {K} condition values as constant channels" : "")}.");
+        string condText = !cond ? "" : plan.Spec.HasImageCondition
+            ? $", the condition image [{plan.Spec.ConditionChannels}, {plan.Spec.ConditionHeight}, {plan.Spec.ConditionWidth}] resized to {layer.InputShape[1]}×{layer.InputShape[2]} as extra channels"
+            : $", the {K} condition values as constant channels";
+        w.Line($"// convolutional network {NetworkEmitter.Widths(layer.Network!)} ({ActivationNames[layer.Spec.Activation]} hidden) on {(checkerboard ? "u ⊙ b (the transformed pixels zeroed)" : "u_K")}{condText}.");
         if (checkerboard)
             w.Line($"// Its output {(affine ? "[r, m], 2" : "m,")}·{C} channels, is read at the transformed pixels only (r_T, m_T: the columns {name}_HeadColumns).");
         w.Line(affine
@@ -1169,7 +1172,14 @@ internal static class FlowEmitter
         }
         else
             w.Line($"CouplingKernels.GatherColumns(Act(source, rows, {D}), {kept}, {(cond ? $"input.Slice(0, 0, rows, {d1})" : "input")}); // the kept channels, contiguous in a channel-major row");
-        if (cond)
+        if (cond && plan.Spec.HasImageCondition)
+        {
+            var s = plan.Spec;
+            string channels = s.ConditionChannels == 1 ? $"channel {inChannels} holds" : $"channels {inChannels} … {inChannels + s.ConditionChannels - 1} hold";
+            w.Line($"for (int r = 0; r < rows; r++) // y as an image: {channels} y [{s.ConditionChannels}, {s.ConditionHeight}, {s.ConditionWidth}] resized to {layer.InputShape[1]}×{layer.InputShape[2]} (adaptive average pooling)");
+            w.Line($"    ConditionKernels.Resize(y.GetRowSpan(r), {s.ConditionChannels}, {s.ConditionHeight}, {s.ConditionWidth}, input.GetRowSpan(r).Slice({inChannels * P}, {s.ConditionChannels * P}), {layer.InputShape[1]}, {layer.InputShape[2]});");
+        }
+        else if (cond)
         {
             w.Line($"for (int r = 0; r < rows; r++) // y broadcast: channel {inChannels} + c holds y[r, c] at every pixel");
             w.Line($"    for (int c = 0; c < {K}; c++) input.GetRowSpan(r).Slice(({inChannels} + c) * {P}, {P}).Fill(y[r, c]);");

@@ -47,6 +47,7 @@ internal static class FlowParser
     public static FlowSpec Parse(INamedTypeSymbol type, AttributeData flowAttribute, CancellationToken cancellationToken)
     {
         int features = 0, condition = 0, initialization = 0, channels = 0, height = 0, width = 0;
+        int conditionChannels = 0, conditionHeight = 0, conditionWidth = 0;
         foreach (var arg in flowAttribute.NamedArguments)
         {
             if (arg.Key == "Features" && arg.Value.Value is int f) features = f;
@@ -55,6 +56,16 @@ internal static class FlowParser
             else if (arg.Key == "Channels" && arg.Value.Value is int ch) channels = ch;
             else if (arg.Key == "Height" && arg.Value.Value is int h) height = h;
             else if (arg.Key == "Width" && arg.Value.Value is int wd) width = wd;
+            else if (arg.Key == "ConditionChannels" && arg.Value.Value is int cc) conditionChannels = cc;
+            else if (arg.Key == "ConditionHeight" && arg.Value.Value is int chh) conditionHeight = chh;
+            else if (arg.Key == "ConditionWidth" && arg.Value.Value is int cw) conditionWidth = cw;
+        }
+        int declaredCondition = condition;
+        if (conditionChannels > 0 && conditionHeight > 0 && conditionWidth > 0)
+        {
+            // An image condition: k = C_y·H_y·W_y (saturated for the validator's bound check, GD0015)
+            long k = (long)conditionChannels * conditionHeight * conditionWidth;
+            condition = k > int.MaxValue ? int.MaxValue : (int)k;
         }
         int declaredFeatures = features;
         if (channels > 0 && height > 0 && width > 0)
@@ -118,6 +129,10 @@ internal static class FlowParser
             Height = height,
             Width = width,
             DeclaredFeatures = declaredFeatures,
+            ConditionChannels = conditionChannels,
+            ConditionHeight = conditionHeight,
+            ConditionWidth = conditionWidth,
+            DeclaredCondition = declaredCondition,
             StubShell = Common.StubShell.Of(type, cancellationToken),
             StubHint = Common.StubShell.Hint(type),
         };

@@ -30,6 +30,20 @@ public sealed class FlowAttribute : Attribute
     public int Width { get; set; }
 
     /// <summary>
+    /// An image condition's channels (with <see cref="ConditionHeight"/> and <see cref="ConditionWidth"/>; then Condition
+    /// = their product and may be left out): each condition row is an image stored channel-major, and the convolutional
+    /// coupling networks read it as extra channels resized to their shape, torch's adaptive_avg_pool2d (docs/flow-layers.md,
+    /// "Image conditions"); the other layers read it as a vector. 0 (the default): a vector condition (constant channels).
+    /// </summary>
+    public int ConditionChannels { get; set; }
+
+    /// <summary>An image condition's height (see <see cref="ConditionChannels"/>).</summary>
+    public int ConditionHeight { get; set; }
+
+    /// <summary>An image condition's width (see <see cref="ConditionChannels"/>).</summary>
+    public int ConditionWidth { get; set; }
+
+    /// <summary>
     /// How the layers' networks start (docs/flow-layers.md, "Initialisation"): <see cref="FlowInitialization.Linear"/>
     /// (the default: every dense layer as torch.nn.Linear) or <see cref="FlowInitialization.Identity"/> (output layers
     /// zero, so that every layer starts as the identity).

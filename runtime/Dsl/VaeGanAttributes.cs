@@ -60,6 +60,20 @@ public sealed class VaeAttribute : Attribute
     /// <summary>Size k of the condition Y (CVAE); 0 for none.</summary>
     public int Condition { get; set; }
 
+    /// <summary>
+    /// An image condition's channels (with <see cref="ConditionHeight"/> and <see cref="ConditionWidth"/>; Condition is then
+    /// their product and may be left out), for image data: the encoder reads y as extra channels after the image's, resized
+    /// to the image's height and width as torch's adaptive_avg_pool2d does (a 7×7 condition of a 28×28 image: each value
+    /// repeated over 4×4 pixels); the network that starts from z reads y as a vector after z. 0: a vector condition.
+    /// </summary>
+    public int ConditionChannels { get; set; }
+
+    /// <summary>An image condition's height (see <see cref="ConditionChannels"/>).</summary>
+    public int ConditionHeight { get; set; }
+
+    /// <summary>An image condition's width (see <see cref="ConditionChannels"/>).</summary>
+    public int ConditionWidth { get; set; }
+
     /// <summary>Weight of the KL term (β-VAE); 1 is the ELBO.</summary>
     public float Beta { get; set; } = 1f;
 }
@@ -92,6 +106,20 @@ public sealed class GanAttribute : Attribute
 
     /// <summary>Size k of the condition Y (cGAN); 0 for none.</summary>
     public int Condition { get; set; }
+
+    /// <summary>
+    /// An image condition's channels (with <see cref="ConditionHeight"/> and <see cref="ConditionWidth"/>; Condition is then
+    /// their product and may be left out), for image data: the discriminator reads y as extra channels after the image's, resized
+    /// to the image's height and width as torch's adaptive_avg_pool2d does (a 7×7 condition of a 28×28 image: each value
+    /// repeated over 4×4 pixels); the network that starts from z reads y as a vector after z. 0: a vector condition.
+    /// </summary>
+    public int ConditionChannels { get; set; }
+
+    /// <summary>An image condition's height (see <see cref="ConditionChannels"/>).</summary>
+    public int ConditionHeight { get; set; }
+
+    /// <summary>An image condition's width (see <see cref="ConditionChannels"/>).</summary>
+    public int ConditionWidth { get; set; }
 
     /// <summary>Activation of the generator's output layer (Tanh for data scaled to [−1, 1]).</summary>
     public Activation Output { get; set; } = Activation.Identity;

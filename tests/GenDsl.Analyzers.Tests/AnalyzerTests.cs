@@ -660,6 +660,31 @@ public class AnalyzerTests
         }
         """);
 
+    [Fact]
+    public Task ImageConditionSizes() => Verify("""
+        using GenDsl;
+        [Flow(Channels = 1, Height = 4, Width = 4, ConditionChannels = 1, {|GD0005:ConditionHeight = 0|}, ConditionWidth = 2)]
+        public sealed partial class F
+        {
+            [AffineCoupling(Mask.CheckerboardEven, Hidden = 4)] public partial Coupling C1 { get; }
+        }
+        [Flow(Channels = 1, Height = 4, Width = 4, {|GD0005:Condition = 10|}, ConditionChannels = 2, ConditionHeight = 3, ConditionWidth = 3)]
+        public sealed partial class G
+        {
+            [AffineCoupling(Mask.CheckerboardEven, Hidden = 4)] public partial Coupling C1 { get; }
+        }
+        [Flow(Features = 4, {|GD0005:ConditionChannels = 1|}, ConditionHeight = 2, ConditionWidth = 2)]
+        public sealed partial class VectorFlow
+        {
+            [AffineCoupling(Mask.FirstHalf, Hidden = 4)] public partial Coupling C1 { get; }
+        }
+        [Flow(Channels = 1, Height = 4, Width = 4, Condition = 18, ConditionChannels = 2, ConditionHeight = 3, ConditionWidth = 3)]
+        public sealed partial class Fine
+        {
+            [AffineCoupling(Mask.CheckerboardEven, Hidden = 4)] public partial Coupling C1 { get; }
+        }
+        """);
+
     // ---- GD0017 and the other [MaskedAutoregressive] checks -----------------------------------
 
     [Fact]

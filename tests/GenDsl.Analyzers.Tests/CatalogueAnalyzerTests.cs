@@ -20,6 +20,16 @@ public class CatalogueAnalyzerTests
     }
 
     [Fact]
+    public Task ImageConditionOnAVectorFlowSaysWhatToUse() => VerifyMessage("""
+        using GenDsl;
+        [Flow(Features = 4, {|#0:ConditionChannels = 1|}, ConditionHeight = 2, ConditionWidth = 3)]
+        public sealed partial class VectorFlow
+        {
+            [AffineCoupling(Mask.FirstHalf, Hidden = 4)] public partial Coupling C1 { get; }
+        }
+        """, "GD0005", "Flow 'VectorFlow' declares an image condition (ConditionChannels, ConditionHeight, ConditionWidth), which only the convolutional couplings of an image flow read as an image: declare the data's Channels, Height and Width, or use Condition = 6 for a vector condition");
+
+    [Fact]
     public Task ReadyMadeConvolutionalModelsHaveNoDiagnostic() => Verify(
         File.ReadAllText(TestSetup.RepositoryFile("models", "FashionModels.cs")));
 

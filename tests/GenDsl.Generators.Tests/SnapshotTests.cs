@@ -87,6 +87,26 @@ public class SnapshotTests
         Approvals.Verify(Assert.Single(generated));
     }
 
+    /// <summary>An image condition: the convolutional coupling reads y resized to its shape, the dense one reads y flat.</summary>
+    [Fact]
+    public void ImageConditionedFlow()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Flow(Channels = 1, Height = 4, Width = 4, ConditionChannels = 1, ConditionHeight = 2, ConditionWidth = 2)]
+            public sealed partial class SuperResolution
+            {
+                [AffineCoupling(Mask.CheckerboardEven, Hidden = 8, HiddenLayers = 1)] public partial Coupling C1 { get; }
+                [Squeeze] public partial Squeeze S1 { get; }
+                [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C2 { get; }
+                [AffineCoupling(Mask.SecondHalf, Hidden = 8, HiddenLayers = 1)] public partial Coupling C3 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
     [Fact]
     public void ConditionalFlow()
     {

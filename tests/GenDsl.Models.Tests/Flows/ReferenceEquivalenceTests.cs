@@ -332,6 +332,27 @@ public class ReferenceEquivalenceTests
             parameterScale: 0.3f);
     }
 
+    private static RefFlow ImageConditionReference() => new(24, 18,
+        new RefConvCoupling(1, 4, 6, "CheckerboardEven", true, 4, 1, Activation.Relu) { ConditionImage = (2, 3, 3) },
+        new RefSqueeze(1, 4, 6),
+        new RefConvCoupling(4, 2, 3, "ChannelsFirstHalf", true, 4, 1, Activation.Tanh) { ConditionImage = (2, 3, 3) },
+        new RefAdditiveCoupling(RefFlow.MaskKept("SecondHalf", 24, 2), 6, 1, Activation.Relu));
+
+    /// <summary>An image condition: each convolutional network reads y resized to its own shape (adaptive average pooling), the dense coupling reads it flat.</summary>
+    [Fact]
+    public void ImageConditionFlowMatchesReference()
+    {
+        var flow = new ImageConditionFlow(new ModelOptions { MaxBatch = 16, Seed = 20 });
+        Assert.Equal(18, ImageConditionFlow.ConditionCount);
+        Assert.Equal(new[] { 4, 3, 3, 3 }, flow.C1.Tensors[0].Shape); // 1 channel of u ⊙ b and the 2 channels of y
+        Assert.Equal(new[] { 4, 4, 3, 3 }, flow.C2.Tensors[0].Shape); // 2 kept channels and y's 2
+        Check(flow, ImageConditionReference(), new[] { "C1", "S1", "C2", "C3" }, rows: 11,
+            (x, y, rows, z, ld) => flow.ToLatent(Of(x, rows, 24), Of(y!, rows, 18), Of(z, rows, 24), ld),
+            (z, y, rows, x) => flow.FromLatent(Of(z, rows, 24), Of(y!, rows, 18), Of(x, rows, 24)),
+            (x, y, rows) => flow.Backward(Of(x, rows, 24), Of(y!, rows, 18)),
+            parameterScale: 0.3f);
+    }
+
     [Fact]
     public void IdentityInitialisedImageConvFlowStartsAsTheIdentity()
     {

@@ -208,3 +208,14 @@ public sealed partial class ImageSplitFlow
     [Split] public partial Split X2 { get; }                                                          // channels 4…7 → latent; [4, 1, 1]
     [AffineCoupling(Mask.ChannelsSecondHalf, Hidden = 4, HiddenLayers = 1, Activation = Activation.Tanh)] public partial Coupling C3 { get; }
 }
+
+// An image condition [2, 3, 3]: resized to 4×6 for C1's network (rows and columns enlarged by non-integer ratios), to
+// 2×3 for C2's (rows shrunk 3 → 2, columns kept), read as 18 flat values by the dense coupling C3.
+[Flow(Channels = 1, Height = 4, Width = 6, ConditionChannels = 2, ConditionHeight = 3, ConditionWidth = 3)]
+public sealed partial class ImageConditionFlow
+{
+    [AffineCoupling(Mask.CheckerboardEven, Hidden = 4, HiddenLayers = 1)] public partial Coupling C1 { get; }
+    [Squeeze] public partial Squeeze S1 { get; }                                                      // [1, 4, 6] → [4, 2, 3]
+    [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 4, HiddenLayers = 1, Activation = Activation.Tanh)] public partial Coupling C2 { get; }
+    [AdditiveCoupling(Mask.SecondHalf, Hidden = 6, HiddenLayers = 1)] public partial Coupling C3 { get; }
+}

@@ -236,7 +236,9 @@ public sealed record RefInvertibleConv1x1(int Channels, int Height, int Width, i
 /// (the double-precision <see cref="ConvNets.RefConv2d"/>). Masks: "ChannelsFirstHalf" keeps channels 0 … ⌊C/2⌋−1,
 /// "ChannelsSecondHalf" the others (the network reads the kept channels); "CheckerboardEven"/"CheckerboardOdd" keep
 /// the pixels with h + w even/odd in every channel (the network reads u ⊙ b, the transformed pixels zeroed, and its
-/// outputs are used at the transformed pixels only). A condition y is appended as constant channels.
+/// outputs are used at the transformed pixels only). A condition y is appended as constant channels, or, with
+/// <see cref="ConditionImage"/>, as the channels of the condition image resized to H×W by adaptive average pooling
+/// (output pixel (i, j) averages input rows ⌊i·h/H⌋ … ⌈(i+1)·h/H⌉−1 and columns likewise: torch's adaptive_avg_pool2d).
 /// Output heads of T channels each (T = transformed channels, or C for a checkerboard): affine [r | m], additive [m];
 /// at transformed feature (c, p) with head channel t: s = scale[t]·tanh(r[t, p]), v = (u − m[t, p])·exp(−s), logDet −= s
 /// (additive: v = u − m). Parameters: net.l.weight [out, in, k, k], net.l.bias [out], …, then scale [T] (affine).
@@ -244,6 +246,31 @@ public sealed record RefInvertibleConv1x1(int Channels, int Height, int Width, i
 public sealed record RefConvCoupling(int Channels, int Height, int Width, string Mask, bool Affine, int Hidden, int HiddenLayers, Activation Act) : RefLayer
 {
     private int Pixels => Height * Width;
+
+    /// <summary>The condition's image shape [C_y, H_y, W_y]; null: a vector condition, one constant channel per value.</summary>
+    public (int C, int H, int W)? ConditionImage { get; init; }
+
+    /// <summary>The channels the condition adds to the network input.</summary>
+    private int ConditionChannels(int condition) => ConditionImage?.C ?? condition;
+
+    /// <summary>The resize's weights: (input pixel, weight) of each output pixel (i, j) of one channel.</summary>
+    private List<(int Source, double Weight)>[] ResizeWeights()
+    {
+        var (_, h, w) = ConditionImage!.Value;
+        var weights = new List<(int, double)>[Pixels];
+        for (int i = 0; i < Height; i++)
+            for (int j = 0; j < Width; j++)
+            {
+                int r0 = i * h / Height, r1 = ((i + 1) * h + Height - 1) / Height;
+                int c0 = j * w / Width, c1 = ((j + 1) * w + Width - 1) / Width;
+                var list = new List<(int, double)>();
+                for (int r = r0; r < r1; r++)
+                    for (int q = c0; q < c1; q++)
+                        list.Add((r * w + q, 1.0 / ((r1 - r0) * (c1 - c0))));
+                weights[i * Width + j] = list;
+            }
+        return weights;
+    }
 
     private bool Checkerboard => Mask.StartsWith("Checkerboard", StringComparison.Ordinal);
 
@@ -279,7 +306,7 @@ public sealed record RefConvCoupling(int Channels, int Height, int Width, string
     internal override IReadOnlyList<(string Suffix, int[] Shape)> Tensors(int features, int condition)
     {
         var list = new List<(string, int[])>();
-        int inC = InChannels + condition;
+        int inC = InChannels + ConditionChannels(condition);
         var convs = Convs();
         for (int l = 0; l < convs.Length; l++)
         {
@@ -305,7 +332,7 @@ public sealed record RefConvCoupling(int Channels, int Height, int Width, string
         for (int i = 0; i < 2 * convs.Length; i++) size += w[i].Rows * w[i].Cols;
         var p = new double[size];
         var layers = new List<ConvNets.RefConv2d>();
-        var shape = new ConvNets.RefShape(InChannels + condition, Height, Width);
+        var shape = new ConvNets.RefShape(InChannels + ConditionChannels(condition), Height, Width);
         int offset = 0;
         for (int l = 0; l < convs.Length; l++)
         {
@@ -323,8 +350,9 @@ public sealed record RefConvCoupling(int Channels, int Height, int Width, string
     /// <summary>The network input: kept channels (or u ⊙ b), then y at every pixel.</summary>
     private double[,] NetInput(double[,] u, double[,] y)
     {
-        int batch = u.GetLength(0), k = y.GetLength(1);
-        var a = new double[batch, (InChannels + k) * Pixels];
+        int batch = u.GetLength(0), k = y.GetLength(1), kc = ConditionChannels(k);
+        var resize = ConditionImage is null ? null : ResizeWeights();
+        var a = new double[batch, (InChannels + kc) * Pixels];
         for (int r = 0; r < batch; r++)
         {
             int column = 0;
@@ -333,8 +361,20 @@ public sealed record RefConvCoupling(int Channels, int Height, int Width, string
                 if (Checkerboard) a[r, column++] = IsKept(j) ? u[r, j] : 0;
                 else if (IsKept(j)) a[r, column++] = u[r, j];
             }
-            for (int c = 0; c < k; c++)
-                for (int p = 0; p < Pixels; p++) a[r, column++] = y[r, c];
+            if (resize is not null)
+            {
+                int planeIn = ConditionImage!.Value.H * ConditionImage.Value.W;
+                for (int c = 0; c < kc; c++)
+                    for (int p = 0; p < Pixels; p++)
+                    {
+                        double sum = 0;
+                        foreach (var (source, weight) in resize[p]) sum += weight * y[r, c * planeIn + source];
+                        a[r, column++] = sum;
+                    }
+            }
+            else
+                for (int c = 0; c < k; c++)
+                    for (int p = 0; p < Pixels; p++) a[r, column++] = y[r, c];
         }
         return a;
     }
@@ -422,8 +462,16 @@ public sealed record RefConvCoupling(int Channels, int Height, int Width, string
                 if (Checkerboard) { if (IsKept(j)) du[r, j] += dO[r, column]; column++; }
                 else if (IsKept(j)) du[r, j] += dO[r, column++];
             }
-            for (int c = 0; c < k; c++)
-                for (int p = 0; p < Pixels; p++) dy[r, c] += dO[r, column++];
+            if (ConditionImage is { } image)
+            {
+                var resize = ResizeWeights();
+                for (int c = 0; c < image.C; c++)
+                    for (int p = 0; p < Pixels; p++, column++)
+                        foreach (var (source, weight) in resize[p]) dy[r, c * image.H * image.W + source] += weight * dO[r, column];
+            }
+            else
+                for (int c = 0; c < k; c++)
+                    for (int p = 0; p < Pixels; p++) dy[r, c] += dO[r, column++];
         }
         // the private arena's gradients into g, tensor by tensor
         int offset = 0;

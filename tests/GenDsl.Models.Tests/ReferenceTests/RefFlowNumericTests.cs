@@ -139,6 +139,23 @@ public sealed class RefFlowNumericTests
                     $"ConvCoupling [{c}, {h}, {w}] {mask} {(affine ? "affine" : "additive")} n={hiddenLayers} k={condition} {act}");
     }
 
+    /// <summary>
+    /// Image conditions resized to the coupling's shape by adaptive average pooling: enlarged by an integer ratio, by a
+    /// non-integer one, shrunk by a non-integer one, and the same size (every gradient, ∂/∂y included, the log-det and the inverse).
+    /// </summary>
+    [Theory]
+    [InlineData("CheckerboardEven", 1, 1, 1)]
+    [InlineData("ChannelsFirstHalf", 2, 3, 2)]
+    [InlineData("CheckerboardOdd", 1, 3, 5)]
+    [InlineData("ChannelsSecondHalf", 2, 2, 3)]
+    public void ConvCouplingWithAnImageCondition(string mask, int conditionChannels, int conditionHeight, int conditionWidth)
+    {
+        var rng = new Random(23 + conditionHeight * conditionWidth);
+        var coupling = new RefConvCoupling(2, 2, 3, mask, true, 3, 1, Activation.Tanh) { ConditionImage = (conditionChannels, conditionHeight, conditionWidth) };
+        CheckEverything(new RefFlow(12, conditionChannels * conditionHeight * conditionWidth, coupling), rng,
+            $"ConvCoupling [2, 2, 3] {mask} with the condition image [{conditionChannels}, {conditionHeight}, {conditionWidth}]");
+    }
+
     /// <summary>A split between image layers: the later layers act on the prefix, the factored-out features go to z unchanged.</summary>
     [Fact]
     public void SplitFlow()
