@@ -180,13 +180,23 @@ internal static class NetEmitter
     /// <summary>The line that puts row <paramref name="row"/> of y after the data (or z) in <paramref name="target"/>.</summary>
     private static string AppendCondition(NetModelPlan plan, bool readsData, string target, string row, int sourceWidth) =>
         readsData && plan.ConditionAsChannels
-            ? $"ConditionChannels({target}, y.GetRowSpan({row})); // y_k fills channel {plan.Spec.Channels}+k"
+            ? $"ConditionChannels({target}, y.GetRowSpan({row})); // {(plan.Spec.HasImageCondition ? $"y resized to {plan.Spec.Height}×{plan.Spec.Width} fills {(plan.Spec.ConditionChannels == 1 ? $"channel {plan.Spec.Channels}" : $"channels {plan.Spec.Channels} … {plan.Spec.Channels + plan.Spec.ConditionChannels - 1}")}" : $"y_k fills channel {plan.Spec.Channels}+k")}"
             : $"y.GetRowSpan({row}).CopyTo({target}.Slice({sourceWidth}));";
 
     /// <summary>For image data: the condition enters as constant channels after the image's (as conditional DCGANs do).</summary>
     private static void EmitConditionChannels(SourceWriter w, NetModelPlan plan)
     {
         int hw = plan.Spec.Height * plan.Spec.Width;
+        if (plan.Spec.HasImageCondition)
+        {
+            var s = plan.Spec;
+            w.Line($"/// <summary>Writes the condition image y [{s.ConditionChannels}, {s.ConditionHeight}, {s.ConditionWidth}], resized to {s.Height}×{s.Width} by adaptive average pooling (torch's adaptive_avg_pool2d), over channels {s.Channels} … {s.Channels + s.ConditionChannels - 1} after the image in <paramref name=\"row\"/>.</summary>");
+            w.Open("private static void ConditionChannels(Span<float> row, ReadOnlySpan<float> y)");
+            w.Line($"ConditionKernels.Resize(y, {s.ConditionChannels}, {s.ConditionHeight}, {s.ConditionWidth}, row.Slice({plan.D}, {s.ConditionChannels * hw}), {s.Height}, {s.Width});");
+            w.Close();
+            w.Line();
+            return;
+        }
         w.Line($"/// <summary>Writes y_k over channel {plan.Spec.Channels} + k ({plan.Spec.Height}×{plan.Spec.Width} values each) after the image in <paramref name=\"row\"/>.</summary>");
         w.Open("private static void ConditionChannels(Span<float> row, ReadOnlySpan<float> y)");
         w.Line($"for (int k = 0; k < {plan.K}; k++) row.Slice({plan.D} + k * {hw}, {hw}).Fill(y[k]);");

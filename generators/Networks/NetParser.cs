@@ -30,7 +30,7 @@ internal static class NetParser
     public static NetModelSpec Parse(NetKind kind, INamedTypeSymbol type, AttributeData attribute, CancellationToken cancellationToken)
     {
         int features = 0, latent = 0, condition = 0, likelihood = 0, loss = 0, output = 0, channels = 0, height = 0, width = 0;
-        int classes = 0;
+        int classes = 0, conditionChannels = 0, conditionHeight = 0, conditionWidth = 0;
         float sigma = 1f, beta = 1f, penalty = 10f, alpha = 1f, classifierNoise = 0f;
         foreach (var arg in attribute.NamedArguments)
         {
@@ -52,7 +52,17 @@ internal static class NetParser
                 case "Classes" when arg.Value.Value is int k: classes = k; break;
                 case "Alpha" when arg.Value.Value is float al: alpha = al; break;
                 case "ClassifierNoise" when arg.Value.Value is float cn: classifierNoise = cn; break;
+                case "ConditionChannels" when arg.Value.Value is int cc: conditionChannels = cc; break;
+                case "ConditionHeight" when arg.Value.Value is int chh: conditionHeight = chh; break;
+                case "ConditionWidth" when arg.Value.Value is int cw: conditionWidth = cw; break;
             }
+        }
+        int declaredCondition = condition;
+        if (kind != NetKind.SemiSupervisedVae && conditionChannels > 0 && conditionHeight > 0 && conditionWidth > 0)
+        {
+            // An image condition: k = C_y·H_y·W_y (saturated for the validator's bound check, GD0015)
+            long k = (long)conditionChannels * conditionHeight * conditionWidth;
+            condition = k > int.MaxValue ? int.MaxValue : (int)k;
         }
         if (kind == NetKind.SemiSupervisedVae)
             condition = classes; // y = onehot(class) is the encoder's and the decoder's condition
@@ -109,6 +119,10 @@ internal static class NetParser
             features, latent, condition, likelihood, sigma, beta, loss, output, declarations.Count, layers.ToEquatableArray(), penalty,
             channels, height, width, classes, alpha, classifierNoise)
         {
+            ConditionChannels = conditionChannels,
+            ConditionHeight = conditionHeight,
+            ConditionWidth = conditionWidth,
+            DeclaredCondition = declaredCondition,
             StubShell = Common.StubShell.Of(type, cancellationToken),
             StubHint = Common.StubShell.Hint(type),
         };

@@ -30,6 +30,35 @@ public class CatalogueAnalyzerTests
         """, "GD0005", "Flow 'VectorFlow' declares an image condition (ConditionChannels, ConditionHeight, ConditionWidth), which only the convolutional couplings of an image flow read as an image: declare the data's Channels, Height and Width, or use Condition = 6 for a vector condition");
 
     [Fact]
+    public Task ImageConditionsOfVaesAndGans() => Verify("""
+        using GenDsl;
+        [Vae(Channels = 1, Height = 8, Width = 8, Latent = 2, ConditionChannels = 1, ConditionHeight = 2, ConditionWidth = 2)]
+        public sealed partial class SuperResolutionCvae
+        {
+            [Encoder, Conv(4, 3, Padding = 1)] public partial Conv E1 { get; }
+            [Decoder, Dense(16)] public partial Dense D1 { get; }
+        }
+        [Vae(Features = 6, Latent = 2, {|GD0005:ConditionChannels = 1|}, ConditionHeight = 2, ConditionWidth = 2)]
+        public sealed partial class VectorCvae
+        {
+            [Encoder, Dense(4)] public partial Dense E1 { get; }
+            [Decoder, Dense(4)] public partial Dense D1 { get; }
+        }
+        [Gan(Channels = 1, Height = 4, Width = 4, Noise = 2, {|GD0005:Condition = 3|}, ConditionChannels = 1, ConditionHeight = 2, ConditionWidth = 2)]
+        public sealed partial class G
+        {
+            [Generator, Dense(4)] public partial Dense G1 { get; }
+            [Discriminator, Conv(2, 2, Stride = 2)] public partial Conv D1 { get; }
+        }
+        [Gan(Channels = 1, Height = 4, Width = 4, Noise = 2, ConditionChannels = 1, {|GD0005:ConditionHeight = -1|}, ConditionWidth = 2)]
+        public sealed partial class H
+        {
+            [Generator, Dense(4)] public partial Dense G1 { get; }
+            [Discriminator, Conv(2, 2, Stride = 2)] public partial Conv D1 { get; }
+        }
+        """);
+
+    [Fact]
     public Task ReadyMadeConvolutionalModelsHaveNoDiagnostic() => Verify(
         File.ReadAllText(TestSetup.RepositoryFile("models", "FashionModels.cs")));
 

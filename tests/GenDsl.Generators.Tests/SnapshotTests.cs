@@ -87,6 +87,26 @@ public class SnapshotTests
         Approvals.Verify(Assert.Single(generated));
     }
 
+    /// <summary>An image condition of a conv CVAE: the encoder reads y resized to the image as a channel, the decoder reads it flat after z.</summary>
+    [Fact]
+    public void ImageConditionedCvae()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Vae(Channels = 1, Height = 8, Width = 8, Latent = 2, ConditionChannels = 1, ConditionHeight = 2, ConditionWidth = 2)]
+            public sealed partial class SuperResolutionCvae
+            {
+                [Encoder, Conv(4, 4, Stride = 2, Padding = 1)] public partial Conv E1 { get; }
+                [Decoder, Dense(16)] public partial Dense D1 { get; }
+                [Decoder, Unflatten(1, 4, 4)] public partial Reshape D2 { get; }
+                [Decoder, ConvTranspose(1, 4, Stride = 2, Padding = 1, Activation = Activation.Identity)] public partial Conv D3 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
     /// <summary>An image condition: the convolutional coupling reads y resized to its shape, the dense one reads y flat.</summary>
     [Fact]
     public void ImageConditionedFlow()

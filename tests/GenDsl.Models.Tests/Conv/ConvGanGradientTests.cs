@@ -49,6 +49,11 @@ public class ConvGanGradientTests(ITestOutputHelper output)
                 var m = new ConvEdgeBnCgan(Options);
                 return new Case(m, RefConvModels.Of(m), 5, (x, y, rows, d, g) => m.TrainStep(new ReadOnlySpan2D<float>(x, rows, ConvEdgeBnCgan.FeatureCount), new ReadOnlySpan2D<float>(y!, rows, ConvEdgeBnCgan.ConditionCount), d, g));
             }
+            case nameof(ImageConditionCgan):
+            {
+                var m = new ImageConditionCgan(Options);
+                return new Case(m, RefConvModels.Of(m), 5, (x, y, rows, d, g) => m.TrainStep(new ReadOnlySpan2D<float>(x, rows, ImageConditionCgan.FeatureCount), new ReadOnlySpan2D<float>(y!, rows, ImageConditionCgan.ConditionCount), d, g));
+            }
             case nameof(FashionDcgan):
             {
                 var m = new FashionDcgan(Options);
@@ -107,6 +112,7 @@ public class ConvGanGradientTests(ITestOutputHelper output)
     [InlineData(nameof(ConvCgan))]
     [InlineData(nameof(ConvHingeGan))]
     [InlineData(nameof(ConvEdgeBnCgan))]
+    [InlineData(nameof(ImageConditionCgan))]
     public void ReferenceGradientsMatchFiniteDifferences(string name)
     {
         var c = Make(name);
@@ -130,6 +136,7 @@ public class ConvGanGradientTests(ITestOutputHelper output)
     [InlineData(nameof(ConvHingeGan))]
     [InlineData(nameof(ConvEdgeBnCgan))]
     [InlineData(nameof(FashionDcgan))]
+    [InlineData(nameof(ImageConditionCgan))]
     public void GeneratedTrainStepMatchesReference(string name)
     {
         var c = Make(name);

@@ -47,6 +47,11 @@ public class ConvVaeGradientTests(ITestOutputHelper output)
                 var m = new ConvCvae(Options);
                 return new Case(m, RefConvModels.Of(m), 6, true, (x, y, rows) => m.Backward(new ReadOnlySpan2D<float>(x, rows, ConvCvae.FeatureCount), new ReadOnlySpan2D<float>(y!, rows, ConvCvae.ConditionCount)));
             }
+            case nameof(ImageConditionCvae):
+            {
+                var m = new ImageConditionCvae(Options);
+                return new Case(m, RefConvModels.Of(m), 6, true, (x, y, rows) => m.Backward(new ReadOnlySpan2D<float>(x, rows, ImageConditionCvae.FeatureCount), new ReadOnlySpan2D<float>(y!, rows, ImageConditionCvae.ConditionCount)));
+            }
             case nameof(FashionConvCvae):
             {
                 var m = new FashionConvCvae(Options);
@@ -85,6 +90,7 @@ public class ConvVaeGradientTests(ITestOutputHelper output)
     [InlineData(nameof(ConvGaussianVae))]
     [InlineData(nameof(ConvDenseHeadVae))]
     [InlineData(nameof(ConvCvae))]
+    [InlineData(nameof(ImageConditionCvae))]
     public void ReferenceGradientMatchesFiniteDifferences(string name)
     {
         var c = Make(name);
@@ -104,6 +110,7 @@ public class ConvVaeGradientTests(ITestOutputHelper output)
     [InlineData(nameof(ConvDenseHeadVae))]
     [InlineData(nameof(ConvCvae))]
     [InlineData(nameof(FashionConvCvae))]
+    [InlineData(nameof(ImageConditionCvae))]
     public void GeneratedModelMatchesReference(string name)
     {
         var c = Make(name);

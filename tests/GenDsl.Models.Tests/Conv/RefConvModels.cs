@@ -53,6 +53,26 @@ internal static class RefConvModels
             .ConvTranspose("D3", 1, 3, 1, 0, 0, Activation.Identity),
         features: 25, latent: 2, pixels: 25, Likelihood.Bernoulli);
 
+    public static RefConvVae Of(ImageConditionCvae m) => new(
+        new RefNetwork(m, new RefShape(2, 5, 5))
+            .Conv("E1", 3, 3, 1, 0, Activation.Relu)
+            .Dense("encoder.head", 4, Activation.Identity),
+        new RefNetwork(m, RefShape.Vector(11))
+            .Dense("D1", 27, Activation.LeakyRelu)
+            .Unflatten(3, 3, 3)
+            .ConvTranspose("D3", 1, 3, 1, 0, 0, Activation.Identity),
+        features: 25, latent: 2, pixels: 25, Likelihood.Bernoulli) { ConditionImage = new RefConditionImage(1, 3, 3, 5, 5) };
+
+    public static RefConvGan Of(ImageConditionCgan m) => new(
+        new RefNetwork(m, RefShape.Vector(19))
+            .Dense("G1", 8, Activation.Relu)
+            .Dense("generator.head", 16, Activation.Sigmoid),
+        new RefNetwork(m, new RefShape(3, 4, 4))
+            .Conv("D1", 3, 2, 2, 0, Activation.LeakyRelu)
+            .Dense("D2", 4, Activation.Tanh)
+            .Dense("discriminator.head", 1, Activation.Identity),
+        features: 16, pixels: 16, GanLoss.NonSaturating) { ConditionImage = new RefConditionImage(2, 2, 4, 4, 4) };
+
     public static RefConvGan Of(ConvBnGan m) => new(
         new RefNetwork(m, RefShape.Vector(4))
             .Dense("G1", 18, Activation.Identity)

@@ -76,13 +76,20 @@ internal sealed class RefNetwork
     }
 }
 
+/// <summary>An image condition [C, H, W] that the data-reading network sees resized to OutH × OutW (adaptive average pooling).</summary>
+internal sealed record RefConditionImage(int C, int H, int W, int OutH, int OutW);
+
 /// <summary>How the data-reading network sees a row and its condition.</summary>
 internal static class RefInput
 {
-    /// <summary>[x, y_0 × H·W, y_1 × H·W, …]: y_k fills channel C + k (image data); [x, y] otherwise.</summary>
-    public static double[,] WithCondition(double[,] x, double[,]? y, int pixels)
+    /// <summary>
+    /// [x, y_0 × H·W, y_1 × H·W, …]: y_k fills channel C + k (image data); [x, y] otherwise; with an image condition,
+    /// [x, y resized]: output pixel (i, j) of each channel averages y's rows ⌊i·h/H⌋ … ⌈(i+1)·h/H⌉−1 and columns likewise.
+    /// </summary>
+    public static double[,] WithCondition(double[,] x, double[,]? y, int pixels, RefConditionImage? image = null)
     {
         if (y is null) return x;
+        if (image is not null) return RefNet.Concat(x, Resize(y, image));
         int rows = x.GetLength(0), d = x.GetLength(1), k = y.GetLength(1);
         var o = new double[rows, d + k * pixels];
         for (int r = 0; r < rows; r++)
@@ -91,6 +98,26 @@ internal static class RefInput
             for (int c = 0; c < k; c++)
                 for (int q = 0; q < pixels; q++) o[r, d + c * pixels + q] = y[r, c];
         }
+        return o;
+    }
+
+    /// <summary>Each row of y, an image [C, H, W], resized to [C, OutH, OutW] by adaptive average pooling.</summary>
+    public static double[,] Resize(double[,] y, RefConditionImage image)
+    {
+        int rows = y.GetLength(0), outPixels = image.OutH * image.OutW;
+        var o = new double[rows, image.C * outPixels];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < image.C; c++)
+                for (int i = 0; i < image.OutH; i++)
+                    for (int j = 0; j < image.OutW; j++)
+                    {
+                        int r0 = i * image.H / image.OutH, r1 = ((i + 1) * image.H + image.OutH - 1) / image.OutH;
+                        int c0 = j * image.W / image.OutW, c1 = ((j + 1) * image.W + image.OutW - 1) / image.OutW;
+                        double sum = 0;
+                        for (int a = r0; a < r1; a++)
+                            for (int b = c0; b < c1; b++) sum += y[r, (c * image.H + a) * image.W + b];
+                        o[r, c * outPixels + i * image.OutW + j] = sum / ((r1 - r0) * (c1 - c0));
+                    }
         return o;
     }
 
@@ -150,6 +177,9 @@ internal sealed class RefConvVae
 
     public RefNetwork Decoder { get; }
 
+    /// <summary>An image condition the encoder reads resized (null: y as constant channels).</summary>
+    public RefConditionImage? ConditionImage { get; init; }
+
     /// <summary>
     /// mean over rows of rec + β·KL with z = μ + σ ⊙ ε; with <paramref name="gradient"/>, ADDS ∂loss/∂parameters
     /// into <see cref="RefArena.G"/>. The networks run in <paramref name="pass"/> (batch statistics in a training pass).
@@ -157,7 +187,7 @@ internal sealed class RefConvVae
     public (double Loss, double Rec, double Kl) Loss(RefArena a, double[,] x, double[,]? y, double[,] eps, RefPass pass, bool gradient)
     {
         int rows = x.GetLength(0), z = _z, d = _d;
-        var head = Encoder.Forward(a, RefInput.WithCondition(x, y, _pixels), pass);
+        var head = Encoder.Forward(a, RefInput.WithCondition(x, y, _pixels, ConditionImage), pass);
         var zz = new double[rows, z];
         double kl = 0;
         for (int r = 0; r < rows; r++)
@@ -231,6 +261,9 @@ internal sealed class RefConvGan
 
     public RefNetwork Discriminator { get; }
 
+    /// <summary>An image condition the discriminator reads resized (null: y as constant channels).</summary>
+    public RefConditionImage? ConditionImage { get; init; }
+
     public double[,] Generate(RefArena a, double[,] z, double[,]? y, RefPass pass) => Generator.Forward(a, RefNet.Concat(z, y), pass);
 
     /// <summary>
@@ -240,7 +273,7 @@ internal sealed class RefConvGan
     public double DiscriminatorLoss(RefArena a, double[,] real, double[,] fake, double[,]? y, RefPass pass, bool gradient)
     {
         int rows = real.GetLength(0);
-        var input = RefInput.Stack(RefInput.WithCondition(real, y, _pixels), RefInput.WithCondition(fake, y, _pixels));
+        var input = RefInput.Stack(RefInput.WithCondition(real, y, _pixels, ConditionImage), RefInput.WithCondition(fake, y, _pixels, ConditionImage));
         var logit = Discriminator.Forward(a, input, pass);
         var g = new double[2 * rows, 1];
         double s = 0;
@@ -272,7 +305,7 @@ internal sealed class RefConvGan
     {
         int rows = z.GetLength(0);
         var fake = Generate(a, z, y, pass);
-        var logit = Discriminator.Forward(a, RefInput.WithCondition(fake, y, _pixels), pass);
+        var logit = Discriminator.Forward(a, RefInput.WithCondition(fake, y, _pixels, ConditionImage), pass);
         var g = new double[rows, 1];
         double s = 0;
         for (int r = 0; r < rows; r++)

@@ -106,3 +106,22 @@ public sealed partial class ConvEdgeBnCgan
     [Discriminator, BatchNorm(Activation = Activation.LeakyRelu)] public partial BatchNorm D1 { get; }                     // [1 + 1, 4, 4]
     [Discriminator, Conv(2, 3, Activation = Activation.Relu)] public partial Conv D2 { get; }                              // [2, 2, 2]
 }
+
+/// <summary>An image condition [1, 3, 3] of 5×5 images (super-resolution's shape): the encoder reads it resized to 5×5 as a channel, the decoder reads its 9 values after z.</summary>
+[Vae(Channels = 1, Height = 5, Width = 5, Latent = 2, Likelihood = Likelihood.Bernoulli, ConditionChannels = 1, ConditionHeight = 3, ConditionWidth = 3)]
+public sealed partial class ImageConditionCvae
+{
+    [Encoder, Conv(3, 3, Activation = Activation.Relu)] public partial Conv E1 { get; }                                    // [1 + 1, 5, 5] → [3, 3, 3]
+    [Decoder, Dense(27, Activation.LeakyRelu)] public partial Dense D1 { get; }                                           // [z, y] = 2 + 9
+    [Decoder, Unflatten(3, 3, 3)] public partial Reshape D2 { get; }
+    [Decoder, ConvTranspose(1, 3, Activation = Activation.Identity)] public partial Conv D3 { get; }                       // [1, 5, 5]
+}
+
+/// <summary>An image condition [2, 2, 4] (inpainting's shape: two halves) of 4×4 images: the discriminator reads it resized to 4×4, the generator flat after z.</summary>
+[Gan(Channels = 1, Height = 4, Width = 4, Noise = 3, Loss = GanLoss.NonSaturating, ConditionChannels = 2, ConditionHeight = 2, ConditionWidth = 4, Output = Activation.Sigmoid)]
+public sealed partial class ImageConditionCgan
+{
+    [Generator, Dense(8, Activation.Relu)] public partial Dense G1 { get; }                                                // [z, y] = 3 + 16
+    [Discriminator, Conv(3, 2, Stride = 2, Activation = Activation.LeakyRelu)] public partial Conv D1 { get; }            // [1 + 2, 4, 4] → [3, 2, 2]
+    [Discriminator, Dense(4, Activation.Tanh)] public partial Dense D2 { get; }
+}
