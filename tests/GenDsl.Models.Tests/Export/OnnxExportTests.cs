@@ -227,6 +227,20 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         ["SplineMafFlow"] = () => { var m = Masked(Perturb(new SplineMafFlow(Options()))); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
         ["ConditionalSplineMafFlow"] = () => { var m = Masked(Perturb(new ConditionalSplineMafFlow(Options()))); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
         ["MoonsSplineMaf"] = () => { var m = Masked(Perturb(new MoonsSplineMaf(Options()), 0.05f)); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        // image flows: squeezes, per-channel ActNorm, invertible 1×1 convolutions, convolutional couplings (channel halves and
+        // checkerboards, with and without a condition as constant channels), splits (the latent's factored-out channels), and
+        // vector layers on the flat row between them; the ready-made FashionGlow
+        ["ImageSqueezeFlow"] = () => { var m = Perturb(new ImageSqueezeFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ConditionalImageSqueezeFlow"] = () => { var m = Perturb(new ConditionalImageSqueezeFlow(Options())); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
+        ["ImageActNormFlow"] = () => { var m = Perturb(new ImageActNormFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ImageGlowStepFlow"] = () => { var m = Perturb(new ImageGlowStepFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ConditionalImageConvFlow"] = () => { var m = Perturb(new ConditionalImageConvFlow(Options())); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
+        ["ImageConvCouplingFlow"] = () => { var m = Perturb(new ImageConvCouplingFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ImageCheckerboardFlow"] = () => { var m = Perturb(new ImageCheckerboardFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ConditionalImageConvCouplingFlow"] = () => { var m = Perturb(new ConditionalImageConvCouplingFlow(Options())); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
+        ["IdentityImageConvFlow"] = () => { var m = Perturb(new IdentityImageConvFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ImageSplitFlow"] = () => { var m = Perturb(new ImageSplitFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["FashionGlow"] = () => { var m = Perturb(new FashionGlow(Options()), 0.02f); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
         // VAEs: dense, conv, conv transpose, batch norm, flatten, unflatten; Bernoulli, Gaussian, fixed σ; conditional (vector and channels)
         ["DigitsVae"] = () => { var m = Perturb(new DigitsVae(Options())); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
         ["MnistVae"] = () => { var m = Perturb(new MnistVae(Options()), 0.02f); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
