@@ -274,7 +274,8 @@ internal static class OnnxExportEmitter
                 var position = new int[layer.Width];
                 for (int j = 0; j < d1; j++) position[layer.Kept[j]] = j;
                 for (int j = 0; j < d2; j++) position[layer.Transformed[j]] = d1 + j;
-                string condText = plan.Condition > 0 ? ", y" : "";
+                string condText = plan.Condition > 0 ? conv ? ", y as constant channels" : ", y" : "";
+                string netReads = (conv && layer.Checkerboard ? (inverse ? "v ⊙ b" : "u ⊙ b") : inverse ? "v_K" : "u_K") + condText;
                 w.Line(conv
                     ? $"// {n} ({dir}): {(affine ? "affine" : "additive")} coupling on [{Lit.Ints(layer.InputShape)}], {ImageMaskText(layer)}; convolutional network {NetworkEmitter.Widths(layer.Network!)}"
                     : $"// {n} ({dir}): {(affine ? "affine" : spline ? $"rational-quadratic spline ({layer.Bins} bins on [−B, B], B = {Lit.F(layer.Spec.TailBound)}, linear tails)" : "additive")} coupling, keeps [{Lit.Ints(layer.Kept)}], transforms [{Lit.Ints(layer.Transformed)}]; network {NetworkEmitter.Widths(layer.Network!)}");
@@ -282,10 +283,10 @@ internal static class OnnxExportEmitter
                     ? inverse ? $"// u_K = v_K ; u_T = g⁻¹(v_T; θ), θ = net([v_K{condText}]): the quadratic's stable root (bisection where it misses)"
                               : $"// v_K = u_K ; v_T = g(u_T; θ), θ = net([u_K{condText}]) ; ln|det| += Σ ln g′(u_T)"
                     : affine
-                    ? inverse ? "// u_K = v_K ; u_T = v_T ⊙ exp(s) + m, s = scale ⊙ tanh(r), [r, m] = net([v_K" + (plan.Condition > 0 ? ", y" : "") + "])"
-                              : "// v_K = u_K ; v_T = (u_T − m) ⊙ exp(−s), s = scale ⊙ tanh(r), [r, m] = net([u_K" + (plan.Condition > 0 ? ", y" : "") + "]) ; ln|det| −= Σ s"
-                    : inverse ? "// u_K = v_K ; u_T = v_T + m, m = net([v_K" + (plan.Condition > 0 ? ", y" : "") + "])"
-                              : "// v_K = u_K ; v_T = u_T − m, m = net([u_K" + (plan.Condition > 0 ? ", y" : "") + "]) ; ln|det| += 0");
+                    ? inverse ? $"// u_K = v_K ; u_T = v_T ⊙ exp(s) + m, s = scale ⊙ tanh(r), [r, m] = net([{netReads}])"
+                              : $"// v_K = u_K ; v_T = (u_T − m) ⊙ exp(−s), s = scale ⊙ tanh(r), [r, m] = net([{netReads}]) ; ln|det| −= Σ s"
+                    : inverse ? $"// u_K = v_K ; u_T = v_T + m, m = net([{netReads}])"
+                              : $"// v_K = u_K ; v_T = u_T − m, m = net([{netReads}]) ; ln|det| += 0");
                 w.Line($"var {output}_kept = g.GatherColumns(\"{n}.kept\", {input}, {n}_Kept);");
                 w.Line($"var {output}_t = g.GatherColumns(\"{n}.transformed\", {input}, {n}_Transformed);");
                 if (conv)
@@ -383,7 +384,7 @@ internal static class OnnxExportEmitter
                     ? $"// {n} ({dir}): invertible 1×1 convolution on [{Lit.Ints(layer.InputShape)}], W = P·L·Ũ over the {d} channels (InvertibleLinear's LU form), applied at every pixel"
                     : $"// {n} ({dir}): invertible linear, W = P·L·Ũ, L = I + strictly-lower(lower), Ũ = strictly-upper(upper) + diag(exp(logs)), W[i, :] = (L·Ũ)[π[i], :]");
                 w.Line(inverse
-                    ? $"// u = W⁻¹ v {(conv ? "per pixel: W⁻¹ = Ũ⁻¹·L⁻¹·Pᵀ" : "per row: t = Pᵀ v, then L⁻¹ and")} Ũ⁻¹ = (I + diag(exp(−logs))·U)⁻¹·diag(exp(−logs)), unit-triangular inverses as finite Neumann products"
+                    ? $"// u = W⁻¹ v {(conv ? "per pixel: W⁻¹ = Ũ⁻¹·L⁻¹·Pᵀ with L⁻¹ and" : "per row: t = Pᵀ v, then L⁻¹ and")} Ũ⁻¹ = (I + diag(exp(−logs))·U)⁻¹·diag(exp(−logs)), unit-triangular inverses as finite Neumann products"
                     : conv ? $"// v = W·u per pixel ; ln|det| += {P}·Σ logs" : "// v = u · Wᵀ ; ln|det| += Σ logs");
                 w.Line($"var {output}_lower = g.StrictTriangle(\"{n}.strict_lower\", g.Initializer(\"{n}.lower\", _parameters.Span.Slice({layer.LowerConst}, {d * d}), {d}, {d}), {d}, lower: true);");
                 w.Line($"var {output}_upper = g.StrictTriangle(\"{n}.strict_upper\", g.Initializer(\"{n}.upper\", _parameters.Span.Slice({layer.UpperConst}, {d * d}), {d}, {d}), {d}, lower: false);");
@@ -405,6 +406,8 @@ internal static class OnnxExportEmitter
                 }
                 else
                 {
+                    if (!conv)
+                        w.Line($"var {output}_t = g.GatherColumns(\"{n}.unpermuted\", {input}, [{Lit.Ints(Inverse(layer.Order))}]); // t[:, π[i]] = v[:, i]");
                     w.Line($"var {output}_lInv = g.UnitTriangularInverse(\"{n}.L_inv\", {output}_lower, {d});");
                     w.Line($"var {output}_expMinusLogs = g.Exp(\"{n}.exp_minus_logs\", g.Neg(\"{n}.minus_logs\", {output}_logs));");
                     w.Line($"var {output}_m = g.Mul(\"{n}.M\", {output}_upper, g.Reshape(\"{n}.exp_minus_logs_column\", {output}_expMinusLogs, 1)); // M = diag(exp(−logs))·U, strictly upper");
@@ -416,7 +419,6 @@ internal static class OnnxExportEmitter
                     }
                     else
                     {
-                        w.Line($"var {output}_t = g.GatherColumns(\"{n}.unpermuted\", {input}, [{Lit.Ints(Inverse(layer.Order))}]); // t[:, π[i]] = v[:, i]");
                         w.Line($"var {output} = g.MatMulTransposed(\"{n}\", g.MatMulTransposed(\"{n}.solved_l\", {output}_t, {output}_lInv), {output}_uInv);");
                     }
                 }
