@@ -13,7 +13,8 @@ namespace GenDsl.Generators.Common;
 /// the graph through <c>GenDsl.Export.OnnxGraphBuilder</c> (opset 17, float32, dynamic batch).
 /// The networks' nodes come from the ops themselves (<see cref="Op.EmitOnnx"/> through
 /// <see cref="NetworkEmitter.EmitOnnx"/>); this file adds what the model kind puts around them:
-/// the flow layers (couplings, permutations, ActNorm, invertible linear maps) and the base density,
+/// the flow layers (couplings, permutations, ActNorm, invertible linear maps, and the image layers: squeezes, splits,
+/// 1×1 convolutions, convolutional couplings, per-channel ActNorm) and the base density,
 /// the VAE's heads and likelihood mean, the GAN's inputs and logit. Every value is named after the
 /// declaration (members, checkpoint tensor names); inputs and outputs are x, y, z, log_prob, mu,
 /// log_var and logit.
