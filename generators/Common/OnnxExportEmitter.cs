@@ -351,28 +351,32 @@ internal static class OnnxExportEmitter
                     : $"var {output} = g.Reshape(\"{n}\", g.Transpose(\"{n}.permuted\", g.Reshape(\"{n}.blocks\", {input}, {C}, {H / 2}, 2, {W / 2}, 2), 0, 1, 3, 5, 2, 4), {layer.Width});");
                 break;
             }
-            case LayerKind.ActNorm when layer.IsImageActNorm:
-            {
-                int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
-                w.Line($"// {n} ({dir}): ActNorm per channel of [{Lit.Ints(layer.InputShape)}], {(inverse ? "u[c, p] = (v[c, p] − b_c)·exp(−ls_c)" : $"v[c, p] = u[c, p]·exp(ls_c) + b_c ; ln|det| += {P}·Σ ls")}");
-                w.Line($"var {output}_ls = g.Reshape(\"{n}.logscale_column\", g.Initializer(\"{n}.logscale\", _parameters.Span.Slice({layer.LogScaleConst}, {C}), {C}), {C}, 1);");
-                w.Line($"var {output}_b = g.Reshape(\"{n}.bias_column\", g.Initializer(\"{n}.bias\", _parameters.Span.Slice({layer.BiasConst}, {C}), {C}), {C}, 1);");
-                w.Line($"var {output}_channels = g.Reshape(\"{n}.channels\", {input}, {C}, {P}); // [batch, {C} channels, {P} pixels]");
-                w.Line(inverse
-                    ? $"var {output} = g.Reshape(\"{n}\", g.Mul(\"{n}.unscaled\", g.Sub(\"{n}.centred\", {output}_channels, {output}_b), g.Exp(\"{n}.exp_minus_ls\", g.Neg(\"{n}.minus_ls\", {output}_ls))), {layer.Width});"
-                    : $"var {output} = g.Reshape(\"{n}\", g.Add(\"{n}.shifted\", g.Mul(\"{n}.scaled\", {output}_channels, g.Exp(\"{n}.exp_ls\", {output}_ls)), {output}_b), {layer.Width});");
-                logDet?.Add($"g.Mul(\"{n}.log_det\", g.SumAll(\"{n}.sum_ls\", {output}_ls), g.Scalar(\"{n}.pixels\", {P}f))");
-                break;
-            }
             case LayerKind.ActNorm:
             {
-                w.Line($"// {n} ({dir}): ActNorm {(inverse ? "u = (v − b) ⊙ exp(−ls)" : "v = u ⊙ exp(ls) + b ; ln|det| += Σ ls")}");
-                w.Line($"var {output}_ls = g.Initializer(\"{n}.logscale\", _parameters.Span.Slice({layer.LogScaleConst}, {D}), {D});");
-                w.Line($"var {output}_b = g.Initializer(\"{n}.bias\", _parameters.Span.Slice({layer.BiasConst}, {D}), {D});");
-                w.Line(inverse
-                    ? $"var {output} = g.Mul(\"{n}\", g.Sub(\"{n}.centred\", {input}, {output}_b), g.Exp(\"{n}.exp_minus_ls\", g.Neg(\"{n}.minus_ls\", {output}_ls)));"
-                    : $"var {output} = g.Add(\"{n}\", g.Mul(\"{n}.scaled\", {input}, g.Exp(\"{n}.exp_ls\", {output}_ls)), {output}_b);");
-                logDet?.Add($"g.SumAll(\"{n}.log_det\", {output}_ls)");
+                // in an image flow per channel: the rows viewed as [batch, C, H·W], ls and b as [C, 1] columns
+                bool image = layer.IsImageActNorm;
+                int width = image ? layer.InputShape[0] : D, P = image ? layer.InputShape[1] * layer.InputShape[2] : 1;
+                w.Line(image
+                    ? $"// {n} ({dir}): ActNorm per channel of [{Lit.Ints(layer.InputShape)}], {(inverse ? "u[c, p] = (v[c, p] − b_c)·exp(−ls_c)" : $"v[c, p] = u[c, p]·exp(ls_c) + b_c ; ln|det| += {P}·Σ ls")}"
+                    : $"// {n} ({dir}): ActNorm {(inverse ? "u = (v − b) ⊙ exp(−ls)" : "v = u ⊙ exp(ls) + b ; ln|det| += Σ ls")}");
+                string ls = $"g.Initializer(\"{n}.logscale\", _parameters.Span.Slice({layer.LogScaleConst}, {width}), {width})";
+                string b = $"g.Initializer(\"{n}.bias\", _parameters.Span.Slice({layer.BiasConst}, {width}), {width})";
+                w.Line($"var {output}_ls = {(image ? $"g.Reshape(\"{n}.logscale_column\", {ls}, {width}, 1)" : ls)};");
+                w.Line($"var {output}_b = {(image ? $"g.Reshape(\"{n}.bias_column\", {b}, {width}, 1)" : b)};");
+                string x = input, result = n;
+                if (image)
+                {
+                    w.Line($"var {output}_channels = g.Reshape(\"{n}.channels\", {input}, {width}, {P}); // [batch, {width} channels, {P} pixels]");
+                    x = $"{output}_channels";
+                    result = inverse ? $"{n}.unscaled" : $"{n}.shifted";
+                }
+                string map = inverse
+                    ? $"g.Mul(\"{result}\", g.Sub(\"{n}.centred\", {x}, {output}_b), g.Exp(\"{n}.exp_minus_ls\", g.Neg(\"{n}.minus_ls\", {output}_ls)))"
+                    : $"g.Add(\"{result}\", g.Mul(\"{n}.scaled\", {x}, g.Exp(\"{n}.exp_ls\", {output}_ls)), {output}_b)";
+                w.Line($"var {output} = {(image ? $"g.Reshape(\"{n}\", {map}, {layer.Width})" : map)};");
+                logDet?.Add(image
+                    ? $"g.Mul(\"{n}.log_det\", g.SumAll(\"{n}.sum_ls\", {output}_ls), g.Scalar(\"{n}.pixels\", {P}f))"
+                    : $"g.SumAll(\"{n}.log_det\", {output}_ls)");
                 break;
             }
             case LayerKind.InvertibleLinear:

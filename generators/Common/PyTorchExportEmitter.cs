@@ -835,35 +835,11 @@ def _rq_spline_inverse(v, theta, bins, bound):
 
     private static void FlowLayerForward(SourceWriter p, FlowPlan plan, LayerPlan layer)
     {
+        if (ImageLayer(p, plan, layer, inverse: false))
+            return;
         string name = layer.Name, m = PyModule(new[] { name });
         switch (layer.Kind)
         {
-            case LayerKind.AffineCoupling when layer.ConvCoupling:
-            case LayerKind.AdditiveCoupling when layer.ConvCoupling:
-                ConvCoupling(p, plan, layer, inverse: false);
-                break;
-            case LayerKind.Squeeze:
-                Squeeze(p, layer, inverse: false);
-                break;
-            case LayerKind.ActNorm when layer.IsImageActNorm:
-            {
-                int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
-                p.Line($"# {name}: ActNorm per channel of [{Lit.Ints(layer.InputShape)}]: v[c, p] = u[c, p]·exp(ls_c) + b_c; ln|det| += {I(P)}·Σ ls");
-                p.Line($"x = u.reshape(-1, {I(C)}, {I(P)})  # [rows, channels, pixels]");
-                p.Line("if init:");
-                p.Line($"    _actnorm_init({m}, x.transpose(1, 2).reshape(-1, {I(C)}))  # channel c's statistics over every row and pixel");
-                p.Line($"u = (x * torch.exp({m}.logscale)[:, None] + {m}.bias[:, None]).reshape(-1, {I(layer.Width)})");
-                p.Line($"ld = ld + {I(P)} * {m}.logscale.sum()");
-                break;
-            }
-            case LayerKind.InvertibleConv1x1:
-            {
-                int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
-                p.Line($"# {name}: invertible 1×1 convolution on [{Lit.Ints(layer.InputShape)}], v = W·u at every pixel, W = P·L·(U + diag(exp(logs))) over the channels; ln|det| += {I(P)}·Σ logs");
-                p.Line($"u = (_lu_weight({m}, {PyInts(layer.Order)}) @ u.reshape(-1, {I(C)}, {I(P)})).reshape(-1, {I(layer.Width)})");
-                p.Line($"ld = ld + {I(P)} * {m}.logs.sum()");
-                break;
-            }
             case LayerKind.AffineCoupling:
             case LayerKind.AdditiveCoupling:
             {
@@ -940,30 +916,11 @@ def _rq_spline_inverse(v, theta, bins, bound):
 
     private static void FlowLayerInverse(SourceWriter p, FlowPlan plan, LayerPlan layer)
     {
+        if (ImageLayer(p, plan, layer, inverse: true))
+            return;
         string name = layer.Name, m = PyModule(new[] { name });
         switch (layer.Kind)
         {
-            case LayerKind.AffineCoupling when layer.ConvCoupling:
-            case LayerKind.AdditiveCoupling when layer.ConvCoupling:
-                ConvCoupling(p, plan, layer, inverse: true);
-                break;
-            case LayerKind.Squeeze:
-                Squeeze(p, layer, inverse: true);
-                break;
-            case LayerKind.ActNorm when layer.IsImageActNorm:
-            {
-                int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
-                p.Line($"# {name}: u[c, p] = (v[c, p] − b_c)·exp(−ls_c)");
-                p.Line($"v = ((v.reshape(-1, {I(C)}, {I(P)}) - {m}.bias[:, None]) * torch.exp(-{m}.logscale)[:, None]).reshape(-1, {I(layer.Width)})");
-                break;
-            }
-            case LayerKind.InvertibleConv1x1:
-            {
-                int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
-                p.Line($"# {name}: u = W⁻¹·v at every pixel");
-                p.Line($"v = torch.linalg.solve(_lu_weight({m}, {PyInts(layer.Order)}), v.reshape(-1, {I(C)}, {I(P)})).reshape(-1, {I(layer.Width)})");
-                break;
-            }
             case LayerKind.AffineCoupling:
             case LayerKind.AdditiveCoupling:
             {
@@ -1026,6 +983,56 @@ def _rq_spline_inverse(v, theta, bins, bound):
                 p.Line($"raise NotImplementedError({PyStr($"{name} ({layer.Kind}) has no PyTorch export yet")})");
                 break;
         }
+    }
+
+    /// <summary>
+    /// The layers of an image flow that act on the rows as images (docs/flow-layers.md, "Image flows"), data → latent (u, with
+    /// ln|det| in ld) or latent → data (v): a squeeze, a per-channel ActNorm, an invertible 1×1 convolution or a convolutional
+    /// coupling. False for any other layer (a [Split] is written by the callers, which keep z).
+    /// </summary>
+    private static bool ImageLayer(SourceWriter p, FlowPlan plan, LayerPlan layer, bool inverse)
+    {
+        string name = layer.Name, m = PyModule(new[] { name });
+        if (layer.ConvCoupling)
+        {
+            ConvCoupling(p, plan, layer, inverse);
+            return true;
+        }
+        if (layer.Kind == LayerKind.Squeeze)
+        {
+            Squeeze(p, layer, inverse);
+            return true;
+        }
+        if (!layer.IsImageActNorm && layer.Kind != LayerKind.InvertibleConv1x1)
+            return false;
+        int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
+        string shape = $"[{Lit.Ints(layer.InputShape)}]", rows = $"reshape(-1, {I(C)}, {I(P)})", flat = $"reshape(-1, {I(layer.Width)})";
+        if (layer.IsImageActNorm && !inverse)
+        {
+            p.Line($"# {name}: ActNorm per channel of {shape}: v[c, p] = u[c, p]·exp(ls_c) + b_c; ln|det| += {I(P)}·Σ ls");
+            p.Line($"x = u.{rows}  # [rows, channels, pixels]");
+            p.Line("if init:");
+            p.Line($"    _actnorm_init({m}, x.transpose(1, 2).reshape(-1, {I(C)}))  # channel c's statistics over every row and pixel");
+            p.Line($"u = (x * torch.exp({m}.logscale)[:, None] + {m}.bias[:, None]).{flat}");
+            p.Line($"ld = ld + {I(P)} * {m}.logscale.sum()");
+        }
+        else if (layer.IsImageActNorm)
+        {
+            p.Line($"# {name}: u[c, p] = (v[c, p] − b_c)·exp(−ls_c)");
+            p.Line($"v = ((v.{rows} - {m}.bias[:, None]) * torch.exp(-{m}.logscale)[:, None]).{flat}");
+        }
+        else if (!inverse)
+        {
+            p.Line($"# {name}: invertible 1×1 convolution on {shape}, v = W·u at every pixel, W = P·L·(U + diag(exp(logs))) over the channels; ln|det| += {I(P)}·Σ logs");
+            p.Line($"u = (_lu_weight({m}, {PyInts(layer.Order)}) @ u.{rows}).{flat}");
+            p.Line($"ld = ld + {I(P)} * {m}.logs.sum()");
+        }
+        else
+        {
+            p.Line($"# {name}: u = W⁻¹·v at every pixel");
+            p.Line($"v = torch.linalg.solve(_lu_weight({m}, {PyInts(layer.Order)}), v.{rows}).{flat}");
+        }
+        return true;
     }
 
     /// <summary>

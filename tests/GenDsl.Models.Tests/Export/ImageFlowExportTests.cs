@@ -46,20 +46,7 @@ public class ImageFlowExportTests(ITestOutputHelper output)
         return results.Single(r => r.Name == outputName).AsEnumerable<float>().ToArray();
     }
 
-    /// <summary>‖a − b‖∞ / ‖b‖∞ (a NaN is an infinite error).</summary>
-    private static double RelativeError(float[] got, float[] want)
-    {
-        Assert.Equal(want.Length, got.Length);
-        double diff = 0, scale = 0;
-        for (int i = 0; i < want.Length; i++)
-        {
-            double d = Math.Abs((double)got[i] - want[i]);
-            if (double.IsNaN(d)) return double.PositiveInfinity;
-            diff = Math.Max(diff, d);
-            scale = Math.Max(scale, Math.Abs(want[i]));
-        }
-        return diff / Math.Max(scale, 1e-30);
-    }
+    private static double RelativeError(float[] got, float[] want) => OnnxExportTests.RelativeError(got, want);
 
     private delegate void ToLatent(float[] x, float[] z, float[] logDet);
 
@@ -129,14 +116,7 @@ public class ImageFlowExportTests(ITestOutputHelper output)
         foreach (var part in ImageGlowStepFlow.OnnxParts)
         {
             var model = Onnx.ModelProto.Parser.ParseFrom(m.ExportOnnx(part));
-            var initializers = model.Graph.Initializer.ToDictionary(t => t.Name);
-            foreach (var t in ImageGlowStepFlow.Tensors)
-            {
-                Assert.True(initializers.TryGetValue(t.Name, out var init), $"{OnnxParts.Name(part)}: no initialiser {t.Name}");
-                Assert.Equal(t.Shape.Select(v => (long)v), init.Dims);
-                var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(init.RawData.Span).ToArray();
-                Assert.Equal(m.Parameters.Span.Slice(t.Offset, values.Length).ToArray(), values);
-            }
+            OnnxExportTests.AssertInitialisersAreTheTensors(model, m, OnnxParts.Name(part));
             // the couplings' networks are convolutions (C1: 3, C2: 2), the squeezes transposes (S1, S2)
             Assert.Equal(5, model.Graph.Node.Count(n => n.OpType == "Conv"));
             Assert.Equal(2, model.Graph.Node.Count(n => n.OpType == "Transpose" && n.Output[0].StartsWith("S", StringComparison.Ordinal)));
@@ -179,51 +159,30 @@ public class ImageFlowExportTests(ITestOutputHelper output)
         Assert.True(error <= Tolerance, $"relative error {error:E2}");
     }
 
-    [TorchFact]
-    public void ADataInitialisedChannelActNormIsNotInitialisedAgainInPyTorch()
+    /// <summary>
+    /// Exports <paramref name="model"/> (class <paramref name="className"/>) with ExportPyTorch to a fresh folder, writes
+    /// <paramref name="data"/> there and runs <paramref name="check"/> after a prelude that defines module (the exported file),
+    /// data (the tensors, as float64) and model (the module in float64 with the exported weights loaded).
+    /// </summary>
+    private void CheckInPython(IPyTorchExportable model, string className, IReadOnlyList<TensorEntry> data, string check)
     {
-        // GenDsl has initialised N1 … N3 from its first batch; the exported weights carry that state, and the module loaded from
-        // them computes GenDsl's log-densities and its first loss() leaves the ActNorm parameters alone (its initialisation
-        // would set them from this other batch). A fresh module does initialise on its first loss, per channel.
-        var (m, _) = Trained();
-        string dir = Path.Combine(Path.GetTempPath(), "gendsl-imageflow-actnorm-" + Guid.NewGuid().ToString("N"));
+        string dir = Path.Combine(Path.GetTempPath(), "gendsl-imageflow-" + className + "-" + Guid.NewGuid().ToString("N"));
         try
         {
-            m.ExportPyTorch(dir);
-            var x = SkewedBatch(Rows, ImageActNormFlow.ImageChannels, ImageActNormFlow.ImageHeight * ImageActNormFlow.ImageWidth);
-            for (int i = 0; i < x.Length; i++) x[i] = 0.5f * x[i] - 1f; // other statistics than the initialising batch
-            var logp = new float[Rows];
-            m.LogProb(new ReadOnlySpan2D<float>(x, Rows, ImageActNormFlow.FeatureCount), logp);
-            SafeTensors.Write(Path.Combine(dir, "check.safetensors"), [new TensorEntry("x", [Rows, ImageActNormFlow.FeatureCount], x), new TensorEntry("logp", [Rows], logp)]);
-            string script = Path.Combine(dir, "actnorm.py");
-            File.WriteAllText(script, """
+            model.ExportPyTorch(dir);
+            SafeTensors.Write(Path.Combine(dir, "check.safetensors"), data);
+            string script = Path.Combine(dir, "check.py");
+            File.WriteAllText(script, $$"""
                 import importlib.util, sys, torch
-                spec = importlib.util.spec_from_file_location("ImageActNormFlow", sys.argv[1] + "/ImageActNormFlow.py")
+                spec = importlib.util.spec_from_file_location("{{className}}", sys.argv[1] + "/{{className}}.py")
                 module = importlib.util.module_from_spec(spec)
                 spec.loader.exec_module(module)
-                data, _ = module.load_safetensors(sys.argv[1] + "/check.safetensors")
-                x, want = data["x"].double(), data["logp"].double()
-                model = module.ImageActNormFlow().double()
-                model.load_safetensors(sys.argv[1] + "/ImageActNormFlow.safetensors")
-                assert model.actnorm_initialized, "loaded ActNorm parameters are not marked initialised"
-                before = {k: v.clone() for k, v in model.state_dict().items()}
-                with torch.no_grad():
-                    got = model.log_prob(x)
-                error = ((got - want).abs().max() / want.abs().max()).item()
-                loss = model.loss(x)
-                moved = max((model.state_dict()[k] - v).abs().max().item() for k, v in before.items())
-                print(f"log_prob relative error {error:.2e}; loss {loss.item():.4f}; parameters moved by the first loss {moved:.1e}")
-                assert error <= 1e-5, "log_prob differs from GenDsl's"
-                assert moved == 0, "the first loss re-initialised the loaded ActNorm layers"
-                assert abs(loss.item() + want.mean().item()) <= 1e-5 * abs(want.mean().item()), "loss is not GenDsl's mean NLL"
-                fresh = module.ImageActNormFlow().double()
-                fresh.loss(x)
-                with torch.no_grad():
-                    h = x.reshape(-1, 2, 16) * torch.exp(fresh.N1.logscale)[:, None] + fresh.N1.bias[:, None]
-                    mean, std = h.mean((0, 2)), h.std((0, 2), unbiased=False)
-                print(f"fresh module after its first loss: N1 output per-channel mean {mean.tolist()}, std {std.tolist()}")
-                assert fresh.actnorm_initialized and mean.abs().max() < 1e-6 and (std - 1).abs().max() < 1e-5, "per-channel init"
-                """);
+                tensors, _ = module.load_safetensors(sys.argv[1] + "/check.safetensors")
+                data = {name: t.double() for name, t in tensors.items()}
+                model = module.{{className}}().double()
+                model.load_safetensors(sys.argv[1] + "/{{className}}.safetensors")
+
+                """ + check);
             PythonTorch.Run(script, dir, output);
         }
         finally
@@ -233,48 +192,63 @@ public class ImageFlowExportTests(ITestOutputHelper output)
     }
 
     [TorchFact]
+    public void ADataInitialisedChannelActNormIsNotInitialisedAgainInPyTorch()
+    {
+        // GenDsl has initialised N1 … N3 from its first batch; the exported weights carry that state, and the module loaded from
+        // them computes GenDsl's log-densities and its first loss() leaves the ActNorm parameters alone (its initialisation
+        // would set them from this other batch). A fresh module does initialise on its first loss, per channel.
+        var (m, _) = Trained();
+        var x = SkewedBatch(Rows, ImageActNormFlow.ImageChannels, ImageActNormFlow.ImageHeight * ImageActNormFlow.ImageWidth);
+        for (int i = 0; i < x.Length; i++) x[i] = 0.5f * x[i] - 1f; // other statistics than the initialising batch
+        var logp = new float[Rows];
+        m.LogProb(new ReadOnlySpan2D<float>(x, Rows, ImageActNormFlow.FeatureCount), logp);
+        CheckInPython(m, nameof(ImageActNormFlow), [new TensorEntry("x", [Rows, ImageActNormFlow.FeatureCount], x), new TensorEntry("logp", [Rows], logp)], """
+            x, want = data["x"], data["logp"]
+            assert model.actnorm_initialized, "loaded ActNorm parameters are not marked initialised"
+            before = {k: v.clone() for k, v in model.state_dict().items()}
+            with torch.no_grad():
+                got = model.log_prob(x)
+            error = ((got - want).abs().max() / want.abs().max()).item()
+            loss = model.loss(x)
+            moved = max((model.state_dict()[k] - v).abs().max().item() for k, v in before.items())
+            print(f"log_prob relative error {error:.2e}; loss {loss.item():.4f}; parameters moved by the first loss {moved:.1e}")
+            assert error <= 1e-5, "log_prob differs from GenDsl's"
+            assert moved == 0, "the first loss re-initialised the loaded ActNorm layers"
+            assert abs(loss.item() + want.mean().item()) <= 1e-5 * abs(want.mean().item()), "loss is not GenDsl's mean NLL"
+            fresh = module.ImageActNormFlow().double()
+            fresh.loss(x)
+            with torch.no_grad():
+                h = x.reshape(-1, 2, 16) * torch.exp(fresh.N1.logscale)[:, None] + fresh.N1.bias[:, None]
+                mean, std = h.mean((0, 2)), h.std((0, 2), unbiased=False)
+            print(f"fresh module after its first loss: N1 output per-channel mean {mean.tolist()}, std {std.tolist()}")
+            assert fresh.actnorm_initialized and mean.abs().max() < 1e-6 and (std - 1).abs().max() < 1e-5, "per-channel init"
+            """);
+    }
+
+    [TorchFact]
     public void PyTorchSplitInverseTakesTheFactoredOutChannelsFromZ()
     {
         // inverse(z) then forward gives z back in every feature (the split channels at their places), and moving X2's part of z
         // (features 4 … 7) moves inverse(z) exactly as GenDsl's FromLatent does.
         var m = Perturbed(new ImageSplitFlow(Options));
         const int d = ImageSplitFlow.FeatureCount;
-        string dir = Path.Combine(Path.GetTempPath(), "gendsl-imageflow-split-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            m.ExportPyTorch(dir);
-            var z = Normal(Rows * d, 17);
-            for (int r = 0; r < Rows; r++)
-                for (int j = 4; j < 8; j++) z[r * d + j] -= 0.75f;
-            var x = new float[Rows * d];
-            m.FromLatent(new ReadOnlySpan2D<float>(z, Rows, d), new Span2D<float>(x, Rows, d));
-            SafeTensors.Write(Path.Combine(dir, "check.safetensors"), [new TensorEntry("z", [Rows, d], z), new TensorEntry("x", [Rows, d], x)]);
-            string script = Path.Combine(dir, "split.py");
-            File.WriteAllText(script, """
-                import importlib.util, sys, torch
-                spec = importlib.util.spec_from_file_location("ImageSplitFlow", sys.argv[1] + "/ImageSplitFlow.py")
-                module = importlib.util.module_from_spec(spec)
-                spec.loader.exec_module(module)
-                data, _ = module.load_safetensors(sys.argv[1] + "/check.safetensors")
-                z, want = data["z"].double(), data["x"].double()
-                model = module.ImageSplitFlow().double()
-                model.load_safetensors(sys.argv[1] + "/ImageSplitFlow.safetensors")
-                with torch.no_grad():
-                    x = model.inverse(z)
-                    back, _ = model(x)
-                    moved = z.clone()
-                    moved[:, 4:8] += 0.75
-                    changed = (model.inverse(moved) - x).abs().max().item()
-                error = ((x - want).abs().max() / want.abs().max()).item()
-                trip = (back - z).abs().max().item()
-                print(f"inverse(z) vs GenDsl FromLatent {error:.2e}; forward(inverse(z)) - z {trip:.2e}; x moved by X2's channels {changed:.2e}")
-                assert error <= 1e-5 and trip <= 1e-9 and changed > 1e-2
-                """);
-            PythonTorch.Run(script, dir, output);
-        }
-        finally
-        {
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        }
+        var z = Normal(Rows * d, 17);
+        for (int r = 0; r < Rows; r++)
+            for (int j = 4; j < 8; j++) z[r * d + j] -= 0.75f;
+        var x = new float[Rows * d];
+        m.FromLatent(new ReadOnlySpan2D<float>(z, Rows, d), new Span2D<float>(x, Rows, d));
+        CheckInPython(m, nameof(ImageSplitFlow), [new TensorEntry("z", [Rows, d], z), new TensorEntry("x", [Rows, d], x)], """
+            z, want = data["z"], data["x"]
+            with torch.no_grad():
+                x = model.inverse(z)
+                back, _ = model(x)
+                moved = z.clone()
+                moved[:, 4:8] += 0.75
+                changed = (model.inverse(moved) - x).abs().max().item()
+            error = ((x - want).abs().max() / want.abs().max()).item()
+            trip = (back - z).abs().max().item()
+            print(f"inverse(z) vs GenDsl FromLatent {error:.2e}; forward(inverse(z)) - z {trip:.2e}; x moved by X2's channels {changed:.2e}")
+            assert error <= 1e-5 and trip <= 1e-9 and changed > 1e-2
+            """);
     }
 }

@@ -341,8 +341,21 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         Assert.True(error <= Tolerance, $"relative error {error:E2} > {Tolerance:E0}");
     }
 
+    /// <summary>Every parameter tensor of <paramref name="m"/> is an initialiser of the graph under its checkpoint name, with its shape and values.</summary>
+    internal static void AssertInitialisersAreTheTensors(Onnx.ModelProto model, IGenerativeModel m, string part)
+    {
+        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name);
+        foreach (var t in m.Tensors.Where(t => !t.IsBuffer))
+        {
+            Assert.True(initializers.TryGetValue(t.Name, out var init), $"{part}: no initialiser {t.Name}");
+            Assert.Equal(t.Shape.Select(d => (long)d), init.Dims);
+            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(init.RawData.Span).ToArray();
+            Assert.Equal(m.Parameters.Span.Slice(t.Offset, values.Length).ToArray(), values);
+        }
+    }
+
     /// <summary>‖a − b‖∞ / ‖b‖∞ (NaN-safe: a NaN anywhere is an infinite error).</summary>
-    private static double RelativeError(float[] got, float[] want)
+    internal static double RelativeError(float[] got, float[] want)
     {
         Assert.Equal(want.Length, got.Length);
         double diff = 0, scale = 0;
@@ -367,16 +380,8 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         Assert.Equal(new[] { "x", "y" }, model.Graph.Input.Select(i => i.Name));
         Assert.Equal("log_prob", model.Graph.Output.Single().Name);
         Assert.All(model.Graph.Input.Concat(model.Graph.Output), v => Assert.Equal("batch", v.Type.TensorType.Shape.Dim[0].DimParam));
-        // every learned tensor is an initialiser named as in checkpoints, holding the model's values
-        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name);
-        foreach (var t in ConditionalSmallFlow.Tensors)
-        {
-            Assert.True(initializers.TryGetValue(t.Name, out var init), $"no initialiser {t.Name}");
-            Assert.Equal(t.Shape.Select(d => (long)d), init.Dims);
-            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(init.RawData.Span).ToArray();
-            Assert.Equal(m.Parameters.Span.Slice(t.Offset, values.Length).ToArray(), values);
-        }
-        Assert.Contains("C1.net.0.weight", initializers.Keys);
+        AssertInitialisersAreTheTensors(model, m, "log_prob"); // every learned tensor, named as in checkpoints, with the model's values
+        Assert.Contains("C1.net.0.weight", model.Graph.Initializer.Select(t => t.Name));
 
         var gan = Onnx.ModelProto.Parser.ParseFrom(new FashionCdcgan(Options()).ExportOnnx(OnnxPart.Generate));
         Assert.Equal(new[] { "z", "y" }, gan.Graph.Input.Select(i => i.Name));
@@ -411,14 +416,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         foreach (var part in ConditionalMafFlow.OnnxParts)
         {
             var model = Onnx.ModelProto.Parser.ParseFrom(m.ExportOnnx(part));
-            var initializers = model.Graph.Initializer.ToDictionary(t => t.Name);
-            foreach (var t in ConditionalMafFlow.Tensors)
-            {
-                Assert.True(initializers.TryGetValue(t.Name, out var init), $"{OnnxParts.Name(part)}: no initialiser {t.Name}");
-                Assert.Equal(t.Shape.Select(d => (long)d), init.Dims);
-                var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(init.RawData.Span).ToArray();
-                Assert.Equal(m.Parameters.Span.Slice(t.Offset, values.Length).ToArray(), values);
-            }
+            AssertInitialisersAreTheTensors(model, m, OnnxParts.Name(part));
             // the graph reads each network once per pass: sample unrolls M1 (MAF) 3 times, log_prob M2 (IAF) 3 times
             int gemms = model.Graph.Node.Count(n => n.OpType == "Gemm");
             Assert.Equal(part == OnnxPart.Sample ? 3 * 3 + 1 * 2 : 1 * 3 + 3 * 2, gemms);
