@@ -13,7 +13,8 @@ namespace GenDsl.Generators.Common;
 /// the graph through <c>GenDsl.Export.OnnxGraphBuilder</c> (opset 17, float32, dynamic batch).
 /// The networks' nodes come from the ops themselves (<see cref="Op.EmitOnnx"/> through
 /// <see cref="NetworkEmitter.EmitOnnx"/>); this file adds what the model kind puts around them:
-/// the flow layers (couplings, permutations, ActNorm, invertible linear maps) and the base density,
+/// the flow layers (couplings, permutations, ActNorm, invertible linear maps, and the image layers: squeezes, splits,
+/// 1×1 convolutions, convolutional couplings, per-channel ActNorm) and the base density,
 /// the VAE's heads and likelihood mean, the GAN's inputs and logit. Every value is named after the
 /// declaration (members, checkpoint tensor names); inputs and outputs are x, y, z, log_prob, mu,
 /// log_var and logit.
@@ -105,8 +106,16 @@ internal static class OnnxExportEmitter
         w.Line($"var v_z = g.Input(\"z\", {D});");
         if (cond) w.Line($"var v_y = g.Input(\"y\", {plan.Condition});");
         string value = "v_z";
+        if (plan.HasSplit)
+        {
+            w.Line($"// z = [the last layer's output | each [Split]'s channels at their places]: the layers' inverses start from its first {plan.LatentWidth} features");
+            w.Line($"var v_latentPrefix = g.Columns(\"z.prefix\", v_z, 0, {plan.LatentWidth});");
+            value = "v_latentPrefix";
+        }
         for (int i = plan.Layers.Count - 1; i >= 0; i--)
-            value = FlowLayer(w, plan, plan.Layers[i], value, inverse: true, null);
+            value = plan.Layers[i].Kind == LayerKind.Split
+                ? SplitLayer(w, plan.Layers[i], value, inverse: true, null)
+                : FlowLayer(w, plan, plan.Layers[i], value, inverse: true, null);
         w.Line($"g.Output({value}, \"x\", {D});");
         w.Close();
         w.Line();
@@ -118,8 +127,17 @@ internal static class OnnxExportEmitter
         if (cond) w.Line($"var v_y = g.Input(\"y\", {plan.Condition});");
         value = "v_x";
         var logDet = new List<string>();
+        var factored = new List<string>(); // each [Split]'s channels, in declaration order
         foreach (var layer in plan.Layers)
-            value = FlowLayer(w, plan, layer, value, inverse: false, logDet);
+            value = layer.Kind == LayerKind.Split
+                ? SplitLayer(w, layer, value, inverse: false, factored)
+                : FlowLayer(w, plan, layer, value, inverse: false, logDet);
+        if (factored.Count > 0)
+        {
+            w.Line("// the latent row: the last layer's output, then the split channels at their places (the last split's first)");
+            w.Line($"var v_latent = g.Concat(\"z\", 1, {value}, {string.Join(", ", Enumerable.Reverse(factored))});");
+            value = "v_latent";
+        }
         w.Line("// the base density: ln N(z; 0, I) = −½‖z‖² − (D/2)·ln 2π");
         w.Line($"var v_sumSq = g.SumColumns(\"z.sum_sq\", g.Mul(\"z.sq\", {value}, {value}));");
         w.Line($"var v_logBase = g.Sub(\"log_base\", g.Mul(\"z.half_sum_sq\", v_sumSq, g.Scalar(\"minus_half\", -0.5f)), g.Scalar(\"half_d_log_2pi\", FeatureCount * HalfLog2Pi));");
@@ -138,10 +156,12 @@ internal static class OnnxExportEmitter
         w.Close();
 
         // the coupling networks, shared by both graphs (each graph adds their initialisers once)
-        foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive && !l.ConvCoupling))
+        foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive))
         {
             w.Line();
-            w.Line($"/// <summary>{layer.Name}'s network {NetworkEmitter.Widths(layer.Network!)} on the value named <paramref name=\"input\"/>: the name of its output [r, m] (or m).</summary>");
+            w.Line(layer.ConvCoupling
+                ? $"/// <summary>{layer.Name}'s convolutional network {NetworkEmitter.Widths(layer.Network!)} on the image named <paramref name=\"input\"/>: the name of its output [r | m] (or m), channels first.</summary>"
+                : $"/// <summary>{layer.Name}'s network {NetworkEmitter.Widths(layer.Network!)} on the value named <paramref name=\"input\"/>: the name of its output [r, m] (or m).</summary>");
             w.Open($"private string {layer.Name}_OnnxNetwork({Builder} g, string input)");
             w.Line($"return {NetworkEmitter.EmitOnnx(w, layer.Network!, "g", "input")};");
             w.Close();
@@ -243,36 +263,45 @@ internal static class OnnxExportEmitter
         string dir = inverse ? "inverse" : "forward";
         switch (layer.Kind)
         {
-            case LayerKind.AffineCoupling when !layer.ConvCoupling: // convolutional couplings: Unsupported (default)
-            case LayerKind.AdditiveCoupling when !layer.ConvCoupling:
+            case LayerKind.AffineCoupling:
+            case LayerKind.AdditiveCoupling:
             case LayerKind.SplineCoupling:
             {
                 bool affine = layer.Kind == LayerKind.AffineCoupling;
                 bool spline = layer.Kind == LayerKind.SplineCoupling;
+                bool conv = layer.ConvCoupling;
                 int d1 = layer.Kept.Length, d2 = layer.Transformed.Length;
                 // the inverse of a merge: cat = [kept, transformed] back into feature order
-                var position = new int[D];
+                var position = new int[layer.Width];
                 for (int j = 0; j < d1; j++) position[layer.Kept[j]] = j;
                 for (int j = 0; j < d2; j++) position[layer.Transformed[j]] = d1 + j;
-                string condText = plan.Condition > 0 ? ", y" : "";
-                w.Line($"// {n} ({dir}): {(affine ? "affine" : spline ? $"rational-quadratic spline ({layer.Bins} bins on [−B, B], B = {Lit.F(layer.Spec.TailBound)}, linear tails)" : "additive")} coupling, keeps [{Lit.Ints(layer.Kept)}], transforms [{Lit.Ints(layer.Transformed)}]; network {NetworkEmitter.Widths(layer.Network!)}");
+                string condText = plan.Condition > 0 ? conv ? ", y as constant channels" : ", y" : "";
+                string netReads = (conv && layer.Checkerboard ? (inverse ? "v ⊙ b" : "u ⊙ b") : inverse ? "v_K" : "u_K") + condText;
+                w.Line(conv
+                    ? $"// {n} ({dir}): {(affine ? "affine" : "additive")} coupling on [{Lit.Ints(layer.InputShape)}], {ImageMaskText(layer)}; convolutional network {NetworkEmitter.Widths(layer.Network!)}"
+                    : $"// {n} ({dir}): {(affine ? "affine" : spline ? $"rational-quadratic spline ({layer.Bins} bins on [−B, B], B = {Lit.F(layer.Spec.TailBound)}, linear tails)" : "additive")} coupling, keeps [{Lit.Ints(layer.Kept)}], transforms [{Lit.Ints(layer.Transformed)}]; network {NetworkEmitter.Widths(layer.Network!)}");
                 w.Line(spline
                     ? inverse ? $"// u_K = v_K ; u_T = g⁻¹(v_T; θ), θ = net([v_K{condText}]): the quadratic's stable root (bisection where it misses)"
                               : $"// v_K = u_K ; v_T = g(u_T; θ), θ = net([u_K{condText}]) ; ln|det| += Σ ln g′(u_T)"
                     : affine
-                    ? inverse ? "// u_K = v_K ; u_T = v_T ⊙ exp(s) + m, s = scale ⊙ tanh(r), [r, m] = net([v_K" + (plan.Condition > 0 ? ", y" : "") + "])"
-                              : "// v_K = u_K ; v_T = (u_T − m) ⊙ exp(−s), s = scale ⊙ tanh(r), [r, m] = net([u_K" + (plan.Condition > 0 ? ", y" : "") + "]) ; ln|det| −= Σ s"
-                    : inverse ? "// u_K = v_K ; u_T = v_T + m, m = net([v_K" + (plan.Condition > 0 ? ", y" : "") + "])"
-                              : "// v_K = u_K ; v_T = u_T − m, m = net([u_K" + (plan.Condition > 0 ? ", y" : "") + "]) ; ln|det| += 0");
+                    ? inverse ? $"// u_K = v_K ; u_T = v_T ⊙ exp(s) + m, s = scale ⊙ tanh(r), [r, m] = net([{netReads}])"
+                              : $"// v_K = u_K ; v_T = (u_T − m) ⊙ exp(−s), s = scale ⊙ tanh(r), [r, m] = net([{netReads}]) ; ln|det| −= Σ s"
+                    : inverse ? $"// u_K = v_K ; u_T = v_T + m, m = net([{netReads}])"
+                              : $"// v_K = u_K ; v_T = u_T − m, m = net([{netReads}]) ; ln|det| += 0");
                 w.Line($"var {output}_kept = g.GatherColumns(\"{n}.kept\", {input}, {n}_Kept);");
                 w.Line($"var {output}_t = g.GatherColumns(\"{n}.transformed\", {input}, {n}_Transformed);");
-                string netIn = $"{output}_kept";
-                if (plan.Condition > 0)
+                if (conv)
+                    ConvCouplingOutput(w, plan, layer, input, output);
+                else
                 {
-                    w.Line($"var {output}_input = g.Concat(\"{n}.input\", 1, {output}_kept, v_y);");
-                    netIn = $"{output}_input";
+                    string netIn = $"{output}_kept";
+                    if (plan.Condition > 0)
+                    {
+                        w.Line($"var {output}_input = g.Concat(\"{n}.input\", 1, {output}_kept, v_y);");
+                        netIn = $"{output}_input";
+                    }
+                    w.Line($"var {output}_o = {n}_OnnxNetwork(g, {netIn}); // [batch, {layer.NetOut}]");
                 }
-                w.Line($"var {output}_o = {n}_OnnxNetwork(g, {netIn}); // [batch, {layer.NetOut}]");
                 string o = $"{output}_o";
                 string m = o;
                 if (spline)
@@ -285,7 +314,10 @@ internal static class OnnxExportEmitter
                 }
                 else if (affine)
                 {
-                    w.Line($"var {output}_s = g.Mul(\"{n}.s\", g.Initializer(\"{n}.scale\", _parameters.Span.Slice({layer.ScaleConst}, {d2}), {d2}), g.Tanh(\"{n}.tanh_r\", g.Columns(\"{n}.r\", {o}, 0, {d2}))); // s = scale ⊙ tanh(r)");
+                    string scale = $"g.Initializer(\"{n}.scale\", _parameters.Span.Slice({layer.ScaleConst}, {(conv ? layer.ScaleLength : d2)}), {(conv ? layer.ScaleLength : d2)})";
+                    if (conv) // one scale per head channel: scale[t] at every transformed feature of head channel t
+                        scale = $"g.GatherRows(\"{n}.scale_t\", {scale}, [{Lit.Ints(HeadChannelOfTransformed(layer))}])";
+                    w.Line($"var {output}_s = g.Mul(\"{n}.s\", {scale}, g.Tanh(\"{n}.tanh_r\", g.Columns(\"{n}.r\", {o}, 0, {d2}))); // s = scale ⊙ tanh(r)");
                     w.Line($"var {output}_m = g.Columns(\"{n}.m\", {o}, {d2}, {d2});");
                     m = $"{output}_m";
                     w.Line(inverse
@@ -310,43 +342,90 @@ internal static class OnnxExportEmitter
                     : $"var {output} = g.GatherColumns(\"{n}\", {input}, {n}_Order); // {n}: v[:, j] = u[:, π[j]]");
                 break;
             }
-            case LayerKind.ActNorm when !layer.IsImageActNorm: // an image flow's per-channel ActNorm: Unsupported below
+            case LayerKind.Squeeze:
             {
-                w.Line($"// {n} ({dir}): ActNorm {(inverse ? "u = (v − b) ⊙ exp(−ls)" : "v = u ⊙ exp(ls) + b ; ln|det| += Σ ls")}");
-                w.Line($"var {output}_ls = g.Initializer(\"{n}.logscale\", _parameters.Span.Slice({layer.LogScaleConst}, {D}), {D});");
-                w.Line($"var {output}_b = g.Initializer(\"{n}.bias\", _parameters.Span.Slice({layer.BiasConst}, {D}), {D});");
+                int C = layer.InputShape[0], H = layer.InputShape[1], W = layer.InputShape[2];
+                w.Line($"// {n} ({dir}): 2×2 squeeze [{C}, {H}, {W}] → [{4 * C}, {H / 2}, {W / 2}], torch's view(B, {C}, {H / 2}, 2, {W / 2}, 2).permute(0, 1, 3, 5, 2, 4){(inverse ? ", undone" : "")}");
                 w.Line(inverse
-                    ? $"var {output} = g.Mul(\"{n}\", g.Sub(\"{n}.centred\", {input}, {output}_b), g.Exp(\"{n}.exp_minus_ls\", g.Neg(\"{n}.minus_ls\", {output}_ls)));"
-                    : $"var {output} = g.Add(\"{n}\", g.Mul(\"{n}.scaled\", {input}, g.Exp(\"{n}.exp_ls\", {output}_ls)), {output}_b);");
-                logDet?.Add($"g.SumAll(\"{n}.log_det\", {output}_ls)");
+                    ? $"var {output} = g.Reshape(\"{n}\", g.Transpose(\"{n}.unpermuted\", g.Reshape(\"{n}.blocks\", {input}, {C}, 2, 2, {H / 2}, {W / 2}), 0, 1, 4, 2, 5, 3), {layer.Width});"
+                    : $"var {output} = g.Reshape(\"{n}\", g.Transpose(\"{n}.permuted\", g.Reshape(\"{n}.blocks\", {input}, {C}, {H / 2}, 2, {W / 2}, 2), 0, 1, 3, 5, 2, 4), {layer.Width});");
+                break;
+            }
+            case LayerKind.ActNorm:
+            {
+                // in an image flow per channel: the rows viewed as [batch, C, H·W], ls and b as [C, 1] columns
+                bool image = layer.IsImageActNorm;
+                int width = image ? layer.InputShape[0] : D, P = image ? layer.InputShape[1] * layer.InputShape[2] : 1;
+                w.Line(image
+                    ? $"// {n} ({dir}): ActNorm per channel of [{Lit.Ints(layer.InputShape)}], {(inverse ? "u[c, p] = (v[c, p] − b_c)·exp(−ls_c)" : $"v[c, p] = u[c, p]·exp(ls_c) + b_c ; ln|det| += {P}·Σ ls")}"
+                    : $"// {n} ({dir}): ActNorm {(inverse ? "u = (v − b) ⊙ exp(−ls)" : "v = u ⊙ exp(ls) + b ; ln|det| += Σ ls")}");
+                string ls = $"g.Initializer(\"{n}.logscale\", _parameters.Span.Slice({layer.LogScaleConst}, {width}), {width})";
+                string b = $"g.Initializer(\"{n}.bias\", _parameters.Span.Slice({layer.BiasConst}, {width}), {width})";
+                w.Line($"var {output}_ls = {(image ? $"g.Reshape(\"{n}.logscale_column\", {ls}, {width}, 1)" : ls)};");
+                w.Line($"var {output}_b = {(image ? $"g.Reshape(\"{n}.bias_column\", {b}, {width}, 1)" : b)};");
+                string x = input, result = n;
+                if (image)
+                {
+                    w.Line($"var {output}_channels = g.Reshape(\"{n}.channels\", {input}, {width}, {P}); // [batch, {width} channels, {P} pixels]");
+                    x = $"{output}_channels";
+                    result = inverse ? $"{n}.unscaled" : $"{n}.shifted";
+                }
+                string map = inverse
+                    ? $"g.Mul(\"{result}\", g.Sub(\"{n}.centred\", {x}, {output}_b), g.Exp(\"{n}.exp_minus_ls\", g.Neg(\"{n}.minus_ls\", {output}_ls)))"
+                    : $"g.Add(\"{result}\", g.Mul(\"{n}.scaled\", {x}, g.Exp(\"{n}.exp_ls\", {output}_ls)), {output}_b)";
+                w.Line($"var {output} = {(image ? $"g.Reshape(\"{n}\", {map}, {layer.Width})" : map)};");
+                logDet?.Add(image
+                    ? $"g.Mul(\"{n}.log_det\", g.SumAll(\"{n}.sum_ls\", {output}_ls), g.Scalar(\"{n}.pixels\", {P}f))"
+                    : $"g.SumAll(\"{n}.log_det\", {output}_ls)");
                 break;
             }
             case LayerKind.InvertibleLinear:
+            case LayerKind.InvertibleConv1x1:
             {
-                w.Line($"// {n} ({dir}): invertible linear, W = P·L·Ũ, L = I + strictly-lower(lower), Ũ = strictly-upper(upper) + diag(exp(logs)), W[i, :] = (L·Ũ)[π[i], :]");
+                // InvertibleConv1x1: the same C×C matrix at every pixel of [C, H, W] (rows viewed as [batch, C, H·W], W·u per row)
+                bool conv = layer.Kind == LayerKind.InvertibleConv1x1;
+                int d = conv ? layer.InputShape[0] : D, P = conv ? layer.InputShape[1] * layer.InputShape[2] : 1;
+                w.Line(conv
+                    ? $"// {n} ({dir}): invertible 1×1 convolution on [{Lit.Ints(layer.InputShape)}], W = P·L·Ũ over the {d} channels (InvertibleLinear's LU form), applied at every pixel"
+                    : $"// {n} ({dir}): invertible linear, W = P·L·Ũ, L = I + strictly-lower(lower), Ũ = strictly-upper(upper) + diag(exp(logs)), W[i, :] = (L·Ũ)[π[i], :]");
                 w.Line(inverse
-                    ? "// u = W⁻¹ v per row: t = Pᵀ v, then L⁻¹ and Ũ⁻¹ = (I + diag(exp(−logs))·U)⁻¹·diag(exp(−logs)), unit-triangular inverses as finite Neumann products"
-                    : "// v = u · Wᵀ ; ln|det| += Σ logs");
-                w.Line($"var {output}_lower = g.StrictTriangle(\"{n}.strict_lower\", g.Initializer(\"{n}.lower\", _parameters.Span.Slice({layer.LowerConst}, {D * D}), {D}, {D}), {D}, lower: true);");
-                w.Line($"var {output}_upper = g.StrictTriangle(\"{n}.strict_upper\", g.Initializer(\"{n}.upper\", _parameters.Span.Slice({layer.UpperConst}, {D * D}), {D}, {D}), {D}, lower: false);");
-                w.Line($"var {output}_logs = g.Initializer(\"{n}.logs\", _parameters.Span.Slice({layer.LogSConst}, {D}), {D});");
+                    ? $"// u = W⁻¹ v {(conv ? "per pixel: W⁻¹ = Ũ⁻¹·L⁻¹·Pᵀ with L⁻¹ and" : "per row: t = Pᵀ v, then L⁻¹ and")} Ũ⁻¹ = (I + diag(exp(−logs))·U)⁻¹·diag(exp(−logs)), unit-triangular inverses as finite Neumann products"
+                    : conv ? $"// v = W·u per pixel ; ln|det| += {P}·Σ logs" : "// v = u · Wᵀ ; ln|det| += Σ logs");
+                w.Line($"var {output}_lower = g.StrictTriangle(\"{n}.strict_lower\", g.Initializer(\"{n}.lower\", _parameters.Span.Slice({layer.LowerConst}, {d * d}), {d}, {d}), {d}, lower: true);");
+                w.Line($"var {output}_upper = g.StrictTriangle(\"{n}.strict_upper\", g.Initializer(\"{n}.upper\", _parameters.Span.Slice({layer.UpperConst}, {d * d}), {d}, {d}), {d}, lower: false);");
+                w.Line($"var {output}_logs = g.Initializer(\"{n}.logs\", _parameters.Span.Slice({layer.LogSConst}, {d}), {d});");
+                if (conv)
+                    w.Line($"var {output}_channels = g.Reshape(\"{n}.channels\", {input}, {d}, {P}); // [batch, {d} channels, {P} pixels]");
                 if (!inverse)
                 {
-                    w.Line($"var {output}_eye = g.Identity(\"{n}.I\", {D});");
+                    w.Line($"var {output}_eye = g.Identity(\"{n}.I\", {d});");
                     w.Line($"var {output}_l = g.Add(\"{n}.L\", {output}_eye, {output}_lower);");
                     w.Line($"var {output}_u = g.Add(\"{n}.U\", {output}_upper, g.Mul(\"{n}.diag\", {output}_eye, g.Reshape(\"{n}.exp_logs_column\", g.Exp(\"{n}.exp_logs\", {output}_logs), 1)));");
                     w.Line($"var {output}_w = g.GatherRows(\"{n}.W\", g.MatMul(\"{n}.LU\", {output}_l, {output}_u), {n}_Order);");
-                    w.Line($"var {output} = g.MatMulTransposed(\"{n}\", {input}, {output}_w);");
-                    logDet?.Add($"g.SumAll(\"{n}.log_det\", {output}_logs)");
+                    w.Line(conv
+                        ? $"var {output} = g.Reshape(\"{n}\", g.MatMul(\"{n}.mixed\", {output}_w, {output}_channels), {layer.Width});"
+                        : $"var {output} = g.MatMulTransposed(\"{n}\", {input}, {output}_w);");
+                    logDet?.Add(conv
+                        ? $"g.Mul(\"{n}.log_det\", g.SumAll(\"{n}.sum_logs\", {output}_logs), g.Scalar(\"{n}.pixels\", {P}f))"
+                        : $"g.SumAll(\"{n}.log_det\", {output}_logs)");
                 }
                 else
                 {
-                    w.Line($"var {output}_t = g.GatherColumns(\"{n}.unpermuted\", {input}, [{Lit.Ints(Inverse(layer.Order))}]); // t[:, π[i]] = v[:, i]");
-                    w.Line($"var {output}_lInv = g.UnitTriangularInverse(\"{n}.L_inv\", {output}_lower, {D});");
+                    if (!conv)
+                        w.Line($"var {output}_t = g.GatherColumns(\"{n}.unpermuted\", {input}, [{Lit.Ints(Inverse(layer.Order))}]); // t[:, π[i]] = v[:, i]");
+                    w.Line($"var {output}_lInv = g.UnitTriangularInverse(\"{n}.L_inv\", {output}_lower, {d});");
                     w.Line($"var {output}_expMinusLogs = g.Exp(\"{n}.exp_minus_logs\", g.Neg(\"{n}.minus_logs\", {output}_logs));");
                     w.Line($"var {output}_m = g.Mul(\"{n}.M\", {output}_upper, g.Reshape(\"{n}.exp_minus_logs_column\", {output}_expMinusLogs, 1)); // M = diag(exp(−logs))·U, strictly upper");
-                    w.Line($"var {output}_uInv = g.Mul(\"{n}.U_inv\", g.UnitTriangularInverse(\"{n}.M_inv\", {output}_m, {D}), {output}_expMinusLogs); // Ũ⁻¹ = (I + M)⁻¹·diag(exp(−logs))");
-                    w.Line($"var {output} = g.MatMulTransposed(\"{n}\", g.MatMulTransposed(\"{n}.solved_l\", {output}_t, {output}_lInv), {output}_uInv);");
+                    w.Line($"var {output}_uInv = g.Mul(\"{n}.U_inv\", g.UnitTriangularInverse(\"{n}.M_inv\", {output}_m, {d}), {output}_expMinusLogs); // Ũ⁻¹ = (I + M)⁻¹·diag(exp(−logs))");
+                    if (conv)
+                    {
+                        w.Line($"var {output}_wInv = g.GatherColumns(\"{n}.W_inv\", g.MatMul(\"{n}.LU_inv\", {output}_uInv, {output}_lInv), {n}_Order); // (Ũ⁻¹·L⁻¹·Pᵀ)[:, j] = (Ũ⁻¹·L⁻¹)[:, π[j]]");
+                        w.Line($"var {output} = g.Reshape(\"{n}\", g.MatMul(\"{n}.unmixed\", {output}_wInv, {output}_channels), {layer.Width});");
+                    }
+                    else
+                    {
+                        w.Line($"var {output} = g.MatMulTransposed(\"{n}\", g.MatMulTransposed(\"{n}.solved_l\", {output}_t, {output}_lInv), {output}_uInv);");
+                    }
                 }
                 break;
             }
@@ -429,6 +508,72 @@ internal static class OnnxExportEmitter
                 break;
         }
         return output;
+    }
+
+    /// <summary>
+    /// A [Split] (no parameters, ln|det| += 0): data → latent, the factored-out features Da … Dp−1 of the active prefix are
+    /// added to <paramref name="factored"/> (they are the latent's at their own places) and the output is the prefix 0 … Da−1;
+    /// latent → data, the prefix is followed again by z's features Da … Dp−1.
+    /// </summary>
+    private static string SplitLayer(SourceWriter w, LayerPlan layer, string input, bool inverse, List<string>? factored)
+    {
+        string n = layer.Name, output = $"layer_{n}";
+        int da = layer.OutWidth, dp = layer.Width;
+        w.Line($"// {n} ({(inverse ? "inverse" : "forward")}): split of [{Lit.Ints(layer.InputShape)}], channels {layer.OutputShape[0]} … {layer.InputShape[0] - 1} (features {da} … {dp - 1}) {(inverse ? "come back from z" : "go to the latent at their places")}; the later layers act on features 0 … {da - 1}");
+        if (inverse)
+        {
+            w.Line($"var {output} = g.Concat(\"{n}\", 1, {input}, g.Columns(\"{n}.from_z\", v_z, {da}, {dp - da}));");
+            return output;
+        }
+        w.Line($"var {output}_out = g.Columns(\"{n}.factored\", {input}, {da}, {dp - da});");
+        w.Line($"var {output} = g.Columns(\"{n}\", {input}, 0, {da});");
+        factored!.Add($"{output}_out");
+        return output;
+    }
+
+    /// <summary>The network output of a convolutional coupling as the compact [r_T | m_T] (or m_T) the coupling reads: <c>{output}_o</c>.</summary>
+    private static void ConvCouplingOutput(SourceWriter w, FlowPlan plan, LayerPlan layer, string input, string output)
+    {
+        string n = layer.Name;
+        int C = layer.InputShape[0], H = layer.InputShape[1], W = layer.InputShape[2];
+        int inChannels = layer.Checkerboard ? C : layer.Kept.Length / (H * W);
+        string image;
+        if (layer.Checkerboard)
+        {
+            w.Line($"var {output}_b = new float[{layer.Width}]; // b: 1 at the kept pixels of every channel, 0 at the transformed ones");
+            w.Line($"global::System.Array.Fill({output}_b, 1f);");
+            w.Line($"foreach (int j in {n}_Transformed) {output}_b[j] = 0f;");
+            w.Line($"var {output}_image = g.Reshape(\"{n}.masked_image\", g.Mul(\"{n}.masked\", {input}, g.Constant(\"{n}.b\", {output}_b, {layer.Width})), {C}, {H}, {W}); // u ⊙ b as [{C}, {H}, {W}]");
+        }
+        else
+            w.Line($"var {output}_image = g.Reshape(\"{n}.kept_image\", {output}_kept, {inChannels}, {H}, {W}); // the kept channels as [{inChannels}, {H}, {W}]");
+        image = $"{output}_image";
+        if (plan.Condition > 0)
+        {
+            w.Line($"var {output}_input = g.Concat(\"{n}.input\", 1, {image}, g.ConditionChannels(\"{n}.y_channels\", v_y, {plan.Condition}, {H}, {W})); // y_k fills channel {inChannels} + k");
+            image = $"{output}_input";
+        }
+        string net = $"g.Flatten(\"{n}.net_flat\", {n}_OnnxNetwork(g, {image}))";
+        w.Line(layer.Checkerboard
+            ? $"var {output}_o = g.GatherColumns(\"{n}.o\", {net}, {n}_HeadColumns); // [batch, {layer.NetOut}]: the output at the transformed pixels, [r_T{(layer.Kind == LayerKind.AffineCoupling ? " | m_T" : "")}]"
+            : $"var {output}_o = {net}; // [batch, {layer.NetOut}]: channels [r | m] (or m) of the transformed channels, flat, are [r_T | m_T]");
+    }
+
+    /// <summary>A convolutional coupling's head channel t of each transformed feature (the index of its scale entry).</summary>
+    private static int[] HeadChannelOfTransformed(LayerPlan layer)
+    {
+        int P = layer.InputShape[1] * layer.InputShape[2];
+        int first = layer.Checkerboard ? 0 : layer.Transformed[0] / P;
+        return layer.Transformed.Select(j => j / P - first).ToArray();
+    }
+
+    /// <summary>A convolutional coupling's mask in words.</summary>
+    private static string ImageMaskText(LayerPlan layer)
+    {
+        int P = layer.InputShape[1] * layer.InputShape[2];
+        return layer.Checkerboard
+            ? $"checkerboard: keeps the pixels with h + w {(layer.Spec.Mask == FlowMath.MaskCheckerboardEven ? "even" : "odd")} of every channel, the network reads u ⊙ b"
+            : $"keeps channels {layer.Kept[0] / P} … {layer.Kept[layer.Kept.Length - 1] / P}, transforms channels {layer.Transformed[0] / P} … {layer.Transformed[layer.Transformed.Length - 1] / P}";
     }
 
     private static int[] Inverse(int[] order)

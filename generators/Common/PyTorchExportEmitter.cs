@@ -534,6 +534,16 @@ def _rq_spline_inverse(v, theta, bins, bound):
         p.Line("    lower = torch.tril(layer.lower, -1) + eye");
         p.Line("    upper = torch.triu(layer.upper, 1) + torch.diag(torch.exp(layer.logs))");
         p.Line("    return (lower @ upper)[order, :]");
+        if (plan.Layers.Any(l => l.Checkerboard))
+        {
+            p.Line();
+            p.Line();
+            p.Line("def _checkerboard(height, width, parity, like):");
+            p.Line("    # [1, 1, H, W] bool: the pixels (h, w) with (h + w) mod 2 = parity, those a checkerboard coupling keeps");
+            p.Line("    h = torch.arange(height, device=like.device)[:, None]");
+            p.Line("    w = torch.arange(width, device=like.device)[None, :]");
+            p.Line("    return ((h + w) % 2 == parity)[None, None]");
+        }
         if (plan.Layers.Any(l => l.Kind == LayerKind.MaskedAutoregressive))
             foreach (var line in MadeHelpers.Replace("\r\n", "\n").TrimEnd('\n').Split('\n'))
                 p.Line(line);
@@ -541,22 +551,25 @@ def _rq_spline_inverse(v, theta, bins, bound):
             foreach (var line in SplineHelpers.Replace("\r\n", "\n").TrimEnd('\n').Split('\n'))
                 p.Line(line);
 
-        string doc = $"Flow over {D} features{(cond ? $", conditioned on {K} values y" : "")}; layers in declaration order map data x to latent z.\n"
+        string image = plan.ImageShape is { } declared ? $" ({declared[0]}×{declared[1]}×{declared[2]} images as rows, channel-major)" : "";
+        string doc = $"Flow over {D} features{image}{(cond ? $", conditioned on {K} values y" : "")}; layers in declaration order map data x to latent z.\n"
             + "forward(x) = (z, ln|det J_h(x)|); inverse(z) = x; log_prob(x) = −½‖z‖² − (D/2)·ln 2π + ln|det J_h|;\n"
             + "loss(x) = −mean log_prob (GenDsl's TrainStep loss; initialises ActNorm layers from the first batch, as GenDsl does).";
-        ClassHead(p, spec.ClassName, spec.FullName, plan.DeclarationHash, doc, plan.Layout,
-            new[] { ("FEATURES", I(D)), ("CONDITION", I(K)) });
+        var flowConstants = new List<(string, string)> { ("FEATURES", I(D)), ("CONDITION", I(K)) };
+        if (plan.ImageShape is { } imageShape)
+            flowConstants.Add(("IMAGE", $"({I(imageShape[0])}, {I(imageShape[1])}, {I(imageShape[2])})"));
+        ClassHead(p, spec.ClassName, spec.FullName, plan.DeclarationHash, doc, plan.Layout, flowConstants);
         foreach (var layer in plan.Layers)
         {
             string m = PyModule(new[] { layer.Name });
             switch (layer.Kind)
             {
-                case LayerKind.AffineCoupling when !layer.ConvCoupling: // convolutional couplings: the default (tensors load, forward raises)
-                case LayerKind.AdditiveCoupling when !layer.ConvCoupling:
+                case LayerKind.AffineCoupling:
+                case LayerKind.AdditiveCoupling:
                 case LayerKind.SplineCoupling:
                     Declarations(p, layer.Network!);
-                    if (layer.Kind == LayerKind.AffineCoupling)
-                        p.Line($"{m}.scale = nn.Parameter(torch.ones(({I(layer.Transformed.Length)},)))");
+                    if (layer.Kind == LayerKind.AffineCoupling) // one scale per transformed feature, or per head channel (convolutional)
+                        p.Line($"{m}.scale = nn.Parameter(torch.ones(({I(layer.ConvCoupling ? layer.ScaleLength : layer.Transformed.Length)},)))");
                     if (layer.Kind == LayerKind.SplineCoupling && plan.Spec.IdentityInit)
                     {
                         // FlowInitialization.Identity: as GenDsl's ResetParameters, the zero output layer's derivative entries at ln(e^(1 − m_d) − 1)
@@ -593,15 +606,25 @@ def _rq_spline_inverse(v, theta, bins, bound):
                     }
                     break;
                 }
-                case LayerKind.ActNorm when !layer.IsImageActNorm: // an image flow's per-channel ActNorm: not exported yet (default)
-                    p.Line($"{m}.logscale = nn.Parameter(torch.zeros(({I(D)},)))");
-                    p.Line($"{m}.bias = nn.Parameter(torch.zeros(({I(D)},)))");
+                case LayerKind.ActNorm: // per feature, or per channel in an image flow
+                {
+                    int width = layer.IsImageActNorm ? layer.InputShape[0] : D;
+                    p.Line($"{m}.logscale = nn.Parameter(torch.zeros(({I(width)},)))");
+                    p.Line($"{m}.bias = nn.Parameter(torch.zeros(({I(width)},)))");
                     break;
+                }
                 case LayerKind.InvertibleLinear:
-                    p.Line($"{m}.lower = nn.Parameter(torch.zeros(({I(D)}, {I(D)})))");
-                    p.Line($"{m}.upper = nn.Parameter(torch.zeros(({I(D)}, {I(D)})))");
-                    p.Line($"{m}.logs = nn.Parameter(torch.zeros(({I(D)},)))");
+                case LayerKind.InvertibleConv1x1: // over the features, or over the channels at every pixel
+                {
+                    int width = layer.Kind == LayerKind.InvertibleConv1x1 ? layer.InputShape[0] : D;
+                    p.Line($"{m}.lower = nn.Parameter(torch.zeros(({I(width)}, {I(width)})))");
+                    p.Line($"{m}.upper = nn.Parameter(torch.zeros(({I(width)}, {I(width)})))");
+                    p.Line($"{m}.logs = nn.Parameter(torch.zeros(({I(width)},)))");
                     break;
+                }
+                case LayerKind.Squeeze:
+                case LayerKind.Split:
+                    break; // no parameters
                 default: // a layer kind without PyTorch code yet: its tensors still load (its forward raises)
                     foreach (var (tensorName, _, shape) in layer.Tensors)
                     {
@@ -644,8 +667,10 @@ def _rq_spline_inverse(v, theta, bins, bound):
             p.Line("    return x, None");
 
         // Coupling networks.
-        foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive && !l.ConvCoupling))
-            NetworkMethod(p, $"_{layer.Name}_net", layer.Network!, $"{layer.Name}'s network on [x_K{(cond ? ", y" : "")}]");
+        foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive))
+            NetworkMethod(p, $"_{layer.Name}_net", layer.Network!, layer.ConvCoupling
+                ? $"{layer.Name}'s convolutional network on [{(layer.Checkerboard ? "u ⊙ b" : "u_K")}{(cond ? ", y as constant channels" : "")}]"
+                : $"{layer.Name}'s network on [x_K{(cond ? ", y" : "")}]");
         // Masked autoregressive networks.
         foreach (var layer in plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive))
             MadeMethods(p, plan, layer);
@@ -655,8 +680,25 @@ def _rq_spline_inverse(v, theta, bins, bound):
         p.Line("def _to_latent(self, u, y, init):");
         p.Indent();
         p.Line("ld = u.new_zeros(u.shape[0])");
+        var splits = new List<string>();
         foreach (var layer in plan.Layers)
-            FlowLayerForward(p, plan, layer);
+        {
+            if (layer.Kind == LayerKind.Split)
+            {
+                p.Line($"# {layer.Name}: split of [{Lit.Ints(layer.InputShape)}]: channels {layer.OutputShape[0]} … {layer.InputShape[0] - 1} (features {I(layer.OutWidth)} … {I(layer.Width - 1)}) go to the latent");
+                p.Line($"# at their places; the later layers act on features 0 … {I(layer.OutWidth - 1)}, [{Lit.Ints(layer.OutputShape)}]. ln|det| += 0");
+                p.Line($"z_{layer.Name} = u[:, {I(layer.OutWidth)}:]");
+                p.Line($"u = u[:, :{I(layer.OutWidth)}]");
+                splits.Insert(0, $"z_{layer.Name}");
+            }
+            else
+                FlowLayerForward(p, plan, layer);
+        }
+        if (splits.Count > 0)
+        {
+            p.Line("# the latent row: the last layer's output, then the split channels at their places (the last split's first)");
+            p.Line($"u = torch.cat([u, {string.Join(", ", splits)}], 1)");
+        }
         p.Line("return u, ld");
         p.Unindent();
 
@@ -664,8 +706,23 @@ def _rq_spline_inverse(v, theta, bins, bound):
         p.Line();
         p.Line("def _to_data(self, v, y):");
         p.Indent();
+        if (plan.HasSplit)
+        {
+            p.Line($"# z = [the last layer's output | each split's channels at their places]: the inverses start from its first {I(plan.LatentWidth)} features");
+            p.Line("z = v");
+            p.Line($"v = z[:, :{I(plan.LatentWidth)}]");
+        }
         for (int i = plan.Layers.Count - 1; i >= 0; i--)
-            FlowLayerInverse(p, plan, plan.Layers[i]);
+        {
+            var layer = plan.Layers[i];
+            if (layer.Kind == LayerKind.Split)
+            {
+                p.Line($"# {layer.Name}: its channels (features {I(layer.OutWidth)} … {I(layer.Width - 1)}) come back from z");
+                p.Line($"v = torch.cat([v, z[:, {I(layer.OutWidth)}:{I(layer.Width)}]], 1)");
+            }
+            else
+                FlowLayerInverse(p, plan, layer);
+        }
         p.Line("return v");
         p.Unindent();
 
@@ -778,11 +835,13 @@ def _rq_spline_inverse(v, theta, bins, bound):
 
     private static void FlowLayerForward(SourceWriter p, FlowPlan plan, LayerPlan layer)
     {
+        if (ImageLayer(p, plan, layer, inverse: false))
+            return;
         string name = layer.Name, m = PyModule(new[] { name });
         switch (layer.Kind)
         {
-            case LayerKind.AffineCoupling when !layer.ConvCoupling: // convolutional couplings: not exported yet (default)
-            case LayerKind.AdditiveCoupling when !layer.ConvCoupling:
+            case LayerKind.AffineCoupling:
+            case LayerKind.AdditiveCoupling:
             {
                 bool affine = layer.Kind == LayerKind.AffineCoupling;
                 p.Line($"# {name}: {(affine ? "affine" : "additive")} coupling, keeps {PyInts(layer.Kept)}, transforms {PyInts(layer.Transformed)}: v_T = {(affine ? "(u_T − m) ⊙ exp(−s); ln|det| −= Σ s" : "u_T − m")}");
@@ -837,7 +896,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
                 p.Line($"# {name}: permutation v[:, j] = u[:, π[j]]");
                 p.Line($"u = u[:, {PyInts(layer.Order)}]");
                 break;
-            case LayerKind.ActNorm when !layer.IsImageActNorm: // an image flow's per-channel ActNorm: not exported yet (default)
+            case LayerKind.ActNorm:
                 p.Line($"# {name}: ActNorm v = u ⊙ exp(ls) + b; ln|det| += Σ ls");
                 p.Line("if init:");
                 p.Line($"    _actnorm_init({m}, u)");
@@ -857,11 +916,13 @@ def _rq_spline_inverse(v, theta, bins, bound):
 
     private static void FlowLayerInverse(SourceWriter p, FlowPlan plan, LayerPlan layer)
     {
+        if (ImageLayer(p, plan, layer, inverse: true))
+            return;
         string name = layer.Name, m = PyModule(new[] { name });
         switch (layer.Kind)
         {
-            case LayerKind.AffineCoupling when !layer.ConvCoupling: // convolutional couplings: not exported yet (default)
-            case LayerKind.AdditiveCoupling when !layer.ConvCoupling:
+            case LayerKind.AffineCoupling:
+            case LayerKind.AdditiveCoupling:
             {
                 bool affine = layer.Kind == LayerKind.AffineCoupling;
                 p.Line($"# {name}: u_K = v_K; u_T = {(affine ? "v_T ⊙ exp(s) + m" : "v_T + m")}");
@@ -910,7 +971,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
                 p.Line($"v = v[:, {PyInts(inverse)}]");
                 break;
             }
-            case LayerKind.ActNorm when !layer.IsImageActNorm: // an image flow's per-channel ActNorm: not exported yet (default)
+            case LayerKind.ActNorm:
                 p.Line($"# {name}: u = (v − b) ⊙ exp(−ls)");
                 p.Line($"v = (v - {m}.bias) * torch.exp(-{m}.logscale)");
                 break;
@@ -922,6 +983,140 @@ def _rq_spline_inverse(v, theta, bins, bound):
                 p.Line($"raise NotImplementedError({PyStr($"{name} ({layer.Kind}) has no PyTorch export yet")})");
                 break;
         }
+    }
+
+    /// <summary>
+    /// The layers of an image flow that act on the rows as images (docs/flow-layers.md, "Image flows"), data → latent (u, with
+    /// ln|det| in ld) or latent → data (v): a squeeze, a per-channel ActNorm, an invertible 1×1 convolution or a convolutional
+    /// coupling. False for any other layer (a [Split] is written by the callers, which keep z).
+    /// </summary>
+    private static bool ImageLayer(SourceWriter p, FlowPlan plan, LayerPlan layer, bool inverse)
+    {
+        string name = layer.Name, m = PyModule(new[] { name });
+        if (layer.ConvCoupling)
+        {
+            ConvCoupling(p, plan, layer, inverse);
+            return true;
+        }
+        if (layer.Kind == LayerKind.Squeeze)
+        {
+            Squeeze(p, layer, inverse);
+            return true;
+        }
+        if (!layer.IsImageActNorm && layer.Kind != LayerKind.InvertibleConv1x1)
+            return false;
+        int C = layer.InputShape[0], P = layer.InputShape[1] * layer.InputShape[2];
+        string shape = $"[{Lit.Ints(layer.InputShape)}]", rows = $"reshape(-1, {I(C)}, {I(P)})", flat = $"reshape(-1, {I(layer.Width)})";
+        if (layer.IsImageActNorm && !inverse)
+        {
+            p.Line($"# {name}: ActNorm per channel of {shape}: v[c, p] = u[c, p]·exp(ls_c) + b_c; ln|det| += {I(P)}·Σ ls");
+            p.Line($"x = u.{rows}  # [rows, channels, pixels]");
+            p.Line("if init:");
+            p.Line($"    _actnorm_init({m}, x.transpose(1, 2).reshape(-1, {I(C)}))  # channel c's statistics over every row and pixel");
+            p.Line($"u = (x * torch.exp({m}.logscale)[:, None] + {m}.bias[:, None]).{flat}");
+            p.Line($"ld = ld + {I(P)} * {m}.logscale.sum()");
+        }
+        else if (layer.IsImageActNorm)
+        {
+            p.Line($"# {name}: u[c, p] = (v[c, p] − b_c)·exp(−ls_c)");
+            p.Line($"v = ((v.{rows} - {m}.bias[:, None]) * torch.exp(-{m}.logscale)[:, None]).{flat}");
+        }
+        else if (!inverse)
+        {
+            p.Line($"# {name}: invertible 1×1 convolution on {shape}, v = W·u at every pixel, W = P·L·(U + diag(exp(logs))) over the channels; ln|det| += {I(P)}·Σ logs");
+            p.Line($"u = (_lu_weight({m}, {PyInts(layer.Order)}) @ u.{rows}).{flat}");
+            p.Line($"ld = ld + {I(P)} * {m}.logs.sum()");
+        }
+        else
+        {
+            p.Line($"# {name}: u = W⁻¹·v at every pixel");
+            p.Line($"v = torch.linalg.solve(_lu_weight({m}, {PyInts(layer.Order)}), v.{rows}).{flat}");
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// [Squeeze] data → latent: torch's view(B, C, H/2, 2, W/2, 2).permute(0, 1, 3, 5, 2, 4) as a flat row of [4C, H/2, W/2];
+    /// latent → data: the inverse permutation of the axes.
+    /// </summary>
+    private static void Squeeze(SourceWriter p, LayerPlan layer, bool inverse)
+    {
+        int C = layer.InputShape[0], H = layer.InputShape[1], W = layer.InputShape[2];
+        string shape = $"[{Lit.Ints(layer.InputShape)}] → [{Lit.Ints(layer.OutputShape)}]";
+        if (inverse)
+        {
+            p.Line($"# {layer.Name}: the squeeze {shape} undone (channel 4c + 2i + j at (h, w) back to channel c at (2h + i, 2w + j))");
+            p.Line($"v = v.reshape(-1, {I(C)}, 2, 2, {I(H / 2)}, {I(W / 2)}).permute(0, 1, 4, 2, 5, 3).reshape(-1, {I(layer.Width)})");
+        }
+        else
+        {
+            p.Line($"# {layer.Name}: 2×2 squeeze {shape}: output channel 4c + 2i + j at (h, w) is channel c at (2h + i, 2w + j)");
+            p.Line($"u = u.reshape(-1, {I(C)}, {I(H / 2)}, 2, {I(W / 2)}, 2).permute(0, 1, 3, 5, 2, 4).reshape(-1, {I(layer.Width)})");
+        }
+    }
+
+    /// <summary>
+    /// A convolutional coupling (docs/flow-layers.md, "Convolutional couplings") in either direction, on the rows viewed as
+    /// images x [rows, C, H, W]: the network reads the kept channels (or x ⊙ b for a checkerboard) and, in a conditional flow,
+    /// y as constant channels; its output o [rows, heads·T_c, H, W] is [r | m] (or m) per head channel.
+    /// </summary>
+    private static void ConvCoupling(SourceWriter p, FlowPlan plan, LayerPlan layer, bool inverse)
+    {
+        bool affine = layer.Kind == LayerKind.AffineCoupling;
+        string name = layer.Name, module = PyModule(new[] { name }), src = inverse ? "v" : "u";
+        int C = layer.InputShape[0], H = layer.InputShape[1], W = layer.InputShape[2], P = H * W, T = layer.HeadChannels;
+        string map = inverse
+            ? affine ? "u_T = v_T ⊙ exp(s) + m (s, m from v_K = u_K)" : "u_T = v_T + m (m from v_K = u_K)"
+            : affine ? "v_T = (u_T − m) ⊙ exp(−s), s = scale[channel] ⊙ tanh(r); ln|det| −= Σ s" : "v_T = u_T − m";
+        string input, kept = "", transformed = "";
+        bool keptFirst = false;
+        if (layer.Checkerboard)
+        {
+            int parity = layer.Spec.Mask == FlowMath.MaskCheckerboardEven ? 0 : 1;
+            p.Line($"# {name}: {(affine ? "affine" : "additive")} coupling on [{Lit.Ints(layer.InputShape)}], checkerboard: keeps the pixels with h + w {(parity == 0 ? "even" : "odd")} of every channel,");
+            p.Line($"# the network reads x ⊙ b (the transformed pixels zeroed) and is read at the transformed pixels: {map}");
+            p.Line($"x = {src}.reshape(-1, {I(C)}, {I(H)}, {I(W)})");
+            p.Line($"b = _checkerboard({I(H)}, {I(W)}, {I(parity)}, x)  # the kept pixels");
+            input = "x * b";
+        }
+        else
+        {
+            int k0 = layer.Kept[0] / P, k1 = layer.Kept[layer.Kept.Length - 1] / P + 1;
+            int t0 = layer.Transformed[0] / P, t1 = layer.Transformed[layer.Transformed.Length - 1] / P + 1;
+            keptFirst = k0 == 0;
+            kept = $"x[:, {I(k0)}:{I(k1)}]";
+            transformed = $"x[:, {I(t0)}:{I(t1)}]";
+            p.Line($"# {name}: {(affine ? "affine" : "additive")} coupling on [{Lit.Ints(layer.InputShape)}], keeps channels {I(k0)} … {I(k1 - 1)}, transforms {I(t0)} … {I(t1 - 1)}: {map}");
+            p.Line($"x = {src}.reshape(-1, {I(C)}, {I(H)}, {I(W)})");
+            input = kept;
+        }
+        if (plan.Condition > 0)
+            input = $"torch.cat([{input}, y[:, :, None, None].expand(-1, -1, {I(H)}, {I(W)})], 1)";
+        p.Line($"o = self._{name}_net({input}, True).reshape(-1, {I((affine ? 2 : 1) * T)}, {I(H)}, {I(W)})");
+        if (affine)
+        {
+            p.Line($"s = {module}.scale[:, None, None] * torch.tanh(o[:, :{I(T)}])  # s = scale ⊙ tanh(r), one scale per head channel");
+            p.Line($"m = o[:, {I(T)}:]");
+        }
+        else
+            p.Line("m = o");
+        string t = layer.Checkerboard ? "x" : transformed;
+        string result = inverse
+            ? affine ? $"{t} * torch.exp(s) + m" : $"{t} + m"
+            : affine ? $"({t} - m) * torch.exp(-s)" : $"{t} - m";
+        if (layer.Checkerboard)
+        {
+            p.Line($"x = torch.where(b, x, {result})");
+            if (affine && !inverse)
+                p.Line("ld = ld - torch.where(b, torch.zeros_like(s), s).sum((1, 2, 3))");
+        }
+        else
+        {
+            p.Line(keptFirst ? $"x = torch.cat([{kept}, {result}], 1)" : $"x = torch.cat([{result}, {kept}], 1)");
+            if (affine && !inverse)
+                p.Line("ld = ld - s.sum((1, 2, 3))");
+        }
+        p.Line($"{src} = x.reshape(-1, {I(layer.Width)})");
     }
 
     // ============================================================================ VAEs and GANs

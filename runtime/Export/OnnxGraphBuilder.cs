@@ -300,6 +300,10 @@ public sealed class OnnxGraphBuilder
         return Node("Reshape", hint, new[] { x, Int64s(hint + ".shape", shape) });
     }
 
+    /// <summary>Permutes the axes of x (ONNX Transpose; <paramref name="perm"/> includes the batch axis 0).</summary>
+    public string Transpose(string hint, string x, params long[] perm) =>
+        Node("Transpose", hint, new[] { x }, OnnxAttribute.Ints("perm", perm));
+
     /// <summary>A layer kind that has no ONNX form yet: throws a NotSupportedException naming the layer (no graph is written).</summary>
     public string Unsupported(string layer, string kind) =>
         throw new NotSupportedException($"{_model}: layer '{layer}' ({kind}) has no ONNX export yet, so no graph was written.");

@@ -13,6 +13,7 @@ public class ExportPyTorchTests : CliHarness
     [InlineData("digits-cvae", "DigitsCvae")]
     [InlineData("fashion-dcgan", "FashionDcgan")]
     [InlineData("digits-flow", "DigitsFlow")] // trained on dequantised logits: data_transform.py comes along
+    [InlineData("fashion-glow", "FashionGlow")] // an image flow (squeezes, a split, 1×1 convolutions, conv couplings)
     public void ExportWritesTheModuleAndTheCheckpointsWeights(string model, string className)
     {
         var entry = ModelRegistry.Get(model);

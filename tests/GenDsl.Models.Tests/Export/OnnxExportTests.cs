@@ -227,6 +227,20 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         ["SplineMafFlow"] = () => { var m = Masked(Perturb(new SplineMafFlow(Options()))); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
         ["ConditionalSplineMafFlow"] = () => { var m = Masked(Perturb(new ConditionalSplineMafFlow(Options()))); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
         ["MoonsSplineMaf"] = () => { var m = Masked(Perturb(new MoonsSplineMaf(Options()), 0.05f)); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        // image flows: squeezes, per-channel ActNorm, invertible 1×1 convolutions, convolutional couplings (channel halves and
+        // checkerboards, with and without a condition as constant channels), splits (the latent's factored-out channels), and
+        // vector layers on the flat row between them; the ready-made FashionGlow
+        ["ImageSqueezeFlow"] = () => { var m = Perturb(new ImageSqueezeFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ConditionalImageSqueezeFlow"] = () => { var m = Perturb(new ConditionalImageSqueezeFlow(Options())); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
+        ["ImageActNormFlow"] = () => { var m = Perturb(new ImageActNormFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ImageGlowStepFlow"] = () => { var m = Perturb(new ImageGlowStepFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ConditionalImageConvFlow"] = () => { var m = Perturb(new ConditionalImageConvFlow(Options())); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
+        ["ImageConvCouplingFlow"] = () => { var m = Perturb(new ImageConvCouplingFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ImageCheckerboardFlow"] = () => { var m = Perturb(new ImageCheckerboardFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ConditionalImageConvCouplingFlow"] = () => { var m = Perturb(new ConditionalImageConvCouplingFlow(Options())); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
+        ["IdentityImageConvFlow"] = () => { var m = Perturb(new IdentityImageConvFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ImageSplitFlow"] = () => { var m = Perturb(new ImageSplitFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["FashionGlow"] = () => { var m = Perturb(new FashionGlow(Options()), 0.02f); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
         // VAEs: dense, conv, conv transpose, batch norm, flatten, unflatten; Bernoulli, Gaussian, fixed σ; conditional (vector and channels)
         ["DigitsVae"] = () => { var m = Perturb(new DigitsVae(Options())); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
         ["MnistVae"] = () => { var m = Perturb(new MnistVae(Options()), 0.02f); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
@@ -327,8 +341,21 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         Assert.True(error <= Tolerance, $"relative error {error:E2} > {Tolerance:E0}");
     }
 
+    /// <summary>Every parameter tensor of <paramref name="m"/> is an initialiser of the graph under its checkpoint name, with its shape and values.</summary>
+    internal static void AssertInitialisersAreTheTensors(Onnx.ModelProto model, IGenerativeModel m, string part)
+    {
+        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name);
+        foreach (var t in m.Tensors.Where(t => !t.IsBuffer))
+        {
+            Assert.True(initializers.TryGetValue(t.Name, out var init), $"{part}: no initialiser {t.Name}");
+            Assert.Equal(t.Shape.Select(d => (long)d), init.Dims);
+            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(init.RawData.Span).ToArray();
+            Assert.Equal(m.Parameters.Span.Slice(t.Offset, values.Length).ToArray(), values);
+        }
+    }
+
     /// <summary>‖a − b‖∞ / ‖b‖∞ (NaN-safe: a NaN anywhere is an infinite error).</summary>
-    private static double RelativeError(float[] got, float[] want)
+    internal static double RelativeError(float[] got, float[] want)
     {
         Assert.Equal(want.Length, got.Length);
         double diff = 0, scale = 0;
@@ -353,16 +380,8 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         Assert.Equal(new[] { "x", "y" }, model.Graph.Input.Select(i => i.Name));
         Assert.Equal("log_prob", model.Graph.Output.Single().Name);
         Assert.All(model.Graph.Input.Concat(model.Graph.Output), v => Assert.Equal("batch", v.Type.TensorType.Shape.Dim[0].DimParam));
-        // every learned tensor is an initialiser named as in checkpoints, holding the model's values
-        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name);
-        foreach (var t in ConditionalSmallFlow.Tensors)
-        {
-            Assert.True(initializers.TryGetValue(t.Name, out var init), $"no initialiser {t.Name}");
-            Assert.Equal(t.Shape.Select(d => (long)d), init.Dims);
-            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(init.RawData.Span).ToArray();
-            Assert.Equal(m.Parameters.Span.Slice(t.Offset, values.Length).ToArray(), values);
-        }
-        Assert.Contains("C1.net.0.weight", initializers.Keys);
+        AssertInitialisersAreTheTensors(model, m, "log_prob"); // every learned tensor, named as in checkpoints, with the model's values
+        Assert.Contains("C1.net.0.weight", model.Graph.Initializer.Select(t => t.Name));
 
         var gan = Onnx.ModelProto.Parser.ParseFrom(new FashionCdcgan(Options()).ExportOnnx(OnnxPart.Generate));
         Assert.Equal(new[] { "z", "y" }, gan.Graph.Input.Select(i => i.Name));
@@ -397,14 +416,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         foreach (var part in ConditionalMafFlow.OnnxParts)
         {
             var model = Onnx.ModelProto.Parser.ParseFrom(m.ExportOnnx(part));
-            var initializers = model.Graph.Initializer.ToDictionary(t => t.Name);
-            foreach (var t in ConditionalMafFlow.Tensors)
-            {
-                Assert.True(initializers.TryGetValue(t.Name, out var init), $"{OnnxParts.Name(part)}: no initialiser {t.Name}");
-                Assert.Equal(t.Shape.Select(d => (long)d), init.Dims);
-                var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(init.RawData.Span).ToArray();
-                Assert.Equal(m.Parameters.Span.Slice(t.Offset, values.Length).ToArray(), values);
-            }
+            AssertInitialisersAreTheTensors(model, m, OnnxParts.Name(part));
             // the graph reads each network once per pass: sample unrolls M1 (MAF) 3 times, log_prob M2 (IAF) 3 times
             int gemms = model.Graph.Node.Count(n => n.OpType == "Gemm");
             Assert.Equal(part == OnnxPart.Sample ? 3 * 3 + 1 * 2 : 1 * 3 + 3 * 2, gemms);
