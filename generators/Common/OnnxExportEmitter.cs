@@ -316,7 +316,7 @@ internal static class OnnxExportEmitter
                 {
                     string scale = $"g.Initializer(\"{n}.scale\", _parameters.Span.Slice({layer.ScaleConst}, {(conv ? layer.ScaleLength : d2)}), {(conv ? layer.ScaleLength : d2)})";
                     if (conv) // one scale per head channel: scale[t] at every transformed feature of head channel t
-                        scale = $"g.GatherRows(\"{n}.scale_t\", {scale}, [{Lit.Ints(HeadChannelOfTransformed(layer))}])";
+                        scale = $"g.GatherRows(\"{n}.scale_t\", {scale}, global::GenDsl.FlowIndex.HeadChannels({n}_Transformed, {layer.InputShape[1] * layer.InputShape[2]}, {FirstHeadChannel(layer)}))";
                     w.Line($"var {output}_s = g.Mul(\"{n}.s\", {scale}, g.Tanh(\"{n}.tanh_r\", g.Columns(\"{n}.r\", {o}, 0, {d2}))); // s = scale ⊙ tanh(r)");
                     w.Line($"var {output}_m = g.Columns(\"{n}.m\", {o}, {d2}, {d2});");
                     m = $"{output}_m";
@@ -331,7 +331,9 @@ internal static class OnnxExportEmitter
                         ? $"var {output}_new = g.Add(\"{n}.u_t\", {output}_t, {m}); // u_T = v_T + m"
                         : $"var {output}_new = g.Sub(\"{n}.v_t\", {output}_t, {m}); // v_T = u_T − m");
                 }
-                w.Line($"var {output} = g.GatherColumns(\"{n}\", g.Concat(\"{n}.merged\", 1, {output}_kept, {output}_new), [{Lit.Ints(position)}]); // back into feature order");
+                w.Line(conv // an image mask's tables are computed (GenDsl.FlowIndex), not listed
+                    ? $"var {output} = g.GatherColumns(\"{n}\", g.Concat(\"{n}.merged\", 1, {output}_kept, {output}_new), global::GenDsl.FlowIndex.MergePositions({n}_Kept, {n}_Transformed)); // back into feature order"
+                    : $"var {output} = g.GatherColumns(\"{n}\", g.Concat(\"{n}.merged\", 1, {output}_kept, {output}_new), [{Lit.Ints(position)}]); // back into feature order");
                 break;
             }
             case LayerKind.Permute:
@@ -550,7 +552,10 @@ internal static class OnnxExportEmitter
         image = $"{output}_image";
         if (plan.Condition > 0)
         {
-            w.Line($"var {output}_input = g.Concat(\"{n}.input\", 1, {image}, g.ConditionChannels(\"{n}.y_channels\", v_y, {plan.Condition}, {H}, {W})); // y_k fills channel {inChannels} + k");
+            var s = plan.Spec;
+            w.Line(s.HasImageCondition
+                ? $"var {output}_input = g.Concat(\"{n}.input\", 1, {image}, g.ConditionImage(\"{n}.y_image\", v_y, {s.ConditionChannels}, {s.ConditionHeight}, {s.ConditionWidth}, {H}, {W})); // y [{s.ConditionChannels}, {s.ConditionHeight}, {s.ConditionWidth}] resized to {H}×{W} fills channels {inChannels} … {inChannels + s.ConditionChannels - 1}"
+                : $"var {output}_input = g.Concat(\"{n}.input\", 1, {image}, g.ConditionChannels(\"{n}.y_channels\", v_y, {plan.Condition}, {H}, {W})); // y_k fills channel {inChannels} + k");
             image = $"{output}_input";
         }
         string net = $"g.Flatten(\"{n}.net_flat\", {n}_OnnxNetwork(g, {image}))";
@@ -559,13 +564,9 @@ internal static class OnnxExportEmitter
             : $"var {output}_o = {net}; // [batch, {layer.NetOut}]: channels [r | m] (or m) of the transformed channels, flat, are [r_T | m_T]");
     }
 
-    /// <summary>A convolutional coupling's head channel t of each transformed feature (the index of its scale entry).</summary>
-    private static int[] HeadChannelOfTransformed(LayerPlan layer)
-    {
-        int P = layer.InputShape[1] * layer.InputShape[2];
-        int first = layer.Checkerboard ? 0 : layer.Transformed[0] / P;
-        return layer.Transformed.Select(j => j / P - first).ToArray();
-    }
+    /// <summary>A convolutional coupling's first transformed channel (0 for a checkerboard): head channel t of transformed feature j is j / P − this.</summary>
+    private static int FirstHeadChannel(LayerPlan layer) =>
+        layer.Checkerboard ? 0 : layer.Transformed[0] / (layer.InputShape[1] * layer.InputShape[2]);
 
     /// <summary>A convolutional coupling's mask in words.</summary>
     private static string ImageMaskText(LayerPlan layer)
@@ -723,7 +724,9 @@ internal static class OnnxExportEmitter
             input = "v_image";
             if (k > 0)
             {
-                w.Line($"var v_input = g.Concat(\"{net.Name}.input\", 1, v_image, g.ConditionChannels(\"y.channels\", v_y, {k}, {spec.Height}, {spec.Width})); // y_k fills channel {spec.Channels} + k");
+                w.Line(spec.HasImageCondition
+                    ? $"var v_input = g.Concat(\"{net.Name}.input\", 1, v_image, g.ConditionImage(\"y.image\", v_y, {spec.ConditionChannels}, {spec.ConditionHeight}, {spec.ConditionWidth}, {spec.Height}, {spec.Width})); // y [{spec.ConditionChannels}, {spec.ConditionHeight}, {spec.ConditionWidth}] resized to {spec.Height}×{spec.Width} fills channels {spec.Channels} … {spec.Channels + spec.ConditionChannels - 1}"
+                    : $"var v_input = g.Concat(\"{net.Name}.input\", 1, v_image, g.ConditionChannels(\"y.channels\", v_y, {k}, {spec.Height}, {spec.Width})); // y_k fills channel {spec.Channels} + k");
                 input = "v_input";
             }
         }

@@ -190,7 +190,7 @@ internal static class NetEmitter
         if (plan.Spec.HasImageCondition)
         {
             var s = plan.Spec;
-            w.Line($"/// <summary>Writes the condition image y [{s.ConditionChannels}, {s.ConditionHeight}, {s.ConditionWidth}], resized to {s.Height}×{s.Width} by adaptive average pooling (torch's adaptive_avg_pool2d), over channels {s.Channels} … {s.Channels + s.ConditionChannels - 1} after the image in <paramref name=\"row\"/>.</summary>");
+            w.Line($"/// <summary>Writes the condition image y [{s.ConditionChannels}, {s.ConditionHeight}, {s.ConditionWidth}], resized to {s.Height}×{s.Width} by adaptive average pooling (torch's adaptive_avg_pool2d), over {(s.ConditionChannels == 1 ? $"channel {s.Channels}" : $"channels {s.Channels} … {s.Channels + s.ConditionChannels - 1}")} after the image in <paramref name=\"row\"/>.</summary>");
             w.Open("private static void ConditionChannels(Span<float> row, ReadOnlySpan<float> y)");
             w.Line($"ConditionKernels.Resize(y, {s.ConditionChannels}, {s.ConditionHeight}, {s.ConditionWidth}, row.Slice({plan.D}, {s.ConditionChannels * hw}), {s.Height}, {s.Width});");
             w.Close();

@@ -328,6 +328,43 @@ public sealed class OnnxGraphBuilder
     public string ConditionChannels(string hint, string y, int k, int height, int width) =>
         Node("Expand", hint, new[] { Reshape(hint + ".column", y, k, 1, 1), Int64s(hint + ".shape", 1, k, height, width) });
 
+    /// <summary>
+    /// y [batch, c·h·w], rows of channel-major condition images [c, h, w], resized to [batch, c, height, width] as torch's
+    /// adaptive_avg_pool2d (and GenDsl's ConditionKernels.Resize) does. Adaptive average pooling is separable: out = A_h · y ·
+    /// A_wᵀ per channel, where row i of A_h holds 1/n at the n input rows ⌊i·h/H⌋ … ⌈(i + 1)·h/H⌉ − 1 (A_w likewise), so it
+    /// is two MatMuls with constant matrices (none when the sizes agree).
+    /// </summary>
+    public string ConditionImage(string hint, string y, int channels, int h, int w, int height, int width)
+    {
+        string image = Reshape(hint + ".image", y, channels, h, w);
+        if (h == height && w == width)
+            return image;
+        string rows = MatMul(hint + ".rows", Constant(hint + ".A_h", PoolingMatrix(h, height), height, h), image);          // [batch, c, height, w]
+        return MatMul(hint, rows, Constant(hint + ".A_w_T", Transpose(PoolingMatrix(w, width), width, w), w, width)); // [batch, c, height, width]
+    }
+
+    /// <summary>The [output, input] matrix of 1-D adaptive average pooling from <paramref name="input"/> to <paramref name="output"/> values.</summary>
+    private static float[] PoolingMatrix(int input, int output)
+    {
+        var a = new float[output * input];
+        for (int i = 0; i < output; i++)
+        {
+            int start = (int)((long)i * input / output), end = (int)(((long)(i + 1) * input + output - 1) / output);
+            for (int j = start; j < end; j++)
+                a[i * input + j] = 1f / (end - start);
+        }
+        return a;
+    }
+
+    private static float[] Transpose(float[] a, int rows, int cols)
+    {
+        var t = new float[rows * cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                t[c * rows + r] = a[r * cols + c];
+        return t;
+    }
+
     // ---------------------------------------------------------------- layers
 
     /// <summary>torch.nn.Conv2d: x [batch, c, h, w], W [out, c, k, k], b [out].</summary>

@@ -58,6 +58,43 @@ public static class FlowIndex
         return columns;
     }
 
+    /// <summary>
+    /// The inverse of a coupling's merge: the columns of [u_K | v_T] (kept features, then transformed ones) in feature
+    /// order, so that feature <c>kept[i]</c> is column i and feature <c>transformed[t]</c> is column |K| + t.
+    /// </summary>
+    public static int[] MergePositions(ReadOnlySpan<int> kept, ReadOnlySpan<int> transformed)
+    {
+        var position = new int[checked(kept.Length + transformed.Length)];
+        position.AsSpan().Fill(-1);
+        for (int i = 0; i < kept.Length; i++)
+            Place(position, kept[i], i);
+        for (int t = 0; t < transformed.Length; t++)
+            Place(position, transformed[t], kept.Length + t);
+        return position;
+
+        static void Place(int[] position, int feature, int column)
+        {
+            if ((uint)feature >= (uint)position.Length || position[feature] >= 0)
+                throw new ArgumentException($"Feature {feature} is out of range or listed twice: kept and transformed must partition 0 … {position.Length - 1}.");
+            position[feature] = column;
+        }
+    }
+
+    /// <summary>
+    /// A convolutional coupling's head channel of each transformed feature j of an image of <paramref name="pixels"/>
+    /// pixels per channel: j / pixels − <paramref name="firstChannel"/> (the first transformed channel of a channel mask,
+    /// 0 for a checkerboard), the index of its scale entry.
+    /// </summary>
+    public static int[] HeadChannels(ReadOnlySpan<int> transformed, int pixels, int firstChannel)
+    {
+        if (pixels < 1)
+            throw new ArgumentOutOfRangeException(nameof(pixels), pixels, "An image channel has at least one pixel.");
+        var heads = new int[transformed.Length];
+        for (int t = 0; t < transformed.Length; t++)
+            heads[t] = transformed[t] / pixels - firstChannel;
+        return heads;
+    }
+
     private static int[] Select(Mask mask, int channels, int height, int width, bool keep)
     {
         CheckShape(channels, height, width);

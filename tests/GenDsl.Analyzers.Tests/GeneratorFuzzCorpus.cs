@@ -209,6 +209,33 @@ internal static class GeneratorFuzzCorpus
                 [Discriminator, Flatten] public partial Reshape D2 { get; }
             }
             """),
+        ("ImageConditionedFlow", "flows", """
+            [Flow(Channels = 1, Height = 4, Width = 6, ConditionChannels = 2, ConditionHeight = 3, ConditionWidth = 3)]
+            public sealed partial class ImageConditionedFlow
+            {
+                [AffineCoupling(Mask.CheckerboardEven, Hidden = 4, HiddenLayers = 1)] public partial Coupling C1 { get; }
+                [Squeeze] public partial Squeeze S1 { get; }
+                [AffineCoupling(Mask.ChannelsFirstHalf, Hidden = 4, HiddenLayers = 1)] public partial Coupling C2 { get; }
+                [AdditiveCoupling(Mask.SecondHalf, Hidden = 6, HiddenLayers = 1)] public partial Coupling C3 { get; }
+            }
+            """),
+        ("ImageConditionedCvaeAndCgan", "layers", """
+            [Vae(Channels = 1, Height = 8, Width = 8, Latent = 2, ConditionChannels = 1, ConditionHeight = 2, ConditionWidth = 2)]
+            public sealed partial class SuperResolutionCvae
+            {
+                [Encoder, Conv(4, 4, Stride = 2, Padding = 1)] public partial Conv E1 { get; }
+                [Decoder, Dense(16)] public partial Dense D1 { get; }
+                [Decoder, Unflatten(1, 4, 4)] public partial Reshape D2 { get; }
+                [Decoder, ConvTranspose(1, 4, Stride = 2, Padding = 1, Activation = Activation.Identity)] public partial Conv D3 { get; }
+            }
+            [Gan(Channels = 1, Height = 4, Width = 4, Noise = 3, ConditionChannels = 2, ConditionHeight = 2, ConditionWidth = 4, Output = Activation.Sigmoid)]
+            public sealed partial class InpaintingCgan
+            {
+                [Generator, Dense(8, Activation.Relu)] public partial Dense G1 { get; }
+                [Discriminator, Conv(3, 2, Stride = 2, Activation = Activation.LeakyRelu)] public partial Conv D1 { get; }
+                [Discriminator, Dense(4, Activation.Tanh)] public partial Dense D2 { get; }
+            }
+            """),
     ];
 
     /// <summary>Every seed: the models of models/*.cs, one class each, then the written ones.</summary>

@@ -133,6 +133,7 @@ public class GeneratorFuzzTests(ITestOutputHelper output)
             "GanLoss.Hinge", "GanLoss.Minimax", "HiddenLayers =", "Activation = Activation.",
             "[SemiSupervisedVae(", "Classes =", "Alpha =", "[Classifier,", "[MaskedAutoregressive(", "Inverse = true", "Transform = AutoregressiveTransform.Spline", "Initialization = FlowInitialization.Identity",
             "[Squeeze]", "[Flow(Channels =", "[InvertibleConv1x1(", "Mask.ChannelsFirstHalf", "Mask.CheckerboardEven", "[Split]",
+            "ConditionChannels =", "ConditionHeight =", "ConditionWidth =",
         })
             Assert.Contains(used, all);
         foreach (var fuzzClass in s_classes)

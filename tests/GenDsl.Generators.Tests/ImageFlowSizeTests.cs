@@ -4,7 +4,7 @@ namespace GenDsl.Generators.Tests;
 /// The image layers' index tables are computed when the generated type is first used (GenDsl.FlowIndex), so the
 /// generated source of an image flow does not grow with the image: a 3×64×64 Glow of 3 levels (2 checkerboard couplings,
 /// 3 squeezes, 12 steps; 15 layers with C·H·W-entry tables, 184,320 indices that used to be listed) compiles cleanly and
-/// every line of its source stays short.
+/// every line of its source stays short (measured: 500,092 characters with the export code, the longest line 292).
 /// </summary>
 public class ImageFlowSizeTests
 {
@@ -43,6 +43,6 @@ public class ImageFlowSizeTests
         Assert.True(longest < 1000, $"the longest generated line has {longest} characters: a table is listed");
         Assert.Contains("global::GenDsl.FlowIndex.Squeeze(12, 16, 16)", flow); // S3's input: [3, 64, 64] → S1 [12, 32, 32] → X1 [6, 32, 32] → S2 [24, 16, 16] → X2 [12, 16, 16]
         Assert.Contains("global::GenDsl.FlowIndex.ImageKept(global::GenDsl.Mask.CheckerboardOdd, 3, 64, 64)", flow);
-        Assert.True(flow.Length < 400_000, $"the generated flow has {flow.Length} characters");
+        Assert.True(flow.Length < 600_000, $"the generated flow has {flow.Length} characters");
     }
 }

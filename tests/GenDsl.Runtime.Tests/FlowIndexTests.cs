@@ -67,6 +67,27 @@ public class FlowIndexTests
     }
 
     [Fact]
+    public void MergePositionsInvertTheConcatenationOfKeptAndTransformed()
+    {
+        var kept = FlowIndex.ImageKept(Mask.CheckerboardOdd, 2, 3, 3);
+        var transformed = FlowIndex.ImageTransformed(Mask.CheckerboardOdd, 2, 3, 3);
+        var merged = kept.Concat(transformed).ToArray(); // column c of [u_K | v_T] holds feature merged[c]
+        var position = FlowIndex.MergePositions(kept, transformed);
+        for (int j = 0; j < 18; j++)
+            Assert.Equal(j, merged[position[j]]);
+        Assert.Contains("listed twice", Assert.Throws<ArgumentException>(() => FlowIndex.MergePositions(new[] { 0, 1 }, new[] { 1, 2 })).Message);
+    }
+
+    [Fact]
+    public void HeadChannelsAreTheTransformedFeaturesChannelsFromTheFirst()
+    {
+        var transformed = FlowIndex.ImageTransformed(Mask.ChannelsFirstHalf, 5, 2, 3); // channels 2, 3, 4
+        Assert.Equal(Enumerable.Range(0, 3).SelectMany(t => Enumerable.Repeat(t, 6)), FlowIndex.HeadChannels(transformed, 6, 2));
+        var checkerboard = FlowIndex.ImageTransformed(Mask.CheckerboardEven, 2, 2, 2); // pixel 1 and 2 of each channel
+        Assert.Equal(new[] { 0, 0, 1, 1 }, FlowIndex.HeadChannels(checkerboard, 4, 0));
+    }
+
+    [Fact]
     public void BadShapesAndMasksAreClearErrors()
     {
         Assert.Contains("[2, 3, 4]", Assert.Throws<ArgumentException>(() => FlowIndex.Squeeze(2, 3, 4)).Message);

@@ -237,6 +237,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         ["ConditionalImageConvFlow"] = () => { var m = Perturb(new ConditionalImageConvFlow(Options())); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
         ["ImageConvCouplingFlow"] = () => { var m = Perturb(new ImageConvCouplingFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
         ["ImageCheckerboardFlow"] = () => { var m = Perturb(new ImageCheckerboardFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
+        ["ImageConditionFlow"] = () => { var m = Perturb(new ImageConditionFlow(Options())); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
         ["ConditionalImageConvCouplingFlow"] = () => { var m = Perturb(new ConditionalImageConvCouplingFlow(Options())); return Flow(m, (x, y, lp, n) => m.LogProb(R(x, n), R(y, n), lp), (z, y, x, n) => m.FromLatent(R(z, n), R(y, n), W(x, n))); },
         ["IdentityImageConvFlow"] = () => { var m = Perturb(new IdentityImageConvFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
         ["ImageSplitFlow"] = () => { var m = Perturb(new ImageSplitFlow(Options())); return Flow(m, (x, _, lp, n) => m.LogProb(R(x, n), lp), (z, _, x, n) => m.FromLatent(R(z, n), W(x, n))); },
@@ -254,6 +255,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         ["ConvBernoulliVae"] = () => { var m = Perturb(new ConvBernoulliVae(Options())); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
         ["ConvGaussianVae"] = () => { var m = Perturb(new ConvGaussianVae(Options())); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
         ["ConvDenseHeadVae"] = () => { var m = Perturb(new ConvDenseHeadVae(Options())); return Vae(m, (x, _, mu, lv, n) => m.Encode(R(x, n), W(mu, n), W(lv, n)), (z, _, x, n) => m.Decode(R(z, n), W(x, n))); },
+        ["ImageConditionCvae"] = () => { var m = Perturb(new ImageConditionCvae(Options())); return Vae(m, (x, y, mu, lv, n) => m.Encode(R(x, n), R(y, n), W(mu, n), W(lv, n)), (z, y, x, n) => m.Decode(R(z, n), R(y, n), W(x, n))); },
         ["ConvCvae"] = () => { var m = Perturb(new ConvCvae(Options())); return Vae(m, (x, y, mu, lv, n) => m.Encode(R(x, n), R(y, n), W(mu, n), W(lv, n)), (z, y, x, n) => m.Decode(R(z, n), R(y, n), W(x, n))); },
         // GANs: every loss, dense and conv (DCGANs with batch norm), conditional (vector and channels)
         ["RingGan"] = () => { var m = Perturb(new RingGan(Options())); return Gan(m, (_, x, n, rng) => m.Sample(W(x, n), rng), (x, _, p, n) => m.Discriminate(R(x, n), p)); },
@@ -266,6 +268,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         ["TinyHingeGan"] = () => { var m = Perturb(new TinyHingeGan(Options())); return Gan(m, (_, x, n, rng) => m.Sample(W(x, n), rng), (x, _, p, n) => m.Discriminate(R(x, n), p)); },
         ["TinyWgan"] = () => { var m = Perturb(new TinyWgan(Options())); return Gan(m, (y, x, n, rng) => m.Sample(W(x, n), R(y, n), rng), (x, y, p, n) => m.Discriminate(R(x, n), R(y, n), p)); },
         ["ConvBnGan"] = () => { var m = Perturb(new ConvBnGan(Options())); return Gan(m, (_, x, n, rng) => m.Sample(W(x, n), rng), (x, _, p, n) => m.Discriminate(R(x, n), p)); },
+        ["ImageConditionCgan"] = () => { var m = Perturb(new ImageConditionCgan(Options())); return Gan(m, (y, x, n, rng) => m.Sample(W(x, n), R(y, n), rng), (x, y, p, n) => m.Discriminate(R(x, n), R(y, n), p)); },
         ["ConvCgan"] = () => { var m = Perturb(new ConvCgan(Options())); return Gan(m, (y, x, n, rng) => m.Sample(W(x, n), R(y, n), rng), (x, y, p, n) => m.Discriminate(R(x, n), R(y, n), p)); },
         ["ConvHingeGan"] = () => { var m = Perturb(new ConvHingeGan(Options())); return Gan(m, (_, x, n, rng) => m.Sample(W(x, n), rng), (x, _, p, n) => m.Discriminate(R(x, n), p)); },
         // semi-supervised VAEs (M2): dense (the ready-made one), y as constant channels of a conv encoder, a conv classifier

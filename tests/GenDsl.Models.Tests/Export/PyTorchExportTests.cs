@@ -97,6 +97,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
         Flow("IdentityImageConvFlow", o => new IdentityImageConvFlow(o)),
         Flow("ImageSplitFlow", o => new ImageSplitFlow(o)),
         Flow("FashionGlow", o => new FashionGlow(o)),
+        Flow("ImageConditionFlow", o => new ImageConditionFlow(o)),
         Flow("ImageActNormFlow", o => new ImageActNormFlow(o)) with { ActNormInit = true },
         Flow("ImageGlowStepFlow", o => new ImageGlowStepFlow(o)) with { ActNormInit = true },
         // FashionGlow's N3 and N4 are after its split (ImageSplitFlow's N2 is not a case: it reads N1's normalised channels
@@ -122,6 +123,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
         Vae("ConvGaussianVae", o => new ConvGaussianVae(o)),
         Vae("ConvDenseHeadVae", o => new ConvDenseHeadVae(o)),
         Vae("ConvCvae", o => new ConvCvae(o)),
+        Vae("ImageConditionCvae", o => new ImageConditionCvae(o)),
     ];
 
     private static IEnumerable<Case> DenseGans() =>
@@ -141,6 +143,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
         Gan("FashionCdcgan", o => new FashionCdcgan(o)),
         Gan("ConvBnGan", o => new ConvBnGan(o)),
         Gan("ConvCgan", o => new ConvCgan(o)),
+        Gan("ImageConditionCgan", o => new ImageConditionCgan(o)),
         Gan("ConvHingeGan", o => new ConvHingeGan(o)),
         Gan("ConvEdgeBnCgan", o => new ConvEdgeBnCgan(o)),
     ];
@@ -749,6 +752,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
             nameof(FashionGlow) => Plain<FashionGlow>((m, x, lp) => m.LogProb(R(x, FashionGlow.FeatureCount), lp), (m, x, z, ld) => m.ToLatent(R(x, FashionGlow.FeatureCount), W(z, FashionGlow.FeatureCount), ld), (m, z, x) => m.FromLatent(R(z, FashionGlow.FeatureCount), W(x, FashionGlow.FeatureCount)), (m, x) => m.Backward(R(x, FashionGlow.FeatureCount))),
             nameof(ConditionalImageSqueezeFlow) => Cond<ConditionalImageSqueezeFlow>(ConditionalImageSqueezeFlow.FeatureCount, ConditionalImageSqueezeFlow.ConditionCount, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
             nameof(ConditionalImageConvFlow) => Cond<ConditionalImageConvFlow>(ConditionalImageConvFlow.FeatureCount, ConditionalImageConvFlow.ConditionCount, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
+            nameof(ImageConditionFlow) => Cond<ImageConditionFlow>(ImageConditionFlow.FeatureCount, ImageConditionFlow.ConditionCount, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
             nameof(ConditionalImageConvCouplingFlow) => Cond<ConditionalImageConvCouplingFlow>(ConditionalImageConvCouplingFlow.FeatureCount, ConditionalImageConvCouplingFlow.ConditionCount, (m, x, y, lp) => m.LogProb(x, y, lp), (m, x, y, z, ld) => m.ToLatent(x, y, z, ld), (m, z, y, x) => m.FromLatent(z, y, x), (m, x, y) => m.Backward(x, y)),
             _ => throw new ArgumentException(t.Name),
         };
@@ -813,6 +817,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
             nameof(ConvGaussianVae) => Make<ConvGaussianVae>(50, 2, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
             nameof(ConvDenseHeadVae) => Make<ConvDenseHeadVae>(36, 2, 0, (m, x, y, mu, lv) => m.Encode(x, mu, lv), (m, z, y, x) => m.Decode(z, x), (m, x, y, e) => m.Elbo(x, e), (m, x, y) => m.Backward(x), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, n, e)),
             nameof(ClashVae) => Make<ClashVae>(5, 2, 2, (m, x, y, mu, lv) => m.Encode(x, y, mu, lv), (m, z, y, x) => m.Decode(z, y, x), (m, x, y, e) => m.Elbo(x, y, e), (m, x, y) => m.Backward(x, y), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, y, n, e)),
+            nameof(ImageConditionCvae) => Make<ImageConditionCvae>(25, 2, 9, (m, x, y, mu, lv) => m.Encode(x, y, mu, lv), (m, z, y, x) => m.Decode(z, y, x), (m, x, y, e) => m.Elbo(x, y, e), (m, x, y) => m.Backward(x, y), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, y, n, e)),
             nameof(ConvCvae) => Make<ConvCvae>(25, 2, 2, (m, x, y, mu, lv) => m.Encode(x, y, mu, lv), (m, z, y, x) => m.Decode(z, y, x), (m, x, y, e) => m.Elbo(x, y, e), (m, x, y) => m.Backward(x, y), (m, x, y, n, e) => m.ImportanceLogLikelihood(x, y, n, e)),
             _ => throw new ArgumentException(t.Name),
         };
@@ -847,6 +852,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
             nameof(FashionDcgan) => Make<FashionDcgan>(784, 0, (m, x, y, p) => m.Discriminate(x, p), (m, x, y, r) => m.Sample(x, r), (m, x, y, d, g) => m.TrainStep(x, d, g)),
             nameof(FashionCdcgan) => Make<FashionCdcgan>(784, 10, (m, x, y, p) => m.Discriminate(x, y, p), (m, x, y, r) => m.Sample(x, y, r), (m, x, y, d, g) => m.TrainStep(x, y, d, g)),
             nameof(ConvBnGan) => Make<ConvBnGan>(36, 0, (m, x, y, p) => m.Discriminate(x, p), (m, x, y, r) => m.Sample(x, r), (m, x, y, d, g) => m.TrainStep(x, d, g)),
+            nameof(ImageConditionCgan) => Make<ImageConditionCgan>(16, 16, (m, x, y, p) => m.Discriminate(x, y, p), (m, x, y, r) => m.Sample(x, y, r), (m, x, y, d, g) => m.TrainStep(x, y, d, g)),
             nameof(ConvCgan) => Make<ConvCgan>(25, 2, (m, x, y, p) => m.Discriminate(x, y, p), (m, x, y, r) => m.Sample(x, y, r), (m, x, y, d, g) => m.TrainStep(x, y, d, g)),
             nameof(ConvHingeGan) => Make<ConvHingeGan>(25, 0, (m, x, y, p) => m.Discriminate(x, p), (m, x, y, r) => m.Sample(x, r), (m, x, y, d, g) => m.TrainStep(x, d, g)),
             nameof(ConvEdgeBnCgan) => Make<ConvEdgeBnCgan>(16, 1, (m, x, y, p) => m.Discriminate(x, y, p), (m, x, y, r) => m.Sample(x, y, r), (m, x, y, d, g) => m.TrainStep(x, y, d, g)),
