@@ -553,8 +553,8 @@ internal static class OnnxExportEmitter
         if (plan.Condition > 0)
         {
             var s = plan.Spec;
-            w.Line(s.HasImageCondition
-                ? $"var {output}_input = g.Concat(\"{n}.input\", 1, {image}, g.ConditionImage(\"{n}.y_image\", v_y, {s.ConditionChannels}, {s.ConditionHeight}, {s.ConditionWidth}, {H}, {W})); // y [{s.ConditionChannels}, {s.ConditionHeight}, {s.ConditionWidth}] resized to {H}×{W} fills channels {inChannels} … {inChannels + s.ConditionChannels - 1}"
+            w.Line(s.ConditionImage.IsSet
+                ? $"var {output}_input = g.Concat(\"{n}.input\", 1, {image}, g.ConditionImage(\"{n}.y_image\", v_y, {s.ConditionImage.Channels}, {s.ConditionImage.Height}, {s.ConditionImage.Width}, {H}, {W})); // y [{s.ConditionImage.Channels}, {s.ConditionImage.Height}, {s.ConditionImage.Width}] resized to {H}×{W} fills channels {inChannels} … {inChannels + s.ConditionImage.Channels - 1}"
                 : $"var {output}_input = g.Concat(\"{n}.input\", 1, {image}, g.ConditionChannels(\"{n}.y_channels\", v_y, {plan.Condition}, {H}, {W})); // y_k fills channel {inChannels} + k");
             image = $"{output}_input";
         }
@@ -724,8 +724,8 @@ internal static class OnnxExportEmitter
             input = "v_image";
             if (k > 0)
             {
-                w.Line(spec.HasImageCondition
-                    ? $"var v_input = g.Concat(\"{net.Name}.input\", 1, v_image, g.ConditionImage(\"y.image\", v_y, {spec.ConditionChannels}, {spec.ConditionHeight}, {spec.ConditionWidth}, {spec.Height}, {spec.Width})); // y [{spec.ConditionChannels}, {spec.ConditionHeight}, {spec.ConditionWidth}] resized to {spec.Height}×{spec.Width} fills channels {spec.Channels} … {spec.Channels + spec.ConditionChannels - 1}"
+                w.Line(spec.ConditionImage.IsSet
+                    ? $"var v_input = g.Concat(\"{net.Name}.input\", 1, v_image, g.ConditionImage(\"y.image\", v_y, {spec.ConditionImage.Channels}, {spec.ConditionImage.Height}, {spec.ConditionImage.Width}, {spec.Height}, {spec.Width})); // y [{spec.ConditionImage.Channels}, {spec.ConditionImage.Height}, {spec.ConditionImage.Width}] resized to {spec.Height}×{spec.Width} fills channels {spec.Channels} … {spec.Channels + spec.ConditionImage.Channels - 1}"
                     : $"var v_input = g.Concat(\"{net.Name}.input\", 1, v_image, g.ConditionChannels(\"y.channels\", v_y, {k}, {spec.Height}, {spec.Width})); // y_k fills channel {spec.Channels} + k");
                 input = "v_input";
             }

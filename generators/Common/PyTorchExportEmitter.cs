@@ -669,7 +669,7 @@ def _rq_spline_inverse(v, theta, bins, bound):
         // Coupling networks.
         foreach (var layer in plan.Layers.Where(l => l.Network is not null && l.Kind != LayerKind.MaskedAutoregressive))
             NetworkMethod(p, $"_{layer.Name}_net", layer.Network!, layer.ConvCoupling
-                ? $"{layer.Name}'s convolutional network on [{(layer.Checkerboard ? "u ⊙ b" : "u_K")}{(!cond ? "" : plan.Spec.HasImageCondition ? $", y resized to {I(layer.InputShape[1])}×{I(layer.InputShape[2])}" : ", y as constant channels")}]"
+                ? $"{layer.Name}'s convolutional network on [{(layer.Checkerboard ? "u ⊙ b" : "u_K")}{(!cond ? "" : plan.Spec.ConditionImage.IsSet ? $", y resized to {I(layer.InputShape[1])}×{I(layer.InputShape[2])}" : ", y as constant channels")}]"
                 : $"{layer.Name}'s network on [x_K{(cond ? ", y" : "")}]");
         // Masked autoregressive networks.
         foreach (var layer in plan.Layers.Where(l => l.Kind == LayerKind.MaskedAutoregressive))
@@ -1090,8 +1090,8 @@ def _rq_spline_inverse(v, theta, bins, bound):
             p.Line($"x = {src}.reshape(-1, {I(C)}, {I(H)}, {I(W)})");
             input = kept;
         }
-        if (plan.Condition > 0 && plan.Spec.HasImageCondition) // y as an image, resized to this coupling's H × W (GenDsl's ConditionKernels.Resize)
-            input = $"torch.cat([{input}, F.adaptive_avg_pool2d(y.reshape(-1, {I(plan.Spec.ConditionChannels)}, {I(plan.Spec.ConditionHeight)}, {I(plan.Spec.ConditionWidth)}), ({I(H)}, {I(W)}))], 1)";
+        if (plan.Condition > 0 && plan.Spec.ConditionImage.IsSet) // y as an image, resized to this coupling's H × W (GenDsl's ConditionKernels.Resize)
+            input = $"torch.cat([{input}, F.adaptive_avg_pool2d(y.reshape(-1, {I(plan.Spec.ConditionImage.Channels)}, {I(plan.Spec.ConditionImage.Height)}, {I(plan.Spec.ConditionImage.Width)}), ({I(H)}, {I(W)}))], 1)";
         else if (plan.Condition > 0)
             input = $"torch.cat([{input}, y[:, :, None, None].expand(-1, -1, {I(H)}, {I(W)})], 1)";
         p.Line($"o = self._{name}_net({input}, True).reshape(-1, {I((affine ? 2 : 1) * T)}, {I(H)}, {I(W)})");
@@ -1173,11 +1173,11 @@ def _rq_spline_inverse(v, theta, bins, bound):
             p.Line("    return None");
         p.Line();
         p.Line("def _data_in(self, x, y):");
-        p.Line($"    # the input of the {(vae ? "encoder" : "discriminator")}: {(cond ? spec.HasImageCondition ? $"the image, then the condition image [{spec.ConditionChannels}, {spec.ConditionHeight}, {spec.ConditionWidth}] resized to {spec.Height}×{spec.Width} (adaptive average pooling) from channel {spec.Channels} on" : plan.ConditionAsChannels ? $"the image with y_k as constant channel {spec.Channels} + k" : "[x, y]" : "x")}");
+        p.Line($"    # the input of the {(vae ? "encoder" : "discriminator")}: {(cond ? spec.ConditionImage.IsSet ? $"the image, then the condition image [{spec.ConditionImage.Channels}, {spec.ConditionImage.Height}, {spec.ConditionImage.Width}] resized to {spec.Height}×{spec.Width} (adaptive average pooling) from channel {spec.Channels} on" : plan.ConditionAsChannels ? $"the image with y_k as constant channel {spec.Channels} + k" : "[x, y]" : "x")}");
         if (!cond)
             p.Line("    return x");
-        else if (spec.HasImageCondition)
-            p.Line($"    return torch.cat([x.reshape(-1, {I(spec.Channels)}, {I(spec.Height)}, {I(spec.Width)}), F.adaptive_avg_pool2d(y.reshape(-1, {I(spec.ConditionChannels)}, {I(spec.ConditionHeight)}, {I(spec.ConditionWidth)}), ({I(spec.Height)}, {I(spec.Width)}))], 1)");
+        else if (spec.ConditionImage.IsSet)
+            p.Line($"    return torch.cat([x.reshape(-1, {I(spec.Channels)}, {I(spec.Height)}, {I(spec.Width)}), F.adaptive_avg_pool2d(y.reshape(-1, {I(spec.ConditionImage.Channels)}, {I(spec.ConditionImage.Height)}, {I(spec.ConditionImage.Width)}), ({I(spec.Height)}, {I(spec.Width)}))], 1)");
         else if (plan.ConditionAsChannels)
             p.Line($"    return torch.cat([x.reshape(-1, {I(spec.Channels)}, {I(spec.Height)}, {I(spec.Width)}), y[:, :, None, None].expand(-1, -1, {I(spec.Height)}, {I(spec.Width)})], 1)");
         else

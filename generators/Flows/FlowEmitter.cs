@@ -1148,8 +1148,8 @@ internal static class FlowEmitter
         w.Line(checkerboard
             ? $"// {name}: {(affine ? "affine" : "additive")} coupling on {shape}, checkerboard mask: keeps the pixels with h + w {(layer.Spec.Mask == FlowMath.MaskCheckerboardEven ? "even" : "odd")} (all channels);"
             : $"// {name}: {(affine ? "affine" : "additive")} coupling on {shape}, channel mask: keeps channels {(layer.Kept[0] / P)}…{(layer.Kept[d1 - 1] / P)}, transforms the other {layer.HeadChannels};");
-        string condText = !cond ? "" : plan.Spec.HasImageCondition
-            ? $", the condition image [{plan.Spec.ConditionChannels}, {plan.Spec.ConditionHeight}, {plan.Spec.ConditionWidth}] resized to {layer.InputShape[1]}×{layer.InputShape[2]} as extra channels"
+        string condText = !cond ? "" : plan.Spec.ConditionImage.IsSet
+            ? $", the condition image [{plan.Spec.ConditionImage.Channels}, {plan.Spec.ConditionImage.Height}, {plan.Spec.ConditionImage.Width}] resized to {layer.InputShape[1]}×{layer.InputShape[2]} as extra channels"
             : $", the {K} condition values as constant channels";
         w.Line($"// convolutional network {NetworkEmitter.Widths(layer.Network!)} ({ActivationNames[layer.Spec.Activation]} hidden) on {(checkerboard ? "u ⊙ b (the transformed pixels zeroed)" : "u_K")}{condText}.");
         if (checkerboard)
@@ -1172,12 +1172,12 @@ internal static class FlowEmitter
         }
         else
             w.Line($"CouplingKernels.GatherColumns(Act(source, rows, {D}), {kept}, {(cond ? $"input.Slice(0, 0, rows, {d1})" : "input")}); // the kept channels, contiguous in a channel-major row");
-        if (cond && plan.Spec.HasImageCondition)
+        if (cond && plan.Spec.ConditionImage.IsSet)
         {
             var s = plan.Spec;
-            string channels = s.ConditionChannels == 1 ? $"channel {inChannels} holds" : $"channels {inChannels} … {inChannels + s.ConditionChannels - 1} hold";
-            w.Line($"for (int r = 0; r < rows; r++) // y as an image: {channels} y [{s.ConditionChannels}, {s.ConditionHeight}, {s.ConditionWidth}] resized to {layer.InputShape[1]}×{layer.InputShape[2]} (adaptive average pooling)");
-            w.Line($"    ConditionKernels.Resize(y.GetRowSpan(r), {s.ConditionChannels}, {s.ConditionHeight}, {s.ConditionWidth}, input.GetRowSpan(r).Slice({inChannels * P}, {s.ConditionChannels * P}), {layer.InputShape[1]}, {layer.InputShape[2]});");
+            string channels = s.ConditionImage.Channels == 1 ? $"channel {inChannels} holds" : $"channels {inChannels} … {inChannels + s.ConditionImage.Channels - 1} hold";
+            w.Line($"for (int r = 0; r < rows; r++) // y as an image: {channels} y [{s.ConditionImage.Channels}, {s.ConditionImage.Height}, {s.ConditionImage.Width}] resized to {layer.InputShape[1]}×{layer.InputShape[2]} (adaptive average pooling)");
+            w.Line($"    ConditionKernels.Resize(y.GetRowSpan(r), {s.ConditionImage.Channels}, {s.ConditionImage.Height}, {s.ConditionImage.Width}, input.GetRowSpan(r).Slice({inChannels * P}, {s.ConditionImage.Channels * P}), {layer.InputShape[1]}, {layer.InputShape[2]});");
         }
         else if (cond)
         {

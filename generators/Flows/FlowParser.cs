@@ -61,12 +61,8 @@ internal static class FlowParser
             else if (arg.Key == "ConditionWidth" && arg.Value.Value is int cw) conditionWidth = cw;
         }
         int declaredCondition = condition;
-        if (conditionChannels > 0 && conditionHeight > 0 && conditionWidth > 0)
-        {
-            // An image condition: k = C_y·H_y·W_y (saturated for the validator's bound check, GD0015)
-            long k = (long)conditionChannels * conditionHeight * conditionWidth;
-            condition = k > int.MaxValue ? int.MaxValue : (int)k;
-        }
+        var conditionImage = new Layers.ConditionImage(conditionChannels, conditionHeight, conditionWidth);
+        condition = conditionImage.ConditionSize(condition); // an image condition: k = C_y·H_y·W_y
         int declaredFeatures = features;
         if (channels > 0 && height > 0 && width > 0)
         {
@@ -129,9 +125,7 @@ internal static class FlowParser
             Height = height,
             Width = width,
             DeclaredFeatures = declaredFeatures,
-            ConditionChannels = conditionChannels,
-            ConditionHeight = conditionHeight,
-            ConditionWidth = conditionWidth,
+            ConditionImage = conditionImage,
             DeclaredCondition = declaredCondition,
             StubShell = Common.StubShell.Of(type, cancellationToken),
             StubHint = Common.StubShell.Hint(type),

@@ -135,7 +135,7 @@ internal sealed class FlowPlan
         {
             var ls = layer.Spec;
             string member = ls.Member;
-            int C = layer.InputShape[0], H = layer.InputShape[1], W = layer.InputShape[2], P = H * W, k = spec.ConditionChannelCount;
+            int C = layer.InputShape[0], H = layer.InputShape[1], W = layer.InputShape[2], P = H * W, k = spec.ConditionImage.ChannelCount(spec.Condition);
             layer.ConvCoupling = true;
             layer.Checkerboard = ls.HasCheckerboardMask;
             layer.Kept = FlowMath.ImageKept(ls.Mask, C, H, W);
@@ -147,7 +147,7 @@ internal sealed class FlowPlan
             layer.NetOut = heads * d2; // the compact [r_T, m_T] (or m_T) the coupling kernels read
             layer.NetInputField = $"_{member}_in";
             string input = layer.Checkerboard ? "u ⊙ b" : "u_K";
-            layout.AddField(layer.NetInputField, layer.NetIn, 1, $"{member}: network input [{input}{(k == 0 ? "" : spec.HasImageCondition ? $", y resized to {H}×{W}" : ", y at every pixel")}] as [{inChannels + k}, {H}, {W}]");
+            layout.AddField(layer.NetInputField, layer.NetIn, 1, $"{member}: network input [{input}{(k == 0 ? "" : spec.ConditionImage.IsSet ? $", y resized to {H}×{W}" : ", y at every pixel")}] as [{inChannels + k}, {H}, {W}]");
             var requests = new List<NodeRequest>();
             for (int l = 0; l <= ls.HiddenLayers; l++)
             {
@@ -329,8 +329,8 @@ internal sealed class FlowPlan
         sb.Append("flow;").Append(spec.Features).Append(';').Append(spec.Condition);
         if (spec.IsImage) // only for image flows: vector flows' hashes (and checkpoints) stay as they were
             sb.Append(";image:").Append(spec.Channels).Append('x').Append(spec.Height).Append('x').Append(spec.Width);
-        if (spec.HasImageCondition) // only for image conditions: the other flows' hashes stay as they were
-            sb.Append(";ycond:").Append(spec.ConditionChannels).Append('x').Append(spec.ConditionHeight).Append('x').Append(spec.ConditionWidth);
+        if (spec.ConditionImage.IsSet) // only for image conditions: the other flows' hashes stay as they were
+            sb.Append(";ycond:").Append(spec.ConditionImage.Channels).Append('x').Append(spec.ConditionImage.Height).Append('x').Append(spec.ConditionImage.Width);
         foreach (var l in spec.Layers)
         {
             sb.Append('|').Append(l.Member).Append(':').Append(l.Kind).Append(':').Append(l.Mask).Append(':').Append(l.Pattern)

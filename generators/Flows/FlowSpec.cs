@@ -129,23 +129,11 @@ internal sealed record FlowSpec(
     /// <summary>The Features the declaration wrote (0 if left out); <see cref="Features"/> is C·H·W for an image flow.</summary>
     public int DeclaredFeatures { get; init; }
 
-    /// <summary>[Flow(ConditionChannels = C_y, ConditionHeight = H_y, ConditionWidth = W_y)]: an image condition (0 for a vector one).</summary>
-    public int ConditionChannels { get; init; }
-
-    /// <summary>The condition image's height (0 for a vector condition).</summary>
-    public int ConditionHeight { get; init; }
-
-    /// <summary>The condition image's width (0 for a vector condition).</summary>
-    public int ConditionWidth { get; init; }
+    /// <summary>[Flow(ConditionChannels = C_y, ConditionHeight = H_y, ConditionWidth = W_y)]: an image condition (all 0 for a vector one).</summary>
+    public Layers.ConditionImage ConditionImage { get; init; }
 
     /// <summary>The Condition the declaration wrote (0 if left out); <see cref="Condition"/> is C_y·H_y·W_y for an image condition.</summary>
     public int DeclaredCondition { get; init; }
-
-    /// <summary>An image condition: any of ConditionChannels, ConditionHeight, ConditionWidth set (the validator checks all three are ≥ 1).</summary>
-    public bool HasImageCondition => ConditionChannels != 0 || ConditionHeight != 0 || ConditionWidth != 0;
-
-    /// <summary>The channels a condition adds to a convolutional network's input: C_y for an image condition, else k (one constant channel per value).</summary>
-    public int ConditionChannelCount => HasImageCondition ? ConditionChannels : Condition;
 
     /// <summary>An image flow: any of Channels, Height, Width set (the validator checks all three are ≥ 1).</summary>
     public bool IsImage => Channels != 0 || Height != 0 || Width != 0;

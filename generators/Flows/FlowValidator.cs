@@ -39,17 +39,8 @@ internal static class FlowValidator
         }
         else if (spec.Features <= 0)
             Error("GD0005", $"Flow '{spec.ClassName}' has Features = {spec.Features}: set Features to the number of columns of a data row (≥ 1)", -1, FindingTarget.NamedArgument, "Features");
-        if (spec.HasImageCondition)
-        {
-            foreach (var (dimension, value) in new[] { ("ConditionChannels", spec.ConditionChannels), ("ConditionHeight", spec.ConditionHeight), ("ConditionWidth", spec.ConditionWidth) })
-                if (value < 1)
-                    Error("GD0005", $"Flow '{spec.ClassName}' has {dimension} = {value}: an image condition needs ConditionChannels, ConditionHeight and ConditionWidth all ≥ 1 (each condition row is an image stored channel-major)", -1, FindingTarget.NamedArgument, dimension);
-            long values = (long)spec.ConditionChannels * spec.ConditionHeight * spec.ConditionWidth;
-            if (spec.ConditionChannels >= 1 && spec.ConditionHeight >= 1 && spec.ConditionWidth >= 1 && spec.DeclaredCondition != 0 && spec.DeclaredCondition != values)
-                Error("GD0005", $"Flow '{spec.ClassName}' has Condition = {spec.DeclaredCondition} but ConditionChannels·ConditionHeight·ConditionWidth = {spec.ConditionChannels}·{spec.ConditionHeight}·{spec.ConditionWidth} = {values}: leave Condition out (it is their product)", -1, FindingTarget.NamedArgument, "Condition");
-            if (!spec.IsImage)
-                Error("GD0005", $"Flow '{spec.ClassName}' declares an image condition (ConditionChannels, ConditionHeight, ConditionWidth), which only the convolutional couplings of an image flow read as an image: declare the data's Channels, Height and Width, or use Condition = {(values is > 0 and <= int.MaxValue ? values.ToString(System.Globalization.CultureInfo.InvariantCulture) : "k")} for a vector condition", -1, FindingTarget.NamedArgument, "ConditionChannels");
-        }
+        foreach (var (argument, message) in spec.ConditionImage.Check($"Flow '{spec.ClassName}'", spec.DeclaredCondition, spec.IsImage, "the convolutional couplings of an image flow read as an image"))
+            Error("GD0005", message, -1, FindingTarget.NamedArgument, argument);
         if (spec.Condition < 0)
             Error("GD0005", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}: use 0 for an unconditional flow or the size of Y", -1, FindingTarget.NamedArgument, "Condition");
         if (spec.Initialization is not (0 or 1))
@@ -59,7 +50,7 @@ internal static class FlowValidator
         if (spec.Features > Limits.MaxSize)
             Error("GD0015", $"Flow '{spec.ClassName}' has Features = {spec.Features}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, "Features");
         if (spec.Condition > Limits.MaxSize)
-            Error("GD0015", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, spec.HasImageCondition ? "ConditionChannels" : "Condition");
+            Error("GD0015", $"Flow '{spec.ClassName}' has Condition = {spec.Condition}, more than GenDsl's limit of {Limits.MaxSize}", -1, FindingTarget.NamedArgument, spec.ConditionImage.IsSet ? "ConditionChannels" : "Condition");
         // Vector couplings, MADE layers, permutations and invertible linear layers list their feature indices in the
         // generated code; squeezes and couplings with an image mask name the formula instead (GenDsl.FlowIndex), which
         // the generator still evaluates while planning.

@@ -180,19 +180,19 @@ internal static class NetEmitter
     /// <summary>The line that puts row <paramref name="row"/> of y after the data (or z) in <paramref name="target"/>.</summary>
     private static string AppendCondition(NetModelPlan plan, bool readsData, string target, string row, int sourceWidth) =>
         readsData && plan.ConditionAsChannels
-            ? $"ConditionChannels({target}, y.GetRowSpan({row})); // {(plan.Spec.HasImageCondition ? $"y resized to {plan.Spec.Height}×{plan.Spec.Width} fills {(plan.Spec.ConditionChannels == 1 ? $"channel {plan.Spec.Channels}" : $"channels {plan.Spec.Channels} … {plan.Spec.Channels + plan.Spec.ConditionChannels - 1}")}" : $"y_k fills channel {plan.Spec.Channels}+k")}"
+            ? $"ConditionChannels({target}, y.GetRowSpan({row})); // {(plan.Spec.ConditionImage.IsSet ? $"y resized to {plan.Spec.Height}×{plan.Spec.Width} fills {(plan.Spec.ConditionImage.Channels == 1 ? $"channel {plan.Spec.Channels}" : $"channels {plan.Spec.Channels} … {plan.Spec.Channels + plan.Spec.ConditionImage.Channels - 1}")}" : $"y_k fills channel {plan.Spec.Channels}+k")}"
             : $"y.GetRowSpan({row}).CopyTo({target}.Slice({sourceWidth}));";
 
     /// <summary>For image data: the condition enters as constant channels after the image's (as conditional DCGANs do).</summary>
     private static void EmitConditionChannels(SourceWriter w, NetModelPlan plan)
     {
         int hw = plan.Spec.Height * plan.Spec.Width;
-        if (plan.Spec.HasImageCondition)
+        if (plan.Spec.ConditionImage.IsSet)
         {
             var s = plan.Spec;
-            w.Line($"/// <summary>Writes the condition image y [{s.ConditionChannels}, {s.ConditionHeight}, {s.ConditionWidth}], resized to {s.Height}×{s.Width} by adaptive average pooling (torch's adaptive_avg_pool2d), over {(s.ConditionChannels == 1 ? $"channel {s.Channels}" : $"channels {s.Channels} … {s.Channels + s.ConditionChannels - 1}")} after the image in <paramref name=\"row\"/>.</summary>");
+            w.Line($"/// <summary>Writes the condition image y [{s.ConditionImage.Channels}, {s.ConditionImage.Height}, {s.ConditionImage.Width}], resized to {s.Height}×{s.Width} by adaptive average pooling (torch's adaptive_avg_pool2d), over {(s.ConditionImage.Channels == 1 ? $"channel {s.Channels}" : $"channels {s.Channels} … {s.Channels + s.ConditionImage.Channels - 1}")} after the image in <paramref name=\"row\"/>.</summary>");
             w.Open("private static void ConditionChannels(Span<float> row, ReadOnlySpan<float> y)");
-            w.Line($"ConditionKernels.Resize(y, {s.ConditionChannels}, {s.ConditionHeight}, {s.ConditionWidth}, row.Slice({plan.D}, {s.ConditionChannels * hw}), {s.Height}, {s.Width});");
+            w.Line($"ConditionKernels.Resize(y, {s.ConditionImage.Channels}, {s.ConditionImage.Height}, {s.ConditionImage.Width}, row.Slice({plan.D}, {s.ConditionImage.Channels * hw}), {s.Height}, {s.Width});");
             w.Close();
             w.Line();
             return;

@@ -58,12 +58,9 @@ internal static class NetParser
             }
         }
         int declaredCondition = condition;
-        if (kind != NetKind.SemiSupervisedVae && conditionChannels > 0 && conditionHeight > 0 && conditionWidth > 0)
-        {
-            // An image condition: k = C_y·H_y·W_y (saturated for the validator's bound check, GD0015)
-            long k = (long)conditionChannels * conditionHeight * conditionWidth;
-            condition = k > int.MaxValue ? int.MaxValue : (int)k;
-        }
+        var conditionImage = new ConditionImage(conditionChannels, conditionHeight, conditionWidth);
+        if (kind != NetKind.SemiSupervisedVae)
+            condition = conditionImage.ConditionSize(condition); // an image condition: k = C_y·H_y·W_y
         if (kind == NetKind.SemiSupervisedVae)
             condition = classes; // y = onehot(class) is the encoder's and the decoder's condition
 
@@ -119,9 +116,7 @@ internal static class NetParser
             features, latent, condition, likelihood, sigma, beta, loss, output, declarations.Count, layers.ToEquatableArray(), penalty,
             channels, height, width, classes, alpha, classifierNoise)
         {
-            ConditionChannels = conditionChannels,
-            ConditionHeight = conditionHeight,
-            ConditionWidth = conditionWidth,
+            ConditionImage = conditionImage,
             DeclaredCondition = declaredCondition,
             StubShell = Common.StubShell.Of(type, cancellationToken),
             StubHint = Common.StubShell.Hint(type),

@@ -134,8 +134,8 @@ internal sealed class NetModelPlan
           .Append(';').Append(spec.Likelihood).Append(';').Append(spec.Loss).Append(';').Append(spec.Output);
         if (spec.HasImageShape)
             sb.Append(";image:").Append(spec.Channels).Append('x').Append(spec.Height).Append('x').Append(spec.Width);
-        if (spec.HasImageCondition) // only for image conditions: the other models' hashes stay as they were
-            sb.Append(";ycond:").Append(spec.ConditionChannels).Append('x').Append(spec.ConditionHeight).Append('x').Append(spec.ConditionWidth);
+        if (spec.ConditionImage.IsSet) // only for image conditions: the other models' hashes stay as they were
+            sb.Append(";ycond:").Append(spec.ConditionImage.Channels).Append('x').Append(spec.ConditionImage.Height).Append('x').Append(spec.ConditionImage.Width);
         foreach (var l in spec.Layers)
         {
             sb.Append('|').Append(l.Member).Append(':').Append(string.Join(",", l.Roles)).Append(':');

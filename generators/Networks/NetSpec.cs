@@ -77,23 +77,11 @@ internal sealed record NetModelSpec(
 
     public string FullName => Namespace is null ? ClassName : Namespace + "." + ClassName;
 
-    /// <summary>ConditionChannels = C_y, ConditionHeight = H_y, ConditionWidth = W_y: an image condition (0 for a vector one).</summary>
-    public int ConditionChannels { get; init; }
-
-    /// <summary>The condition image's height (0 for a vector condition).</summary>
-    public int ConditionHeight { get; init; }
-
-    /// <summary>The condition image's width (0 for a vector condition).</summary>
-    public int ConditionWidth { get; init; }
+    /// <summary>ConditionChannels = C_y, ConditionHeight = H_y, ConditionWidth = W_y: an image condition (all 0 for a vector one).</summary>
+    public ConditionImage ConditionImage { get; init; }
 
     /// <summary>The Condition the declaration wrote (0 if left out); <see cref="Condition"/> is C_y·H_y·W_y for an image condition.</summary>
     public int DeclaredCondition { get; init; }
-
-    /// <summary>An image condition: any of ConditionChannels, ConditionHeight, ConditionWidth set (the validator checks all three are ≥ 1).</summary>
-    public bool HasImageCondition => ConditionChannels != 0 || ConditionHeight != 0 || ConditionWidth != 0;
-
-    /// <summary>The channels the condition adds to the data-reading network's input image: C_y for an image condition, else k constant channels.</summary>
-    public int ConditionChannelCount => HasImageCondition ? ConditionChannels : Condition;
 
     /// <summary>The partial declarations a stub adds its part under (see <c>StubShell</c>); empty: none can be added.</summary>
     public EquatableArray<string> StubShell { get; init; } = EquatableArray<string>.Empty;

@@ -78,20 +78,12 @@ internal static class NetValidator
                 Error("GD0005", $"Semi-supervised VAE '{spec.ClassName}' has ClassifierNoise = {spec.ClassifierNoise}: the standard deviation of the classifier's training input noise must be a finite number ≥ 0 (0: no noise)", -1, FindingTarget.NamedArgument, "ClassifierNoise");
         }
         else
-            Size(spec.HasImageCondition && spec.DeclaredCondition == 0 ? "ConditionChannels" : "Condition", spec.Condition, 0, Limits.MaxSize, "use 0 for an unconditional model or the size of Y");
-        if (spec.HasImageCondition)
-        {
-            if (semi)
-                Error("GD0005", $"Semi-supervised VAE '{spec.ClassName}' declares an image condition (ConditionChannels, ConditionHeight, ConditionWidth), but its condition is the class y: remove them", -1, FindingTarget.NamedArgument, "ConditionChannels");
-            foreach (var (dimension, value) in new[] { ("ConditionChannels", spec.ConditionChannels), ("ConditionHeight", spec.ConditionHeight), ("ConditionWidth", spec.ConditionWidth) })
-                if (value < 1)
-                    Error("GD0005", $"{spec.KindName} '{spec.ClassName}' has {dimension} = {value}: an image condition needs ConditionChannels, ConditionHeight and ConditionWidth all ≥ 1 (each condition row is an image stored channel-major)", -1, FindingTarget.NamedArgument, dimension);
-            long values = (long)spec.ConditionChannels * spec.ConditionHeight * spec.ConditionWidth;
-            if (spec.ConditionChannels >= 1 && spec.ConditionHeight >= 1 && spec.ConditionWidth >= 1 && spec.DeclaredCondition != 0 && spec.DeclaredCondition != values)
-                Error("GD0005", $"{spec.KindName} '{spec.ClassName}' has Condition = {spec.DeclaredCondition} but ConditionChannels·ConditionHeight·ConditionWidth = {spec.ConditionChannels}·{spec.ConditionHeight}·{spec.ConditionWidth} = {values}: leave Condition out (it is their product)", -1, FindingTarget.NamedArgument, "Condition");
-            if (!spec.HasImageShape && !semi)
-                Error("GD0005", $"{spec.KindName} '{spec.ClassName}' declares an image condition (ConditionChannels, ConditionHeight, ConditionWidth), which only a network reading image data takes as an image: declare the data's Channels, Height and Width, or use Condition = {(values is > 0 and <= int.MaxValue ? values.ToString(System.Globalization.CultureInfo.InvariantCulture) : "k")} for a vector condition", -1, FindingTarget.NamedArgument, "ConditionChannels");
-        }
+            Size(spec.ConditionImage.IsSet && spec.DeclaredCondition == 0 ? "ConditionChannels" : "Condition", spec.Condition, 0, Limits.MaxSize, "use 0 for an unconditional model or the size of Y");
+        if (semi && spec.ConditionImage.IsSet)
+            Error("GD0005", $"Semi-supervised VAE '{spec.ClassName}' declares an image condition (ConditionChannels, ConditionHeight, ConditionWidth), but its condition is the class y: remove them", -1, FindingTarget.NamedArgument, "ConditionChannels");
+        else
+            foreach (var (argument, message) in spec.ConditionImage.Check($"{spec.KindName} '{spec.ClassName}'", spec.DeclaredCondition, spec.HasImageShape, "a network reading image data takes as an image"))
+                Error("GD0005", message, -1, FindingTarget.NamedArgument, argument);
 
         if (spec.Kind == NetKind.Vae && spec.Likelihood is < 0 or > 2)
             Error("GD0005", $"VAE '{spec.ClassName}' has Likelihood = {spec.Likelihood}, which is not a value of GenDsl.Likelihood: use Bernoulli, Gaussian or GaussianFixed", -1, FindingTarget.NamedArgument, "Likelihood");
@@ -196,7 +188,7 @@ internal static class NetValidator
 
     /// <summary>Input shape of a network that reads data rows: the image with the condition as extra constant channels, or [x, y].</summary>
     internal static Shape DataInput(NetModelSpec spec) =>
-        spec.HasImageShape ? new Shape(spec.Channels + spec.ConditionChannelCount, spec.Height, spec.Width) : Shape.Vector(spec.Features + spec.Condition);
+        spec.HasImageShape ? new Shape(spec.Channels + spec.ConditionImage.ChannelCount(spec.Condition), spec.Height, spec.Width) : Shape.Vector(spec.Features + spec.Condition);
 
     /// <summary>What the decoder (its likelihood's parameters) or the generator must output.</summary>
     internal static Shape ExpectedOutput(NetModelSpec spec)

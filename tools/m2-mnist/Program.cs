@@ -3,7 +3,7 @@
 //
 //   dotnet run -c Release --project tools/m2-mnist -- [--draws 3] [--steps 3000] [--labelled-batch 50]
 //       [--unlabelled-batch 50] [--lr 0.001] [--alpha 10] [--baseline-steps 1000] [--labels-per-class 10] [--first-seed 1]
-//       [--classifier-noise σ] [--binarize 1] [--final-lr-factor F] [--model mnist-m2|z8|z16|wide|bn|bn-wide] [--report N]
+//       [--classifier-noise σ] [--binarize 1] [--final-lr-factor F] [--model mnist-m2|z8|z16|wide|bn|bn-wide|conv] [--report N]
 using System.Globalization;
 using GenDsl;
 using GenDsl.Models;
@@ -44,6 +44,7 @@ Func<ModelOptions, ISemiSupervisedModel> create = modelName switch
     "wide" => o => new M2Wide(o),
     "bn" => o => new M2BatchNorm(o),
     "bn-wide" => o => new M2BatchNormWide(o),
+    "conv" => o => new M2Conv(o),
     _ => throw new ArgumentException($"unknown model {modelName}"),
 };
 Console.WriteLine($"# {modelName}: {settings} × {draws} draws, {Environment.ProcessorCount} cores");
@@ -127,4 +128,20 @@ public sealed partial class M2BatchNormWide
     [Classifier, BatchNorm(Activation = Activation.Relu)] public partial BatchNorm C1n { get; }
     [Classifier, Dense(500)] public partial Dense C2 { get; }
     [Classifier, BatchNorm(Activation = Activation.Relu)] public partial BatchNorm C2n { get; }
+}
+
+/// <summary>
+/// The convolutional M2 (issue #17's second goal): the encoder q(z|x,y) and the classifier q(y|x) are convolutional
+/// (4×4 stride-2 convolutions, DCGAN's discriminator shape), the decoder MnistM2's dense one; the same Alpha and
+/// classifier input noise as MnistM2.
+/// </summary>
+[SemiSupervisedVae(Channels = 1, Height = 28, Width = 28, Latent = 32, Classes = 10, Alpha = 10f, ClassifierNoise = 0.7f)]
+public sealed partial class M2Conv
+{
+    [Encoder, Conv(16, 4, Stride = 2, Padding = 1, Activation = Activation.Relu)] public partial Conv E1 { get; }    // [1 + 10, 28, 28] → [16, 14, 14]
+    [Encoder, Conv(32, 4, Stride = 2, Padding = 1, Activation = Activation.Relu)] public partial Conv E2 { get; }    // → [32, 7, 7]
+    [Decoder, Dense(256, Activation.Softplus)] public partial Dense D1 { get; }
+    [Classifier, Conv(32, 4, Stride = 2, Padding = 1, Activation = Activation.Relu)] public partial Conv C1 { get; } // [1, 28, 28] → [32, 14, 14]
+    [Classifier, Conv(64, 4, Stride = 2, Padding = 1, Activation = Activation.Relu)] public partial Conv C2 { get; } // → [64, 7, 7]
+    [Classifier, Dense(128, Activation.Relu)] public partial Dense C3 { get; }
 }
