@@ -15,3 +15,21 @@ public sealed partial class MnistM2
     [Classifier, Dense(256, Activation.Relu)] public partial Dense C1 { get; }
     [Classifier, Dense(256, Activation.Relu)] public partial Dense C2 { get; }
 }
+
+/// <summary>
+/// The convolutional M2 (issue #17's second goal): the encoder q(z|x,y) and the classifier q(y|x) are convolutional,
+/// 4×4 stride-2 convolutions as in DCGAN's discriminator (the encoder reads y as 10 constant channels after the
+/// image's: [11, 28, 28] → [16, 14, 14] → [32, 7, 7] → (32, 32); the classifier [1, 28, 28] → [32, 14, 14] → [64, 7, 7]
+/// → 128 → 10), the decoder <see cref="MnistM2"/>'s dense one (42 → 256 → 784, Bernoulli); the same Alpha and
+/// classifier input noise. <c>tools/m2-mnist --model conv</c>; figures in benchmarks/RESULTS.md.
+/// </summary>
+[SemiSupervisedVae(Channels = 1, Height = 28, Width = 28, Latent = 32, Classes = 10, Alpha = 10f, ClassifierNoise = 0.7f)]
+public sealed partial class MnistConvM2
+{
+    [Encoder, Conv(16, 4, Stride = 2, Padding = 1, Activation = Activation.Relu)] public partial Conv E1 { get; }    // [1 + 10, 28, 28] → [16, 14, 14]
+    [Encoder, Conv(32, 4, Stride = 2, Padding = 1, Activation = Activation.Relu)] public partial Conv E2 { get; }    // → [32, 7, 7]
+    [Decoder, Dense(256, Activation.Softplus)] public partial Dense D1 { get; }
+    [Classifier, Conv(32, 4, Stride = 2, Padding = 1, Activation = Activation.Relu)] public partial Conv C1 { get; } // [1, 28, 28] → [32, 14, 14]
+    [Classifier, Conv(64, 4, Stride = 2, Padding = 1, Activation = Activation.Relu)] public partial Conv C2 { get; } // → [64, 7, 7]
+    [Classifier, Dense(128, Activation.Relu)] public partial Dense C3 { get; }
+}

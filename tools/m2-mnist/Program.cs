@@ -44,7 +44,7 @@ Func<ModelOptions, ISemiSupervisedModel> create = modelName switch
     "wide" => o => new M2Wide(o),
     "bn" => o => new M2BatchNorm(o),
     "bn-wide" => o => new M2BatchNormWide(o),
-    "conv" => o => new M2Conv(o),
+    "conv" => o => new MnistConvM2(o),
     _ => throw new ArgumentException($"unknown model {modelName}"),
 };
 Console.WriteLine($"# {modelName}: {settings} × {draws} draws, {Environment.ProcessorCount} cores");
@@ -130,18 +130,3 @@ public sealed partial class M2BatchNormWide
     [Classifier, BatchNorm(Activation = Activation.Relu)] public partial BatchNorm C2n { get; }
 }
 
-/// <summary>
-/// The convolutional M2 (issue #17's second goal): the encoder q(z|x,y) and the classifier q(y|x) are convolutional
-/// (4×4 stride-2 convolutions, DCGAN's discriminator shape), the decoder MnistM2's dense one; the same Alpha and
-/// classifier input noise as MnistM2.
-/// </summary>
-[SemiSupervisedVae(Channels = 1, Height = 28, Width = 28, Latent = 32, Classes = 10, Alpha = 10f, ClassifierNoise = 0.7f)]
-public sealed partial class M2Conv
-{
-    [Encoder, Conv(16, 4, Stride = 2, Padding = 1, Activation = Activation.Relu)] public partial Conv E1 { get; }    // [1 + 10, 28, 28] → [16, 14, 14]
-    [Encoder, Conv(32, 4, Stride = 2, Padding = 1, Activation = Activation.Relu)] public partial Conv E2 { get; }    // → [32, 7, 7]
-    [Decoder, Dense(256, Activation.Softplus)] public partial Dense D1 { get; }
-    [Classifier, Conv(32, 4, Stride = 2, Padding = 1, Activation = Activation.Relu)] public partial Conv C1 { get; } // [1, 28, 28] → [32, 14, 14]
-    [Classifier, Conv(64, 4, Stride = 2, Padding = 1, Activation = Activation.Relu)] public partial Conv C2 { get; } // → [64, 7, 7]
-    [Classifier, Dense(128, Activation.Relu)] public partial Dense C3 { get; }
-}
