@@ -152,7 +152,11 @@ internal static class GlowQuality
                 done = target;
                 double oursBpd = FlowMetrics.BitsPerDim(FlowMetrics.MeanNll(test, EvalBatch, flow.LogProb, transform, new Rng(4)), Dims);
                 ours[target].Add(oursBpd);
-                string line = $"seed {seed}, {target} steps: held-out bits/dim GenDsl {oursBpd:F4} ({ow.Elapsed.TotalMilliseconds / target:F1} ms/step)";
+                int window = Math.Min(50, target);
+                string Window(float[] losses) => string.Create(CultureInfo.InvariantCulture,
+                    $"{losses.AsSpan(target - window, window).ToArray().Average():F1} (max {losses.AsSpan(target - window, window).ToArray().Max():F1})");
+                string line = $"seed {seed}, {target} steps: held-out bits/dim GenDsl {oursBpd:F4} ({ow.Elapsed.TotalMilliseconds / target:F1} ms/step; " +
+                              $"training loss over the last {window} steps {Window(oursLosses)} nats)";
                 if (useTorch)
                 {
                     var eval = new FashionGlow(new ModelOptions { MaxBatch = EvalBatch, Seed = (ulong)seed });
@@ -167,7 +171,7 @@ internal static class GlowQuality
                     crossCheck.Add(ParameterMap.RelativeDifference(byOurs, torchOwn));
                     string drift = string.Join(", ", new[] { 1, 2, 10, 100, target }.Where(s => s <= target).Distinct()
                         .Select(s => string.Create(CultureInfo.InvariantCulture, $"{s}: {oursLosses[s - 1] - torchLosses[s - 1]:0.0E+0}")));
-                    line += $", torch {torchBpd:F4} ({tw.Elapsed.TotalMilliseconds / target:F1} ms/step); torch's own test loss {torchOwn:F3} vs our evaluator {byOurs:F3} " +
+                    line += $", torch {torchBpd:F4} ({tw.Elapsed.TotalMilliseconds / target:F1} ms/step; {Window(torchLosses)} nats); torch's own test loss {torchOwn:F3} vs our evaluator {byOurs:F3} " +
                             $"nats (logit space); training loss GenDsl − torch at step {drift}";
                 }
                 Console.WriteLine(line);
