@@ -64,6 +64,13 @@ internal static class GlowTwins
         }
     }
 
+    private static double Norm(ReadOnlySpan<float> v)
+    {
+        double sum = 0;
+        foreach (float x in v) sum += (double)x * x;
+        return Math.Sqrt(sum);
+    }
+
     /// <summary>Largest |a − b| and largest |a − b| / |b| over two equal-length vectors.</summary>
     public static (double Abs, double Rel) MaxErrors(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
@@ -100,12 +107,13 @@ internal static class GlowTwins
         var torchParams = check.Parameters.Span.ToArray();
         map.CopyFromTorch(torchParams);
         double initAbs = 0, initRel = 0;
+        string initWorst = "";
         foreach (var t in FashionGlow.Tensors.Where(t => t.Name.StartsWith('N')))
         {
             var (a, _) = MaxErrors(check.Parameters.Span.Slice(t.Offset, t.Length), torchParams.AsSpan(t.Offset, t.Length));
             initAbs = Math.Max(initAbs, a);
-            if (t.Name.EndsWith(".logscale", StringComparison.Ordinal)) // the biases after N1 are ≈ 0 (their inputs already have zero mean): absolute only
-                initRel = Math.Max(initRel, ParameterMap.RelativeDifference(check.Parameters.Span.Slice(t.Offset, t.Length), torchParams.AsSpan(t.Offset, t.Length)));
+            double rel = ParameterMap.RelativeDifference(check.Parameters.Span.Slice(t.Offset, t.Length), torchParams.AsSpan(t.Offset, t.Length));
+            if (rel > initRel) { initRel = rel; initWorst = $"{t.Name}, ‖·‖ {Norm(torchParams.AsSpan(t.Offset, t.Length)):0.0E+0}"; }
         }
 
         // (2) log-probabilities and (3) gradients on the perturbed model
@@ -176,7 +184,7 @@ internal static class GlowTwins
         double paramRel = ParameterMap.RelativeDifference(ours.Parameters.Span, after);
 
         string detail = string.Create(inv,
-            $"ActNorm data init (each side its own, batch 0) max abs {initAbs:0.0E+0}, logscale ‖Δ‖/‖ls‖ worst {initRel:0.0E+0}; perturbed model: " +
+            $"ActNorm data init (each side its own, batch 0) max abs {initAbs:0.0E+0}, worst ‖Δ‖/‖·‖ {initRel:0.0E+0} ({initWorst}); perturbed model: " +
             $"ln p per row max abs {lpAbs:0.0E+0} (of |ln p| ≈ {Math.Abs(lpTorch.Average()):F0}), max rel {lpRel:0.0E+0}; loss {oursLoss:G7} vs {torchLoss:G7} (rel {lossRel:0.0E+0}); " +
             $"gradients ‖Δg‖/‖g‖ worst {gradRel:0.0E+0} ({gradWorst}), max |Δg| {gAbs:0.0E+0} ({gAbsWorst}), max |Δg| / max |g| per tensor {gRelToMax:0.0E+0}; " +
             $"{adamSteps} Adam steps from the same start: loss {firstOurs:F2} → {lastOurs:F4} (torch {lastTorch:F4}), max rel loss difference {stepRel:0.0E+0} (at step {string.Join(", ", drift)}), " +
