@@ -70,7 +70,7 @@ public sealed record ConvLayer(bool Transposed, int InChannels, int Height, int 
 
 /// <summary>
 /// The convolution layers of the Fashion-MNIST models (models/FashionModels.cs) at their training batches: 64 for
-/// the DCGANs, 128 for the conv VAEs. The conditional models feed the 10-class one-hot as 10 constant channels into
+/// the DCGANs and FashionGlow, 128 for the conv VAEs. The conditional models feed the 10-class one-hot as 10 constant channels into
 /// the first layer of the discriminator / encoder (11 input channels); their other layers are the unconditional
 /// model's.
 /// </summary>
@@ -93,6 +93,14 @@ public static class ConvSuite
         // Conv VAE decoder: [64, 7, 7] → ConvT 32 → ConvT 1.
         new(true, 64, 7, 7, 32, 4, 2, 1, 128, "FashionConvVae/FashionConvCvae D3"),
         new(true, 32, 14, 14, 1, 4, 2, 1, 128, "FashionConvVae/FashionConvCvae D4"),
+        // FashionGlow's coupling networks (stride 1, batch 64): [2, 14, 14] → 3×3 32 → 1×1 32 → 3×3 4 (C1, C2) and
+        // [4, 7, 7] → 3×3 32 → 1×1 32 → 3×3 8 (C3, C4).
+        new(false, 2, 14, 14, 32, 3, 1, 1, 64, "FashionGlow C1/C2 net.0"),
+        new(false, 32, 14, 14, 32, 1, 1, 0, 64, "FashionGlow C1/C2 net.1"),
+        new(false, 32, 14, 14, 4, 3, 1, 1, 64, "FashionGlow C1/C2 net.2"),
+        new(false, 4, 7, 7, 32, 3, 1, 1, 64, "FashionGlow C3/C4 net.0"),
+        new(false, 32, 7, 7, 32, 1, 1, 0, 64, "FashionGlow C3/C4 net.1"),
+        new(false, 32, 7, 7, 8, 3, 1, 1, 64, "FashionGlow C3/C4 net.2"),
     ];
 
     /// <summary>

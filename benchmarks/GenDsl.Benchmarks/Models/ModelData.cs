@@ -29,6 +29,12 @@ internal sealed class BatchCycle : IDisposable
     /// <summary>Columns per row.</summary>
     public int Columns { get; }
 
+    /// <summary>Number of batches in the cycle.</summary>
+    public int Count => _batches.Length;
+
+    /// <summary>The array behind batch <paramref name="i"/> (rows × columns, row-major).</summary>
+    public float[] Array(int i) => _batches[i];
+
     /// <summary>Batch <paramref name="i"/> for ours.</summary>
     public ReadOnlySpan2D<float> Ours(int i) => new(_batches[i], Rows, Columns);
 
@@ -102,6 +108,24 @@ internal sealed class BatchCycle : IDisposable
         var x = new float[n * 784];
         fashion.CopyBatch(order.AsSpan(0, n), new Span2D<float>(x, n, 784));
         return new BatchCycle(Split(x, count, rows * 784), rows, 784);
+    }
+
+    /// <summary>
+    /// Fashion-MNIST training rows in a random order (as <see cref="FashionPixels"/>), dequantised with uniform noise and
+    /// logit-transformed (<see cref="LogitTransform"/> with 256 levels, α = 0.05, as FashionGlowTests trains FashionGlow).
+    /// </summary>
+    public static BatchCycle FashionLogits(int count, int rows, ulong seed)
+    {
+        using var pixels = FashionPixels(count, rows, seed);
+        var batches = new float[count][];
+        var transform = new LogitTransform(256);
+        var noise = new Rng(seed, stream: 3);
+        for (int i = 0; i < count; i++)
+        {
+            batches[i] = new float[rows * 784];
+            transform.Forward(pixels.Ours(i), new Span2D<float>(batches[i], rows, 784), Span<float>.Empty, noise);
+        }
+        return new BatchCycle(batches, rows, 784);
     }
 
     /// <summary>

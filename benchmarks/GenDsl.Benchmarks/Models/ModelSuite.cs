@@ -14,7 +14,7 @@ public static class ModelSuite
     /// <summary>Every workload name, in the order the suite runs them.</summary>
     public static IReadOnlyList<string> Names { get; } =
     [
-        "train-flow2d", "train-nsf2d", "train-maf64", "train-flow784", "train-vae", "train-gan", "train-dcgan", "train-convvae",
+        "train-flow2d", "train-nsf2d", "train-maf64", "train-flow784", "train-vae", "train-gan", "train-dcgan", "train-convvae", "train-glow",
         "sample-flow2d-b1", "sample-vae-b1", "sample-flow2d-b4096", "sample-nsf2d-b4096", "sample-maf64-b256",
     ];
 
@@ -29,6 +29,7 @@ public static class ModelSuite
         "train-gan" => new GanTrainComparison(BatchCycle.MnistSigned(8, 64, seed: 1), pool),
         "train-dcgan" => new DcganTrainComparison(BatchCycle.FashionPixels(4, 64, seed: 1), pool),
         "train-convvae" => new ConvVaeTrainComparison(BatchCycle.FashionPixels(4, 128, seed: 1), pool),
+        "train-glow" => new GlowTrainComparison(BatchCycle.FashionLogits(4, 64, seed: 1), pool),
         "sample-flow2d-b1" => new FlowSampleComparison(name, FlowSpec.Moons, 1, pool),
         "sample-vae-b1" => new VaeSampleComparison(name, 1, pool),
         "sample-flow2d-b4096" => new FlowSampleComparison(name, FlowSpec.Moons, 4096, pool),

@@ -29,7 +29,7 @@ public static class QualityCommand
                           dcgan --torch: the same run with FashionDcgan's TorchSharp twin (TorchDcgan: our initial
                           parameters and running statistics copied in, the same batches, its own noise from
                           torch.manual_seed(seed), torch.optim.Adam), judged by the same classifier.
-        """ + "\n" + MafQuality.Usage;
+        """ + "\n" + MafQuality.Usage + "\n" + GlowQuality.Usage;
 
     private const int GanBatch = 64, VaeBatch = 128, SampleBatch = 250;
 
@@ -40,9 +40,11 @@ public static class QualityCommand
             return MafQuality.Run(args[1..]);
         if (args.Length > 0 && args[0] == "maf-digits")
             return MafQuality.RunDigits(args[1..]);
+        if (args.Length > 0 && args[0] == "fashion-glow")
+            return GlowQuality.Run(args[1..]);
         if (args.Length == 0 || args[0] is not ("classifier" or "dcgan" or "cdcgan" or "vae"))
         {
-            Console.Error.WriteLine("quality: expected classifier, dcgan, cdcgan, vae, maf-moons or maf-digits.");
+            Console.Error.WriteLine("quality: expected classifier, dcgan, cdcgan, vae, maf-moons, maf-digits or fashion-glow.");
             Console.Error.WriteLine(Usage);
             return 2;
         }
