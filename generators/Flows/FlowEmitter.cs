@@ -309,7 +309,6 @@ internal static class FlowEmitter
         return w.ToString();
     }
 
-    /// <summary>A tail bound as the comments write it (3, 2.5).</summary>
     /// <summary>The GenDsl.Mask member of a mask value ("ChannelsFirstHalf").</summary>
     private static string MaskName(int mask) => FlowValidator.MaskNames[mask];
 
@@ -322,6 +321,7 @@ internal static class FlowEmitter
         _ => "the pixels with h + w odd, every channel",
     };
 
+    /// <summary>A tail bound as the comments write it (3, 2.5).</summary>
     private static string B(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     private static int TensorIndex(FlowPlan plan, string name)
