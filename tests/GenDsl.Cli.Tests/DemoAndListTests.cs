@@ -20,6 +20,7 @@ public class DemoAndListTests : CliHarness
             "digits-vae-samples.png", "digits-vae-reconstructions.png", "digits-vae-loss.png",
             "ring-gan-samples.png", "ring-gan-loss.png", "regression-vs-generation-digits.png",
             "fashion-conv-vae-samples.png", "fashion-conv-vae-reconstructions.png", "fashion-conv-vae-loss.png",
+            "m2-style-transfer.png",
         ];
         foreach (string picture in pictures)
         {
@@ -49,7 +50,7 @@ public class DemoAndListTests : CliHarness
         Assert.Equal(50, conv.GetProperty("held_out").GetProperty("rows").GetInt32());
         Assert.True(double.IsFinite(conv.GetProperty("held_out").GetProperty("negative_elbo").GetDouble()));
         Assert.True(File.Exists(P("demo", "fashion-conv-vae", "model.safetensors")));
-        foreach (string part in new[] { "flow", "conditional", "vae", "gan", "conv-vae", "regression", "regression-digits" })
+        foreach (string part in new[] { "flow", "conditional", "vae", "gan", "conv-vae", "regression", "regression-digits", "semi-supervised" })
             Assert.True(root.GetProperty("part_seconds").GetProperty(part).GetDouble() >= 0, part);
         var vae = root.GetProperty("models").GetProperty("digits-vae").GetProperty("held_out");
         Assert.True(vae.GetProperty("iwae_nll").GetDouble() <= vae.GetProperty("negative_elbo").GetDouble() + 0.5, "IWAE should not be looser than the ELBO");
@@ -60,6 +61,12 @@ public class DemoAndListTests : CliHarness
         var regression = root.GetProperty("regression_vs_generation");
         // The class mean of a moon lies off that moon, whatever the training budget.
         Assert.True(regression.GetProperty("given_moon").GetProperty("regressor_distance_to_its_moon").GetDouble() > 0.15);
+        // The semi-supervised part: M2 on 100 labels and the 7,900 unlabelled training digits, a few steps.
+        var m2 = root.GetProperty("semi_supervised");
+        Assert.Equal(100, m2.GetProperty("labelled").GetInt32());
+        Assert.Equal(7900, m2.GetProperty("unlabelled").GetInt32());
+        Assert.InRange(m2.GetProperty("m2_test_error").GetDouble(), 0, 1);
+        Assert.InRange(m2.GetProperty("labels_only_test_error").GetDouble(), 0, 1);
         Assert.True(root.GetProperty("total_seconds").GetDouble() > 0);
 
         // index.html shows every picture, and every picture it shows exists.
