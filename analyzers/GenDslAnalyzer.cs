@@ -33,8 +33,9 @@ public sealed class GenDslAnalyzer : DiagnosticAnalyzer
                 start.Compilation.GetTypeByMetadataName(FlowParser.FlowAttribute),
                 start.Compilation.GetTypeByMetadataName(NetParser.VaeAttribute),
                 start.Compilation.GetTypeByMetadataName(NetParser.GanAttribute),
-                start.Compilation.GetTypeByMetadataName(NetParser.SemiSupervisedVaeAttribute));
-            if (models.Flow is null && models.Vae is null && models.Gan is null && models.SemiSupervisedVae is null)
+                start.Compilation.GetTypeByMetadataName(NetParser.SemiSupervisedVaeAttribute),
+                start.Compilation.GetTypeByMetadataName(NetParser.RegressorAttribute));
+            if (models.Flow is null && models.Vae is null && models.Gan is null && models.SemiSupervisedVae is null && models.Regressor is null)
                 return; // GenDsl is not referenced: nothing to check
             start.RegisterSymbolAction(symbolContext => AnalyzeType(symbolContext, models), SymbolKind.NamedType);
         });
@@ -43,8 +44,9 @@ public sealed class GenDslAnalyzer : DiagnosticAnalyzer
     /// <summary>The model attribute classes of the compilation (null when absent).</summary>
     private sealed class ModelAttributes
     {
-        public ModelAttributes(INamedTypeSymbol? flow, INamedTypeSymbol? vae, INamedTypeSymbol? gan, INamedTypeSymbol? semiSupervisedVae)
+        public ModelAttributes(INamedTypeSymbol? flow, INamedTypeSymbol? vae, INamedTypeSymbol? gan, INamedTypeSymbol? semiSupervisedVae, INamedTypeSymbol? regressor)
         {
+            Regressor = regressor;
             Flow = flow;
             Vae = vae;
             Gan = gan;
@@ -55,6 +57,7 @@ public sealed class GenDslAnalyzer : DiagnosticAnalyzer
         public INamedTypeSymbol? Vae { get; }
         public INamedTypeSymbol? Gan { get; }
         public INamedTypeSymbol? SemiSupervisedVae { get; }
+        public INamedTypeSymbol? Regressor { get; }
     }
 
     private static void AnalyzeType(SymbolAnalysisContext context, ModelAttributes models)
@@ -73,6 +76,8 @@ public sealed class GenDslAnalyzer : DiagnosticAnalyzer
                 AnalyzeNet(context, type, attribute, NetKind.Gan);
             else if (models.SemiSupervisedVae is not null && SymbolEqualityComparer.Default.Equals(attributeClass, models.SemiSupervisedVae))
                 AnalyzeNet(context, type, attribute, NetKind.SemiSupervisedVae);
+            else if (models.Regressor is not null && SymbolEqualityComparer.Default.Equals(attributeClass, models.Regressor))
+                AnalyzeNet(context, type, attribute, NetKind.Regressor);
             else
                 continue;
             return; // one model attribute per class (the generator, too, reads the first of each kind)

@@ -51,15 +51,24 @@ public sealed class GenDslGenerator : IIncrementalGenerator
                 static (node, _) => node is ClassDeclarationSyntax,
                 static (ctx, ct) => NetParser.Parse(NetKind.SemiSupervisedVae, (INamedTypeSymbol)ctx.TargetSymbol, ctx.Attributes[0], ct));
 
-        foreach (var nets in new[] { vaes, gans, semiSupervised })
+        var regressors = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                NetParser.RegressorAttribute,
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (ctx, ct) => NetParser.Parse(NetKind.Regressor, (INamedTypeSymbol)ctx.TargetSymbol, ctx.Attributes[0], ct));
+
+        foreach (var nets in new[] { vaes, gans, semiSupervised, regressors })
         {
             var netSpecs = nets.WithTrackingName(TrackingNames.NetSpecs);
             var netPlans = netSpecs
                 .Where(static spec => !NetValidator.Validate(spec).Any(d => d.IsError))
                 .WithTrackingName(TrackingNames.ValidNets)
-                .Select(static (spec, _) => (Hint: spec.FullName, Source: spec.Kind == NetKind.SemiSupervisedVae
-                    ? SemiSupervisedEmitter.Emit(SemiSupervisedPlan.Create(spec))
-                    : NetEmitter.Emit(NetModelPlan.Create(spec))))
+                .Select(static (spec, _) => (Hint: spec.FullName, Source: spec.Kind switch
+                {
+                    NetKind.SemiSupervisedVae => SemiSupervisedEmitter.Emit(SemiSupervisedPlan.Create(spec)),
+                    NetKind.Regressor => RegressorEmitter.Emit(RegressorPlan.Create(spec)),
+                    _ => NetEmitter.Emit(NetModelPlan.Create(spec)),
+                }))
                 .WithTrackingName(TrackingNames.NetPlans);
             context.RegisterSourceOutput(netPlans, static (spc, item) =>
                 spc.AddSource(item.Hint + ".g.cs", SourceText.From(item.Source, System.Text.Encoding.UTF8)));

@@ -660,6 +660,29 @@ internal static class OnnxExportEmitter
         w.Close();
     }
 
+    // ------------------------------------------------------------------------------------ regressors
+
+    /// <summary>The ONNX export of a [Regressor]: <c>predict</c> (y → x̂ = f(y)).</summary>
+    public static void Regressor(SourceWriter w, RegressorPlan plan)
+    {
+        var spec = plan.Spec;
+        int D = plan.D, K = plan.K;
+        string image = spec.HasImageShape ? $" (a {spec.Channels}×{spec.Height}×{spec.Width} image per row, flat, channel-major)" : "";
+        string input = spec.ConditionImage.IsSet ? $" (a {spec.ConditionImage.Channels}×{spec.ConditionImage.Height}×{spec.ConditionImage.Width} image per row, flat)" : "";
+        w.Line();
+        w.Line("/// <summary>ONNX export (opset 17): the regressor's predict graph. See the README, \"Export to ONNX\".</summary>");
+        w.Open($"partial class {spec.ClassName} : global::GenDsl.Export.IOnnxExportable");
+        PublicMembers(w, spec.ClassName, new[] { ("Predict", "OnnxPredict") });
+        Doc(w, new[] { ("Predict", $"{spec.ClassName}.predict: y [batch, {K}]{input} → x [batch, {D}]{image}, x̂ = f(y).") });
+        w.Line("/// <summary>predict: y → the predictor → x̂.</summary>");
+        w.Open($"private void OnnxPredict({Builder} g)");
+        w.Line($"var v_y = g.Input(\"y\", {K});");
+        string o = Flat(w, plan.Net, NetworkEmitter.EmitOnnx(w, plan.Net, "g", "v_y"));
+        w.Line($"g.Output({o}, \"x\", {D});");
+        w.Close();
+        w.Close();
+    }
+
     // ------------------------------------------------------------------------------------ semi-supervised VAEs (M2)
 
     /// <summary>

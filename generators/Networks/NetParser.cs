@@ -9,12 +9,13 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace GenDsl.Generators.Networks;
 
-/// <summary>Reads a [Vae] or [Gan] class and its layer members (a role and an op of the <see cref="OpCatalog"/>) into a <see cref="NetModelSpec"/>.</summary>
+/// <summary>Reads a [Vae], [Gan], [SemiSupervisedVae] or [Regressor] class and its layer members (a role and an op of the <see cref="OpCatalog"/>) into a <see cref="NetModelSpec"/>.</summary>
 internal static class NetParser
 {
     public const string VaeAttribute = "GenDsl.VaeAttribute";
     public const string GanAttribute = "GenDsl.GanAttribute";
     public const string SemiSupervisedVaeAttribute = "GenDsl.SemiSupervisedVaeAttribute";
+    public const string RegressorAttribute = "GenDsl.RegressorAttribute";
     public const string DenseAttribute = "GenDsl.DenseAttribute";
 
     /// <summary>Role attribute full names → role names.</summary>
@@ -25,6 +26,7 @@ internal static class NetParser
         ["GenDsl.GeneratorAttribute"] = "Generator",
         ["GenDsl.DiscriminatorAttribute"] = "Discriminator",
         ["GenDsl.ClassifierAttribute"] = "Classifier",
+        ["GenDsl.PredictorAttribute"] = "Predictor",
     };
 
     public static NetModelSpec Parse(NetKind kind, INamedTypeSymbol type, AttributeData attribute, CancellationToken cancellationToken)

@@ -10,6 +10,8 @@ internal enum NetKind
     Gan,
     /// <summary>[SemiSupervisedVae]: Kingma et al.'s M2 (encoder, decoder and classifier); see SemiSupervisedPlan.</summary>
     SemiSupervisedVae,
+    /// <summary>[Regressor]: one network from y to x trained by the mean squared error; see RegressorPlan.</summary>
+    Regressor,
 }
 
 /// <summary>One layer member of a VAE or GAN, as plain values: its role and its op from the layer catalogue.</summary>
@@ -89,5 +91,5 @@ internal sealed record NetModelSpec(
     /// <summary>The stub file's hint name (unique for nested and generic models too).</summary>
     public string StubHint { get; init; } = "";
 
-    public string KindName => Kind switch { NetKind.Vae => "VAE", NetKind.Gan => "GAN", _ => "Semi-supervised VAE" };
+    public string KindName => Kind switch { NetKind.Vae => "VAE", NetKind.Gan => "GAN", NetKind.Regressor => "Regressor", _ => "Semi-supervised VAE" };
 }

@@ -31,6 +31,7 @@ internal static class NetValidator
 
         string latentName = spec.Kind == NetKind.Gan ? "Noise" : "Latent";
         bool semi = spec.Kind == NetKind.SemiSupervisedVae;
+        bool regressor = spec.Kind == NetKind.Regressor;
         bool sizesOk = true;
         void Size(string name, int value, int min, int max, string what)
         {
@@ -68,7 +69,8 @@ internal static class NetValidator
         }
         else
             Size("Features", spec.Features, 1, Limits.MaxSize, "set Features to the number of columns of a data row (≥ 1)");
-        Size(latentName, spec.Latent, 1, Limits.MaxSize, $"set {latentName} to the size of Z (≥ 1)");
+        if (!regressor)
+            Size(latentName, spec.Latent, 1, Limits.MaxSize, $"set {latentName} to the size of Z (≥ 1)");
         if (semi)
         {
             Size("Classes", spec.Classes, 2, Limits.MaxSize, "set Classes to the number of classes of the labels y, at least 2 (10 for digits)");
@@ -77,20 +79,24 @@ internal static class NetValidator
             if (!(spec.ClassifierNoise >= 0) || float.IsInfinity(spec.ClassifierNoise))
                 Error("GD0005", $"Semi-supervised VAE '{spec.ClassName}' has ClassifierNoise = {spec.ClassifierNoise}: the standard deviation of the classifier's training input noise must be a finite number ≥ 0 (0: no noise)", -1, FindingTarget.NamedArgument, "ClassifierNoise");
         }
+        else if (regressor)
+            Size(spec.ConditionImage.IsSet && spec.DeclaredCondition == 0 ? "ConditionChannels" : "Condition", spec.Condition, 1, Limits.MaxSize,
+                "a regressor predicts x from y: set Condition to the size of Y (≥ 1), or ConditionChannels, ConditionHeight and ConditionWidth for an image y");
         else
             Size(spec.ConditionImage.IsSet && spec.DeclaredCondition == 0 ? "ConditionChannels" : "Condition", spec.Condition, 0, Limits.MaxSize, "use 0 for an unconditional model or the size of Y");
         if (semi && spec.ConditionImage.IsSet)
             Error("GD0005", $"Semi-supervised VAE '{spec.ClassName}' declares an image condition (ConditionChannels, ConditionHeight, ConditionWidth), but its condition is the class y: remove them", -1, FindingTarget.NamedArgument, "ConditionChannels");
         else
-            foreach (var (argument, message) in spec.ConditionImage.Check($"{spec.KindName} '{spec.ClassName}'", spec.DeclaredCondition, spec.HasImageShape, "a network reading image data takes as an image"))
+            foreach (var (argument, message) in spec.ConditionImage.Check($"{spec.KindName} '{spec.ClassName}'", spec.DeclaredCondition, spec.HasImageShape || regressor,
+                "a network reading image data takes as an image"))
                 Error("GD0005", message, -1, FindingTarget.NamedArgument, argument);
 
         if (spec.Kind == NetKind.Vae && spec.Likelihood is < 0 or > 2)
             Error("GD0005", $"VAE '{spec.ClassName}' has Likelihood = {spec.Likelihood}, which is not a value of GenDsl.Likelihood: use Bernoulli, Gaussian or GaussianFixed", -1, FindingTarget.NamedArgument, "Likelihood");
         if (spec.Kind == NetKind.Gan && spec.Loss is < 0 or > 3)
             Error("GD0005", $"GAN '{spec.ClassName}' has Loss = {spec.Loss}, which is not a value of GenDsl.GanLoss: use NonSaturating, Minimax, Hinge or Wasserstein", -1, FindingTarget.NamedArgument, "Loss");
-        if (spec.Kind == NetKind.Gan && spec.Output is < 0 or > 5)
-            Error("GD0005", $"GAN '{spec.ClassName}' has Output = {spec.Output}, which is not a value of GenDsl.Activation: use one of its named members", -1, FindingTarget.NamedArgument, "Output");
+        if (spec.Kind is NetKind.Gan or NetKind.Regressor && spec.Output is < 0 or > 5)
+            Error("GD0005", $"{spec.KindName} '{spec.ClassName}' has Output = {spec.Output}, which is not a value of GenDsl.Activation: use one of its named members", -1, FindingTarget.NamedArgument, "Output");
         if (spec.Kind == NetKind.Vae && !(spec.Beta >= 0) || spec.Kind == NetKind.Vae && float.IsInfinity(spec.Beta))
             Error("GD0005", $"VAE '{spec.ClassName}' has Beta = {spec.Beta}: the KL weight must be a finite number ≥ 0 (1 for the ELBO)", -1, FindingTarget.NamedArgument, "Beta");
         if (spec.Kind == NetKind.Vae && spec.Likelihood == 2 && !(spec.Sigma > 0 && !float.IsInfinity(spec.Sigma)))
@@ -121,6 +127,7 @@ internal static class NetValidator
         {
             NetKind.Vae => new[] { "Encoder", "Decoder" },
             NetKind.Gan => new[] { "Generator", "Discriminator" },
+            NetKind.Regressor => new[] { "Predictor" },
             _ => new[] { "Encoder", "Decoder", "Classifier" },
         };
         bool layersOk = true;
@@ -135,14 +142,14 @@ internal static class NetValidator
             }
             if (layer.OtherLayerAttribute is not null)
             {
-                Error("GD0009", $"Layer '{layer.Member}' has [{layer.OtherLayerAttribute}], a flow layer, inside a {spec.KindName}: use [{allowed[0]}, Dense(width, activation)] or [{allowed[1]}, Dense(…)]", i, FindingTarget.MemberAttribute, layer.OtherLayerAttribute);
+                Error("GD0009", $"Layer '{layer.Member}' has [{layer.OtherLayerAttribute}], a flow layer, inside a {spec.KindName}: use [{allowed[0]}, Dense(width, activation)]{(allowed.Length > 1 ? $" or [{allowed[1]}, Dense(…)]" : "")}", i, FindingTarget.MemberAttribute, layer.OtherLayerAttribute);
                 layersOk = false;
                 continue;
             }
             var foreign = layer.Roles.FirstOrDefault(r => !allowed.Contains(r));
             if (foreign is not null)
             {
-                Error("GD0009", $"Layer '{layer.Member}' has the role [{foreign}], which a {spec.KindName} does not have: use [{allowed[0]}] or [{allowed[1]}]", i, FindingTarget.MemberAttribute, foreign);
+                Error("GD0009", $"Layer '{layer.Member}' has the role [{foreign}], which a {spec.KindName} does not have: use {string.Join(" or ", allowed.Select(a => $"[{a}]"))}", i, FindingTarget.MemberAttribute, foreign);
                 layersOk = false;
                 continue;
             }
@@ -153,7 +160,7 @@ internal static class NetValidator
                 // At the attribute to complete or remove: the role lacking its op, the op lacking a role, the second role.
                 string attribute = layer.Op is null ? (layer.Roles.Count > 0 ? layer.Roles[0] : "Dense")
                     : layer.Roles.Count == 0 || layer.Roles.Count == 1 ? layer.Op.Op : layer.Roles[1];
-                Error("GD0013", $"Layer '{layer.Member}' {what}: each layer of a {spec.KindName} is '[{allowed[0]}, Dense(width, activation)]' or '[{allowed[1]}, Conv(…)]' (a role and one layer attribute)", i, FindingTarget.MemberAttribute, attribute);
+                Error("GD0013", $"Layer '{layer.Member}' {what}: each layer of a {spec.KindName} is '[{allowed[0]}, Dense(width, activation)]' or '[{allowed[allowed.Length - 1]}, Conv(…)]' (a role and one layer attribute)", i, FindingTarget.MemberAttribute, attribute);
                 layersOk = false;
                 continue;
             }
@@ -207,15 +214,21 @@ internal static class NetValidator
 
     private static void CheckShapes(NetModelSpec spec, List<DiagnosticInfo> found)
     {
-        bool vae = spec.Kind != NetKind.Gan;
-        var latentIn = Shape.Vector(spec.Latent + spec.Condition);
+        bool vae = spec.Kind is NetKind.Vae or NetKind.SemiSupervisedVae;
+        var latentIn = Shape.Vector((spec.Kind == NetKind.Regressor ? 0 : spec.Latent) + spec.Condition); // a regressor's network reads y alone
         var (first, second) = vae ? ("Encoder", "Decoder") : ("Generator", "Discriminator");
         var reading = vae ? first : second;   // the network that reads data rows
         var making = vae ? second : first;    // the network that makes them
         long parameters = 0;
 
         // A semi-supervised VAE's classifier q(y|x) reads the data alone (no condition) and has an implied softmax head.
-        var roles = spec.Kind == NetKind.SemiSupervisedVae ? new[] { first, second, "Classifier" } : new[] { first, second };
+        // A regressor has one network, which makes data rows from y.
+        var roles = spec.Kind switch
+        {
+            NetKind.SemiSupervisedVae => new[] { first, second, "Classifier" },
+            NetKind.Regressor => new[] { "Predictor" },
+            _ => new[] { first, second },
+        };
         foreach (var role in roles)
         {
             bool readsData = role == reading || role == "Classifier";
@@ -260,7 +273,7 @@ internal static class NetValidator
                 }
                 if (!vae && spec.Output != 0 && spec.Output != act)
                 {
-                    found.Add(new DiagnosticInfo("GD0016", $"The generator ends with '{lastItem.Member}', a [{lastOp.Name}] whose Activation = {Op.ActivationNames[act]} is the output activation, but [Gan] also sets Output = {Op.ActivationNames[spec.Output]}: set the activation once, on '{lastItem.Member}'", -1, true, FindingTarget.NamedArgument, "Output"));
+                    found.Add(new DiagnosticInfo("GD0016", $"The {network} ends with '{lastItem.Member}', a [{lastOp.Name}] whose Activation = {Op.ActivationNames[act]} is the output activation, but [{(spec.Kind == NetKind.Regressor ? "Regressor" : "Gan")}] also sets Output = {Op.ActivationNames[spec.Output]}: set the activation once, on '{lastItem.Member}'", -1, true, FindingTarget.NamedArgument, "Output"));
                     return;
                 }
             }

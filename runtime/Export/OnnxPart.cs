@@ -3,7 +3,7 @@ namespace GenDsl.Export;
 /// <summary>
 /// A part of a model that <c>ExportOnnx</c> writes as one ONNX graph: a flow has <see cref="Sample"/> and
 /// <see cref="LogProb"/>, a VAE <see cref="Encode"/> and <see cref="Decode"/>, a GAN <see cref="Generate"/> and
-/// <see cref="Discriminate"/>, a semi-supervised VAE (M2) <see cref="Encode"/>, <see cref="Decode"/> and <see cref="Classify"/>. As strings
+/// <see cref="Discriminate"/>, a semi-supervised VAE (M2) <see cref="Encode"/>, <see cref="Decode"/> and <see cref="Classify"/>, a regressor <see cref="Predict"/>. As strings
 /// (the CLI's <c>--part</c>, <c>ExportOnnx(path, "log_prob")</c>) they are written in snake case.
 /// </summary>
 public enum OnnxPart
@@ -22,6 +22,8 @@ public enum OnnxPart
     Discriminate,
     /// <summary>Semi-supervised VAE (M2), "classify": data x [batch, D] → probabilities [batch, K], the classifier's q(y|x).</summary>
     Classify,
+    /// <summary>Regressor, "predict": input y [batch, K] → x [batch, D], the regressor's x̂ = f(y).</summary>
+    Predict,
 }
 
 /// <summary>Names and parsing of <see cref="OnnxPart"/> values, and the errors of a part a model does not have.</summary>
@@ -37,6 +39,7 @@ public static class OnnxParts
         OnnxPart.Generate => "generate",
         OnnxPart.Discriminate => "discriminate",
         OnnxPart.Classify => "classify",
+        OnnxPart.Predict => "predict",
         _ => ((int)part).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
