@@ -3,6 +3,7 @@ using GenDsl.Export;
 using GenDsl.Models.Tests.ConvNets;
 using GenDsl.Models.Tests.Flows;
 using GenDsl.Models.Tests.Networks;
+using GenDsl.Models.Tests.Regressors;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Xunit.Abstractions;
@@ -197,6 +198,17 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                 }
             });
 
+    /// <summary>A regressor: predict is GenDsl's Predict (running statistics in batch norms).</summary>
+    private static Case Regressor(IRegressorModel m) =>
+        new(m,
+            (part, rows) => [("y", Normal(rows * m.ConditionSize, 4), m.ConditionSize)],
+            (part, rows, inputs) =>
+            {
+                var x = new float[rows * m.Features];
+                m.Predict(R(inputs[0].Data, rows), W(x, rows));
+                return new() { ["x"] = x };
+            });
+
     /// <summary>The class of each one-hot row.</summary>
     private static int[] Classes(float[] oneHot, int k) =>
         Enumerable.Range(0, oneHot.Length / k).Select(r => Array.IndexOf(oneHot, 1f, r * k, k) - r * k).ToArray();
@@ -276,6 +288,10 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         ["TinyM2"] = () => { var m = Perturb(new TinyM2(Options())); return M2(m, (x, c, mu, lv, n) => m.Encode(R(x, n), c, W(mu, n), W(lv, n)), (z, c, x, n) => m.Decode(R(z, n), c, W(x, n))); },
         ["TinyConvM2"] = () => { var m = Perturb(new TinyConvM2(Options())); return M2(m, (x, c, mu, lv, n) => m.Encode(R(x, n), c, W(mu, n), W(lv, n)), (z, c, x, n) => m.Decode(R(z, n), c, W(x, n))); },
         ["MnistM2"] = () => { var m = Perturb(new MnistM2(Options()), 0.02f); return M2(m, (x, c, mu, lv, n) => m.Encode(R(x, n), c, W(mu, n), W(lv, n)), (z, c, x, n) => m.Decode(R(z, n), c, W(x, n))); },
+        // regressors: dense with an implied sigmoid head; a batch norm and a conv transpose that makes the image; no layers
+        ["DenseRegressor"] = () => Regressor(Perturb(new DenseRegressor(Options()))),
+        ["ConvRegressor"] = () => Regressor(Perturb(new ConvRegressor(Options()))),
+        ["LinearRegressor"] = () => Regressor(Perturb(new LinearRegressor(Options()))),
     };
 
     public static TheoryData<string> Models() => new(s_cases.Keys);
@@ -288,7 +304,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     {
         var c = s_cases[name]();
         var exportable = (IOnnxExportable)c.Model;
-        Assert.Equal(c.Model is ISemiSupervisedModel ? 3 : 2, exportable.OnnxExportParts.Count); // M2: encode, decode and classify
+        Assert.Equal(c.Model switch { ISemiSupervisedModel => 3, IRegressorModel => 1, _ => 2 }, exportable.OnnxExportParts.Count); // M2: encode, decode and classify; a regressor: predict
         foreach (var part in exportable.OnnxExportParts)
         {
             byte[] bytes = exportable.ExportOnnx(part);

@@ -7,6 +7,7 @@ using GenDsl.IO;
 using GenDsl.Models.Tests.ConvNets;
 using GenDsl.Models.Tests.Flows;
 using GenDsl.Models.Tests.Networks;
+using GenDsl.Models.Tests.Regressors;
 using Xunit.Abstractions;
 
 namespace GenDsl.Models.Tests.Export;
@@ -158,6 +159,15 @@ public class PyTorchExportTests(ITestOutputHelper output)
         M2("MnistM2", o => new MnistM2(o)),
     ];
 
+    // Regressors: dense with an implied sigmoid head, a batch norm and a conv transpose that makes the image from an image
+    // input read flat, and no layers at all.
+    private static IEnumerable<Case> Regressors() =>
+    [
+        Regressor("DenseRegressor", o => new DenseRegressor(o)),
+        Regressor("ConvRegressor", o => new ConvRegressor(o)),
+        Regressor("LinearRegressor", o => new LinearRegressor(o)),
+    ];
+
     // Members named like torch.nn.Module attributes and methods, the module's own methods, attributes and constants, and
     // Python keywords (Export/ClashingNames.cs): a flow of every layer kind with tensors (also with ActNorm's first-batch
     // initialisation, which assigns actnorm_initialized), a conditional VAE with a batch norm, an M2.
@@ -174,7 +184,7 @@ public class PyTorchExportTests(ITestOutputHelper output)
     [Fact]
     public void ExportedWeightsLoadBackBitForBit()
     {
-        foreach (var c in Flows().Concat(ImageFlows()).Concat(SplineFlows()).Concat(MadeFlows()).Concat(SplineMadeFlows()).Concat(DenseVaes()).Concat(ConvVaes()).Concat(DenseGans()).Concat(ConvGans()).Concat(SemiSupervised()).Concat(ClashingNames()))
+        foreach (var c in Flows().Concat(ImageFlows()).Concat(SplineFlows()).Concat(MadeFlows()).Concat(SplineMadeFlows()).Concat(DenseVaes()).Concat(ConvVaes()).Concat(DenseGans()).Concat(ConvGans()).Concat(SemiSupervised()).Concat(Regressors()).Concat(ClashingNames()))
         {
             string dir = TempDir(c.Name);
             var model = c.Create();
@@ -310,6 +320,9 @@ public class PyTorchExportTests(ITestOutputHelper output)
 
     [TorchFact]
     public void SemiSupervisedVaesMatchPyTorch() => Compare(SemiSupervised());
+
+    [TorchFact]
+    public void RegressorsMatchPyTorch() => Compare(Regressors());
 
     [TorchFact]
     public void MembersNamedLikeModuleAttributesOrKeywordsMatchPyTorch() => Compare(ClashingNames());
@@ -689,6 +702,31 @@ public class PyTorchExportTests(ITestOutputHelper output)
     }
 
     private static int[] Ints(float[] a) => a.Select(v => (int)v).ToArray();
+
+    /// <summary>A regressor on a target batch x and inputs y: Predict (running statistics), then TrainStep's loss and gradients.</summary>
+    private static Case Regressor<T>(string name, Func<ModelOptions, T> make) where T : class, IRegressorModel =>
+        new(name, "regressor", () => make(Options),
+            m =>
+            {
+                var rng = new Rng(53, 1);
+                return new() { ["x"] = Uniform(rng, Rows * m.Features), ["y"] = Normal(rng, Rows * m.ConditionSize) };
+            },
+            (m, i) =>
+            {
+                var r = (IRegressorModel)m;
+                var v = new Dictionary<string, float[]> { ["predict"] = RegressorPredict(r, i["y"]) };
+                v["loss"] = [r.TrainStep(R(i["x"], m.Features), R(i["y"], m.ConditionSize), new NoStep(m))];
+                AddState(m, v);
+                return v;
+            },
+            (m, i) => new() { ["after.predict"] = RegressorPredict((IRegressorModel)m, i["y"]) });
+
+    private static float[] RegressorPredict(IRegressorModel m, float[] y)
+    {
+        var x = new float[Rows * m.Features];
+        m.Predict(R(y, m.ConditionSize), W(x, m.Features));
+        return x;
+    }
 
     /// <summary>The randomness-free outputs: encode and decode (for the given classes), classify, predict and transfer (z = μ).</summary>
     private static Dictionary<string, float[]> M2Deterministic(M2Api api, ISemiSupervisedModel m, Dictionary<string, float[]> i, string prefix)

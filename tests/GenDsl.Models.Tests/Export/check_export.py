@@ -1,6 +1,6 @@
 # Driver of PyTorchExportTests: for every case of a manifest, imports the module GenDsl exported, loads its
 # weights, runs it in float64 on the inputs the test wrote, and writes what it computed (densities, losses,
-# parameter gradients, buffers after the training pass; families flow, vae, gan and m2, the semi-supervised VAE), then takes one Adam step, saves the weights as a
+# parameter gradients, buffers after the training pass; families flow, vae, gan, m2 (the semi-supervised VAE) and regressor), then takes one Adam step, saves the weights as a
 # GenDsl checkpoint and writes the outputs of the stepped weights (reloaded from that file).
 #   usage: python3 check_export.py MANIFEST.json
 import importlib.util
@@ -72,6 +72,13 @@ def run(case):
         out["loss"] = torch.stack([loss, rec, kl]).detach()
         loss.backward()
         grads()
+    elif family == "regressor":
+        with torch.no_grad():
+            out["predict"] = model.predict(y)
+        loss = model.loss(x["x"], y)
+        out["loss"] = loss.detach().reshape(1)
+        loss.backward()
+        grads()
     elif family == "m2":
         labels = x["labels"].long()
         with torch.no_grad():
@@ -127,6 +134,8 @@ def run(case):
             out["after.decode"] = model.decode(x["zin"], y)
         elif family == "m2":
             out.update(m2_outputs(model, x, "after."))
+        elif family == "regressor":
+            out["after.predict"] = model.predict(y)
         else:
             out["after.prob"] = model.discriminate(x["x"], y)
             out["after.generate"] = model.generate(x["zs"], y)
