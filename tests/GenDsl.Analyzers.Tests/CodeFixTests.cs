@@ -500,6 +500,27 @@ public class CodeFixTests
         }
         """);
 
+    [Fact]
+    public Task GD0016_AddsThePaddingToARegressorsLastLayer() => CodeFixTest<LayerArgumentCodeFix>.VerifyAsync("""
+        using GenDsl;
+        [Regressor(Channels = 1, Height = 8, Width = 8, Condition = 4)]
+        public sealed partial class R
+        {
+            [Predictor, Dense(16)] public partial Dense P1 { get; }
+            [Predictor, Unflatten(1, 4, 4)] public partial Reshape P2 { get; }
+            [Predictor, {|GD0016:ConvTranspose(1, 4, Stride = 2)|}] public partial Conv P3 { get; }
+        }
+        """, """
+        using GenDsl;
+        [Regressor(Channels = 1, Height = 8, Width = 8, Condition = 4)]
+        public sealed partial class R
+        {
+            [Predictor, Dense(16)] public partial Dense P1 { get; }
+            [Predictor, Unflatten(1, 4, 4)] public partial Reshape P2 { get; }
+            [Predictor, ConvTranspose(1, 4, Stride = 2, Padding = 1)] public partial Conv P3 { get; }
+        }
+        """);
+
     private static Task GD0016_NoFix(string source) => CodeFixTest<LayerArgumentCodeFix>.VerifyAsync(source, source);
 
     [Fact]

@@ -6,7 +6,7 @@ namespace GenDsl.Analyzers.Tests;
 
 /// <summary>A seed declaration of the fuzz corpus: one model class, with the usings it needs.</summary>
 /// <param name="Name">Where it comes from ("models/MoonsFlow.cs:MoonsFlow", "AllFlowLayers").</param>
-/// <param name="Class">Which fuzz class it belongs to: "flows", "vaes" (semi-supervised VAEs too), "gans" or "layers" (a VAE, semi-supervised VAE or GAN using the conv ops, batch norm, flatten, unflatten or image shapes).</param>
+/// <param name="Class">Which fuzz class it belongs to: "flows", "vaes" (semi-supervised VAEs too), "gans" (regressors too) or "layers" (a VAE, semi-supervised VAE, GAN or regressor using the conv ops, batch norm, flatten, unflatten or image shapes).</param>
 /// <param name="Source">The compilable source.</param>
 internal sealed record FuzzSeed(string Name, string Class, string Source)
 {
@@ -236,6 +236,21 @@ internal static class GeneratorFuzzCorpus
                 [Discriminator, Dense(4, Activation.Tanh)] public partial Dense D2 { get; }
             }
             """),
+        ("Regressors", "layers", """
+            [Regressor(Channels = 1, Height = 8, Width = 8, ConditionChannels = 1, ConditionHeight = 2, ConditionWidth = 2)]
+            public sealed partial class SuperResolutionRegressor
+            {
+                [Predictor, Dense(16)] public partial Dense P1 { get; }
+                [Predictor, Unflatten(1, 4, 4)] public partial Reshape P2 { get; }
+                [Predictor, BatchNorm] public partial BatchNorm P3 { get; }
+                [Predictor, ConvTranspose(1, 4, Stride = 2, Padding = 1, Activation = Activation.Sigmoid)] public partial Conv P4 { get; }
+            }
+            [Regressor(Features = 5, Condition = 3, Output = Activation.Sigmoid)]
+            public sealed partial class DenseRegressor
+            {
+                [Predictor, Dense(7, Activation.Tanh)] public partial Dense P1 { get; }
+            }
+            """),
     ];
 
     /// <summary>Every seed: the models of models/*.cs, one class each, then the written ones.</summary>
@@ -250,7 +265,7 @@ internal static class GeneratorFuzzCorpus
             foreach (var type in root.DescendantNodes().OfType<ClassDeclarationSyntax>())
             {
                 var attributes = type.AttributeLists.SelectMany(l => l.Attributes).Select(a => a.Name.ToString()).ToList();
-                string? kind = attributes.Contains("Flow") ? "flows" : attributes.Contains("Vae") || attributes.Contains("SemiSupervisedVae") ? "vaes" : attributes.Contains("Gan") ? "gans" : null;
+                string? kind = attributes.Contains("Flow") ? "flows" : attributes.Contains("Vae") || attributes.Contains("SemiSupervisedVae") ? "vaes" : attributes.Contains("Gan") || attributes.Contains("Regressor") ? "gans" : null;
                 if (kind is null)
                     continue;
                 bool usesCatalogue = type.DescendantNodes().OfType<AttributeSyntax>().Any(a => CatalogueOps.Contains(a.Name.ToString()))

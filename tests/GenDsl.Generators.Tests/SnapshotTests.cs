@@ -107,6 +107,26 @@ public class SnapshotTests
         Approvals.Verify(Assert.Single(generated));
     }
 
+    /// <summary>A regressor of the super-resolution shape: y [1, 2, 2] read flat → dense → unflatten → batch norm → the conv transpose that makes the image.</summary>
+    [Fact]
+    public void SuperResolutionRegressor()
+    {
+        var (generated, _) = GeneratorHarness.Run("""
+            using GenDsl;
+            namespace Demo;
+
+            [Regressor(Channels = 1, Height = 8, Width = 8, ConditionChannels = 1, ConditionHeight = 2, ConditionWidth = 2)]
+            public sealed partial class SuperResolutionRegressor
+            {
+                [Predictor, Dense(16)] public partial Dense P1 { get; }
+                [Predictor, Unflatten(1, 4, 4)] public partial Reshape P2 { get; }
+                [Predictor, BatchNorm] public partial BatchNorm P3 { get; }
+                [Predictor, ConvTranspose(1, 4, Stride = 2, Padding = 1, Activation = Activation.Sigmoid)] public partial Conv P4 { get; }
+            }
+            """);
+        Approvals.Verify(Assert.Single(generated));
+    }
+
     /// <summary>An image condition: the convolutional coupling reads y resized to its shape, the dense one reads y flat.</summary>
     [Fact]
     public void ImageConditionedFlow()

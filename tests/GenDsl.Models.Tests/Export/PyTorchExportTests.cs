@@ -18,7 +18,7 @@ namespace GenDsl.Models.Tests.Export;
 /// log-densities, losses, parameter gradients and batch-norm running statistics on a fixed batch, and the
 /// weights after one Adam step in PyTorch, saved with the module's save_safetensors, load with model.Load and
 /// give PyTorch's outputs. Every family, every network op and every flow layer kind is covered (the ready-made models and
-/// the small test models of Flows/, Networks/ and Conv/), 59 models in 68 cases. The error measure, per compared tensor:
+/// the small test models of Flows/, Networks/, Conv/ and Regressors/), 65 models in 74 cases. The error measure, per compared tensor:
 /// ‖GenDsl − PyTorch‖∞ / ‖PyTorch‖∞, for a gradient tensor ‖GenDsl − PyTorch‖∞ / max(‖PyTorch‖∞, 0.1·‖the model's
 /// whole gradient‖∞) (gradients that are zero in exact arithmetic are float32 rounding in GenDsl); each test starts
 /// python once for all its models. The parameters are perturbed by 0.1/√fan-in: at ReLU-sized scales a float32
