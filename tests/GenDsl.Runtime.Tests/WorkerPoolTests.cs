@@ -111,6 +111,46 @@ public unsafe class WorkerPoolTests
         Assert.All(counts, c => Assert.Equal(101, c));
     }
 
+    /// <summary>state: [0] = ticks the caller busy-waits per index, [1] = ticks a worker busy-waits per index.</summary>
+    private static void SlowEverywhereBody(void* state, int i)
+    {
+        long* s = (long*)state;
+        long end = System.Diagnostics.Stopwatch.GetTimestamp() + s[WorkerPool.CurrentSlot == 0 ? 0 : 1];
+        while (System.Diagnostics.Stopwatch.GetTimestamp() < end)
+            Thread.SpinWait(10);
+    }
+
+    [Fact]
+    public void ACallerThatBlocksForTheFirstTimeAfterWarmUpAllocatesNothing()
+    {
+        // A caller blocks in Monitor.Wait only when a worker is still inside the run after the caller's spin limit
+        // (0.1 ms), which may first happen long after warm-up; in a console program .NET 10 allocates 0.5–2 KB the
+        // first time a thread blocks in Monitor.Wait (a WorkerPool's constructor, whose Thread.Start waits, already
+        // takes it). Here the warm-up runs never make the caller block; then every worker index takes 3 ms and
+        // every caller index 0.3 ms, so a worker that joins holds the caller waiting.
+        var allocated = new long[1];
+        var thread = new Thread(() =>
+        {
+            using var pool = new WorkerPool(2);
+            long ticksPerMicro = System.Diagnostics.Stopwatch.Frequency / 1_000_000;
+            var state = new long[2];
+            fixed (long* p = state)
+            {
+                for (int rep = 0; rep < 3; rep++)
+                    pool.Run(&SlowEverywhereBody, p, 8);   // zero delays: quick runs
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                p[0] = 300 * ticksPerMicro;
+                p[1] = 3000 * ticksPerMicro;
+                for (int rep = 0; rep < 5; rep++)
+                    pool.Run(&SlowEverywhereBody, p, 16);
+                allocated[0] = GC.GetAllocatedBytesForCurrentThread() - before;
+            }
+        });
+        thread.Start();   // a fresh thread, which has never blocked in Monitor.Wait
+        thread.Join();
+        Assert.Equal(0, allocated[0]);
+    }
+
     private struct NestedState
     {
         public int* Counts;
