@@ -22,7 +22,7 @@ internal sealed class CliContext(TextWriter @out, TextWriter err, CancellationTo
 public static class GenDslCli
 {
     internal static IReadOnlyList<Command> Commands { get; } =
-        [new DemoCommand(), new TrainCommand(), new SampleCommand(), new EvalCommand(), new ExportCommand(), new ModelsCommand(), new DataCommand()];
+        [new DemoCommand(), new TrainCommand(), new SampleCommand(), new EvalCommand(), new ExportCommand(), new CompleteCommand(), new ModelsCommand(), new DataCommand()];
 
     /// <summary>Runs <c>gendsl</c> with <paramref name="args"/> (without the program name).</summary>
     /// <param name="args">The command and its arguments, for example <c>["train", "moons-flow", "--steps", "100"]</c>.</param>

@@ -30,7 +30,7 @@ public abstract class CliHarness : IDisposable
     {
         var @out = output ?? new StringWriter();
         var err = new StringWriter();
-        bool needsThreads = args.Length > 0 && args[0] is "train" or "sample" or "eval" or "demo" && !args.Contains("--threads") && !args.Contains("--help");
+        bool needsThreads = args.Length > 0 && args[0] is "train" or "sample" or "eval" or "demo" or "complete" && !args.Contains("--threads") && !args.Contains("--help");
         string[] full = needsThreads ? [.. args, "--threads", "1"] : args;
         int code = GenDslCli.Run(full, @out, err, token);
         return new CliResult(code, @out.ToString()!, err.ToString());
